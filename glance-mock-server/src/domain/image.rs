@@ -1,0 +1,272 @@
+//! The image record and its JSON representation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use super::time::format;
+
+/// Image status, the states of Glance's image state machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    /// Created, no data yet.
+    Queued,
+    /// Data being uploaded through `PUT /file`.
+    Saving,
+    /// Data staged, waiting for import.
+    Uploading,
+    /// Import in progress.
+    Importing,
+    /// Has data and can be used.
+    Active,
+    /// Data upload failed (not produced by v2 uploads).
+    Killed,
+    /// Deleted, will never come back.
+    Deleted,
+    /// Deleted, data deletion pending.
+    PendingDelete,
+    /// Data download disabled by an admin or owner.
+    Deactivated,
+}
+
+impl ImageStatus {
+    /// The name Glance uses on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageStatus::Queued => "queued",
+            ImageStatus::Saving => "saving",
+            ImageStatus::Uploading => "uploading",
+            ImageStatus::Importing => "importing",
+            ImageStatus::Active => "active",
+            ImageStatus::Killed => "killed",
+            ImageStatus::Deleted => "deleted",
+            ImageStatus::PendingDelete => "pending_delete",
+            ImageStatus::Deactivated => "deactivated",
+        }
+    }
+
+    /// Whether Glance's state machine allows `self -> to`
+    /// (`glance.domain.Image.valid_state_targets`).
+    pub fn can_become(self, to: ImageStatus) -> bool {
+        use ImageStatus::*;
+        matches!(
+            (self, to),
+            (Queued, Saving | Uploading | Importing | Active | Deleted)
+                | (Saving, Active | Killed | Deleted | Queued)
+                | (Uploading, Importing | Queued | Deleted)
+                | (Importing, Active | Deleted | Queued)
+                | (Active, PendingDelete | Deleted | Deactivated)
+                | (Killed, Deleted)
+                | (PendingDelete, Deleted | Active)
+                | (Deactivated, Active | Deleted)
+        )
+    }
+}
+
+/// Who may see an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Everyone, listed by default.
+    Public,
+    /// Everyone, but listed only when asked for.
+    Community,
+    /// The owner and projects it is shared with.
+    Shared,
+    /// The owner only.
+    Private,
+}
+
+impl Visibility {
+    /// The name Glance uses on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Community => "community",
+            Visibility::Shared => "shared",
+            Visibility::Private => "private",
+        }
+    }
+
+    /// Parse a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "public" => Visibility::Public,
+            "community" => Visibility::Community,
+            "shared" => Visibility::Shared,
+            "private" => Visibility::Private,
+            _ => return None,
+        })
+    }
+}
+
+/// A project an image is shared with, and whether it accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member project.
+    pub member_id: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    /// When the membership was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When the membership last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// An image record, with every base property Glance keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// UUID.
+    pub id: String,
+    /// Free-form name.
+    pub name: Option<String>,
+    /// State machine position.
+    pub status: ImageStatus,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Protected images cannot be deleted.
+    pub protected: bool,
+    /// Hidden from default lists.
+    pub os_hidden: bool,
+    /// md5 hex of the data.
+    pub checksum: Option<String>,
+    /// Name of the secure hash algorithm (`sha512`).
+    pub os_hash_algo: Option<String>,
+    /// Hex digest by `os_hash_algo`.
+    pub os_hash_value: Option<String>,
+    /// Owning project.
+    pub owner: Option<String>,
+    /// Data size in bytes.
+    pub size: Option<u64>,
+    /// Virtual disk size in bytes.
+    pub virtual_size: Option<u64>,
+    /// Container format.
+    pub container_format: Option<String>,
+    /// Disk format.
+    pub disk_format: Option<String>,
+    /// Minimum RAM in MiB.
+    pub min_ram: i64,
+    /// Minimum disk in GiB.
+    pub min_disk: i64,
+    /// Tags, a set.
+    pub tags: BTreeSet<String>,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last change of the record.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Extra (string) properties.
+    pub properties: BTreeMap<String, String>,
+    /// Stores holding the data, in the order it was added.
+    pub stores: Vec<String>,
+    /// Projects the image is shared with.
+    pub members: Vec<Member>,
+}
+
+impl Image {
+    /// A fresh queued image with Glance's defaults.
+    pub fn new(id: String, owner: Option<String>, now: OffsetDateTime) -> Self {
+        Image {
+            id,
+            name: None,
+            status: ImageStatus::Queued,
+            visibility: Visibility::Shared,
+            protected: false,
+            os_hidden: false,
+            checksum: None,
+            os_hash_algo: None,
+            os_hash_value: None,
+            owner,
+            size: None,
+            virtual_size: None,
+            container_format: None,
+            disk_format: None,
+            min_ram: 0,
+            min_disk: 0,
+            tags: BTreeSet::new(),
+            created_at: now,
+            updated_at: now,
+            properties: BTreeMap::new(),
+            stores: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+
+    /// The membership of `project`, if any.
+    pub fn member(&self, project: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.member_id == project)
+    }
+
+    /// The image as `GET /v2/images/{id}` shows it.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        for (k, v) in &self.properties {
+            out.insert(k.clone(), Value::String(v.clone()));
+        }
+        let base = json!({
+            "id": self.id,
+            "name": self.name,
+            "status": self.status.as_str(),
+            "visibility": self.visibility.as_str(),
+            "protected": self.protected,
+            "os_hidden": self.os_hidden,
+            "checksum": self.checksum,
+            "os_hash_algo": self.os_hash_algo,
+            "os_hash_value": self.os_hash_value,
+            "owner": self.owner,
+            "size": self.size,
+            "virtual_size": self.virtual_size,
+            "container_format": self.container_format,
+            "disk_format": self.disk_format,
+            "min_ram": self.min_ram,
+            "min_disk": self.min_disk,
+            "tags": self.tags,
+            "created_at": format(self.created_at),
+            "updated_at": format(self.updated_at),
+            "self": format!("/v2/images/{}", self.id),
+            "file": format!("/v2/images/{}/file", self.id),
+            "schema": "/v2/schemas/image",
+        });
+        if let Value::Object(base) = base {
+            out.extend(base);
+        }
+        if !self.stores.is_empty() {
+            out.insert("stores".into(), Value::String(self.stores.join(",")));
+        }
+        Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_machine_matches_glance() {
+        use ImageStatus::*;
+        assert!(Queued.can_become(Saving));
+        assert!(Saving.can_become(Queued));
+        assert!(!Active.can_become(Saving));
+        assert!(!Deleted.can_become(Active));
+        assert!(Deactivated.can_become(Active));
+        assert!(!Killed.can_become(Active));
+    }
+
+    #[test]
+    fn json_has_base_properties_and_extras() {
+        let mut img = Image::new("i".into(), Some("p".into()), crate::domain::time::now());
+        img.properties.insert("os_distro".into(), "ubuntu".into());
+        let v = img.to_json();
+        assert_eq!(v["status"], "queued");
+        assert_eq!(v["visibility"], "shared");
+        assert_eq!(v["os_distro"], "ubuntu");
+        assert!(v["size"].is_null());
+        assert!(v.get("stores").is_none());
+    }
+}

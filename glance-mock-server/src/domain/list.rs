@@ -1,0 +1,549 @@
+//! `GET /v2/images`: query parsing, filters, visibility, sorting and keyset
+//! paging, as Glance's `images.py:index` and the DB API do them.
+
+use std::cmp::Ordering;
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
+
+/// Keys `sort`/`sort_key` accept.
+pub const SORT_KEYS: &[&str] = &[
+    "name",
+    "status",
+    "container_format",
+    "disk_format",
+    "size",
+    "id",
+    "created_at",
+    "updated_at",
+];
+
+/// A parsed list request.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// Page size after clamping.
+    pub limit: usize,
+    /// Id of the last image of the previous page.
+    pub marker: Option<String>,
+    /// Sort keys with ascending flags, tie-breakers included.
+    pub sort: Vec<(String, bool)>,
+    filters: Vec<Filter>,
+    visibility: Option<String>,
+    member_status: String,
+    os_hidden: bool,
+    params: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+enum Filter {
+    /// A base column or extra property equal to one of the values.
+    In(String, Vec<String>),
+    Tag(String),
+    SizeMin(u64),
+    SizeMax(u64),
+    Protected(bool),
+    Time(String, &'static str, OffsetDateTime),
+}
+
+fn bad(msg: impl Into<String>) -> Fault {
+    Fault::BadRequest(msg.into())
+}
+
+/// webob's MultiDict → dict: the last value of each key, at its first position.
+fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in params {
+        match out.iter_mut().find(|(key, _)| key == k) {
+            Some(slot) => slot.1 = v.clone(),
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+impl ListQuery {
+    /// Parse query parameters (in request order, repeated keys kept).
+    pub fn parse(
+        raw: &[(String, String)],
+        default_limit: usize,
+        max_limit: usize,
+    ) -> Result<Self, Fault> {
+        let params = collapse(raw);
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        let limit = match get("limit") {
+            None => default_limit,
+            Some(v) => {
+                let n: i64 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("limit param must be an integer"))?;
+                if n < 0 {
+                    return Err(bad("limit param must be positive"));
+                }
+                (n as u64).min(max_limit as u64) as usize
+            }
+        };
+        let sort = parse_sort(raw)?;
+
+        let mut filters = Vec::new();
+        let mut visibility = None;
+        let mut member_status = "accepted".to_string();
+        let mut os_hidden = false;
+        for (_, v) in raw.iter().filter(|(k, _)| k == "tag") {
+            filters.push(Filter::Tag(v.clone()));
+        }
+        for (key, value) in &params {
+            match key.as_str() {
+                "limit" | "marker" | "sort" | "sort_key" | "sort_dir" | "tag" => {}
+                "visibility" => {
+                    if !["public", "private", "shared", "community", "all"]
+                        .contains(&value.as_str())
+                    {
+                        return Err(bad(format!("Invalid visibility value: {value}")));
+                    }
+                    visibility = Some(value.clone());
+                }
+                "member_status" => {
+                    if !["accepted", "pending", "rejected", "all"].contains(&value.as_str()) {
+                        return Err(bad(format!("Invalid status: {value}")));
+                    }
+                    member_status = value.clone();
+                }
+                "os_hidden" => {
+                    os_hidden = match value.to_ascii_lowercase().as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(bad(format!(
+                                "Invalid value '{value}' for 'os_hidden' filter. Valid values are 'true' or 'false'."
+                            )));
+                        }
+                    }
+                }
+                "protected" => {
+                    let b = match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(bad(format!(
+                                "Invalid value '{value}' for 'protected' filter. Valid values are 'true' or 'false'."
+                            )));
+                        }
+                    };
+                    filters.push(Filter::Protected(b));
+                }
+                "size_min" | "size_max" => {
+                    let n: u64 = value.trim().parse().map_err(|_| {
+                        bad("Unable to filter on a range with a non-numeric value.")
+                    })?;
+                    filters.push(if key == "size_min" {
+                        Filter::SizeMin(n)
+                    } else {
+                        Filter::SizeMax(n)
+                    });
+                }
+                "changes-since" => {
+                    return Err(bad(
+                        "The \"changes-since\" filter is no longer available on v2.",
+                    ));
+                }
+                "created_at" | "updated_at" => {
+                    let (op, when) = split_op(value);
+                    let op: &'static str = ["eq", "neq", "gt", "gte", "lt", "lte"]
+                        .into_iter()
+                        .find(|o| *o == op)
+                        .ok_or_else(|| bad("Unable to filter on a unknown operator."))?;
+                    let t = parse_time(when).ok_or_else(|| {
+                        bad(format!(
+                            "Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."
+                        ))
+                    })?;
+                    filters.push(Filter::Time(key.clone(), op, t));
+                }
+                "name" | "id" | "status" | "container_format" | "disk_format" => {
+                    let (op, rest) = split_op(value);
+                    let values = match op {
+                        "eq" => vec![rest.to_string()],
+                        "in" => split_in(rest)?,
+                        other => {
+                            return Err(bad(format!(
+                                "Unable to filter by unknown operator '{other}'."
+                            )));
+                        }
+                    };
+                    filters.push(Filter::In(key.clone(), values));
+                }
+                _ => filters.push(Filter::In(key.clone(), vec![value.clone()])),
+            }
+        }
+        Ok(ListQuery {
+            limit,
+            marker: get("marker").map(str::to_owned),
+            sort,
+            filters,
+            visibility,
+            member_status,
+            os_hidden,
+            params,
+        })
+    }
+
+    fn matches(&self, who: &Identity, img: &Image) -> bool {
+        if matches!(img.status, ImageStatus::Deleted | ImageStatus::Killed) {
+            return false;
+        }
+        let project = who.project_id.as_deref();
+        let own = project.is_some() && img.owner.as_deref() == project;
+        let member_ok = |img: &Image| {
+            project
+                .and_then(|p| img.member(p))
+                .is_some_and(|m| self.member_status == "all" || m.status == self.member_status)
+        };
+        let candidate = who.is_admin()
+            || matches!(img.visibility, Visibility::Public | Visibility::Community)
+            || own
+            || (img.visibility == Visibility::Shared && member_ok(img));
+        if !candidate {
+            return false;
+        }
+        match self.visibility.as_deref() {
+            None => {
+                if img.visibility == Visibility::Community && !own {
+                    return false;
+                }
+            }
+            Some("all") => {}
+            Some(v) => {
+                if img.visibility.as_str() != v {
+                    return false;
+                }
+                // An admin asking for shared images sees only those shared with it or its own.
+                if v == "shared" && !own && !who.is_admin() && !member_ok(img) {
+                    return false;
+                }
+            }
+        }
+        if img.os_hidden != self.os_hidden {
+            return false;
+        }
+        self.filters.iter().all(|f| filter_matches(f, img)) && policy::can_see(who, img)
+    }
+
+    /// Compare two images by the sort keys.
+    fn order(&self, a: &Image, b: &Image) -> Ordering {
+        for (key, asc) in &self.sort {
+            let o = sort_value(a, key).cmp(&sort_value(b, key));
+            let o = if *asc { o } else { o.reverse() };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    }
+
+    /// Run the query over all images; returns the page body.
+    pub fn run<'a>(
+        &self,
+        who: &Identity,
+        images: impl Iterator<Item = &'a Image>,
+        lookup: impl Fn(&str) -> Option<&'a Image>,
+    ) -> Result<Value, Fault> {
+        let marker = match &self.marker {
+            None => None,
+            Some(id) => {
+                let img = lookup(id)
+                    .filter(|i| i.status != ImageStatus::Deleted || who.is_admin())
+                    .ok_or_else(|| bad(format!("No image found with ID {id}")))?;
+                if !policy::can_see(who, img) {
+                    return Err(Fault::Forbidden(format!(
+                        "Forbidding request, image {id} not visible"
+                    )));
+                }
+                Some(img)
+            }
+        };
+        let mut rows: Vec<&Image> = images
+            .filter(|img| self.matches(who, img))
+            .filter(|img| marker.is_none_or(|m| self.order(img, m) == Ordering::Greater))
+            .collect();
+        rows.sort_by(|a, b| self.order(a, b));
+        rows.truncate(self.limit);
+
+        let kept: Vec<&(String, String)> =
+            self.params.iter().filter(|(k, _)| k != "marker").collect();
+        let first = if kept.is_empty() {
+            "/v2/images".to_string()
+        } else {
+            format!("/v2/images?{}", urlencode(kept.iter().copied()))
+        };
+        let mut body = json!({
+            "images": rows.iter().map(|i| i.to_json()).collect::<Vec<_>>(),
+            "first": first,
+            "schema": "/v2/schemas/images",
+        });
+        if self.limit > 0 && rows.len() == self.limit {
+            if let Some(last) = rows.last() {
+                let marker = ("marker".to_string(), last.id.clone());
+                let next = urlencode(kept.iter().copied().chain(std::iter::once(&marker)));
+                body["next"] = Value::String(format!("/v2/images?{next}"));
+            }
+        }
+        Ok(body)
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue<'a> {
+    Null,
+    Int(u64),
+    Str(&'a str),
+    Time(OffsetDateTime),
+}
+
+fn sort_value<'a>(img: &'a Image, key: &str) -> SortValue<'a> {
+    let opt = |s: &'a Option<String>| s.as_deref().map_or(SortValue::Null, SortValue::Str);
+    match key {
+        "name" => opt(&img.name),
+        "status" => SortValue::Str(img.status.as_str()),
+        "container_format" => opt(&img.container_format),
+        "disk_format" => opt(&img.disk_format),
+        "size" => img.size.map_or(SortValue::Null, SortValue::Int),
+        "id" => SortValue::Str(&img.id),
+        "created_at" => SortValue::Time(img.created_at),
+        "updated_at" => SortValue::Time(img.updated_at),
+        _ => SortValue::Null,
+    }
+}
+
+fn filter_matches(f: &Filter, img: &Image) -> bool {
+    match f {
+        Filter::Tag(t) => img.tags.contains(t),
+        Filter::SizeMin(n) => img.size.is_some_and(|s| s >= *n),
+        Filter::SizeMax(n) => img.size.is_some_and(|s| s <= *n),
+        Filter::Protected(b) => img.protected == *b,
+        Filter::Time(key, op, t) => {
+            let v = if key == "created_at" {
+                img.created_at
+            } else {
+                img.updated_at
+            };
+            match *op {
+                "eq" => v == *t,
+                "neq" => v != *t,
+                "gt" => v > *t,
+                "gte" => v >= *t,
+                "lt" => v < *t,
+                _ => v <= *t,
+            }
+        }
+        Filter::In(key, values) => {
+            let actual: Option<String> = match key.as_str() {
+                "name" => img.name.clone(),
+                "id" => Some(img.id.clone()),
+                "status" => Some(img.status.as_str().into()),
+                "container_format" => img.container_format.clone(),
+                "disk_format" => img.disk_format.clone(),
+                "owner" => img.owner.clone(),
+                "checksum" => img.checksum.clone(),
+                "os_hash_algo" => img.os_hash_algo.clone(),
+                "os_hash_value" => img.os_hash_value.clone(),
+                "size" => img.size.map(|n| n.to_string()),
+                "virtual_size" => img.virtual_size.map(|n| n.to_string()),
+                "min_ram" => Some(img.min_ram.to_string()),
+                "min_disk" => Some(img.min_disk.to_string()),
+                other => img.properties.get(other).cloned(),
+            };
+            actual.is_some_and(|a| values.contains(&a))
+        }
+    }
+}
+
+/// Split `op:value`; a prefix that is not an operator is part of the value.
+fn split_op(value: &str) -> (&str, &str) {
+    if let Some((op, rest)) = value.split_once(':') {
+        if ["eq", "neq", "gt", "gte", "lt", "lte", "in"].contains(&op) {
+            return (op, rest);
+        }
+    }
+    ("eq", value)
+}
+
+/// Split an `in:` list on commas, with double quotes protecting commas.
+fn split_in(list: &str) -> Result<Vec<String>, Fault> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in list.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err(bad(format!(
+            "Invalid filter value {list}. The quote is not closed."
+        )));
+    }
+    out.push(cur);
+    Ok(out)
+}
+
+fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    // Glance (iso8601) also takes a timestamp without zone, meaning UTC.
+    OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok()
+}
+
+fn parse_sort(raw: &[(String, String)]) -> Result<Vec<(String, bool)>, Fault> {
+    let new: Vec<&str> = raw
+        .iter()
+        .filter(|(k, _)| k == "sort")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let keys: Vec<&str> = raw
+        .iter()
+        .filter(|(k, _)| k == "sort_key")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let dirs: Vec<&str> = raw
+        .iter()
+        .filter(|(k, _)| k == "sort_dir")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if !new.is_empty() && (!keys.is_empty() || !dirs.is_empty()) {
+        return Err(bad("Old and new sorting syntax cannot be combined"));
+    }
+    let check_key = |k: &str| {
+        if SORT_KEYS.contains(&k) {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "Invalid sort key: {k}. It must be one of the following: {}.",
+                SORT_KEYS.join(", ")
+            )))
+        }
+    };
+    let dir = |d: &str| match d {
+        "asc" => Ok(true),
+        "desc" => Ok(false),
+        other => Err(bad(format!("Invalid sort direction: {other}"))),
+    };
+    let mut sort: Vec<(String, bool)> = Vec::new();
+    if let Some(spec) = new.last() {
+        for part in spec.split(',') {
+            let (k, d) = part.split_once(':').unwrap_or((part, "desc"));
+            let (k, d) = (k.trim(), d.trim());
+            check_key(k)?;
+            sort.push((k.to_string(), dir(d)?));
+        }
+    } else {
+        for k in &keys {
+            check_key(k)?;
+        }
+        let dirs: Vec<bool> = dirs.iter().map(|d| dir(d)).collect::<Result<_, _>>()?;
+        if dirs.len() > 1 && dirs.len() != keys.len() {
+            return Err(bad(
+                "Number of sort dirs does not match the number of sort keys",
+            ));
+        }
+        let keys = if keys.is_empty() {
+            vec!["created_at"]
+        } else {
+            keys
+        };
+        for (i, k) in keys.iter().enumerate() {
+            let asc = match dirs.len() {
+                0 => false,
+                1 => dirs[0],
+                _ => dirs[i],
+            };
+            sort.push((k.to_string(), asc));
+        }
+    }
+    let first_dir = sort.first().is_some_and(|(_, a)| *a);
+    for tie in ["created_at", "id"] {
+        if !sort.iter().any(|(k, _)| k == tie) {
+            sort.push((tie.to_string(), first_dir));
+        }
+    }
+    Ok(sort)
+}
+
+/// Python's `urlencode` with `quote_plus`.
+fn urlencode<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> String {
+    pairs
+        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn quote_plus(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Result<ListQuery, Fault> {
+        let raw: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ListQuery::parse(&raw, 25, 1000)
+    }
+
+    #[test]
+    fn sort_defaults_and_tie_breakers() {
+        let query = q(&[]).expect("parses");
+        assert_eq!(
+            query.sort,
+            vec![("created_at".into(), false), ("id".into(), false)]
+        );
+        let query = q(&[("sort", "name:asc")]).expect("parses");
+        assert_eq!(query.sort[0], ("name".into(), true));
+        assert_eq!(query.sort[2], ("id".into(), true));
+    }
+
+    #[test]
+    fn bad_queries_are_400() {
+        assert!(q(&[("limit", "-1")]).is_err());
+        assert!(q(&[("limit", "abc")]).is_err());
+        assert!(q(&[("sort", "nope")]).is_err());
+        assert!(q(&[("sort", "name"), ("sort_key", "name")]).is_err());
+        assert!(q(&[("size_min", "big")]).is_err());
+        assert!(q(&[("name", "gt:x")]).is_err());
+    }
+
+    #[test]
+    fn links_collapse_repeated_keys_like_webob() {
+        assert_eq!(quote_plus("name:asc,x y"), "name%3Aasc%2Cx+y");
+        let c = collapse(&[
+            ("tag".into(), "x".into()),
+            ("sort".into(), "name".into()),
+            ("tag".into(), "all".into()),
+        ]);
+        assert_eq!(c[0], ("tag".into(), "all".into()));
+    }
+}

@@ -1,0 +1,34 @@
+//! The rules of the Image API, free of HTTP: image records, identity and
+//! policy, validation, listing. The `api` layer translates requests into
+//! calls here and [`Fault`]s into Glance-shaped error responses.
+
+pub mod create;
+pub mod identity;
+pub mod image;
+pub mod list;
+pub mod policy;
+pub mod time;
+
+pub use identity::Identity;
+pub use image::{Image, ImageStatus, Visibility};
+
+/// Why an operation was refused, in the categories Glance maps to HTTP
+/// statuses. The message is Glance's own text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    /// 400
+    #[error("{0}")]
+    BadRequest(String),
+    /// 403
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404
+    #[error("{0}")]
+    NotFound(String),
+    /// 409
+    #[error("{0}")]
+    Conflict(String),
+    /// 413
+    #[error("{0}")]
+    TooLarge(String),
+}

@@ -1,0 +1,16 @@
+//! Timestamps as Glance renders them: `YYYY-MM-DDThh:mm:ssZ`, whole seconds.
+
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// The current time, truncated to whole seconds as Glance stores it.
+pub fn now() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc();
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// Render a timestamp the way Glance's API does.
+pub fn format(t: OffsetDateTime) -> String {
+    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(&fmt).unwrap_or_default()
+}

@@ -1,0 +1,27 @@
+//! An in-memory OpenStack Image service (Glance) API v2 server that answers
+//! as real Glance 33 does, for tests that need a realistic Glance without a
+//! cloud.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = glance_mock_server::MockServer::start().await?;
+//! println!("Glance at {}", server.url());
+//! // ... point a client at server.url(), with any X-Auth-Token ...
+//! drop(server); // stops it
+//! # Ok(()) }
+//! ```
+//!
+//! Identity is taken as Glance behind keystone-middleware sees it: with
+//! `X-Identity-Status: Confirmed` the `X-Project-Id`, `X-User-Id` and
+//! `X-Roles` headers say who calls; otherwise any `X-Auth-Token` acts as
+//! user `admin` in project `admin` with roles admin, member and reader.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+mod server;
+pub mod store;
+
+pub use config::{Config, StoreConfig};
+pub use server::{MockServer, MockServerBuilder};
