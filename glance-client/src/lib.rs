@@ -1,1 +1,44 @@
-//! placeholder
+//! A typed async client for the OpenStack Image service (Glance) API v2.
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use glance_client::{Client, ContainerFormat, CreateImage, DiskFormat, ListImages};
+//!
+//! # async fn demo() -> glance_client::Result<()> {
+//! let client = Client::builder()
+//!     .endpoint("http://127.0.0.1:9292")
+//!     .token("a-keystone-token")
+//!     .build()?;
+//! let images = client.images();
+//!
+//! let image = images
+//!     .create(&CreateImage::new("demo")
+//!         .disk_format(DiskFormat::Raw)
+//!         .container_format(ContainerFormat::Bare))
+//!     .await?;
+//! images.upload(&image.id, vec![0u8; 4096]).await?;
+//!
+//! let all: Vec<_> = images.list(ListImages::new()).try_collect().await?;
+//! println!("{} images", all.len());
+//!
+//! // Verified against os_hash_value: a corrupt download is an error.
+//! let data = images.download(&image.id).await?.expect("has data").bytes().await?;
+//! assert_eq!(data.len(), 4096);
+//!
+//! images.delete(&image.id).await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+pub mod images;
+mod transport;
+pub mod verify;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, Result};
+pub use images::{
+    ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImageStatus,
+    Images, ListImages, UploadBody, UploadOptions, Visibility,
+};
+pub use verify::{Verification, VerifyOptions};

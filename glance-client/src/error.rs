@@ -1,0 +1,226 @@
+//! The one error type of the client.
+
+use reqwest::StatusCode;
+
+/// Everything that can go wrong talking to the Image service.
+///
+/// Match on the variant for details, or ask the predicates
+/// ([`Error::is_not_found`], [`Error::is_conflict`], …) when only the kind matters.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with an error status.
+    #[error("{status}: {message}{}", request_id.as_deref().map(|r| format!(" (request {r})")).unwrap_or_default())]
+    Http {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The server's message, taken from its HTML, JSON or text body.
+        message: String,
+        /// `x-openstack-request-id` of the response, if sent.
+        request_id: Option<String>,
+    },
+    /// The request could not be sent or the response not received.
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// The response body was not what the API promises.
+    #[error("cannot decode the response at {path}: {message}")]
+    Decode {
+        /// JSON path of the offending value (`.` for the whole document).
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// Downloaded data does not match the image's digest.
+    #[error("corrupt image download: {algorithm} digest was {actual}, expected {expected}")]
+    ChecksumMismatch {
+        /// `sha512`, `md5`, …
+        algorithm: String,
+        /// The digest the server promised.
+        expected: String,
+        /// The digest of the bytes received.
+        actual: String,
+    },
+    /// The image's `os_hash_algo` names an algorithm this client does not implement.
+    #[error(
+        "unsupported hash algorithm {0:?} (allow the md5 fallback to validate with the checksum)"
+    )]
+    UnsupportedHashAlgorithm(String),
+    /// The server sent fewer or more bytes than it announced.
+    #[error("incomplete download: expected {expected} bytes, received {received}")]
+    Incomplete {
+        /// Bytes announced by `Content-Length`.
+        expected: u64,
+        /// Bytes received.
+        received: u64,
+    },
+    /// An argument was refused before anything was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The client configuration is unusable (bad endpoint URL, missing token, …).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A local file could not be read or written.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The HTTP status of a server error.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Http { status, .. } => Some(*status),
+            Error::Transport(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The request id the server gave the failed request.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Http { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// 404: the image (or other resource) does not exist or is not visible.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// 409: the request conflicts with the resource's state.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(StatusCode::CONFLICT)
+    }
+
+    /// 403: the caller may not do this.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// 401: the credentials were refused.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether the data received did not match its digest.
+    pub fn is_checksum_mismatch(&self) -> bool {
+        matches!(self, Error::ChecksumMismatch { .. })
+    }
+
+    /// Whether trying the same (idempotent) request again may succeed:
+    /// connection problems, 429 and 5xx.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Http { status, .. } => {
+                *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+            }
+            Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            Error::Incomplete { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Pull the human message out of an error body, whatever its format.
+///
+/// Glance renders errors as JSON (`{"message": "…<br /><br />\n…", "code", "title"}`),
+/// HTML or plain text, depending on the request's `Accept`.
+pub(crate) fn extract_message(
+    status: StatusCode,
+    content_type: Option<&str>,
+    body: &str,
+) -> String {
+    let ctype = content_type.unwrap_or("").to_ascii_lowercase();
+    let text = if ctype.contains("json") {
+        serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("message")
+                    .or_else(|| v.get("error").and_then(|e| e.get("message")))
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| body.to_owned())
+    } else if ctype.contains("html") {
+        let without_title = match (body.find("<title>"), body.find("</title>")) {
+            (Some(a), Some(b)) if a < b => format!("{}{}", &body[..a], &body[b + 8..]),
+            _ => body.to_owned(),
+        };
+        strip_tags(&without_title)
+    } else {
+        body.to_owned()
+    };
+    let text = text.replace("<br />", " ");
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Plain and HTML bodies repeat the status line ("404 Not Found") first.
+    let status_line = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    match joined.strip_prefix(&status_line) {
+        Some(rest) => rest.trim_start().to_owned(),
+        None => joined,
+    }
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_from_every_glance_error_format() {
+        let json = r#"{"message": "No image found with ID x<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}"#;
+        assert_eq!(
+            extract_message(StatusCode::NOT_FOUND, Some("application/json"), json),
+            "No image found with ID x"
+        );
+        let plain = "404 Not Found\n\nNo image found with ID x\n\n   ";
+        assert_eq!(
+            extract_message(
+                StatusCode::NOT_FOUND,
+                Some("text/plain; charset=UTF-8"),
+                plain
+            ),
+            "No image found with ID x"
+        );
+        let html = "<html>\n <head>\n  <title>409 Conflict</title>\n </head>\n <body>\n  <h1>409 Conflict</h1>\n  Image status transition from active to saving is not allowed<br /><br />\n\n\n\n </body>\n</html>";
+        assert_eq!(
+            extract_message(StatusCode::CONFLICT, Some("text/html"), html),
+            "Image status transition from active to saving is not allowed"
+        );
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        let e = |s: u16| Error::Http {
+            status: StatusCode::from_u16(s).expect("valid status"),
+            message: String::new(),
+            request_id: None,
+        };
+        assert!(e(503).is_retryable());
+        assert!(e(429).is_retryable());
+        assert!(!e(409).is_retryable());
+        assert!(e(404).is_not_found());
+    }
+}

@@ -1,0 +1,196 @@
+//! Downloading image data as a verified stream.
+
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+use reqwest::{Method, StatusCode};
+use tokio::io::AsyncWriteExt;
+
+use super::{Image, Images, get_spec};
+use crate::error::{Error, Result};
+use crate::transport::{RequestSpec, request_id};
+use crate::verify::{self, Verification, VerifyOptions};
+
+/// Options of a download.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DownloadOptions {
+    /// How the bytes are checked.
+    pub verify: VerifyOptions,
+}
+
+impl DownloadOptions {
+    /// Do not check the data at all (glanceclient's `do_checksum=False`).
+    pub fn unverified() -> Self {
+        DownloadOptions {
+            verify: VerifyOptions {
+                enabled: false,
+                allow_md5_fallback: false,
+            },
+        }
+    }
+
+    /// Fall back to md5 when `os_hash_algo` is not supported here.
+    pub fn allow_md5_fallback(mut self, allow: bool) -> Self {
+        self.verify.allow_md5_fallback = allow;
+        self
+    }
+}
+
+/// An image's data on its way: metadata plus a byte stream that ends in an
+/// error, never in success, when the bytes do not match the image's digest.
+pub struct Download {
+    /// The image record read before the download (when verifying).
+    pub image: Option<Image>,
+    /// `Content-Length` of the response.
+    pub content_length: Option<u64>,
+    /// `Content-MD5` of the response (Glance sends the md5 hex).
+    pub content_md5: Option<String>,
+    /// The check applied to the bytes.
+    pub verification: Verification,
+    /// `x-openstack-request-id` of the data response.
+    pub request_id: Option<String>,
+    stream: BoxStream<'static, Result<Bytes>>,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("content_length", &self.content_length)
+            .field("content_md5", &self.content_md5)
+            .field("verification", &self.verification)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for Download {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.stream.as_mut().poll_next(cx)
+    }
+}
+
+impl Download {
+    /// Read everything into memory (verified).
+    pub async fn bytes(self) -> Result<Bytes> {
+        let mut buf = Vec::with_capacity(self.content_length.unwrap_or(0).min(1 << 30) as usize);
+        let mut stream = self.stream;
+        while let Some(chunk) = stream.try_next().await? {
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(buf))
+    }
+
+    /// The data as an `AsyncRead`; a checksum mismatch surfaces as an
+    /// `io::Error` of kind `InvalidData` wrapping [`Error::ChecksumMismatch`].
+    pub fn into_async_read(self) -> impl tokio::io::AsyncRead + Send + Unpin {
+        tokio_util::io::StreamReader::new(self.stream.map_err(|e| {
+            let kind = match &e {
+                Error::ChecksumMismatch { .. } => std::io::ErrorKind::InvalidData,
+                Error::Incomplete { .. } => std::io::ErrorKind::UnexpectedEof,
+                _ => std::io::ErrorKind::Other,
+            };
+            std::io::Error::new(kind, e)
+        }))
+    }
+}
+
+impl Images<'_> {
+    /// `GET /v2/images/{id}/file`, verified. `Ok(None)` when the image has no
+    /// data (the server's 204).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// use futures::TryStreamExt;
+    /// if let Some(mut data) = client.images().download(id).await? {
+    ///     while let Some(chunk) = data.try_next().await? {
+    ///         // every chunk but the last is released as it arrives; the last
+    ///         // only once the digest matched
+    ///         let _ = chunk;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn download(&self, id: &str) -> Result<Option<Download>> {
+        self.download_with(id, DownloadOptions::default()).await
+    }
+
+    /// Download with options (verification off, md5 fallback).
+    pub async fn download_with(
+        &self,
+        id: &str,
+        options: DownloadOptions,
+    ) -> Result<Option<Download>> {
+        // Read the record first, as glanceclient does: its digests are the
+        // reference, and a record deleted meanwhile fails early.
+        let image: Option<Image> = if options.verify.enabled {
+            Some(self.client.send_json(get_spec(id)).await?)
+        } else {
+            None
+        };
+        let mut spec = RequestSpec::new(Method::GET, ["v2", "images", id, "file"]);
+        spec.streams_data = true;
+        let resp = self.client.send(spec).await?;
+        if resp.status() == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let headers = resp.headers();
+        let content_md5 = headers
+            .get("content-md5")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let content_length = resp.content_length();
+        let request_id = request_id(headers);
+        let verification = verify::choose(image.as_ref(), content_md5.as_deref(), options.verify)?;
+        let body = resp.bytes_stream().map_err(Error::Transport);
+        let stream = verify::verified(body, verification.clone(), content_length).boxed();
+        Ok(Some(Download {
+            image,
+            content_length,
+            content_md5,
+            verification,
+            request_id,
+            stream,
+        }))
+    }
+
+    /// Download to `path` atomically: the data goes to a temporary file
+    /// beside it, is verified and synced, then renamed over `path`. On any
+    /// error nothing is left at `path` (an existing file there is untouched).
+    /// Returns the number of bytes written, or `None` if the image has no data.
+    pub async fn download_to_path(
+        &self,
+        id: &str,
+        path: impl AsRef<Path>,
+        options: DownloadOptions,
+    ) -> Result<Option<u64>> {
+        let path = path.as_ref();
+        let Some(mut download) = self.download_with(id, options).await? else {
+            return Ok(None);
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".glance-download-")
+            .tempfile_in(&dir)?;
+        let (std_file, temp_path) = temp.into_parts();
+        let mut file = tokio::fs::File::from_std(std_file);
+        let mut written = 0u64;
+        while let Some(chunk) = download.try_next().await? {
+            file.write_all(&chunk).await?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await?;
+        file.sync_all().await?;
+        drop(file);
+        temp_path.persist(path).map_err(|e| Error::Io(e.error))?;
+        Ok(Some(written))
+    }
+}

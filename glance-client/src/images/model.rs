@@ -1,0 +1,393 @@
+//! Images as the API describes them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
+        $(#[$meta])*
+        ///
+        /// Values this client does not know are kept in `Other`, so a newer
+        /// server never breaks decoding.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+            /// A value this version of the client does not know.
+            Other(String),
+        }
+
+        impl $name {
+            /// The wire name.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)*
+                    $name::Other(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s {
+                    $($wire => $name::$variant,)*
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok($name::from(s))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok($name::from(s.as_str()))
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// Where an image is in its life cycle.
+    ImageStatus {
+        /// Created, no data yet.
+        Queued = "queued",
+        /// Data being uploaded.
+        Saving = "saving",
+        /// Data staged for import.
+        Uploading = "uploading",
+        /// Being imported.
+        Importing = "importing",
+        /// Usable.
+        Active = "active",
+        /// Data upload failed.
+        Killed = "killed",
+        /// Deleted.
+        Deleted = "deleted",
+        /// Deleted, data deletion pending.
+        PendingDelete = "pending_delete",
+        /// Data download disabled.
+        Deactivated = "deactivated",
+    }
+}
+
+string_enum! {
+    /// Who may see an image.
+    Visibility {
+        /// Everyone; listed by default.
+        Public = "public",
+        /// Everyone; listed only on request.
+        Community = "community",
+        /// The owner and projects it is shared with.
+        Shared = "shared",
+        /// The owner only.
+        Private = "private",
+    }
+}
+
+string_enum! {
+    /// The format of the disk image.
+    DiskFormat {
+        /// Amazon machine image.
+        Ami = "ami",
+        /// Amazon ramdisk image.
+        Ari = "ari",
+        /// Amazon kernel image.
+        Aki = "aki",
+        /// VHD.
+        Vhd = "vhd",
+        /// VHDX.
+        Vhdx = "vhdx",
+        /// VMware disk.
+        Vmdk = "vmdk",
+        /// Raw bytes.
+        Raw = "raw",
+        /// QEMU copy-on-write v2.
+        Qcow2 = "qcow2",
+        /// VirtualBox disk.
+        Vdi = "vdi",
+        /// ISO 9660.
+        Iso = "iso",
+        /// Virtuozzo ploop.
+        Ploop = "ploop",
+    }
+}
+
+string_enum! {
+    /// The container the disk image comes in.
+    ContainerFormat {
+        /// Amazon machine image.
+        Ami = "ami",
+        /// Amazon ramdisk image.
+        Ari = "ari",
+        /// Amazon kernel image.
+        Aki = "aki",
+        /// No container.
+        Bare = "bare",
+        /// Open Virtualization Format.
+        Ovf = "ovf",
+        /// OVF archive.
+        Ova = "ova",
+        /// Docker tar archive.
+        Docker = "docker",
+        /// Compressed archive.
+        Compressed = "compressed",
+    }
+}
+
+/// An image record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Image {
+    /// UUID.
+    pub id: String,
+    /// Name, if any.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Life-cycle status.
+    pub status: ImageStatus,
+    /// Who may see it.
+    #[serde(default = "default_visibility")]
+    pub visibility: Visibility,
+    /// Protected images cannot be deleted.
+    #[serde(default)]
+    pub protected: bool,
+    /// Hidden from default lists.
+    #[serde(default)]
+    pub os_hidden: bool,
+    /// MD5 hex digest of the data.
+    #[serde(default)]
+    pub checksum: Option<String>,
+    /// Secure hash algorithm of `os_hash_value` (e.g. `sha512`).
+    #[serde(default)]
+    pub os_hash_algo: Option<String>,
+    /// Hex digest of the data by `os_hash_algo`.
+    #[serde(default)]
+    pub os_hash_value: Option<String>,
+    /// Owning project.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Size of the data in bytes.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Size of the virtual disk in bytes.
+    #[serde(default)]
+    pub virtual_size: Option<u64>,
+    /// Container format.
+    #[serde(default)]
+    pub container_format: Option<ContainerFormat>,
+    /// Disk format.
+    #[serde(default)]
+    pub disk_format: Option<DiskFormat>,
+    /// Minimum RAM in MiB to boot it.
+    #[serde(default)]
+    pub min_ram: u64,
+    /// Minimum disk in GiB to boot it.
+    #[serde(default)]
+    pub min_disk: u64,
+    /// Tags (a set; order is not meaningful).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Creation time (`YYYY-MM-DDThh:mm:ssZ`).
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Last change of the record.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// Comma-separated store ids holding the data (multi-store deployments).
+    #[serde(default)]
+    pub stores: Option<String>,
+    /// Link to the record (`/v2/images/{id}`).
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
+    pub self_link: Option<String>,
+    /// Link to the data (`/v2/images/{id}/file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Link to the schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Every other property (`os_distro`, `hw_*`, …). Glance stores them as
+    /// strings; other JSON values are kept as sent by the server.
+    #[serde(flatten)]
+    pub properties: BTreeMap<String, Value>,
+}
+
+fn default_visibility() -> Visibility {
+    Visibility::Shared
+}
+
+impl Image {
+    /// An extra property's string value.
+    pub fn property(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).and_then(Value::as_str)
+    }
+}
+
+/// The fields of a new image. Every field is optional: Glance fills defaults.
+///
+/// ```
+/// use glance_client::{CreateImage, DiskFormat, ContainerFormat};
+/// let req = CreateImage::new("cirros")
+///     .disk_format(DiskFormat::Qcow2)
+///     .container_format(ContainerFormat::Bare)
+///     .property("os_distro", "cirros");
+/// assert_eq!(req.to_json()["os_distro"], "cirros");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateImage {
+    /// Explicit id (a UUID); the server chooses one otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Visibility (Glance's default is `shared`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+    /// Protected from deletion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
+    /// Hidden from default lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_hidden: Option<bool>,
+    /// Disk format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_format: Option<DiskFormat>,
+    /// Container format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_format: Option<ContainerFormat>,
+    /// Minimum RAM in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_ram: Option<u64>,
+    /// Minimum disk in GiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_disk: Option<u64>,
+    /// Owner project (admins only may set another project).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Extra string properties.
+    #[serde(flatten)]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl CreateImage {
+    /// A new image with a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        CreateImage {
+            name: Some(name.into()),
+            ..CreateImage::default()
+        }
+    }
+
+    /// Set the disk format.
+    pub fn disk_format(mut self, f: DiskFormat) -> Self {
+        self.disk_format = Some(f);
+        self
+    }
+
+    /// Set the container format.
+    pub fn container_format(mut self, f: ContainerFormat) -> Self {
+        self.container_format = Some(f);
+        self
+    }
+
+    /// Set the visibility.
+    pub fn visibility(mut self, v: Visibility) -> Self {
+        self.visibility = Some(v);
+        self
+    }
+
+    /// Choose the id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Add a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// Add an extra string property.
+    pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// The request body this sends.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// Human-readable formatting used by `Display` of sizes in the CLI and examples.
+impl fmt::Display for Image {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}, {})",
+            self.id,
+            self.name.as_deref().unwrap_or("<no name>"),
+            self.status
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_glance_image_and_keeps_extras() {
+        let json = r#"{"id": "i", "name": null, "status": "active", "visibility": "shared",
+            "protected": false, "os_hidden": false, "checksum": "c", "os_hash_algo": "sha512",
+            "os_hash_value": "v", "owner": "p", "size": 3, "virtual_size": null,
+            "container_format": "bare", "disk_format": "raw", "min_ram": 0, "min_disk": 0,
+            "tags": ["a"], "created_at": "t", "updated_at": "t", "self": "/v2/images/i",
+            "file": "/v2/images/i/file", "schema": "/v2/schemas/image", "os_distro": "x",
+            "stores": "fast"}"#;
+        let img: Image = serde_json::from_str(json).expect("decodes");
+        assert_eq!(img.status, ImageStatus::Active);
+        assert_eq!(img.disk_format, Some(DiskFormat::Raw));
+        assert_eq!(img.property("os_distro"), Some("x"));
+        assert_eq!(img.stores.as_deref(), Some("fast"));
+        assert!(!img.properties.contains_key("self"));
+    }
+
+    #[test]
+    fn unknown_enum_values_survive() {
+        let f: DiskFormat = serde_json::from_str("\"gpt\"").expect("decodes");
+        assert_eq!(f, DiskFormat::Other("gpt".into()));
+        assert_eq!(serde_json::to_string(&f).expect("encodes"), "\"gpt\"");
+    }
+
+    #[test]
+    fn create_body_omits_unset_fields() {
+        let body = CreateImage::new("n").disk_format(DiskFormat::Raw).to_json();
+        assert_eq!(body, serde_json::json!({"name": "n", "disk_format": "raw"}));
+    }
+}

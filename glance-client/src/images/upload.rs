@@ -1,0 +1,185 @@
+//! Uploading image data: `PUT /v2/images/{id}/file`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use reqwest::Method;
+use tokio_util::io::ReaderStream;
+
+use super::Images;
+use crate::error::{Error, Result};
+use crate::transport::RequestSpec;
+
+const CHUNK: usize = 1 << 20;
+
+/// Where upload bytes come from.
+pub enum UploadBody {
+    /// Bytes in memory.
+    Bytes(Bytes),
+    /// A local file, streamed; its size is announced to the server.
+    File(PathBuf),
+    /// Any stream of bytes (sent once, never retried), with its size if known.
+    Stream {
+        /// The data.
+        stream: BoxStream<'static, std::io::Result<Bytes>>,
+        /// Total size, announced as `x-openstack-image-size` when known.
+        size: Option<u64>,
+    },
+}
+
+impl fmt::Debug for UploadBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UploadBody::Bytes(b) => write!(f, "UploadBody::Bytes({} bytes)", b.len()),
+            UploadBody::File(p) => write!(f, "UploadBody::File({})", p.display()),
+            UploadBody::Stream { size, .. } => write!(f, "UploadBody::Stream(size {size:?})"),
+        }
+    }
+}
+
+impl From<Bytes> for UploadBody {
+    fn from(b: Bytes) -> Self {
+        UploadBody::Bytes(b)
+    }
+}
+
+impl From<Vec<u8>> for UploadBody {
+    fn from(v: Vec<u8>) -> Self {
+        UploadBody::Bytes(Bytes::from(v))
+    }
+}
+
+impl From<&'static [u8]> for UploadBody {
+    fn from(v: &'static [u8]) -> Self {
+        UploadBody::Bytes(Bytes::from_static(v))
+    }
+}
+
+impl From<PathBuf> for UploadBody {
+    fn from(p: PathBuf) -> Self {
+        UploadBody::File(p)
+    }
+}
+
+impl From<&std::path::Path> for UploadBody {
+    fn from(p: &std::path::Path) -> Self {
+        UploadBody::File(p.to_owned())
+    }
+}
+
+/// A progress callback: bytes sent so far, and the total when known.
+pub type Progress = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
+
+/// Options of an upload.
+#[derive(Clone, Default)]
+pub struct UploadOptions {
+    /// Target store (`X-Image-Meta-Store`) on multi-store deployments.
+    pub store: Option<String>,
+    /// Called as bytes are handed to the connection.
+    pub progress: Option<Progress>,
+}
+
+impl fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("store", &self.store)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl UploadOptions {
+    /// Upload to a given store.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = Some(store.into());
+        self
+    }
+
+    /// Report progress.
+    pub fn progress(mut self, f: impl Fn(u64, Option<u64>) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+}
+
+fn counting(
+    stream: BoxStream<'static, std::io::Result<Bytes>>,
+    total: Option<u64>,
+    progress: Option<Progress>,
+) -> BoxStream<'static, std::io::Result<Bytes>> {
+    let Some(progress) = progress else {
+        return stream;
+    };
+    let done = Arc::new(AtomicU64::new(0));
+    stream
+        .inspect_ok(move |chunk| {
+            let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            progress(n, total);
+        })
+        .boxed()
+}
+
+impl Images<'_> {
+    /// Upload data for a `queued` image; it becomes `active`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// client.images().upload(id, std::path::Path::new("cirros.qcow2")).await?;
+    /// client.images().upload(id, b"raw bytes".to_vec()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload(&self, id: &str, body: impl Into<UploadBody>) -> Result<()> {
+        self.upload_with(id, body, UploadOptions::default()).await
+    }
+
+    /// Upload with a target store or a progress callback.
+    pub async fn upload_with(
+        &self,
+        id: &str,
+        body: impl Into<UploadBody>,
+        options: UploadOptions,
+    ) -> Result<()> {
+        let (stream, size): (BoxStream<'static, std::io::Result<Bytes>>, Option<u64>) =
+            match body.into() {
+                UploadBody::Bytes(b) => {
+                    let size = b.len() as u64;
+                    let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
+                        .step_by(CHUNK)
+                        .map(|start| Ok(b.slice(start..b.len().min(start + CHUNK))))
+                        .collect();
+                    (futures::stream::iter(chunks).boxed(), Some(size))
+                }
+                UploadBody::File(path) => {
+                    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+                        Error::Io(std::io::Error::new(
+                            e.kind(),
+                            format!("{}: {e}", path.display()),
+                        ))
+                    })?;
+                    let size = file.metadata().await?.len();
+                    (ReaderStream::with_capacity(file, CHUNK).boxed(), Some(size))
+                }
+                UploadBody::Stream { stream, size } => (stream, size),
+            };
+        let stream = counting(stream, size, options.progress.clone());
+        let mut spec = RequestSpec::new(Method::PUT, ["v2", "images", id, "file"])
+            .header("content-type", "application/octet-stream")?;
+        if let Some(size) = size {
+            spec = spec
+                .header("x-openstack-image-size", &size.to_string())?
+                .header("content-length", &size.to_string())?;
+        }
+        if let Some(store) = &options.store {
+            spec = spec.header("x-image-meta-store", store)?;
+        }
+        spec.body = Some(reqwest::Body::wrap_stream(stream));
+        spec.streams_data = true;
+        self.client.send(spec).await?;
+        Ok(())
+    }
+}

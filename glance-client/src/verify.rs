@@ -1,0 +1,303 @@
+//! Streaming integrity checks for downloads.
+//!
+//! The check is chosen as python-glanceclient's `data()` documents it:
+//! the image's `os_hash_algo`/`os_hash_value` when present (an unknown
+//! algorithm is an error unless the md5 fallback is allowed), else the md5
+//! `checksum`, else the response's `Content-MD5`, else none.
+//!
+//! A byte stream cannot take bytes back once delivered, so [`verified`]
+//! holds back the most recent chunk until the digest of the whole body has
+//! been compared: a corrupt download ends in [`Error::ChecksumMismatch`]
+//! before its last bytes are seen, never in a complete-looking success.
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use md5::Md5;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use crate::error::{Error, Result};
+use crate::images::Image;
+
+/// Which digest a download is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Checked with `algorithm` against `expected` (hex).
+    Digest {
+        /// `sha512`, `sha384`, `sha256` or `md5`.
+        algorithm: String,
+        /// Hex digest the data must have.
+        expected: String,
+    },
+    /// Not checked: disabled, or the server gave nothing to check against.
+    None,
+}
+
+/// How to check downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Check at all (`do_checksum` in glanceclient). Default: true.
+    pub enabled: bool,
+    /// Use the md5 `checksum` when `os_hash_algo` is not supported here.
+    pub allow_md5_fallback: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            enabled: true,
+            allow_md5_fallback: false,
+        }
+    }
+}
+
+/// A running digest.
+#[derive(Debug, Clone)]
+pub(crate) enum Hasher {
+    Md5(Md5),
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    /// A hasher for a Glance/hashlib algorithm name.
+    pub fn for_algorithm(name: &str) -> Option<Hasher> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "md5" => Hasher::Md5(Md5::new()),
+            "sha256" => Hasher::Sha256(Sha256::new()),
+            "sha384" => Hasher::Sha384(Sha384::new()),
+            "sha512" => Hasher::Sha512(Sha512::new()),
+            _ => return None,
+        })
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Md5(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha384(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    pub fn finish_hex(self) -> String {
+        match self {
+            Hasher::Md5(h) => hex::encode(h.finalize()),
+            Hasher::Sha256(h) => hex::encode(h.finalize()),
+            Hasher::Sha384(h) => hex::encode(h.finalize()),
+            Hasher::Sha512(h) => hex::encode(h.finalize()),
+        }
+    }
+}
+
+fn looks_like_md5_hex(s: &str) -> bool {
+    s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Choose the check for a download of `image` whose response carried `content_md5`.
+pub fn choose(
+    image: Option<&Image>,
+    content_md5: Option<&str>,
+    options: VerifyOptions,
+) -> Result<Verification> {
+    if !options.enabled {
+        return Ok(Verification::None);
+    }
+    let digest = |algorithm: &str, expected: &str| Verification::Digest {
+        algorithm: algorithm.to_ascii_lowercase(),
+        expected: expected.to_owned(),
+    };
+    if let Some(img) = image {
+        if let Some(value) = &img.os_hash_value {
+            let algo = img.os_hash_algo.as_deref().unwrap_or("");
+            if Hasher::for_algorithm(algo).is_some() {
+                return Ok(digest(algo, value));
+            }
+            if !options.allow_md5_fallback {
+                return Err(Error::UnsupportedHashAlgorithm(algo.to_owned()));
+            }
+        }
+        if let Some(sum) = &img.checksum {
+            return Ok(digest("md5", sum));
+        }
+    }
+    match content_md5 {
+        Some(sum) if looks_like_md5_hex(sum) => Ok(digest("md5", sum)),
+        Some(other) => {
+            tracing::warn!(
+                content_md5 = other,
+                "Content-MD5 is not an md5 hex digest; not validating"
+            );
+            Ok(Verification::None)
+        }
+        None => Ok(Verification::None),
+    }
+}
+
+/// Wrap `inner` so that it ends in an error unless its bytes match
+/// `verification` and number `expected_len` (when known).
+pub fn verified<S>(
+    inner: S,
+    verification: Verification,
+    expected_len: Option<u64>,
+) -> impl Stream<Item = Result<Bytes>> + Send + 'static
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    async_stream::stream! {
+        let mut check = match verification {
+            Verification::Digest { algorithm, expected } => {
+                Hasher::for_algorithm(&algorithm).map(|h| (h, algorithm, expected))
+            }
+            Verification::None => None,
+        };
+        let mut pending: Option<Bytes> = None;
+        let mut received: u64 = 0;
+        let mut inner = std::pin::pin!(inner);
+        while let Some(item) = inner.next().await {
+            let chunk = match item {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            received += chunk.len() as u64;
+            if let Some((h, _, _)) = check.as_mut() {
+                h.update(&chunk);
+            }
+            if let Some(previous) = pending.replace(chunk) {
+                yield Ok(previous);
+            }
+        }
+        if let Some(expected) = expected_len {
+            if received != expected {
+                yield Err(Error::Incomplete { expected, received });
+                return;
+            }
+        }
+        if let Some((h, algorithm, expected)) = check {
+            let actual = h.finish_hex();
+            if !actual.eq_ignore_ascii_case(&expected) {
+                yield Err(Error::ChecksumMismatch { algorithm, expected, actual });
+                return;
+            }
+        }
+        if let Some(last) = pending {
+            yield Ok(last);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::stream;
+
+    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn sha512_hex(data: &[u8]) -> String {
+        hex::encode(Sha512::digest(data))
+    }
+
+    #[tokio::test]
+    async fn good_data_passes_whole() {
+        let v = Verification::Digest {
+            algorithm: "sha512".into(),
+            expected: sha512_hex(b"hello world"),
+        };
+        let out: Vec<Result<Bytes>> = verified(chunks(&[b"hello ", b"world"]), v, Some(11))
+            .collect()
+            .await;
+        let data: Vec<u8> = out
+            .into_iter()
+            .flat_map(|r| r.expect("ok").to_vec())
+            .collect();
+        assert_eq!(data, b"hello world");
+    }
+
+    #[tokio::test]
+    async fn corrupt_data_never_completes() {
+        let v = Verification::Digest {
+            algorithm: "sha512".into(),
+            expected: sha512_hex(b"hello world"),
+        };
+        let out: Vec<Result<Bytes>> = verified(chunks(&[b"hello ", b"w0rld"]), v, None)
+            .collect()
+            .await;
+        assert_eq!(
+            out.len(),
+            2,
+            "first chunk, then the error instead of the last"
+        );
+        assert_eq!(out[0].as_ref().expect("first chunk").as_ref(), b"hello ");
+        assert!(
+            matches!(&out[1], Err(Error::ChecksumMismatch { algorithm, .. }) if algorithm == "sha512")
+        );
+    }
+
+    #[tokio::test]
+    async fn short_body_is_incomplete() {
+        let out: Vec<Result<Bytes>> = verified(chunks(&[b"abc"]), Verification::None, Some(5))
+            .collect()
+            .await;
+        assert!(matches!(
+            out.as_slice(),
+            [Err(Error::Incomplete {
+                expected: 5,
+                received: 3
+            })]
+        ));
+    }
+
+    #[test]
+    fn choice_follows_glanceclient_order() {
+        let mut img: Image = serde_json::from_value(serde_json::json!({
+            "id": "i", "status": "active", "checksum": "0123456789abcdef0123456789abcdef",
+            "os_hash_algo": "sha512", "os_hash_value": "ff"
+        }))
+        .expect("image");
+        let opts = VerifyOptions::default();
+        assert!(
+            matches!(choose(Some(&img), None, opts), Ok(Verification::Digest { algorithm, .. }) if algorithm == "sha512")
+        );
+        img.os_hash_algo = Some("blake9".into());
+        assert!(matches!(
+            choose(Some(&img), None, opts),
+            Err(Error::UnsupportedHashAlgorithm(_))
+        ));
+        let fallback = VerifyOptions {
+            allow_md5_fallback: true,
+            ..opts
+        };
+        assert!(
+            matches!(choose(Some(&img), None, fallback), Ok(Verification::Digest { algorithm, .. }) if algorithm == "md5")
+        );
+        assert_eq!(
+            choose(None, Some("0123456789abcdef0123456789abcdef"), opts).expect("ok"),
+            Verification::Digest {
+                algorithm: "md5".into(),
+                expected: "0123456789abcdef0123456789abcdef".into()
+            }
+        );
+        assert_eq!(choose(None, None, opts).expect("ok"), Verification::None);
+        let off = VerifyOptions {
+            enabled: false,
+            ..opts
+        };
+        assert_eq!(
+            choose(Some(&img), None, off).expect("ok"),
+            Verification::None
+        );
+    }
+}
