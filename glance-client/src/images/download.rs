@@ -100,6 +100,48 @@ impl Download {
     }
 }
 
+impl Download {
+    /// Call `f` with the running byte count as chunks are delivered.
+    pub fn on_progress(mut self, mut f: impl FnMut(u64) + Send + 'static) -> Self {
+        let mut done = 0u64;
+        self.stream = self
+            .stream
+            .inspect_ok(move |chunk| {
+                done += chunk.len() as u64;
+                f(done);
+            })
+            .boxed();
+        self
+    }
+
+    /// Write the data to `path` atomically (temporary file beside it,
+    /// verified, synced, renamed). On error nothing is left at `path`.
+    /// Returns the number of bytes written.
+    pub async fn write_to_path(mut self, path: impl AsRef<Path>) -> Result<u64> {
+        let path = path.as_ref();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".glance-download-")
+            .tempfile_in(&dir)?;
+        let (std_file, temp_path) = temp.into_parts();
+        let mut file = tokio::fs::File::from_std(std_file);
+        let mut written = 0u64;
+        // Dropping `temp_path` on an early return removes the temporary file.
+        while let Some(chunk) = self.try_next().await? {
+            file.write_all(&chunk).await?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await?;
+        file.sync_all().await?;
+        drop(file);
+        temp_path.persist(path).map_err(|e| Error::Io(e.error))?;
+        Ok(written)
+    }
+}
+
 impl Images<'_> {
     /// `GET /v2/images/{id}/file`, verified. `Ok(None)` when the image has no
     /// data (the server's 204).
@@ -169,28 +211,9 @@ impl Images<'_> {
         path: impl AsRef<Path>,
         options: DownloadOptions,
     ) -> Result<Option<u64>> {
-        let path = path.as_ref();
-        let Some(mut download) = self.download_with(id, options).await? else {
-            return Ok(None);
-        };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".glance-download-")
-            .tempfile_in(&dir)?;
-        let (std_file, temp_path) = temp.into_parts();
-        let mut file = tokio::fs::File::from_std(std_file);
-        let mut written = 0u64;
-        while let Some(chunk) = download.try_next().await? {
-            file.write_all(&chunk).await?;
-            written += chunk.len() as u64;
+        match self.download_with(id, options).await? {
+            Some(download) => download.write_to_path(path).await.map(Some),
+            None => Ok(None),
         }
-        file.flush().await?;
-        file.sync_all().await?;
-        drop(file);
-        temp_path.persist(path).map_err(|e| Error::Io(e.error))?;
-        Ok(Some(written))
     }
 }

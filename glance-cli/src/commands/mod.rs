@@ -1,0 +1,3 @@
+//! One function per subcommand, grouped by resource.
+
+pub mod images;
