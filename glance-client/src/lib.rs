@@ -42,3 +42,8 @@ pub use images::{
     Images, ListImages, UploadBody, UploadOptions, Visibility,
 };
 pub use verify::{Verification, VerifyOptions};
+
+/// The README's code samples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

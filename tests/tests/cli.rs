@@ -1,0 +1,196 @@
+//! The `glance` binary against the in-process glance-mock-server.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use glance_mock_server::MockServer;
+use serde_json::Value;
+
+/// The `glance` binary built by this workspace (`target/<profile>/glance`).
+fn glance_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/cli-<hash> -> target/<profile>/glance
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let bin = dir.join(format!("glance{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        // Built by `cargo test --workspace` (glance-cli has integration tests);
+        // when only this crate is tested, build it now.
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "glance-cli", "--bin", "glance"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building glance failed");
+    }
+    assert!(bin.exists(), "{} not found", bin.display());
+    bin
+}
+
+async fn glance(server: &MockServer, args: &[&str]) -> Output {
+    tokio::process::Command::new(glance_bin())
+        .args(args)
+        .env("OS_IMAGE_URL", server.url())
+        .env("OS_AUTH_TOKEN", "cli-test")
+        .env_remove("OS_CLOUD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("glance runs")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "glance failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+#[tokio::test]
+async fn create_upload_download_delete_through_the_cli() {
+    let server = MockServer::start().await.expect("mock starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("in.raw");
+    let payload: Vec<u8> = (0..2_500_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&src, &payload).expect("written");
+
+    let created = stdout_json(
+        &glance(
+            &server,
+            &[
+                "-f",
+                "json",
+                "image-create",
+                "--name",
+                "cli",
+                "--disk-format",
+                "raw",
+                "--container-format",
+                "bare",
+                "--property",
+                "os_distro=cirros",
+            ],
+        )
+        .await,
+    );
+    assert_eq!(created["status"], "queued");
+    assert_eq!(created["os_distro"], "cirros");
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    let out = glance(
+        &server,
+        &[
+            "image-upload",
+            &id,
+            "--file",
+            src.to_str().expect("utf-8 path"),
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let shown = stdout_json(&glance(&server, &["-f", "json", "image-show", &id]).await);
+    assert_eq!(shown["status"], "active");
+    assert_eq!(shown["size"], payload.len() as u64);
+
+    let table = glance(&server, &["image-list"]).await;
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains(&id) && text.contains("| ID "), "{text}");
+
+    let dst = dir.path().join("out.raw");
+    let out = glance(
+        &server,
+        &[
+            "image-download",
+            &id,
+            "--file",
+            dst.to_str().expect("utf-8 path"),
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&dst).expect("downloaded"), payload);
+
+    // Several ids: the good one is deleted, the bad one reported, exit 1.
+    let out = glance(&server, &["image-delete", &id, "no-such-image"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No image with an ID of 'no-such-image' exists."),
+        "{err}"
+    );
+    let out = glance(&server, &["image-show", &id]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one-line message: {err}");
+    assert!(err.contains("404"), "{err}");
+}
+
+#[tokio::test]
+async fn image_create_with_file_uploads_and_download_of_empty_image_fails() {
+    let server = MockServer::start().await.expect("mock starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("in.raw");
+    std::fs::write(&src, b"tiny image").expect("written");
+    let created = stdout_json(
+        &glance(
+            &server,
+            &[
+                "-f",
+                "json",
+                "image-create",
+                "--disk-format",
+                "raw",
+                "--container-format",
+                "bare",
+                "--file",
+                src.to_str().expect("utf-8 path"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["size"], 10);
+
+    let empty = stdout_json(&glance(&server, &["-f", "json", "image-create", "--name", "e"]).await);
+    let id = empty["id"].as_str().expect("id");
+    let dst = dir.path().join("never.raw");
+    let out = glance(
+        &server,
+        &[
+            "image-download",
+            id,
+            "--file",
+            dst.to_str().expect("utf-8 path"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no data"));
+    assert!(!dst.exists());
+}
+
+#[tokio::test]
+async fn missing_endpoint_is_a_clear_error() {
+    let out = tokio::process::Command::new(glance_bin())
+        .arg("image-list")
+        .env_remove("OS_IMAGE_URL")
+        .env_remove("OS_AUTH_TOKEN")
+        .output()
+        .await
+        .expect("glance runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--os-image-url"), "{err}");
+}

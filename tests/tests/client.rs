@@ -1,0 +1,224 @@
+//! glance-client against the in-process glance-mock-server.
+
+use futures::TryStreamExt;
+use glance_client::{
+    Client, ContainerFormat, CreateImage, DiskFormat, Error, ImageStatus, ListImages, UploadOptions,
+};
+use glance_mock_server::MockServer;
+use sha2::{Digest, Sha512};
+
+async fn setup() -> (MockServer, Client) {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = Client::builder()
+        .endpoint(server.url())
+        .token("e2e")
+        .build()
+        .expect("client builds");
+    (server, client)
+}
+
+fn raw(name: &str) -> CreateImage {
+    CreateImage::new(name)
+        .disk_format(DiskFormat::Raw)
+        .container_format(ContainerFormat::Bare)
+}
+
+/// Deterministic, non-repeating test data.
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    let mut block = 0u64;
+    while out.len() < len {
+        out.extend_from_slice(&Sha512::digest(
+            [&[seed][..], &block.to_le_bytes()].concat(),
+        ));
+        block += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+#[tokio::test]
+async fn upload_then_download_returns_the_same_bytes() {
+    let (_server, client) = setup().await;
+    let images = client.images();
+    let image = images.create(&raw("roundtrip")).await.expect("created");
+    assert_eq!(image.status, ImageStatus::Queued);
+    assert_eq!(image.size, None);
+
+    let payload = data(3 * 1024 * 1024 + 17, 1);
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = progress.clone();
+    images
+        .upload_with(
+            &image.id,
+            payload.clone(),
+            UploadOptions::default().progress(move |done, total| {
+                assert_eq!(total, Some(3 * 1024 * 1024 + 17));
+                seen.store(done, std::sync::atomic::Ordering::Relaxed);
+            }),
+        )
+        .await
+        .expect("uploaded");
+    assert_eq!(
+        progress.load(std::sync::atomic::Ordering::Relaxed),
+        payload.len() as u64
+    );
+
+    let active = images.get(&image.id).await.expect("shown");
+    assert_eq!(active.status, ImageStatus::Active);
+    assert_eq!(active.size, Some(payload.len() as u64));
+    assert_eq!(active.os_hash_algo.as_deref(), Some("sha512"));
+    assert_eq!(
+        active.os_hash_value.as_deref(),
+        Some(hex::encode(Sha512::digest(&payload)).as_str())
+    );
+    assert_eq!(active.stores.as_deref(), Some("fast"));
+
+    let download = images
+        .download(&image.id)
+        .await
+        .expect("download starts")
+        .expect("has data");
+    assert_eq!(download.content_length, Some(payload.len() as u64));
+    assert_eq!(download.content_md5, active.checksum);
+    let got = download.bytes().await.expect("verified");
+    assert_eq!(got.len(), payload.len());
+    assert!(got[..] == payload[..], "downloaded bytes differ");
+}
+
+#[tokio::test]
+async fn upload_from_a_file_to_a_chosen_store() {
+    let (server, client) = setup().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("disk.raw");
+    let payload = data(1024 * 1024 + 5, 2);
+    std::fs::write(&path, &payload).expect("written");
+
+    let image = client
+        .images()
+        .create(&raw("from-file"))
+        .await
+        .expect("created");
+    client
+        .images()
+        .upload_with(
+            &image.id,
+            path.as_path(),
+            UploadOptions::default().store("cheap"),
+        )
+        .await
+        .expect("uploaded");
+    let shown = client.images().get(&image.id).await.expect("shown");
+    assert_eq!(shown.stores.as_deref(), Some("cheap"));
+    assert!(server.state().store.get("cheap", &image.id).is_some());
+    assert!(server.state().store.get("fast", &image.id).is_none());
+
+    let target = dir.path().join("copy.raw");
+    let written = client
+        .images()
+        .download_to_path(&image.id, &target, Default::default())
+        .await
+        .expect("downloaded")
+        .expect("has data");
+    assert_eq!(written, payload.len() as u64);
+    assert_eq!(std::fs::read(&target).expect("read back"), payload);
+}
+
+#[tokio::test]
+async fn list_streams_across_pages() {
+    let (_server, client) = setup().await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let img = client
+            .images()
+            .create(&raw(&format!("img-{i}")))
+            .await
+            .expect("created");
+        ids.push(img.id);
+    }
+    let listed: Vec<_> = client
+        .images()
+        .list(ListImages::new().page_size(2).sort("name", true))
+        .try_collect()
+        .await
+        .expect("listed");
+    let names: Vec<_> = listed.iter().filter_map(|i| i.name.clone()).collect();
+    assert_eq!(
+        names,
+        (0..7).map(|i| format!("img-{i}")).collect::<Vec<_>>()
+    );
+
+    let limited: Vec<_> = client
+        .images()
+        .list(ListImages::new().page_size(2).limit(3))
+        .try_collect()
+        .await
+        .expect("listed");
+    assert_eq!(limited.len(), 3);
+
+    let filtered: Vec<_> = client
+        .images()
+        .list(ListImages::new().filter("name", "img-4"))
+        .try_collect()
+        .await
+        .expect("listed");
+    assert_eq!(filtered.len(), 1);
+    assert!(ids.contains(&filtered[0].id));
+}
+
+#[tokio::test]
+async fn lifecycle_errors_are_typed() {
+    let (_server, client) = setup().await;
+    let images = client.images();
+    let image = images.create(&raw("errors")).await.expect("created");
+
+    // No data yet: a typed "no data", not an error.
+    assert!(images.download(&image.id).await.expect("204").is_none());
+
+    images
+        .upload(&image.id, b"once".to_vec())
+        .await
+        .expect("uploaded");
+    let again = images
+        .upload(&image.id, b"twice".to_vec())
+        .await
+        .expect_err("a second upload conflicts");
+    assert!(again.is_conflict(), "{again}");
+    assert!(again.to_string().contains("active to saving"), "{again}");
+    assert!(again.request_id().is_some_and(|r| r.starts_with("req-")));
+
+    let bad = images
+        .create(&raw("bad").property("os_glance_x", "1"))
+        .await
+        .expect_err("reserved property");
+    assert!(bad.is_forbidden(), "{bad}");
+
+    images.delete(&image.id).await.expect("deleted");
+    assert!(images.get_opt(&image.id).await.expect("lookup").is_none());
+    let err = images.delete(&image.id).await.expect_err("already gone");
+    assert!(err.is_not_found());
+    assert!(matches!(err, Error::Http { .. }));
+
+    // A deleted id can never be reused.
+    let reuse = images
+        .create(&raw("reuse").id(image.id.clone()))
+        .await
+        .expect_err("id taken");
+    assert!(reuse.is_conflict(), "{reuse}");
+}
+
+#[tokio::test]
+async fn requests_without_credentials_are_refused() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = Client::builder()
+        .endpoint(server.url())
+        .build()
+        .expect("client builds");
+    let err = client
+        .images()
+        .list(ListImages::new())
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("401");
+    assert!(err.is_unauthorized(), "{err}");
+}
