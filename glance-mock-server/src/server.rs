@@ -43,10 +43,7 @@ impl MockServerBuilder {
     pub async fn start(self) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(AppState {
-            config: self.config,
-            ..AppState::default()
-        });
+        let state = Arc::new(AppState::new(self.config));
         let app = api::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -14,7 +14,6 @@ use sha2::Sha512;
 use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
-use super::images::live;
 use crate::domain::{Fault, ImageStatus, policy, time};
 
 /// Routes of this resource.
@@ -28,14 +27,14 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Put the image back to `queued` after a failed upload, as Glance does.
 fn restore_queued(state: &SharedState, id: &str) {
-    let mut db = state.db.write();
-    if let Some(img) = db.get_mut(id) {
+    let _ = state.db.update(id, &mut |img| {
         if img.status == ImageStatus::Saving {
             img.status = ImageStatus::Queued;
             img.size = None;
             img.virtual_size = None;
         }
-    }
+        Ok(())
+    });
 }
 
 async fn upload(
@@ -45,57 +44,58 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
-    let store_id = {
-        let mut db = state.db.write();
-        let img = policy::visible(&who, live(db.get(&id)), &id)?;
-        policy::require_modify(&who, img, "upload_image")?;
-        let ctype = header_str(&headers, "content-type").unwrap_or("");
-        if ctype.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
-            return Err(ApiError::unsupported_media(
-                ctype,
-                format!("Invalid content type {ctype}"),
-            ));
+    let current = state.db.get(&id, false);
+    let current = policy::visible(&who, current.as_deref(), &id)?;
+    policy::require_modify(&who, current, "upload_image")?;
+    let ctype = header_str(&headers, "content-type").unwrap_or("");
+    if ctype.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
+        return Err(ApiError::unsupported_media(
+            ctype,
+            format!("Invalid content type {ctype}"),
+        ));
+    }
+    let store_id = match header_str(&headers, "x-image-meta-store") {
+        Some(s) if !state.config.has_store(s) => {
+            return Err(ApiError::bad_request(format!(
+                "Store for identifier {s} not found"
+            )));
         }
-        let store_id = match header_str(&headers, "x-image-meta-store") {
-            Some(s) if !state.config.has_store(s) => {
-                return Err(ApiError::bad_request(format!(
-                    "Store for identifier {s} not found"
+        Some(s) => s.to_owned(),
+        None => state.config.default_store.clone(),
+    };
+    let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
+    state
+        .db
+        .update(&id, &mut |img| {
+            if !img.status.can_become(ImageStatus::Saving) {
+                return Err(Fault::Conflict(format!(
+                    "Image status transition from {} to saving is not allowed",
+                    img.status.as_str()
                 )));
             }
-            Some(s) => s.to_owned(),
-            None => state.config.default_store.clone(),
-        };
-        if !img.status.can_become(ImageStatus::Saving) {
-            return Err(Fault::Conflict(format!(
-                "Image status transition from {} to saving is not allowed",
-                img.status.as_str()
-            ))
-            .into());
-        }
-        match (&img.disk_format, &img.container_format) {
-            (None, None) => {
-                return Err(ApiError::bad_request(
-                    "Properties disk_format, container_format must be set prior to saving data.",
-                ));
+            match (&img.disk_format, &img.container_format) {
+                (None, None) => {
+                    return Err(Fault::BadRequest(
+                        "Properties disk_format, container_format must be set prior to saving data.".into(),
+                    ));
+                }
+                (None, _) => {
+                    return Err(Fault::BadRequest(
+                        "Property disk_format must be set prior to saving data.".into(),
+                    ));
+                }
+                (_, None) => {
+                    return Err(Fault::BadRequest(
+                        "Property container_format must be set prior to saving data.".into(),
+                    ));
+                }
+                _ => {}
             }
-            (None, _) => {
-                return Err(ApiError::bad_request(
-                    "Property disk_format must be set prior to saving data.",
-                ));
-            }
-            (_, None) => {
-                return Err(ApiError::bad_request(
-                    "Property container_format must be set prior to saving data.",
-                ));
-            }
-            _ => {}
-        }
-        if let Some(img) = db.get_mut(&id) {
             img.status = ImageStatus::Saving;
             img.updated_at = time::now();
-        }
-        store_id
-    };
+            Ok(())
+        })
+        .ok_or_else(not_found)??;
 
     let received = receive(&state, &headers, body).await;
     let (data, md5, sha512) = match received {
@@ -106,25 +106,32 @@ async fn upload(
         }
     };
 
-    let mut db = state.db.write();
-    let Some(img) = db.get_mut(&id).filter(|i| i.status == ImageStatus::Saving) else {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "Image deleted during the upload, cleaning up the chunks uploaded.",
-        ));
-    };
     let size = data.len() as u64;
-    img.size = Some(size);
-    img.checksum = Some(md5);
-    img.os_hash_algo = Some("sha512".into());
-    img.os_hash_value = Some(sha512);
-    img.virtual_size = (img.container_format.as_deref() == Some("bare")
-        && img.disk_format.as_deref() == Some("raw"))
-    .then_some(size);
-    img.stores = vec![store_id.clone()];
-    img.status = ImageStatus::Active;
-    img.updated_at = time::now();
+    // Data first, then the record: nobody sees `active` without bytes.
     state.store.put(&store_id, &id, data);
+    let gone =
+        || Fault::Gone("Image deleted during the upload, cleaning up the chunks uploaded.".into());
+    state
+        .db
+        .update(&id, &mut |img| {
+            if img.status != ImageStatus::Saving {
+                return Err(gone());
+            }
+            img.size = Some(size);
+            img.checksum = Some(md5.clone());
+            img.os_hash_algo = Some("sha512".into());
+            img.os_hash_value = Some(sha512.clone());
+            img.virtual_size = (img.container_format.as_deref() == Some("bare")
+                && img.disk_format.as_deref() == Some("raw"))
+            .then_some(size);
+            img.stores = vec![store_id.clone()];
+            img.status = ImageStatus::Active;
+            img.updated_at = time::now();
+            Ok(())
+        })
+        .ok_or_else(gone)
+        .and_then(|r| r)
+        .inspect_err(|_| state.store.delete(&store_id, &id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,8 +200,8 @@ async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (data, checksum) = {
-        let db = state.db.read();
-        let img = policy::visible(&who, live(db.get(&id)), &id)?;
+        let img = state.db.get(&id, false);
+        let img = policy::visible(&who, img.as_deref(), &id)?;
         if !policy::can_download(&who, img) {
             return Err(Fault::Forbidden(
                 "You are not authorized to complete download_image action.".into(),

@@ -87,6 +87,7 @@ impl From<Fault> for ApiError {
             Fault::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             Fault::NotFound(m) => (StatusCode::NOT_FOUND, m),
             Fault::Conflict(m) => (StatusCode::CONFLICT, m),
+            Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
         };
         ApiError::new(status, msg)

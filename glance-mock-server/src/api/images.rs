@@ -57,15 +57,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let doc = json_body(&body)?;
     let image = create::new_image(&doc, &who, time::now(), || uuid::Uuid::new_v4().to_string())?;
-    let rendered = {
-        let mut db = state.db.write();
-        if db.contains_key(&image.id) {
-            return Err(Fault::Conflict(format!("Image ID {} already exists!", image.id)).into());
-        }
-        let rendered = image.to_json();
-        db.insert(image.id.clone(), image);
-        rendered
-    };
+    let rendered = state.db.create(image)?.to_json();
     let location = format!(
         "{}/v2/images/{}",
         base_url(&headers),
@@ -106,8 +98,8 @@ async fn list(
         state.config.limit_param_default,
         state.config.api_limit_max,
     )?;
-    let db = state.db.read();
-    let body = q.run(&who, db.values(), |id| db.get(id))?;
+    let all = state.db.all();
+    let body = q.run(&who, &all, |id| state.db.get(id, true))?;
     Ok(Json(body))
 }
 
@@ -116,14 +108,9 @@ async fn show(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let db = state.db.read();
-    let img = policy::visible(&who, live(db.get(&id)), &id)?;
+    let img = state.db.get(&id, false);
+    let img = policy::visible(&who, img.as_deref(), &id)?;
     Ok(Json(img.to_json()))
-}
-
-/// Deleted rows are kept (their ids stay taken) but never shown.
-pub fn live(img: Option<&crate::domain::Image>) -> Option<&crate::domain::Image> {
-    img.filter(|i| !matches!(i.status, ImageStatus::Deleted))
 }
 
 async fn delete(
@@ -131,27 +118,27 @@ async fn delete(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let stores = {
-        let mut db = state.db.write();
-        let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
-        let img = db
-            .get_mut(&id)
-            .filter(|i| i.status != ImageStatus::Deleted)
-            .ok_or_else(not_found)?;
-        if !(policy::can_read(&who) && policy::can_see(&who, img)) {
-            return Err(not_found().into());
-        }
-        policy::require_modify(&who, img, "delete_image")?;
-        if img.protected {
-            return Err(Fault::Forbidden(format!(
-                "Image {id} is protected and cannot be deleted."
-            ))
-            .into());
-        }
-        img.status = ImageStatus::Deleted;
-        img.updated_at = time::now();
-        std::mem::take(&mut img.stores)
-    };
+    let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
+    let current = state.db.get(&id, false).ok_or_else(not_found)?;
+    if !(policy::can_read(&who) && policy::can_see(&who, &current)) {
+        return Err(not_found().into());
+    }
+    policy::require_modify(&who, &current, "delete_image")?;
+    let mut stores = Vec::new();
+    state
+        .db
+        .update(&id, &mut |img| {
+            if img.protected {
+                return Err(Fault::Forbidden(format!(
+                    "Image {id} is protected and cannot be deleted."
+                )));
+            }
+            img.status = ImageStatus::Deleted;
+            img.updated_at = time::now();
+            stores = std::mem::take(&mut img.stores);
+            Ok(())
+        })
+        .ok_or_else(not_found)??;
     for store in stores {
         state.store.delete(&store, &id);
     }

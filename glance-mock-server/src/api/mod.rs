@@ -17,19 +17,30 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::config::Config;
-use crate::db::MemoryDb;
+use crate::db::{ImageRepository, MemoryDb};
 use crate::store::MemoryStore;
 use error::ApiError;
 
 /// Everything a request handler can reach.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AppState {
     /// Deployment settings.
     pub config: Config,
     /// Image records.
-    pub db: MemoryDb,
+    pub db: Box<dyn ImageRepository>,
     /// Image bytes.
     pub store: MemoryStore,
+}
+
+impl AppState {
+    /// State for `config`, with empty in-memory records and stores.
+    pub fn new(config: Config) -> Self {
+        AppState {
+            config,
+            db: Box::new(MemoryDb::default()),
+            store: MemoryStore::default(),
+        }
+    }
 }
 
 /// The state as handlers receive it.

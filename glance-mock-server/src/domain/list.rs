@@ -2,6 +2,7 @@
 //! paging, as Glance's `images.py:index` and the DB API do them.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -250,11 +251,11 @@ impl ListQuery {
     }
 
     /// Run the query over all images; returns the page body.
-    pub fn run<'a>(
+    pub fn run(
         &self,
         who: &Identity,
-        images: impl Iterator<Item = &'a Image>,
-        lookup: impl Fn(&str) -> Option<&'a Image>,
+        images: &[Arc<Image>],
+        lookup: impl Fn(&str) -> Option<Arc<Image>>,
     ) -> Result<Value, Fault> {
         let marker = match &self.marker {
             None => None,
@@ -262,7 +263,7 @@ impl ListQuery {
                 let img = lookup(id)
                     .filter(|i| i.status != ImageStatus::Deleted || who.is_admin())
                     .ok_or_else(|| bad(format!("No image found with ID {id}")))?;
-                if !policy::can_see(who, img) {
+                if !policy::can_see(who, &img) {
                     return Err(Fault::Forbidden(format!(
                         "Forbidding request, image {id} not visible"
                     )));
@@ -271,8 +272,14 @@ impl ListQuery {
             }
         };
         let mut rows: Vec<&Image> = images
+            .iter()
+            .map(|img| img.as_ref())
             .filter(|img| self.matches(who, img))
-            .filter(|img| marker.is_none_or(|m| self.order(img, m) == Ordering::Greater))
+            .filter(|img| {
+                marker
+                    .as_ref()
+                    .is_none_or(|m| self.order(img, m) == Ordering::Greater)
+            })
             .collect();
         rows.sort_by(|a, b| self.order(a, b));
         rows.truncate(self.limit);

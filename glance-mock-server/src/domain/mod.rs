@@ -28,6 +28,9 @@ pub enum Fault {
     /// 409
     #[error("{0}")]
     Conflict(String),
+    /// 410
+    #[error("{0}")]
+    Gone(String),
     /// 413
     #[error("{0}")]
     TooLarge(String),
