@@ -1,10 +1,14 @@
 //! HTTP only: routers per resource, extractors and error rendering. The
 //! rules live in [`crate::domain`].
 
+pub mod actions;
 pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
+pub mod members;
+pub mod schemas;
+pub mod tags;
 pub mod versions;
 
 use std::sync::Arc;
@@ -53,6 +57,10 @@ pub fn router(state: SharedState) -> Router {
         .route("/versions", get(versions::versions))
         .merge(images::router())
         .merge(data::router())
+        .merge(actions::router())
+        .merge(tags::router())
+        .merge(members::router())
+        .merge(schemas::router())
         .fallback(fallback)
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn(request_id))
