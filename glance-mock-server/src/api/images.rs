@@ -140,7 +140,7 @@ async fn delete(
         })
         .ok_or_else(not_found)??;
     for store in stores {
-        state.store.delete(&store, &id);
+        state.store.delete(&store, &id).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

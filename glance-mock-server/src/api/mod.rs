@@ -22,7 +22,7 @@ use axum::routing::get;
 
 use crate::config::Config;
 use crate::db::{ImageRepository, MemoryDb};
-use crate::store::MemoryStore;
+use crate::store::Stores;
 use error::ApiError;
 
 /// Everything a request handler can reach.
@@ -32,17 +32,17 @@ pub struct AppState {
     pub config: Config,
     /// Image records.
     pub db: Box<dyn ImageRepository>,
-    /// Image bytes.
-    pub store: MemoryStore,
+    /// Image bytes, by store id.
+    pub store: Stores,
 }
 
 impl AppState {
-    /// State for `config`, with empty in-memory records and stores.
+    /// State for `config`, with empty in-memory records and the configured stores.
     pub fn new(config: Config) -> Self {
         AppState {
+            store: Stores::from_config(&config),
             config,
             db: Box::new(MemoryDb::default()),
-            store: MemoryStore::default(),
         }
     }
 }

@@ -5,9 +5,11 @@
 pub mod create;
 pub mod identity;
 pub mod image;
+pub mod inspect;
 pub mod list;
 pub mod policy;
 pub mod time;
+pub mod upload;
 
 pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};
