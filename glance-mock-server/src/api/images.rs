@@ -110,7 +110,7 @@ async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let img = state.db.get(&id, false);
     let img = policy::visible(&who, img.as_deref(), &id)?;
-    Ok(Json(img.to_json()))
+    Ok(Json(img.to_json_for(&who)))
 }
 
 async fn delete(

@@ -2,6 +2,7 @@
 //! policy, validation, listing. The `api` layer translates requests into
 //! calls here and [`Fault`]s into Glance-shaped error responses.
 
+pub mod activation;
 pub mod create;
 pub mod identity;
 pub mod image;
