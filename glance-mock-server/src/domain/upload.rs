@@ -115,7 +115,7 @@ fn quota_full(size: impl std::fmt::Display, remaining: i128) -> Fault {
 /// `check_quota` before the data is read: refuse a known size that does
 /// not fit, or any data when nothing is left. Returns the limit to
 /// enforce while reading (none when the size is unknown or unlimited).
-pub fn check_quota(size: Option<u64>, remaining: Option<i128>) -> Result<Option<u64>, Fault> {
+pub fn check_quota(size: Option<i64>, remaining: Option<i128>) -> Result<Option<u64>, Fault> {
     let Some(remaining) = remaining else {
         return Ok(None);
     };

@@ -37,7 +37,7 @@ pub(crate) trait ChunkSink: Send + 'static {
 /// sink, which the caller commits; on error the sink is dropped.
 pub(crate) async fn ingest<S: ChunkSink>(
     mut data: DataStream,
-    expected_size: Option<u64>,
+    expected_size: Option<i64>,
     size_cap: u64,
     sink: S,
 ) -> Result<(Stored, S), StoreError> {
@@ -59,7 +59,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
         while let Some(chunk) = data.next().await {
             let chunk = chunk.map_err(StoreError::Source)?;
             received = received.saturating_add(chunk.len() as u64);
-            if let Some(expected) = expected.filter(|&e| received > e) {
+            if let Some(expected) = expected.filter(|&e| i128::from(received) > i128::from(e)) {
                 let got = finish_piece(&mut data, received, expected).await?;
                 return Err(if got > size_cap {
                     StoreError::TooLarge
@@ -85,7 +85,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
         .map_err(|e| StoreError::Io(io::Error::other(e)));
     read?;
     let (md5, sink) = written?.map_err(StoreError::Io)?;
-    if let Some(expected) = expected.filter(|&e| e != received) {
+    if let Some(expected) = expected.filter(|&e| i128::from(e) != i128::from(received)) {
         return Err(StoreError::SizeMismatch {
             expected,
             got: received,
@@ -107,9 +107,10 @@ pub(crate) async fn ingest<S: ChunkSink>(
 async fn finish_piece(
     data: &mut DataStream,
     mut received: u64,
-    expected: u64,
+    expected: i64,
 ) -> Result<u64, StoreError> {
-    let piece_end = (expected / PIECE).saturating_add(1).saturating_mul(PIECE);
+    let pieces_within = u64::try_from(expected).map_or(0, |e| e / PIECE);
+    let piece_end = pieces_within.saturating_add(1).saturating_mul(PIECE);
     while received < piece_end {
         match data.next().await {
             Some(Ok(chunk)) => received = received.saturating_add(chunk.len() as u64),
@@ -197,6 +198,36 @@ mod tests {
                 "{expected}/{total}: {err}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn negative_sizes_are_exceeded_by_any_data() {
+        let err = ingest(chunks(5, 5), Some(-1), u64::MAX, VecSink::default())
+            .await
+            .expect_err("exceeds");
+        assert_eq!(
+            err.to_string(),
+            "Size exceeds: expected -1 bytes, got 5 bytes"
+        );
+        let err = ingest(
+            chunks(100_000, 1000),
+            Some(-1),
+            u64::MAX,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("exceeds");
+        assert_eq!(
+            err.to_string(),
+            "Size exceeds: expected -1 bytes, got 65536 bytes"
+        );
+        let err = ingest(chunks(0, 1), Some(-1), u64::MAX, VecSink::default())
+            .await
+            .expect_err("mismatch");
+        assert_eq!(
+            err.to_string(),
+            "Size mismatch: expected -1 bytes, got 0 bytes"
+        );
     }
 
     #[tokio::test]

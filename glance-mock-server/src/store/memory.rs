@@ -69,7 +69,7 @@ impl ImageStore for MemoryStore {
         &'a self,
         image_id: &'a str,
         data: DataStream,
-        expected_size: Option<u64>,
+        expected_size: Option<i64>,
         size_cap: u64,
     ) -> BoxFuture<'a, Result<Stored, StoreError>> {
         async move {

@@ -66,7 +66,7 @@ pub enum StoreError {
     #[error("Size exceeds: expected {expected} bytes, got {got} bytes")]
     SizeExceeds {
         /// The size announced with the upload.
-        expected: u64,
+        expected: i64,
         /// Bytes counted when the store noticed.
         got: u64,
     },
@@ -74,7 +74,7 @@ pub enum StoreError {
     #[error("Size mismatch: expected {expected} bytes, got {got} bytes")]
     SizeMismatch {
         /// The size announced with the upload.
-        expected: u64,
+        expected: i64,
         /// Bytes received.
         got: u64,
     },
@@ -103,8 +103,9 @@ impl StoreError {
 /// per image. Failed or abandoned `add`s leave nothing behind.
 pub trait ImageStore: Debug + Send + Sync {
     /// Store `data` as the image's bytes, computing md5 and sha512 in the
-    /// same pass. `expected_size` is checked both ways (`Some(0)` counts as
-    /// unknown, as in `glance_store`); more than `size_cap` bytes fails with
+    /// same pass. `expected_size` is the size the client announced, checked
+    /// both ways as `glance_store` does (`Some(0)` counts as unknown, and a
+    /// negative one is exceeded by any data); more than `size_cap` bytes fails with
     /// [`StoreError::TooLarge`]. Fails with [`StoreError::Duplicate`] if the
     /// image already has data here. On any error nothing is kept, and the
     /// same holds if the returned future is dropped half-way.
@@ -112,7 +113,7 @@ pub trait ImageStore: Debug + Send + Sync {
         &'a self,
         image_id: &'a str,
         data: DataStream,
-        expected_size: Option<u64>,
+        expected_size: Option<i64>,
         size_cap: u64,
     ) -> BoxFuture<'a, Result<Stored, StoreError>>;
 

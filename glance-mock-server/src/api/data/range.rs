@@ -4,8 +4,23 @@
 
 use axum::http::{HeaderMap, StatusCode};
 
-use super::internal_error;
 use crate::api::error::ApiError;
+
+/// Why a requested range cannot be served.
+#[derive(Debug)]
+pub(super) enum RangeError {
+    /// An error Glance answers (400 or 416).
+    Refused(ApiError),
+    /// Glance's serializer raises (`None` compared with a number, `int('')`)
+    /// and the WSGI server answers with its own 500 page.
+    Crash,
+}
+
+impl From<ApiError> for RangeError {
+    fn from(e: ApiError) -> Self {
+        RangeError::Refused(e)
+    }
+}
 
 /// The part of the image to send, and how the response describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +131,10 @@ fn parse_content_range(header: &str) -> Option<ContentRange> {
 
 /// What the request asks for of an image of `size` bytes (`None`: no data
 /// yet, where Glance's own comparisons fail with a 500).
-pub(super) fn requested(headers: &HeaderMap, size: Option<u64>) -> Result<Option<Span>, ApiError> {
+pub(super) fn requested(
+    headers: &HeaderMap,
+    size: Option<u64>,
+) -> Result<Option<Span>, RangeError> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -126,18 +144,20 @@ pub(super) fn requested(headers: &HeaderMap, size: Option<u64>) -> Result<Option
         if range.contains(',') {
             return Err(ApiError::bad_request(
                 "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead.",
-            ));
+            )
+            .into());
         }
         let (start, end) = parse_range(&range)
-            .map_err(|()| internal_error())?
+            .map_err(|()| RangeError::Crash)?
             .ok_or_else(|| not_satisfiable("Invalid Range header."))?;
-        let size = size.ok_or_else(internal_error)?;
+        let size = size.ok_or(RangeError::Crash)?;
         let total = i128::from(size);
         if start >= total {
             return Err(not_satisfiable(format!(
                 "Invalid start position in Range header. Start position MUST be in the inclusive range [0, {}].",
                 total - 1
-            )));
+            ))
+            .into());
         }
         // ResponseSerializer.download
         let offset = if start >= 0 {
@@ -159,23 +179,25 @@ pub(super) fn requested(headers: &HeaderMap, size: Option<u64>) -> Result<Option
     if let Some(content_range) = text("content-range") {
         let (start, stop, length) = parse_content_range(&content_range)
             .ok_or_else(|| not_satisfiable("Invalid Content-Range header."))?;
-        let size = size.ok_or_else(internal_error)?;
+        let size = size.ok_or(RangeError::Crash)?;
         let total = u128::from(size);
         // `bytes */...` leaves start and stop None, which Glance then
         // compares with numbers: a 500.
         let (Some(start), Some(stop)) = (start, stop) else {
-            return Err(internal_error());
+            return Err(RangeError::Crash);
         };
         let last = i128::from(size) - 1;
         if length.is_none() && stop > total {
             return Err(not_satisfiable(format!(
                 "Invalid stop position in Content-Range header. The stop position MUST be in the inclusive range [0, {last}]."
-            )));
+            ))
+            .into());
         }
         if start >= total {
             return Err(not_satisfiable(format!(
                 "Invalid start position in Content-Range header. Start position MUST be in the inclusive range [0, {last}]."
-            )));
+            ))
+            .into());
         }
         // Glance announces the span as asked even past the end of the
         // data; only the bytes that exist are sent.
@@ -209,7 +231,10 @@ mod tests {
     ) -> Result<Option<Span>, (u16, String)> {
         let mut h = HeaderMap::new();
         h.insert(name, HeaderValue::from_str(value).expect("header"));
-        requested(&h, size).map_err(|e| (e.status.as_u16(), e.detail.clone() + &e.explanation))
+        requested(&h, size).map_err(|e| match e {
+            RangeError::Refused(e) => (e.status.as_u16(), e.detail.clone() + &e.explanation),
+            RangeError::Crash => (500, String::new()),
+        })
     }
 
     fn range(value: &str, size: u64) -> Option<(u64, u64, String)> {
