@@ -1,1 +1,3 @@
-//! placeholder
+//! Shared helpers for the end-to-end tests.
+
+pub mod conformance;
