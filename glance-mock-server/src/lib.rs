@@ -20,8 +20,10 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod keystone;
 mod server;
 pub mod store;
 
 pub use config::{Config, StoreConfig};
+pub use keystone::IdentityConfig;
 pub use server::{MockServer, MockServerBuilder};
