@@ -34,6 +34,11 @@ pub struct Config {
     /// shim under `/identity`.
     #[serde(default)]
     pub identity: IdentityConfig,
+    /// Strict authentication: `/v2` requests act only as tokens the shim
+    /// issued (client-sent identity headers are ignored); anything else
+    /// gets 401.
+    #[serde(default)]
+    pub require_auth: bool,
 }
 
 impl Default for Config {
@@ -59,6 +64,7 @@ impl Default for Config {
             limit_param_default: 25,
             api_limit_max: 1000,
             identity: IdentityConfig::default(),
+            require_auth: false,
         }
     }
 }
