@@ -34,12 +34,15 @@ pub struct AppState {
     pub db: Box<dyn ImageRepository>,
     /// Image bytes.
     pub store: MemoryStore,
+    /// The Keystone shim: identity configuration and issued tokens.
+    pub keystone: crate::keystone::Keystone,
 }
 
 impl AppState {
     /// State for `config`, with empty in-memory records and stores.
     pub fn new(config: Config) -> Self {
         AppState {
+            keystone: crate::keystone::Keystone::new(config.identity.clone()),
             config,
             db: Box::new(MemoryDb::default()),
             store: MemoryStore::default(),
@@ -62,8 +65,13 @@ pub fn router(state: SharedState) -> Router {
         .merge(members::router())
         .merge(schemas::router())
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::keystone::guard,
+        ))
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn(request_id))
+        .merge(crate::keystone::api::router())
         .with_state(state)
 }
 
