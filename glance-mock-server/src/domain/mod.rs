@@ -5,8 +5,10 @@
 pub mod create;
 pub mod identity;
 pub mod image;
+pub mod jsonschema;
 pub mod list;
 pub mod policy;
+pub mod pyrepr;
 pub mod time;
 
 pub use identity::Identity;
