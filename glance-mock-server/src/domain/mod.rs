@@ -7,6 +7,7 @@ pub mod identity;
 pub mod image;
 pub mod jsonschema;
 pub mod list;
+pub mod patch;
 pub mod policy;
 pub mod pyrepr;
 pub mod time;
