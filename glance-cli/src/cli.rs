@@ -136,7 +136,7 @@ pub struct ImageList {
     /// The status of images to display.
     #[arg(long)]
     pub member_status: Option<String>,
-    /// Display images owned by <OWNER>.
+    /// Display images owned by `OWNER`.
     #[arg(long)]
     pub owner: Option<String>,
     /// Filter images by a user-defined image property.
@@ -157,7 +157,7 @@ pub struct ImageList {
     /// Sort image list in specified directions.
     #[arg(long = "sort-dir", value_parser = ["asc", "desc"])]
     pub sort_dir: Vec<String>,
-    /// Comma-separated list of sort keys and directions in the form of <key>[:<asc|desc>].
+    /// Comma-separated list of sort keys and directions in the form of `key[:asc|desc]`.
     #[arg(long, conflicts_with_all = ["sort_key", "sort_dir"])]
     pub sort: Option<String>,
     /// Filters results by hidden status.

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::keystone::IdentityConfig;
+
 /// One configured image store (a `enabled_backends` entry in Glance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreConfig {
@@ -62,6 +64,15 @@ pub struct Config {
     pub limit_param_default: usize,
     /// `api_limit_max`: largest page a list request may get.
     pub api_limit_max: usize,
+    /// Users, projects, roles and application credentials of the Keystone
+    /// shim under `/identity`.
+    #[serde(default)]
+    pub identity: IdentityConfig,
+    /// Strict authentication: `/v2` requests act only as tokens the shim
+    /// issued (client-sent identity headers are ignored); anything else
+    /// gets 401.
+    #[serde(default)]
+    pub require_auth: bool,
 }
 
 impl Default for Config {
@@ -81,6 +92,8 @@ impl Default for Config {
             user_storage_quota: 0,
             limit_param_default: 25,
             api_limit_max: 1000,
+            identity: IdentityConfig::default(),
+            require_auth: false,
         }
     }
 }

@@ -15,13 +15,17 @@
 //! `X-Identity-Status: Confirmed` the `X-Project-Id`, `X-User-Id` and
 //! `X-Roles` headers say who calls; otherwise any `X-Auth-Token` acts as
 //! user `admin` in project `admin` with roles admin, member and reader.
+//! A Keystone v3 shim under `/identity` issues tokens that act as their
+//! user and project instead (see [`keystone`]).
 
 pub mod api;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod keystone;
 mod server;
 pub mod store;
 
 pub use config::{Config, StoreConfig};
+pub use keystone::IdentityConfig;
 pub use server::{MockServer, MockServerBuilder};

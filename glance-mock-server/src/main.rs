@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use glance_mock_server::MockServer;
+use glance_mock_server::{Config, MockServer};
 
 /// An in-memory OpenStack Image service (Glance) API v2 server.
 #[derive(Debug, Parser)]
@@ -13,6 +13,10 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:9292")]
     bind: SocketAddr,
+    /// Accept on /v2 only tokens issued by the Keystone shim at /identity
+    /// (identity headers sent by clients are ignored); everything else gets 401.
+    #[arg(long)]
+    require_auth: bool,
 }
 
 #[tokio::main]
@@ -24,7 +28,16 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let server = match MockServer::builder().bind(args.bind).start().await {
+    let config = Config {
+        require_auth: args.require_auth,
+        ..Config::default()
+    };
+    let server = match MockServer::builder()
+        .bind(args.bind)
+        .config(config)
+        .start()
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             eprintln!("glance-mock-server: cannot listen on {}: {e}", args.bind);

@@ -96,6 +96,11 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
+    /// The Keystone shim's URL, `<url>/identity` (an `auth_url`).
+    pub fn identity_url(&self) -> String {
+        format!("{}/identity", self.url())
+    }
+
     /// The server's state, for inspection in tests.
     pub fn state(&self) -> &Arc<AppState> {
         &self.state

@@ -85,10 +85,16 @@ impl From<Fault> for ApiError {
         let (status, msg) = match f {
             Fault::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             Fault::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            Fault::ForbiddenDetail(m) => return ApiError::with_detail(StatusCode::FORBIDDEN, m),
             Fault::NotFound(m) => (StatusCode::NOT_FOUND, m),
             Fault::Conflict(m) => (StatusCode::CONFLICT, m),
+            Fault::ConflictDetail(m) => return ApiError::with_detail(StatusCode::CONFLICT, m),
             Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            Fault::Internal => {
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                (status, default_explanation(status).to_owned())
+            }
         };
         ApiError::new(status, msg)
     }
@@ -147,11 +153,7 @@ impl Format {
 
 impl ApiError {
     fn title(&self) -> String {
-        format!(
-            "{} {}",
-            self.status.as_u16(),
-            self.status.canonical_reason().unwrap_or("")
-        )
+        format!("{} {}", self.status.as_u16(), reason(self.status))
     }
 
     /// The response in one body format.
@@ -172,9 +174,14 @@ impl ApiError {
             Format::Json => (
                 "application/json",
                 serde_json::json!({
-                    "message": format!("{}<br /><br />\n{}\n\n", self.explanation, self.detail),
+                    "message": if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                        // webob's 415 has a template of its own.
+                        format!("{}\n<br /><br />\n{}", self.explanation, self.detail)
+                    } else {
+                        format!("{}<br /><br />\n{}\n\n", self.explanation, self.detail)
+                    },
                     "code": code,
-                    "title": self.status.canonical_reason().unwrap_or(""),
+                    "title": reason(self.status),
                 })
                 .to_string(),
             ),
@@ -184,6 +191,17 @@ impl ApiError {
             resp.headers_mut().insert(k.clone(), v.clone());
         }
         resp
+    }
+}
+
+/// webob's title for a status, where it differs from the `http` crate's
+/// reason phrase.
+pub fn reason(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        416 => "Request Range Not Satisfiable",
+        _ => status.canonical_reason().unwrap_or(""),
     }
 }
 

@@ -1,9 +1,9 @@
-//! `/v2/images` and `/v2/images/{id}`: create, list, show, delete.
+//! `/v2/images` and `/v2/images/{id}`: create, list, show, update (PATCH), delete.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::Value;
@@ -13,13 +13,14 @@ use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
 use crate::domain::list::ListQuery;
+use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
 use crate::domain::{Fault, ImageStatus, create, policy, time};
 
 /// Routes of this resource.
 pub fn router() -> Router<SharedState> {
     Router::new()
         .route("/v2/images", get(list).post(create))
-        .route("/v2/images/{id}", get(show).delete(delete))
+        .route("/v2/images/{id}", get(show).patch(update).delete(delete))
 }
 
 /// Parse a JSON request body the way Glance's deserializer does.
@@ -111,6 +112,64 @@ async fn show(
     let img = state.db.get(&id, false);
     let img = policy::visible(&who, img.as_deref(), &id)?;
     Ok(Json(img.to_json_for(&who)))
+}
+
+/// `Transfer-Encoding` values that make webob read a body even without a length.
+const BODY_ENCODINGS: &[&str] = &["chunked", "compress", "deflate", "gzip", "identity"];
+
+/// The PATCH body as Glance's deserializer reads it: an empty body is
+/// missing unless a transfer encoding announced one (then it is malformed).
+fn patch_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+    let encoded = headers
+        .get(header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| BODY_ENCODINGS.contains(&v.to_ascii_lowercase().as_str()));
+    if body.is_empty() && encoded {
+        return Err(ApiError::bad_request("Malformed JSON in request body."));
+    }
+    json_body(body)
+}
+
+async fn update(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let Some(dialect) = content_type.as_deref().and_then(Dialect::from_content_type) else {
+        // Without the header, webob leaves its template's placeholder in.
+        let shown = content_type.as_deref().unwrap_or("${CONTENT_TYPE}");
+        return Err(ApiError::unsupported_media(
+            shown,
+            format!("Image PATCH expects Content-Type one of: {MEDIA_TYPES}"),
+        )
+        .header(HeaderName::from_static("accept-patch"), MEDIA_TYPES));
+    };
+    let patch = Patch::parse(&patch_body(&headers, &body)?, dialect)?;
+
+    let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
+    let current = state
+        .db
+        .get(&id, false)
+        .filter(|img| policy::can_see(&who, img))
+        .ok_or_else(not_found)?;
+    if patch.is_empty() {
+        return Ok(Json(current.to_json_for(&who)));
+    }
+    let updated = state
+        .db
+        .update(&id, &mut |img| {
+            if !policy::can_see(&who, img) {
+                return Err(not_found());
+            }
+            patch.apply(img, &who, time::now())
+        })
+        .ok_or_else(not_found)??;
+    Ok(Json(updated.to_json_for(&who)))
 }
 
 async fn delete(

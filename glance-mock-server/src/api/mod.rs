@@ -34,6 +34,8 @@ pub struct AppState {
     pub db: Box<dyn ImageRepository>,
     /// Image bytes, by store id.
     pub store: Stores,
+    /// The Keystone shim: identity configuration and issued tokens.
+    pub keystone: crate::keystone::Keystone,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
     pub fn new(config: Config) -> Self {
         AppState {
             store: Stores::from_config(&config),
+            keystone: crate::keystone::Keystone::new(config.identity.clone()),
             config,
             db: Box::new(MemoryDb::default()),
         }
@@ -62,8 +65,13 @@ pub fn router(state: SharedState) -> Router {
         .merge(members::router())
         .merge(schemas::router())
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::keystone::guard,
+        ))
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn(request_id))
+        .merge(crate::keystone::api::router())
         .with_state(state)
 }
 

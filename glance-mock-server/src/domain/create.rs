@@ -1,9 +1,13 @@
 //! `POST /v2/images`: turning a request body into a new image record, with
 //! Glance's checks in Glance's order (`RequestDeserializer.create`, then
-//! `ImageFactory.new_image`, then policy and quotas).
+//! `ImageFactory.new_image` behind its policy and quota proxies, then the
+//! DB layer); plus the property and tag quotas, which PATCH shares.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::pyrepr::{Py, repr};
 use super::{Fault, Identity, Image, Visibility, policy};
 
 /// Disk formats the image schema allows.
@@ -21,23 +25,48 @@ pub const CONTAINER_FORMATS: &[&str] = &[
     "docker",
     "compressed",
 ];
-/// `image_property_quota` and `image_tag_quota` defaults.
+/// `image_property_quota` default.
 pub const PROPERTY_QUOTA: usize = 128;
 /// `image_tag_quota` default.
 pub const TAG_QUOTA: usize = 128;
+/// Largest `min_ram`/`min_disk` the database takes (a 4-byte INT).
+pub const MAX_DB_INT: i64 = i32::MAX as i64;
 
+/// `RequestDeserializer._disallowed_properties`.
 const READ_ONLY_IN_REQUEST: &[&str] = &["direct_url", "self", "file", "schema", "stores"];
+/// `ImageFactory._readonly_properties` that reach it as base attributes, in its order.
 const READ_ONLY_BASE: &[&str] = &[
+    "created_at",
+    "updated_at",
     "status",
     "checksum",
     "size",
     "virtual_size",
-    "created_at",
-    "updated_at",
 ];
+/// `RequestDeserializer._reserved_properties`.
 const RESERVED: &[&str] = &["location", "deleted", "deleted_at"];
-/// Accepted on create by Glance and silently dropped from the representation.
-const IGNORED_ON_CREATE: &[&str] = &["os_hash_algo", "os_hash_value"];
+/// Base properties the deserializer takes out of the body; the rest are
+/// extra properties (including `os_hash_algo`/`os_hash_value`, which Glance
+/// stores as hidden extra properties, and `locations`).
+const BASE_IN_REQUEST: &[&str] = &[
+    "checksum",
+    "created_at",
+    "container_format",
+    "disk_format",
+    "id",
+    "min_disk",
+    "min_ram",
+    "name",
+    "size",
+    "virtual_size",
+    "status",
+    "tags",
+    "owner",
+    "updated_at",
+    "visibility",
+    "protected",
+    "os_hidden",
+];
 
 /// Build the image a create request describes, or the fault Glance answers with.
 pub fn new_image(
@@ -57,31 +86,19 @@ pub fn new_image(
         }
     }
     schema::validate(obj)?;
-    for key in obj.keys() {
-        if !schema::is_base(key) && key.chars().count() > 255 {
+    for key in obj
+        .keys()
+        .filter(|k| !BASE_IN_REQUEST.contains(&k.as_str()))
+    {
+        if key.chars().count() > 255 {
             return Err(Fault::BadRequest(
                 "Custom property should not be greater than 255 characters.".into(),
             ));
         }
-    }
-    for key in obj.keys() {
         if RESERVED.contains(&key.as_str()) || key.starts_with("os_glance") {
-            return Err(Fault::Forbidden(format!("Attribute '{key}' is reserved.")));
-        }
-    }
-    for key in READ_ONLY_BASE {
-        if obj.contains_key(*key) {
-            return Err(read_only(key));
-        }
-    }
-    if obj.contains_key("locations") {
-        return Err(Fault::Forbidden(
-            "Attribute 'locations' is reserved.".into(),
-        ));
-    }
-    for key in ["min_ram", "min_disk"] {
-        if let Some(n) = obj.get(key).and_then(Value::as_i64) {
-            check_min(key, n)?;
+            return Err(Fault::ForbiddenDetail(format!(
+                "Attribute '{key}' is reserved."
+            )));
         }
     }
 
@@ -90,55 +107,25 @@ pub fn new_image(
         Some(_) => None,
         None => who.project_id.clone(),
     };
-    if !who.is_admin() {
-        if !who.has_role("member") {
-            return Err(Fault::Forbidden(
-                "You are not authorized to complete add_image action.".into(),
-            ));
-        }
+    let may_add = who.is_admin() || (who.has_role("member") && owner == who.project_id);
+    if !may_add {
         if owner != who.project_id {
-            return Err(Fault::Forbidden(format!(
-                "You are not permitted to create images owned by '{}'.",
+            return Err(Fault::ForbiddenDetail(format!(
+                "You are not permitted to create images owned by '{}'",
                 owner.as_deref().unwrap_or("None")
             )));
         }
+        return Err(Fault::Forbidden(
+            "You are not authorized to complete add_image action.".into(),
+        ));
     }
-
-    let id = match obj.get("id") {
-        Some(Value::String(id)) => id.clone(),
-        _ => fresh_id(),
+    let visibility = match obj.get("visibility") {
+        Some(Value::String(v)) => Visibility::parse(v).unwrap_or(Visibility::Shared),
+        _ => Visibility::Shared,
     };
-    let mut image = Image::new(id, owner, now);
-    let mut property_count = 0;
-    for (key, value) in obj {
-        match (key.as_str(), value) {
-            ("id" | "owner", _) => {}
-            ("name", v) => image.name = v.as_str().map(str::to_owned),
-            ("visibility", Value::String(v)) => {
-                image.visibility = Visibility::parse(v).unwrap_or(Visibility::Shared)
-            }
-            ("protected", Value::Bool(b)) => image.protected = *b,
-            ("os_hidden", Value::Bool(b)) => image.os_hidden = *b,
-            ("min_ram", v) => image.min_ram = v.as_i64().unwrap_or(0),
-            ("min_disk", v) => image.min_disk = v.as_i64().unwrap_or(0),
-            ("container_format", v) => image.container_format = v.as_str().map(str::to_owned),
-            ("disk_format", v) => image.disk_format = v.as_str().map(str::to_owned),
-            ("tags", Value::Array(tags)) => {
-                image.tags = tags
-                    .iter()
-                    .filter_map(|t| t.as_str().map(str::to_owned))
-                    .collect()
-            }
-            (k, _) if IGNORED_ON_CREATE.contains(&k) => {}
-            (k, Value::String(v)) => {
-                property_count += 1;
-                image.properties.insert(k.to_owned(), v.clone());
-            }
-            _ => {}
-        }
-    }
-
-    match image.visibility {
+    let mut image = Image::new(String::new(), owner, now);
+    image.visibility = visibility;
+    match visibility {
         Visibility::Public if !who.is_admin() => {
             return Err(Fault::Forbidden(
                 "You are not authorized to complete publicize_image action.".into(),
@@ -151,33 +138,115 @@ pub fn new_image(
         }
         _ => {}
     }
-    if property_count > PROPERTY_QUOTA {
-        return Err(Fault::TooLarge(format!(
-            "The limit has been exceeded on the number of allowed image properties. Attempted: {property_count}, Maximum: {PROPERTY_QUOTA}"
-        )));
+    if let Some(Value::Array(tags)) = obj.get("tags") {
+        check_tag_quota(tags.len())?;
     }
-    if image.tags.len() > TAG_QUOTA {
-        return Err(Fault::TooLarge(format!(
-            "The limit has been exceeded on the number of allowed image tags. Attempted: {}, Maximum: {TAG_QUOTA}",
-            image.tags.len()
-        )));
+    for key in READ_ONLY_BASE {
+        if obj.contains_key(*key) {
+            return Err(read_only(key));
+        }
+    }
+    if obj.contains_key("locations") {
+        return Err(Fault::Forbidden(
+            "Attribute 'locations' is reserved.".into(),
+        ));
+    }
+    for key in ["min_disk", "min_ram"] {
+        if let Some(v) = obj.get(key) {
+            check_min_not_negative(key, v)?;
+        }
+    }
+
+    image.id = match obj.get("id") {
+        Some(Value::String(id)) => id.clone(),
+        _ => fresh_id(),
+    };
+    for (key, value) in obj {
+        match (key.as_str(), value) {
+            ("id" | "owner" | "visibility", _) => {}
+            ("name", v) => image.name = v.as_str().map(str::to_owned),
+            ("protected", Value::Bool(b)) => image.protected = *b,
+            ("os_hidden", Value::Bool(b)) => image.os_hidden = *b,
+            ("min_ram", v) => image.min_ram = min_value(v),
+            ("min_disk", v) => image.min_disk = min_value(v),
+            ("container_format", v) => image.container_format = v.as_str().map(str::to_owned),
+            ("disk_format", v) => image.disk_format = v.as_str().map(str::to_owned),
+            ("tags", Value::Array(tags)) => {
+                image.tags = tags
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            }
+            (k, Value::String(v)) if !BASE_IN_REQUEST.contains(&k) => {
+                image.properties.insert(k.to_owned(), v.clone());
+            }
+            _ => {}
+        }
+    }
+    check_property_quota(&image.properties)?;
+    for key in ["min_disk", "min_ram"] {
+        if let Some(v) = obj.get(key) {
+            check_min_in_range(key, v)?;
+        }
     }
     Ok(image)
 }
 
-/// Glance's check on `min_ram`/`min_disk` values.
-pub fn check_min(key: &str, n: i64) -> Result<(), Fault> {
-    if n < 0 {
-        return Err(Fault::BadRequest(format!(
-            "Invalid value '{n}' for parameter '{key}': Cannot be a negative value"
-        )));
-    }
-    if n > i64::from(i32::MAX) {
-        return Err(Fault::BadRequest(format!(
-            "'{key}' value out of range, must not exceed 2147483647."
+/// `image_tag_quota`: `attempted` counts the tags as given, duplicates
+/// included (Glance checks the list before it becomes a set).
+pub fn check_tag_quota(attempted: usize) -> Result<(), Fault> {
+    if attempted > TAG_QUOTA {
+        return Err(Fault::TooLarge(format!(
+            "The limit has been exceeded on the number of allowed image tags. Attempted: {attempted}, Maximum: {TAG_QUOTA}"
         )));
     }
     Ok(())
+}
+
+/// `image_property_quota` over an image's extra properties; Glance's own
+/// `os_glance*` properties do not count.
+pub fn check_property_quota(properties: &BTreeMap<String, String>) -> Result<(), Fault> {
+    let attempted = properties
+        .keys()
+        .filter(|k| !k.starts_with("os_glance"))
+        .count();
+    if attempted > PROPERTY_QUOTA {
+        return Err(Fault::TooLarge(format!(
+            "The limit has been exceeded on the number of allowed image properties. Attempted: {attempted}, Maximum: {PROPERTY_QUOTA}"
+        )));
+    }
+    Ok(())
+}
+
+/// The domain's check on a `min_ram`/`min_disk` value (an integer, as the
+/// schema ensures): negative values are refused.
+pub fn check_min_not_negative(key: &str, value: &Value) -> Result<(), Fault> {
+    if value.as_f64().is_some_and(|n| n < 0.0) {
+        return Err(Fault::BadRequest(format!(
+            "Invalid value '{}' for parameter '{key}': Cannot be a negative value",
+            repr(&Py::from(value))
+        )));
+    }
+    Ok(())
+}
+
+/// The database's check on a `min_ram`/`min_disk` value, made when the
+/// image is saved.
+pub fn check_min_in_range(key: &str, value: &Value) -> Result<(), Fault> {
+    if value.as_f64().is_some_and(|n| n > MAX_DB_INT as f64) {
+        return Err(Fault::BadRequest(format!(
+            "'{key}' value out of range, must not exceed {MAX_DB_INT}."
+        )));
+    }
+    Ok(())
+}
+
+/// A `min_ram`/`min_disk` value the checks above accepted, as stored.
+pub fn min_value(value: &Value) -> i64 {
+    value
+        .as_i64()
+        .or_else(|| value.as_f64().map(|f| f as i64))
+        .unwrap_or(0)
 }
 
 fn read_only(key: &str) -> Fault {
@@ -185,92 +254,141 @@ fn read_only(key: &str) -> Fault {
 }
 
 pub mod schema {
-    //! The parts of `/v2/schemas/image` that requests are validated against,
-    //! with messages in the words of Python's `jsonschema`.
+    //! `/v2/schemas/image` as Glance 33 serves it (key order included, since
+    //! error messages print it), and validation against it with the
+    //! messages of Python's `jsonschema`.
+
+    use std::sync::LazyLock;
 
     use serde_json::{Map, Value};
 
-    use super::{CONTAINER_FORMATS, DISK_FORMATS, Fault};
+    use super::Fault;
+    use crate::domain::jsonschema;
+    use crate::domain::pyrepr::Py;
 
-    const ID_PATTERN: &str =
+    /// The pattern the schema gives `id`.
+    pub const ID_PATTERN: &str =
         "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$";
-    const VISIBILITIES: &[&str] = &["community", "public", "private", "shared"];
-    const BASE: &[&str] = &[
-        "id",
-        "name",
-        "status",
-        "visibility",
-        "protected",
-        "os_hidden",
-        "checksum",
-        "os_hash_algo",
-        "os_hash_value",
-        "owner",
-        "size",
-        "virtual_size",
-        "container_format",
-        "disk_format",
-        "min_ram",
-        "min_disk",
-        "tags",
-        "created_at",
-        "updated_at",
-        "self",
-        "file",
-        "schema",
-        "direct_url",
-        "locations",
-        "stores",
-    ];
+
+    /// Builds a [`Py`] from JSON-like syntax, keeping dict order.
+    macro_rules! py {
+        (null) => { Py::None };
+        ([ $($item:tt),* $(,)? ]) => { Py::List(vec![ $( py!($item) ),* ]) };
+        ({ $($key:literal : $value:tt),* $(,)? }) => {
+            Py::Dict(vec![ $( ($key.to_string(), py!($value)) ),* ])
+        };
+        ($other:expr) => { Py::from($other) };
+    }
+
+    static IMAGE: LazyLock<Py> = LazyLock::new(|| {
+        let disk_formats: Vec<Py> = std::iter::once(Py::None)
+            .chain(super::DISK_FORMATS.iter().map(|f| Py::from(*f)))
+            .collect();
+        let container_formats: Vec<Py> = std::iter::once(Py::None)
+            .chain(super::CONTAINER_FORMATS.iter().map(|f| Py::from(*f)))
+            .collect();
+        let properties = py!({
+            "id": {"type": "string", "description": "An identifier for the image", "pattern": ID_PATTERN},
+            "name": {"type": ["null", "string"], "description": "Descriptive name for the image", "maxLength": 255i64},
+            "status": {"type": "string", "readOnly": true, "description": "Status of the image",
+                "enum": ["queued", "saving", "active", "killed", "deleted", "uploading", "importing", "pending_delete", "deactivated"]},
+            "visibility": {"type": "string", "description": "Scope of image accessibility",
+                "enum": ["community", "public", "private", "shared"]},
+            "protected": {"type": "boolean", "description": "If true, image will not be deletable."},
+            "os_hidden": {"type": "boolean", "description": "If true, image will not appear in default image list response."},
+            "checksum": {"type": ["null", "string"], "readOnly": true, "description": "md5 hash of image contents.", "maxLength": 32i64},
+            "os_hash_algo": {"type": ["null", "string"], "readOnly": true, "description": "Algorithm to calculate the os_hash_value", "maxLength": 64i64},
+            "os_hash_value": {"type": ["null", "string"], "readOnly": true,
+                "description": "Hexdigest of the image contents using the algorithm specified by the os_hash_algo", "maxLength": 128i64},
+            "owner": {"type": ["null", "string"], "description": "Owner of the image", "maxLength": 255i64},
+            "size": {"type": ["null", "integer"], "readOnly": true, "description": "Size of image file in bytes"},
+            "virtual_size": {"type": ["null", "integer"], "readOnly": true, "description": "Virtual size of image in bytes"},
+            "container_format": {"type": ["null", "string"], "description": "Format of the container", "enum": (Py::List(container_formats))},
+            "disk_format": {"type": ["null", "string"], "description": "Format of the disk", "enum": (Py::List(disk_formats))},
+            "created_at": {"type": "string", "readOnly": true, "description": "Date and time of image registration"},
+            "updated_at": {"type": "string", "readOnly": true, "description": "Date and time of the last image modification"},
+            "tags": {"type": "array", "description": "List of strings related to the image",
+                "items": {"type": "string", "maxLength": 255i64}},
+            "direct_url": {"type": "string", "readOnly": true, "description": "URL to access the image file kept in external store"},
+            "min_ram": {"type": "integer", "description": "Amount of ram (in MB) required to boot image."},
+            "min_disk": {"type": "integer", "description": "Amount of disk space (in GB) required to boot image."},
+            "self": {"type": "string", "readOnly": true, "description": "An image self url"},
+            "file": {"type": "string", "readOnly": true, "description": "An image file url"},
+            "stores": {"type": "string", "readOnly": true,
+                "description": "Store in which image data resides.  Only present when the operator has enabled multiple stores.  May be a comma-separated list of store identifiers."},
+            "schema": {"type": "string", "readOnly": true, "description": "An image schema url"},
+            "locations": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "url": {"type": "string", "maxLength": 255i64},
+                        "metadata": {"type": "object"},
+                        "validation_data": {
+                            "description": "Values to be used to populate the corresponding image properties. If the image status is not 'queued', values must exactly match those already contained in the image properties.",
+                            "type": "object",
+                            "writeOnly": true,
+                            "additionalProperties": false,
+                            "properties": {
+                                "checksum": {"type": "string", "minLength": 32i64, "maxLength": 32i64},
+                                "os_hash_algo": {"type": "string", "maxLength": 64i64},
+                                "os_hash_value": {"type": "string", "maxLength": 128i64}
+                            },
+                            "required": ["os_hash_algo", "os_hash_value"]
+                        }
+                    },
+                    "required": ["url", "metadata"]
+                },
+                "description": "A set of URLs to access the image file kept in external store"
+            }
+        });
+        py!({
+            "name": "image",
+            "properties": (properties),
+            "additionalProperties": {"type": "string"}
+        })
+    });
+
+    /// The image schema (without its `links`, which validation ignores).
+    pub fn image() -> &'static Py {
+        &IMAGE
+    }
 
     /// Whether `key` is a property of the image schema (not an extra property).
     pub fn is_base(key: &str) -> bool {
-        BASE.contains(&key)
+        image().get("properties").and_then(|p| p.get(key)).is_some()
     }
 
-    /// Validate the writable properties of an image document.
+    /// Validate an image document (a create body, or `{path: value}` for
+    /// one patch operation): 400 with `jsonschema`'s words for the error
+    /// Python's `best_match` would pick.
     pub fn validate(obj: &Map<String, Value>) -> Result<(), Fault> {
-        for (key, value) in obj {
-            validate_property(key, value)?;
-        }
-        Ok(())
+        let doc = Value::Object(obj.clone());
+        jsonschema::validate(image(), &doc, &search).map_err(|e| {
+            Fault::BadRequest(format!(
+                "Provided object does not match schema 'image': {e}"
+            ))
+        })
     }
 
-    /// Validate one property's value against the image schema.
+    /// Validate one property's value as Glance validates a patch operation.
     pub fn validate_property(key: &str, value: &Value) -> Result<(), Fault> {
-        match key {
-            "id" => string_matching(key, value, is_uuid, ID_PATTERN),
-            "name" | "owner" => nullable_string(key, value, 255),
-            "visibility" => one_of(key, value, VISIBILITIES, false),
-            "disk_format" => one_of(key, value, DISK_FORMATS, true),
-            "container_format" => one_of(key, value, CONTAINER_FORMATS, true),
-            "protected" | "os_hidden" => of_type(key, value, value.is_boolean(), "boolean"),
-            "min_ram" | "min_disk" => {
-                of_type(key, value, value.is_i64() || value.is_u64(), "integer")
-            }
-            "tags" => {
-                let Value::Array(tags) = value else {
-                    return of_type(key, value, false, "array");
-                };
-                for tag in tags {
-                    match tag {
-                        Value::String(s) if s.chars().count() > 255 => {
-                            return Err(mismatch(format!("{} is too long", py(tag))));
-                        }
-                        Value::String(_) => {}
-                        other => {
-                            return Err(mismatch(format!("{} is not of type 'string'", py(other))));
-                        }
-                    }
-                }
-                Ok(())
-            }
-            k if is_base(k) => Ok(()),
-            _ => of_type(key, value, value.is_string(), "string"),
+        let mut obj = Map::new();
+        obj.insert(key.to_owned(), value.clone());
+        validate(&obj)
+    }
+
+    /// Python's `re.search(pattern, text)` for the one pattern the schema
+    /// holds (where `$` also matches before a final newline).
+    fn search(pattern: &str, text: &str) -> bool {
+        if pattern == ID_PATTERN {
+            is_uuid(text.strip_suffix('\n').unwrap_or(text))
+        } else {
+            true
         }
     }
 
-    /// Whether `s` matches the id pattern of the image schema.
+    /// Whether `s` is five dash-separated groups of 8-4-4-4-12 hex digits.
     pub fn is_uuid(s: &str) -> bool {
         let parts: Vec<&str> = s.split('-').collect();
         let lens = [8, 4, 4, 4, 12];
@@ -279,96 +397,6 @@ pub mod schema {
                 .iter()
                 .zip(lens)
                 .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
-    }
-
-    fn mismatch(text: String) -> Fault {
-        Fault::BadRequest(format!(
-            "Provided object does not match schema 'image': {text}"
-        ))
-    }
-
-    fn of_type(key: &str, value: &Value, ok: bool, ty: &str) -> Result<(), Fault> {
-        if ok {
-            Ok(())
-        } else {
-            Err(mismatch(format!(
-                "{} is not of type '{ty}' On instance['{key}']: {}",
-                py(value),
-                py(value)
-            )))
-        }
-    }
-
-    fn nullable_string(key: &str, value: &Value, max: usize) -> Result<(), Fault> {
-        match value {
-            Value::Null => Ok(()),
-            Value::String(s) if s.chars().count() > max => Err(mismatch(format!(
-                "{} is too long On instance['{key}']: {}",
-                py(value),
-                py(value)
-            ))),
-            Value::String(_) => Ok(()),
-            _ => Err(mismatch(format!(
-                "{} is not of type 'null', 'string' On instance['{key}']: {}",
-                py(value),
-                py(value)
-            ))),
-        }
-    }
-
-    fn string_matching(
-        key: &str,
-        value: &Value,
-        ok: impl Fn(&str) -> bool,
-        pattern: &str,
-    ) -> Result<(), Fault> {
-        match value {
-            Value::String(s) if ok(s) => Ok(()),
-            Value::String(_) => Err(mismatch(format!(
-                "{} does not match '{pattern}' On instance['{key}']: {}",
-                py(value),
-                py(value)
-            ))),
-            _ => of_type(key, value, false, "string"),
-        }
-    }
-
-    fn one_of(key: &str, value: &Value, allowed: &[&str], nullable: bool) -> Result<(), Fault> {
-        match value {
-            Value::Null if nullable => Ok(()),
-            Value::String(s) if allowed.contains(&s.as_str()) => Ok(()),
-            _ => {
-                let mut names: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
-                if nullable {
-                    names.insert(0, "None".into());
-                }
-                Err(mismatch(format!(
-                    "{} is not one of [{}] On instance['{key}']: {}",
-                    py(value),
-                    names.join(", "),
-                    py(value)
-                )))
-            }
-        }
-    }
-
-    /// A JSON value as Python's `repr` would print it.
-    pub fn py(v: &Value) -> String {
-        match v {
-            Value::Null => "None".into(),
-            Value::Bool(true) => "True".into(),
-            Value::Bool(false) => "False".into(),
-            Value::Number(n) => n.to_string(),
-            Value::String(s) => format!("'{s}'"),
-            Value::Array(a) => format!("[{}]", a.iter().map(py).collect::<Vec<_>>().join(", ")),
-            Value::Object(o) => format!(
-                "{{{}}}",
-                o.iter()
-                    .map(|(k, v)| format!("'{k}': {}", py(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
     }
 }
 
@@ -408,7 +436,7 @@ mod tests {
             matches!(create(json!({"status": "active"})), Err(Fault::Forbidden(m)) if m == "Attribute 'status' is read-only.")
         );
         assert!(
-            matches!(create(json!({"os_glance_x": "1"})), Err(Fault::Forbidden(m)) if m == "Attribute 'os_glance_x' is reserved.")
+            matches!(create(json!({"os_glance_x": "1"})), Err(Fault::ForbiddenDetail(m)) if m == "Attribute 'os_glance_x' is reserved.")
         );
         assert!(
             matches!(create(json!({"foo": 12})), Err(Fault::BadRequest(m)) if m.contains("12 is not of type 'string'"))
@@ -427,7 +455,78 @@ mod tests {
         ));
         assert!(matches!(
             create(json!({"owner": "other"})),
-            Err(Fault::Forbidden(_))
+            Err(Fault::ForbiddenDetail(m)) if m == "You are not permitted to create images owned by 'other'"
         ));
+    }
+
+    #[test]
+    fn schema_errors_carry_jsonschema_details() {
+        let Err(Fault::BadRequest(m)) = create(json!({"foo": 12})) else {
+            panic!("expected a schema error");
+        };
+        assert_eq!(
+            m,
+            "Provided object does not match schema 'image': 12 is not of type 'string'\n\n\
+             Failed validating 'type' in schema['additionalProperties']:\n    {'type': 'string'}\n\n\
+             On instance['foo']:\n    12"
+        );
+    }
+
+    #[test]
+    fn tag_quota_counts_duplicates_and_precedes_read_only_checks() {
+        let tags: Vec<String> = (0..129).map(|i| format!("t{}", i % 100)).collect();
+        assert!(matches!(
+            create(json!({"tags": tags, "status": "active"})),
+            Err(Fault::TooLarge(m)) if m.ends_with("image tags. Attempted: 129, Maximum: 128")
+        ));
+        let tags: Vec<String> = (0..128).map(|i| format!("t{i}")).collect();
+        assert_eq!(
+            create(json!({"tags": tags})).expect("at quota").tags.len(),
+            128
+        );
+    }
+
+    #[test]
+    fn property_quota_counts_hidden_hash_properties() {
+        let mut body = serde_json::Map::new();
+        for i in 0..127 {
+            body.insert(format!("p{i}"), json!("v"));
+        }
+        assert!(create(Value::Object(body.clone())).is_ok());
+        body.insert("os_hash_algo".into(), json!("x"));
+        body.insert("os_hash_value".into(), json!("y"));
+        let err = create(Value::Object(body)).expect_err("over quota");
+        assert_eq!(
+            err,
+            Fault::TooLarge(
+                "The limit has been exceeded on the number of allowed image properties. Attempted: 129, Maximum: 128".into()
+            )
+        );
+    }
+
+    #[test]
+    fn hash_properties_given_on_create_stay_hidden() {
+        let img = create(json!({"os_hash_algo": "x"})).expect("accepted");
+        assert!(img.to_json()["os_hash_algo"].is_null());
+    }
+
+    #[test]
+    fn min_checks_come_from_domain_then_database() {
+        assert_eq!(
+            create(json!({"min_ram": -1, "min_disk": -2})),
+            Err(Fault::BadRequest(
+                "Invalid value '-2' for parameter 'min_disk': Cannot be a negative value".into()
+            ))
+        );
+        assert_eq!(
+            create(json!({"min_ram": 2147483648_i64, "min_disk": 2147483649_i64})),
+            Err(Fault::BadRequest(
+                "'min_disk' value out of range, must not exceed 2147483647.".into()
+            ))
+        );
+        assert_eq!(
+            create(json!({"min_ram": 2.0})).expect("integral").min_ram,
+            2
+        );
     }
 }

@@ -7,8 +7,11 @@ pub mod create;
 pub mod identity;
 pub mod image;
 pub mod inspect;
+pub mod jsonschema;
 pub mod list;
+pub mod patch;
 pub mod policy;
+pub mod pyrepr;
 pub mod time;
 pub mod upload;
 
@@ -16,7 +19,9 @@ pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};
 
 /// Why an operation was refused, in the categories Glance maps to HTTP
-/// statuses. The message is Glance's own text.
+/// statuses. The message is Glance's own text: webob shows it alone when
+/// Glance passes it as `explanation=`, and after its default explanation for
+/// the status when Glance passes it positionally (the `*Detail` variants).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fault {
     /// 400
@@ -25,16 +30,25 @@ pub enum Fault {
     /// 403
     #[error("{0}")]
     Forbidden(String),
+    /// 403 after webob's "Access was denied to this resource."
+    #[error("{0}")]
+    ForbiddenDetail(String),
     /// 404
     #[error("{0}")]
     NotFound(String),
     /// 409
     #[error("{0}")]
     Conflict(String),
+    /// 409 after webob's "There was a conflict when trying to complete your request."
+    #[error("{0}")]
+    ConflictDetail(String),
     /// 410
     #[error("{0}")]
     Gone(String),
     /// 413
     #[error("{0}")]
     TooLarge(String),
+    /// 500: input on which Glance itself fails with an unhandled error.
+    #[error("internal error")]
+    Internal,
 }

@@ -1,0 +1,205 @@
+//! The keystone-middleware step in front of `/v2`: a token this shim issued
+//! becomes identity headers (the client's own are dropped, as
+//! keystone-middleware drops them); an expired or revoked one gets Glance's
+//! 401. Other tokens pass untouched (the mock's default identity), unless
+//! [`crate::Config::require_auth`] is set: then only tokens issued here get
+//! through.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::Lookup;
+use super::catalog::identity_url;
+use super::tokens::TokenData;
+use crate::api::SharedState;
+use crate::api::error::ApiError;
+
+/// Headers keystone-middleware removes from every incoming request before
+/// it adds its own.
+const IDENTITY_HEADERS: &[&str] = &[
+    "x-identity-status",
+    "x-service-identity-status",
+    "x-domain-id",
+    "x-domain-name",
+    "x-project-id",
+    "x-project-name",
+    "x-project-domain-id",
+    "x-project-domain-name",
+    "x-user-id",
+    "x-user-name",
+    "x-user-domain-id",
+    "x-user-domain-name",
+    "x-roles",
+    "x-service-roles",
+    "x-service-catalog",
+    "x-is-admin-project",
+    "x-system-scope",
+    "x-user",
+    "x-tenant-id",
+    "x-tenant-name",
+    "x-tenant",
+    "x-role",
+];
+
+/// The base URL a client used to reach us, from the `Host` header.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The token a request carries (`X-Auth-Token`, or the older `X-Storage-Token`).
+pub fn request_token(headers: &HeaderMap) -> Option<&str> {
+    ["x-auth-token", "x-storage-token"].iter().find_map(|n| {
+        headers
+            .get(*n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    })
+}
+
+/// Glance's 401 behind keystone-middleware, pointing at the shim.
+pub fn unauthorized(headers: &HeaderMap) -> Response {
+    ApiError::unauthorized()
+        .header(
+            header::WWW_AUTHENTICATE,
+            &format!("Keystone uri=\"{}\"", identity_url(&base_url(headers))),
+        )
+        .into_response()
+}
+
+/// Replace the client's identity headers with what `token` says.
+pub fn set_identity_headers(headers: &mut HeaderMap, token: &TokenData) {
+    strip_identity_headers(headers);
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set("x-identity-status", "Confirmed");
+    set("x-user-id", &token.user.user.id);
+    set("x-user-name", &token.user.user.name);
+    set("x-user-domain-id", &token.user.domain.id);
+    set("x-user-domain-name", &token.user.domain.name);
+    if let Some(p) = &token.project {
+        set("x-project-id", &p.project.id);
+        set("x-project-name", &p.project.name);
+        set("x-project-domain-id", &p.domain.id);
+        set("x-project-domain-name", &p.domain.name);
+    }
+    let roles: Vec<&str> = token.roles.iter().map(|r| r.name.as_str()).collect();
+    if !roles.is_empty() {
+        set("x-roles", &roles.join(","));
+    }
+}
+
+/// Remove every identity header a client may have sent.
+pub fn strip_identity_headers(headers: &mut HeaderMap) {
+    for name in IDENTITY_HEADERS {
+        headers.remove(*name);
+    }
+}
+
+/// Middleware for the whole API; acts on `/v2` only.
+pub async fn guard(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path != "/v2" && !path.starts_with("/v2/") {
+        return next.run(req).await;
+    }
+    let lookup = request_token(req.headers()).map(|t| state.keystone.lookup(t));
+    match lookup {
+        Some(Lookup::Valid(token)) => set_identity_headers(req.headers_mut(), &token.data),
+        Some(Lookup::Invalid(_)) => return unauthorized(req.headers()),
+        Some(Lookup::Unknown) | None if state.config.require_auth => {
+            return unauthorized(req.headers());
+        }
+        Some(Lookup::Unknown) | None => {}
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::identity::identify;
+    use crate::domain::Identity;
+    use crate::keystone::tokens::{Named, TokenProject, TokenUser, now};
+
+    fn named(s: &str) -> Named {
+        Named {
+            id: s.into(),
+            name: s.into(),
+        }
+    }
+
+    #[test]
+    fn token_headers_replace_the_clients() {
+        let t = now();
+        let data = TokenData {
+            methods: vec!["password".into()],
+            user: TokenUser {
+                user: named("demo"),
+                domain: named("default"),
+            },
+            project: Some(TokenProject {
+                project: named("demo"),
+                domain: named("default"),
+            }),
+            roles: vec![named("member"), named("reader")],
+            audit_ids: vec![],
+            issued_at: t,
+            expires_at: t,
+            application_credential: None,
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("x-roles", HeaderValue::from_static("admin"));
+        headers.insert("x-tenant-id", HeaderValue::from_static("evil"));
+        headers.insert("x-auth-token", HeaderValue::from_static("tok"));
+        set_identity_headers(&mut headers, &data);
+        assert_eq!(
+            identify(&headers),
+            Some(Identity {
+                project_id: Some("demo".into()),
+                user_id: Some("demo".into()),
+                roles: vec!["member".into(), "reader".into()],
+            })
+        );
+        assert!(headers.get("x-tenant-id").is_none());
+
+        let mut unscoped = data.clone();
+        unscoped.project = None;
+        unscoped.roles.clear();
+        set_identity_headers(&mut headers, &unscoped);
+        assert_eq!(
+            identify(&headers),
+            Some(Identity {
+                project_id: None,
+                user_id: Some("demo".into()),
+                roles: vec![],
+            })
+        );
+    }
+
+    #[test]
+    fn request_token_and_base_url() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(request_token(&headers), None);
+        headers.insert("x-storage-token", HeaderValue::from_static(" t "));
+        assert_eq!(request_token(&headers), Some("t"));
+        headers.insert(header::HOST, HeaderValue::from_static("10.0.0.1:9292"));
+        assert_eq!(base_url(&headers), "http://10.0.0.1:9292");
+        let resp = unauthorized(&headers);
+        assert_eq!(resp.status(), axum::http::StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            resp.headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok()),
+            Some("Keystone uri=\"http://10.0.0.1:9292/identity\"")
+        );
+    }
+}

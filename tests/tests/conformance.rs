@@ -1,0 +1,223 @@
+//! Conformance: the recorded behaviour of real Glance 33, replayed against the
+//! mock server (and, on request, any other server).
+
+use glance_e2e_tests::conformance::{self, Outcome, Step, compare, load_expected, run_scenario};
+use glance_mock_server::MockServer;
+use serde_json::json;
+
+/// Scenarios the mock server must pass (non-strict). Grow this list as the
+/// mock learns; the others are run and summarised, not asserted.
+const PASSING: &[&str] = &[
+    "image-create",
+    "image-data",
+    "image-deactivate",
+    "image-list",
+    "image-upload-headers",
+    "versions",
+];
+
+/// Runs scenario `name` against `base` and compares it with the reference.
+async fn check(base: &str, name: &str, strict: bool) -> Outcome {
+    conformance::check(base, name, strict)
+        .await
+        .unwrap_or_else(|e| Outcome {
+            problems: vec![format!("could not run: {e}")],
+            notes: Vec::new(),
+        })
+}
+
+/// One-line summary of an outcome.
+fn summary(name: &str, outcome: &Outcome) -> String {
+    let first = outcome
+        .problems
+        .first()
+        .map(|p| p.lines().next().unwrap_or(""))
+        .unwrap_or("");
+    if outcome.passed() {
+        format!("ok   {name} ({} message notes)", outcome.notes.len())
+    } else {
+        format!(
+            "FAIL {name}: {} problems; first: {first}",
+            outcome.problems.len()
+        )
+    }
+}
+
+#[tokio::test]
+async fn runner_detects_a_changed_expected_field() {
+    let server = MockServer::start().await.expect("mock starts");
+    let base = server.url();
+    let scenarios =
+        conformance::load_scenarios(&conformance::scenarios_dir()).expect("scenarios load");
+    let (_, scenario) = scenarios
+        .iter()
+        .find(|(n, _)| n == "versions")
+        .expect("scenario versions exists");
+    let actual = run_scenario(&base, "versions", scenario)
+        .await
+        .expect("scenario runs");
+    let expected =
+        load_expected(&conformance::expected_dir(), "versions").expect("expected transcript loads");
+    let outcome = compare(&expected, &actual, true);
+    assert!(outcome.passed(), "{}", outcome.report("versions"));
+
+    type Change = (&'static str, fn(&mut Vec<Step>));
+    let changes: &[Change] = &[
+        ("a status", |t| t[0].status += 1),
+        ("a header value", |t| {
+            t[1].headers
+                .insert("content-type".into(), "text/plain".into());
+        }),
+        ("a header the reference sends", |t| {
+            t[2].headers.insert("location".into(), "/v2/".into());
+        }),
+        ("a body field", |t| {
+            t[0].body["json"]["versions"][0]["status"] = json!("DEPRECATED")
+        }),
+        ("a body field type", |t| {
+            t[2].body["json"]["versions"][3]["id"] = json!(2.1)
+        }),
+        ("a list order", |t| {
+            if let Some(versions) = t[1].body["json"]["versions"].as_array_mut() {
+                versions.swap(0, 1);
+            }
+        }),
+        ("a missing body field", |t| {
+            if let Some(v) = t[1].body["json"]["versions"][2].as_object_mut() {
+                v.remove("links");
+            }
+        }),
+        ("an extra body field", |t| {
+            t[0].body["json"]["extra"] = json!(null)
+        }),
+        ("the body kind", |t| {
+            t[0].body = json!({"bytes": 10, "sha256": "00"})
+        }),
+        ("the step count", |t| {
+            t.pop();
+        }),
+    ];
+    for (what, change) in changes {
+        let mut changed = expected.clone();
+        change(&mut changed);
+        assert!(
+            changed != expected,
+            "changing {what} changes the transcript"
+        );
+        let outcome = compare(&changed, &actual, false);
+        assert!(
+            !outcome.problems.is_empty(),
+            "changing {what} in the expected transcript goes unnoticed"
+        );
+        println!("changed {what}: {}", outcome.problems.join(" | "));
+    }
+
+    // Error bodies: a title change is a problem; a message change only a note
+    // (a problem when strict).
+    let error_step = |body| Step {
+        step: 0,
+        request: "GET /v2/images/x".into(),
+        identity: "alice".into(),
+        status: 404,
+        headers: [(
+            "content-type".to_owned(),
+            "text/plain;charset=utf-8".to_owned(),
+        )]
+        .into(),
+        body,
+    };
+    let reference = [error_step(
+        json!({"error": "404 Not Found", "message": "404 Not Found No image"}),
+    )];
+    let same_title = [error_step(
+        json!({"error": "404 Not Found", "message": "404 Not Found Gone"}),
+    )];
+    let other_title = [error_step(
+        json!({"error": "403 Forbidden", "message": "404 Not Found No image"}),
+    )];
+    let lenient = compare(&reference, &same_title, false);
+    assert!(lenient.passed() && lenient.notes.len() == 1, "{lenient:?}");
+    assert!(!compare(&reference, &same_title, true).passed());
+    assert!(!compare(&reference, &other_title, false).passed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_passes_conformance() {
+    let names =
+        conformance::scenario_names(&conformance::scenarios_dir()).expect("scenarios listed");
+    for name in PASSING {
+        assert!(
+            names.iter().any(|n| n == name),
+            "PASSING names an unknown scenario {name}"
+        );
+    }
+    // A fresh mock per scenario (they reuse fixed ids); run concurrently, so
+    // that scenarios which wait for a state the mock never reaches cost their
+    // timeout once, not one after another.
+    let runs = names.iter().map(|name| async move {
+        let server = MockServer::start().await.expect("mock starts");
+        let outcome = check(&server.url(), name, false).await;
+        (name.as_str(), outcome)
+    });
+    let results = futures::future::join_all(runs).await;
+    let mut failures = Vec::new();
+    for (name, outcome) in &results {
+        if PASSING.contains(name) {
+            println!("{}", outcome.report(name));
+            if !outcome.passed() {
+                failures.push(outcome.report(name));
+            }
+        } else {
+            println!("(not required) {}", summary(name, outcome));
+        }
+    }
+    let passed = results.iter().filter(|(_, o)| o.passed()).count();
+    println!(
+        "conformance of the mock: {passed} of {} scenarios pass",
+        results.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "scenarios in PASSING fail against the mock:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn reference_server_conformance() {
+    let Ok(target) = std::env::var("GLANCE_CONFORMANCE_TARGET") else {
+        println!(
+            "skipped: set GLANCE_CONFORMANCE_TARGET=http://HOST:PORT (a server that starts empty) to run"
+        );
+        return;
+    };
+    let strict =
+        std::env::var("GLANCE_CONFORMANCE_STRICT").is_ok_and(|v| !v.is_empty() && v != "0");
+    let names =
+        conformance::scenario_names(&conformance::scenarios_dir()).expect("scenarios listed");
+    let mut failed = Vec::new();
+    let mut notes = 0;
+    // In name order against one server, as the Python tool runs them.
+    for name in &names {
+        let outcome = check(&target, name, strict).await;
+        println!("{}", outcome.report(name));
+        notes += outcome.notes.len();
+        if !outcome.passed() {
+            failed.push(name.as_str());
+        }
+    }
+    if notes > 0 {
+        println!(
+            "{notes} error messages differ from the reference (they fail only with GLANCE_CONFORMANCE_STRICT=1)"
+        );
+    }
+    println!(
+        "reference conformance: {} of {} scenarios pass",
+        names.len() - failed.len(),
+        names.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "scenarios failing against {target}: {failed:?}"
+    );
+}
