@@ -1,6 +1,7 @@
 //! HTTP only: routers per resource, extractors and error rendering. The
 //! rules live in [`crate::domain`].
 
+pub mod accept;
 pub mod actions;
 pub mod data;
 pub mod error;
