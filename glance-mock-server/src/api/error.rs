@@ -356,29 +356,7 @@ pub fn python_json_string(s: &str) -> String {
 pub async fn render(req: Request, next: Next) -> Response {
     let format = Format::from_accept(req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes));
     let head = req.method() == Method::HEAD;
-    let method = req.method().clone();
     let resp = next.run(req).await;
-    if resp.status() == StatusCode::METHOD_NOT_ALLOWED
-        && resp.extensions().get::<ApiError>().is_none()
-    {
-        // axum lists HEAD with GET and separates with ","; Glance does neither.
-        let allow = resp
-            .headers()
-            .get(header::ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty() && *m != "HEAD")
-            .collect::<Vec<_>>()
-            .join(", ");
-        let err = ApiError::method_not_allowed(&method, &allow);
-        return if head {
-            err.bodiless()
-        } else {
-            err.body(format)
-        };
-    }
     let Some(err) = resp.extensions().get::<ApiError>() else {
         return resp;
     };
