@@ -170,7 +170,7 @@ impl Format {
 
 impl ApiError {
     /// `"404 Not Found"`: the status line webob prints.
-    fn status_line(&self) -> String {
+    fn title(&self) -> String {
         format!("{} {}", self.status.as_u16(), reason(self.status))
     }
 
@@ -203,7 +203,7 @@ impl ApiError {
 
     /// The response in one body format.
     pub fn body(&self, format: Format) -> Response {
-        let status_line = self.status_line();
+        let status_line = self.title();
         let (ctype, body) = match format {
             Format::Plain => (
                 "text/plain; charset=UTF-8",
@@ -484,7 +484,7 @@ mod tests {
     #[test]
     fn webob_titles_and_media_template() {
         let e = ApiError::from(Fault::TooLarge("too big".into()));
-        assert_eq!(e.status_line(), "413 Request Entity Too Large");
+        assert_eq!(e.title(), "413 Request Entity Too Large");
         let e = ApiError::unsupported_media("text/plain", "Invalid content type text/plain");
         assert_eq!(
             e.message(),
