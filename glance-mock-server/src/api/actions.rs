@@ -1,12 +1,13 @@
-//! `/v2/images/{id}/actions/deactivate` and `.../reactivate`.
+//! `/v2/images/{id}/actions/deactivate` and `.../reactivate`. A body is
+//! refused before the handlers run (the route's `body_reject`, in
+//! [`super::routes`]).
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::post;
 
 use super::SharedState;
-use super::data::reject_body;
 use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::{Fault, Identity, Image, activation, policy, time};
@@ -27,11 +28,9 @@ fn act(
     state: &SharedState,
     who: &Identity,
     id: &str,
-    headers: &HeaderMap,
     action: &str,
     switch: Switch,
 ) -> Result<StatusCode, ApiError> {
-    reject_body(headers, true)?;
     let current = state.db.get(id, false);
     let current = policy::visible(who, current.as_deref(), id)?;
     policy::require_modify(who, current, action)?;
@@ -48,30 +47,14 @@ async fn deactivate(
     State(state): State<SharedState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    act(
-        &state,
-        &who,
-        &id,
-        &headers,
-        "deactivate",
-        activation::deactivate,
-    )
+    act(&state, &who, &id, "deactivate", activation::deactivate)
 }
 
 async fn reactivate(
     State(state): State<SharedState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    act(
-        &state,
-        &who,
-        &id,
-        &headers,
-        "reactivate",
-        activation::reactivate,
-    )
+    act(&state, &who, &id, "reactivate", activation::reactivate)
 }

@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt, stream};
 
 use super::SharedState;
-use super::error::{ApiError, default_explanation};
+use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::inspect::FormatInspector;
 use crate::domain::upload::{self, UploadFault};
@@ -36,35 +36,6 @@ const PIECE: usize = 64 * 1024;
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Glance's `body_reject` routes: a request that will have a body is a
-/// 400 (a positive `Content-Length`, or a transfer coding on a method that
-/// may carry a body).
-pub fn reject_body(headers: &HeaderMap, method_may_have_body: bool) -> Result<(), ApiError> {
-    let encoded = header_str(headers, "transfer-encoding").is_some_and(|te| {
-        matches!(
-            te.to_ascii_lowercase().as_str(),
-            "chunked" | "compress" | "deflate" | "gzip" | "identity"
-        )
-    });
-    let length = header_str(headers, "content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    if (encoded && method_may_have_body) || length > 0 {
-        return Err(ApiError::bad_request(
-            "A body is not expected with this request.",
-        ));
-    }
-    Ok(())
-}
-
-/// A 500 as webob renders an unexpected exception.
-fn internal_error() -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        default_explanation(StatusCode::INTERNAL_SERVER_ERROR),
-    )
 }
 
 /// What the WSGI server (gunicorn) answers when an exception escapes
@@ -86,7 +57,7 @@ fn upload_fault(f: UploadFault, content_type: &str) -> ApiError {
     match f {
         UploadFault::Fault(f) => f.into(),
         UploadFault::InvalidData(e) => ApiError::unsupported_media(content_type, e.0),
-        UploadFault::Internal => internal_error(),
+        UploadFault::Internal => ApiError::internal(),
     }
 }
 
@@ -300,7 +271,7 @@ fn store_failure(e: StoreError) -> ApiError {
         }
         StoreError::Duplicate(_) | StoreError::NotFound(_) | StoreError::Io(_) => {
             tracing::error!("upload failed in the store: {e}");
-            internal_error()
+            ApiError::internal()
         }
     }
 }
@@ -384,7 +355,7 @@ async fn upload(
             state.store.delete(&store_id, &id).await;
             Err(outcome
                 .err()
-                .map_or_else(internal_error, |f| upload_fault(f, &content_type)))
+                .map_or_else(ApiError::internal, |f| upload_fault(f, &content_type)))
         }
         _ => {
             state.store.delete(&store_id, &id).await;
@@ -450,7 +421,6 @@ async fn serve(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, DownloadError> {
-    reject_body(headers, false)?;
     let img = state.db.get(id, false);
     let img = policy::visible(who, img.as_deref(), id)?;
     if img.status == ImageStatus::Deactivated && !who.is_admin() {
@@ -487,7 +457,7 @@ async fn serve(
             Err(e) if e.is_not_found() => {}
             Err(e) => {
                 tracing::warn!("reading image {id} from store {store_id}: {e}");
-                return Err(internal_error().into());
+                return Err(ApiError::internal().into());
             }
         }
     }
@@ -578,25 +548,15 @@ mod tests {
             .expect_err("415");
         assert_eq!(e.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert_eq!(
-            e.explanation,
-            "The request media type text/plain; charset=utf-8 is not supported by this server."
+            e.message(),
+            "The request media type text/plain; charset=utf-8 is not supported by this server.\n<br /><br />\nInvalid content type text/plain"
         );
-        assert_eq!(e.detail, "Invalid content type text/plain");
         let e = octet_stream(&headers(&[("content-type", "APPLICATION/OCTET-STREAM")]))
             .expect_err("case matters");
         assert_eq!(e.detail, "Invalid content type APPLICATION/OCTET-STREAM");
         let e = octet_stream(&HeaderMap::new()).expect_err("none");
         assert_eq!(e.detail, "Invalid content type None");
-        assert!(e.explanation.contains("${CONTENT_TYPE}"));
-    }
-
-    #[test]
-    fn bodies_are_rejected_like_glance() {
-        assert!(reject_body(&HeaderMap::new(), true).is_ok());
-        assert!(reject_body(&headers(&[("content-length", "0")]), true).is_ok());
-        assert!(reject_body(&headers(&[("content-length", "2")]), false).is_err());
-        assert!(reject_body(&headers(&[("transfer-encoding", "chunked")]), true).is_err());
-        assert!(reject_body(&headers(&[("transfer-encoding", "chunked")]), false).is_ok());
+        assert!(e.message().contains("media type ${CONTENT_TYPE} is"));
     }
 
     #[tokio::test]

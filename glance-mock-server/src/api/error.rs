@@ -1,12 +1,22 @@
-//! Errors as Glance (webob) renders them: the body's format follows the
+//! Errors as Glance (webob 1.8) renders them: the body's format follows the
 //! request's `Accept` header, so handlers return an [`ApiError`] and the
 //! [`render`] middleware, which sees the request, writes the body.
+//!
+//! webob builds a body from a template (normally
+//! `"${explanation}<br /><br />\n${detail}\n${html_comment}\n"`) and then
+//! serves it as JSON (`{"message", "code", "title"}`), as an HTML page (the
+//! values HTML-escaped) or as plain text (tags stripped, `<br />` turned into
+//! line breaks). A `HEAD` request gets the headers only.
+
+use std::sync::LazyLock;
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use regex::Regex;
 
+use super::accept::Accept;
 use crate::domain::Fault;
 
 /// An error response waiting for its body.
@@ -20,6 +30,20 @@ pub struct ApiError {
     pub detail: String,
     /// Extra headers, such as `Allow` on a 405.
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    template: Template,
+}
+
+/// The webob body templates Glance's errors use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Template {
+    /// `${explanation}<br /><br />\n${detail}\n${html_comment}\n`
+    Standard,
+    /// `HTTPMethodNotAllowed`: names the request method.
+    MethodNotAllowed(String),
+    /// `HTTPNotImplemented`: names the request method.
+    NotImplemented(String),
+    /// `HTTPUnsupportedMediaType`: names the request's content type.
+    UnsupportedMediaType(String),
 }
 
 impl ApiError {
@@ -30,6 +54,7 @@ impl ApiError {
             explanation: explanation.into(),
             detail: String::new(),
             headers: Vec::new(),
+            template: Template::Standard,
         }
     }
 
@@ -40,6 +65,11 @@ impl ApiError {
         e
     }
 
+    /// An error with webob's default explanation only.
+    pub fn default_for(status: StatusCode) -> Self {
+        ApiError::new(status, default_explanation(status))
+    }
+
     /// 400 Bad Request.
     pub fn bad_request(msg: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, msg)
@@ -47,27 +77,37 @@ impl ApiError {
 
     /// 404 with webob's default text.
     pub fn not_found_default() -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            default_explanation(StatusCode::NOT_FOUND),
-        )
+        ApiError::default_for(StatusCode::NOT_FOUND)
     }
 
     /// 401, as keystone-middleware's context layer answers a request without identity.
     pub fn unauthorized() -> Self {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            default_explanation(StatusCode::UNAUTHORIZED),
-        )
+        ApiError::default_for(StatusCode::UNAUTHORIZED)
+    }
+
+    /// 500 with webob's default text.
+    pub fn internal() -> Self {
+        ApiError::default_for(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// 405 from Glance's `RejectMethodController`, with its `Allow` list.
+    pub fn method_not_allowed(method: &Method, allow: &str) -> Self {
+        let mut e = ApiError::default_for(StatusCode::METHOD_NOT_ALLOWED);
+        e.template = Template::MethodNotAllowed(method.as_str().to_owned());
+        e.header(header::ALLOW, allow)
+    }
+
+    /// 501 for a method no route knows.
+    pub fn not_implemented(method: &Method) -> Self {
+        let mut e = ApiError::default_for(StatusCode::NOT_IMPLEMENTED);
+        e.template = Template::NotImplemented(method.as_str().to_owned());
+        e
     }
 
     /// 415 with webob's template for unsupported media types.
     pub fn unsupported_media(content_type: &str, detail: impl Into<String>) -> Self {
-        let mut e = ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("The request media type {content_type} is not supported by this server."),
-        );
-        e.detail = detail.into();
+        let mut e = ApiError::with_detail(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail);
+        e.template = Template::UnsupportedMediaType(content_type.to_owned());
         e
     }
 
@@ -121,71 +161,86 @@ pub enum Format {
 }
 
 impl Format {
-    /// webob's `best_match` over the offers `text/html` and `application/json`.
-    pub fn from_accept(accept: Option<&str>) -> Format {
-        let Some(accept) = accept else {
-            return Format::Plain;
-        };
-        let mut best: Option<(f32, Format)> = None;
-        for range in accept.split(',') {
-            let mut parts = range.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .filter_map(|q| q.parse::<f32>().ok())
-                .next()
-                .unwrap_or(1.0);
-            if q <= 0.0 {
-                continue;
-            }
-            let format = match media.as_str() {
-                "application/json" | "application/*" => Format::Json,
-                "text/html" | "text/*" | "*/*" => Format::Html,
-                _ => continue,
-            };
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, format));
-            }
+    /// webob's choice among the offers `text/html` and `application/json`:
+    /// the best acceptable one, plain text if neither is acceptable. An
+    /// invalid header accepts everything (so HTML).
+    pub fn from_accept(accept: Option<&[u8]>) -> Format {
+        let offers = Accept::parse(accept).acceptable_offers(&["text/html", "application/json"]);
+        match offers.first() {
+            Some(("text/html", _)) => Format::Html,
+            Some(("application/json", _)) => Format::Json,
+            _ => Format::Plain,
         }
-        best.map_or(Format::Plain, |(_, f)| f)
     }
 }
 
 impl ApiError {
+    /// `"404 Not Found"`: the status line webob prints.
     fn title(&self) -> String {
         format!("{} {}", self.status.as_u16(), reason(self.status))
     }
 
+    /// The template filled in, each value passed through `escape`.
+    fn fill(&self, escape: fn(&str) -> String) -> String {
+        let detail = escape(&self.detail);
+        match &self.template {
+            Template::Standard => {
+                format!("{}<br /><br />\n{detail}\n\n", escape(&self.explanation))
+            }
+            Template::MethodNotAllowed(method) => format!(
+                "The method {} is not allowed for this resource. <br /><br />\n{detail}",
+                escape(method)
+            ),
+            Template::NotImplemented(method) => format!(
+                "\nThe request method {} is not implemented for this server. <br /><br />\n{detail}",
+                escape(method)
+            ),
+            Template::UnsupportedMediaType(ctype) => format!(
+                "The request media type {} is not supported by this server.\n<br /><br />\n{detail}",
+                escape(ctype)
+            ),
+        }
+    }
+
+    /// The message as the JSON body's `message` carries it.
+    pub fn message(&self) -> String {
+        self.fill(|s| s.to_owned())
+    }
+
     /// The response in one body format.
     pub fn body(&self, format: Format) -> Response {
-        let code = self.title();
+        let status_line = self.title();
         let (ctype, body) = match format {
             Format::Plain => (
                 "text/plain; charset=UTF-8",
-                format!("{code}\n\n{}\n\n{}\n\n", self.explanation, self.detail),
+                format!("{status_line}\n\n{}", strip_tags(&self.message())),
             ),
             Format::Html => (
                 "text/html; charset=UTF-8",
                 format!(
-                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}<br /><br />\n{}\n\n\n </body>\n</html>",
-                    self.explanation, self.detail
+                    "<html>\n <head>\n  <title>{status_line}</title>\n </head>\n <body>\n  <h1>{status_line}</h1>\n  {}\n </body>\n</html>",
+                    self.fill(html_escape)
                 ),
             ),
             Format::Json => (
                 "application/json",
-                serde_json::json!({
-                    "message": if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-                        // webob's 415 has a template of its own.
-                        format!("{}\n<br /><br />\n{}", self.explanation, self.detail)
-                    } else {
-                        format!("{}<br /><br />\n{}\n\n", self.explanation, self.detail)
-                    },
-                    "code": code,
-                    "title": reason(self.status),
-                })
-                .to_string(),
+                format!(
+                    "{{\"message\": {}, \"code\": {}, \"title\": {}}}",
+                    python_json_string(&self.message()),
+                    python_json_string(&status_line),
+                    python_json_string(reason(self.status))
+                ),
             ),
         };
+        self.respond(ctype, body)
+    }
+
+    /// The response to a `HEAD` request: webob's bare exception response.
+    pub fn bodiless(&self) -> Response {
+        self.respond("text/html; charset=UTF-8", String::new())
+    }
+
+    fn respond(&self, ctype: &'static str, body: String) -> Response {
         let mut resp = (self.status, [(header::CONTENT_TYPE, ctype)], body).into_response();
         for (k, v) in &self.headers {
             resp.headers_mut().insert(k.clone(), v.clone());
@@ -194,81 +249,260 @@ impl ApiError {
     }
 }
 
-/// webob's title for a status, where it differs from the `http` crate's
-/// reason phrase.
+/// webob's title for a status (which is not always the IANA reason phrase).
 pub fn reason(status: StatusCode) -> &'static str {
     match status.as_u16() {
         413 => "Request Entity Too Large",
         414 => "Request-URI Too Long",
         416 => "Request Range Not Satisfiable",
-        _ => status.canonical_reason().unwrap_or(""),
+        422 => "Unprocessable Entity",
+        _ => status.canonical_reason().unwrap_or("Unknown"),
     }
 }
 
 /// webob's default explanation for a status.
 pub fn default_explanation(status: StatusCode) -> &'static str {
+    const MALFORMED: &str = "The server could not comply with the request since it is either malformed or otherwise incorrect.";
+    const ERRED: &str =
+        "The server has either erred or is incapable of performing the requested operation.";
     match status.as_u16() {
-        400 => {
-            "The server could not comply with the request since it is either malformed or otherwise incorrect."
-        }
+        400 | 405 | 406 | 415 => MALFORMED,
         401 => {
             "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required."
         }
+        402 => "Access was denied for financial reasons.",
         403 => "Access was denied to this resource.",
         404 => "The resource could not be found.",
+        407 => "Authentication with a local proxy is needed.",
+        408 => "The server has waited too long for the request to be sent by the client.",
         409 => "There was a conflict when trying to complete your request.",
-        _ => "The server has either erred or is incapable of performing the requested operation.",
+        410 => "This resource is no longer available. No forwarding address is given.",
+        411 => "Content-Length header required.",
+        412 => "Request precondition failed.",
+        413 => "The body of your request was too large for this server.",
+        414 => "The request URI was too long for this server.",
+        416 => "The Range requested is not available.",
+        417 => "Expectation failed.",
+        422 => "Unable to process the contained instructions",
+        423 => "The resource is locked",
+        428 => "This request is required to be conditional",
+        429 => "The client has sent too many requests in a given amount of time",
+        431 => "The request header fields were too large",
+        451 => "The resource is not available due to legal reasons.",
+        502 => "Bad gateway.",
+        503 => "The server is currently unavailable. Please try again at a later time.",
+        504 => "The gateway has timed out.",
+        505 => "The HTTP version is not supported.",
+        507 => "There was not enough space to save the resource",
+        511 => "Network authentication is required",
+        _ => ERRED,
     }
 }
 
-/// Middleware: re-render [`ApiError`]s in the format the request accepts,
-/// and turn the router's bare 405s into Glance's.
+/// webob's `strip_tags`, which turns the template into plain text.
+fn strip_tags(s: &str) -> String {
+    static BR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?is)<br.*?>").expect("valid regex"));
+    static COMMENT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<!--|-->").expect("valid regex"));
+    static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)<.*?>").expect("valid regex"));
+    let s = s.replace('\n', " ").replace('\r', "");
+    let s = BR.replace_all(&s, "\n");
+    let s = COMMENT.replace_all(&s, "");
+    TAG.replace_all(&s, "").into_owned()
+}
+
+/// webob's `html_escape`: Python's `html.escape(s, quote=True)`, then
+/// non-ASCII characters as decimal character references.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c if c.is_ascii() => out.push(c),
+            c => out.push_str(&format!("&#{};", u32::from(c))),
+        }
+    }
+    out
+}
+
+/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`).
+pub fn python_json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Middleware: render [`ApiError`]s in the format the request accepts
+/// (headers only for `HEAD`), keeping headers set around them (such as the
+/// request id).
 pub async fn render(req: Request, next: Next) -> Response {
-    let format = Format::from_accept(
-        req.headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let method = req.method().clone();
+    let format = Format::from_accept(req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes));
+    let head = req.method() == Method::HEAD;
     let resp = next.run(req).await;
-    if let Some(err) = resp.extensions().get::<ApiError>() {
-        return err.body(format);
+    let Some(err) = resp.extensions().get::<ApiError>() else {
+        return resp;
+    };
+    let mut out = if head {
+        err.bodiless()
+    } else {
+        err.body(format)
+    };
+    let own: Vec<HeaderName> = out.headers().keys().cloned().collect();
+    for (name, value) in resp.headers() {
+        if !own.contains(name) && name != header::CONTENT_LENGTH {
+            out.headers_mut().append(name.clone(), value.clone());
+        }
     }
-    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
-        // axum lists HEAD with GET and separates with ","; Glance does neither.
-        let allow = resp
-            .headers()
-            .get(header::ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty() && *m != "HEAD")
-            .collect::<Vec<_>>()
-            .join(", ");
-        let err = ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("The method {method} is not allowed for this resource. "),
-        )
-        .header(header::ALLOW, &allow);
-        return err.body(format);
-    }
-    resp
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::to_bytes;
+
+    async fn text(resp: Response) -> (StatusCode, String, String) {
+        let status = resp.status();
+        let ctype = resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let body = to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+        (
+            status,
+            ctype,
+            String::from_utf8(body.to_vec()).expect("utf-8"),
+        )
+    }
 
     #[test]
     fn accept_negotiation_follows_webob() {
-        assert_eq!(Format::from_accept(None), Format::Plain);
-        assert_eq!(Format::from_accept(Some("*/*")), Format::Html);
-        assert_eq!(Format::from_accept(Some("application/json")), Format::Json);
-        assert_eq!(Format::from_accept(Some("image/png")), Format::Plain);
+        let f = |h: Option<&str>| Format::from_accept(h.map(str::as_bytes));
+        assert_eq!(f(None), Format::Plain);
+        assert_eq!(f(Some("*/*")), Format::Html);
+        assert_eq!(f(Some("application/json")), Format::Json);
+        assert_eq!(f(Some("image/png")), Format::Plain);
+        assert_eq!(f(Some("text/html;q=0.5, application/json")), Format::Json);
+        assert_eq!(f(Some("not a header;;")), Format::Html);
+    }
+
+    // The expected bodies below are what webob 1.8.11 produces.
+
+    #[tokio::test]
+    async fn standard_template_in_three_formats() {
+        let e = ApiError::new(StatusCode::NOT_FOUND, "No image found with ID x");
         assert_eq!(
-            Format::from_accept(Some("text/html;q=0.5, application/json")),
-            Format::Json
+            text(e.body(Format::Plain)).await,
+            (
+                StatusCode::NOT_FOUND,
+                "text/plain; charset=UTF-8".into(),
+                "404 Not Found\n\nNo image found with ID x\n\n   ".into()
+            )
+        );
+        assert_eq!(
+            text(e.body(Format::Json)).await.2,
+            r#"{"message": "No image found with ID x<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}"#
+        );
+        assert_eq!(
+            text(e.body(Format::Html)).await.2,
+            "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No image found with ID x<br /><br />\n\n\n\n </body>\n</html>"
+        );
+    }
+
+    #[tokio::test]
+    async fn values_are_escaped_per_format() {
+        let e = ApiError::new(StatusCode::NOT_FOUND, "No <b>x</b> 'q' é\nline");
+        assert_eq!(
+            text(e.body(Format::Plain)).await.2,
+            "404 Not Found\n\nNo x 'q' é line\n\n   "
+        );
+        assert_eq!(
+            text(e.body(Format::Html)).await.2,
+            "<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  No &lt;b&gt;x&lt;/b&gt; &#x27;q&#x27; &#233;\nline<br /><br />\n\n\n\n </body>\n</html>"
+        );
+        assert_eq!(
+            text(e.body(Format::Json)).await.2,
+            r#"{"message": "No <b>x</b> 'q' \u00e9\nline<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn detail_follows_the_default_explanation() {
+        let e = ApiError::with_detail(StatusCode::BAD_REQUEST, "detail here");
+        assert_eq!(
+            text(e.body(Format::Html)).await.2,
+            "<html>\n <head>\n  <title>400 Bad Request</title>\n </head>\n <body>\n  <h1>400 Bad Request</h1>\n  The server could not comply with the request since it is either malformed or otherwise incorrect.<br /><br />\ndetail here\n\n\n </body>\n</html>"
+        );
+    }
+
+    #[tokio::test]
+    async fn method_templates() {
+        let e = ApiError::method_not_allowed(&Method::PUT, "GET, POST");
+        let resp = e.body(Format::Plain);
+        assert_eq!(resp.headers()[header::ALLOW], "GET, POST");
+        assert_eq!(
+            text(resp).await.2,
+            "405 Method Not Allowed\n\nThe method PUT is not allowed for this resource. \n\n "
+        );
+        assert_eq!(
+            text(e.body(Format::Json)).await.2,
+            r#"{"message": "The method PUT is not allowed for this resource. <br /><br />\n", "code": "405 Method Not Allowed", "title": "Method Not Allowed"}"#
+        );
+        let e = ApiError::not_implemented(&Method::PUT);
+        assert_eq!(
+            text(e.body(Format::Plain)).await.2,
+            "501 Not Implemented\n\n The request method PUT is not implemented for this server. \n\n "
+        );
+        assert_eq!(
+            text(e.body(Format::Json)).await.2,
+            r#"{"message": "\nThe request method PUT is not implemented for this server. <br /><br />\n", "code": "501 Not Implemented", "title": "Not Implemented"}"#
+        );
+        assert_eq!(
+            text(e.body(Format::Html)).await.2,
+            "<html>\n <head>\n  <title>501 Not Implemented</title>\n </head>\n <body>\n  <h1>501 Not Implemented</h1>\n  \nThe request method PUT is not implemented for this server. <br /><br />\n\n </body>\n</html>"
+        );
+    }
+
+    #[test]
+    fn webob_titles_and_media_template() {
+        let e = ApiError::from(Fault::TooLarge("too big".into()));
+        assert_eq!(e.title(), "413 Request Entity Too Large");
+        let e = ApiError::unsupported_media("text/plain", "Invalid content type text/plain");
+        assert_eq!(
+            e.message(),
+            "The request media type text/plain is not supported by this server.\n<br /><br />\nInvalid content type text/plain"
+        );
+    }
+
+    #[test]
+    fn json_strings_are_ascii_like_python() {
+        assert_eq!(
+            python_json_string("a\"b\\c\u{7f}😀"),
+            r#""a\"b\\c\u007f\ud83d\ude00""#
         );
     }
 }

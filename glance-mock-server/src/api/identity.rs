@@ -1,8 +1,12 @@
-//! The caller's identity from keystone-middleware style headers.
+//! The caller's identity from keystone-middleware style headers, and
+//! Glance's `ContextMiddleware` around the API: no identity → 401, and every
+//! answer that got past it carries `x-openstack-request-id`.
 
-use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use crate::domain::Identity;
@@ -57,5 +61,115 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         identify(&parts.headers)
             .map(Caller)
             .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// oslo.context's `max_request_id_length` default.
+const MAX_REQUEST_ID_LENGTH: usize = 64;
+
+/// The request id an answer carries: the client's `X-Openstack-Request-ID`
+/// (with `req-` prepended if missing), else a fresh `req-<uuid4>`.
+///
+/// A client id longer than 64 bytes gives `None`: Glance then goes on with
+/// a broken request context, answering without a request id (and with a 500
+/// wherever the context is used, which the mock does not imitate).
+fn request_id(headers: &HeaderMap) -> Option<HeaderValue> {
+    match headers
+        .get("x-openstack-request-id")
+        .map(HeaderValue::as_bytes)
+    {
+        Some(given) if given.len() > MAX_REQUEST_ID_LENGTH => None,
+        Some(given) if !given.is_empty() => {
+            let id = if given.starts_with(b"req-") {
+                given.to_vec()
+            } else {
+                [b"req-".as_slice(), given].concat()
+            };
+            HeaderValue::from_bytes(&id).ok()
+        }
+        _ => HeaderValue::from_str(&format!("req-{}", uuid::Uuid::new_v4())).ok(),
+    }
+}
+
+/// Middleware: Glance's `ContextMiddleware`. A request without identity gets
+/// 401 and a confirmed one with an unparsable `X-Service-Catalog` a 500 (both
+/// without request id); everything else is answered with
+/// `x-openstack-request-id`.
+pub async fn context(req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    if identify(headers).is_none() {
+        return ApiError::unauthorized().into_response();
+    }
+    let confirmed = headers
+        .get("x-identity-status")
+        .is_some_and(|v| v.as_bytes() == b"Confirmed");
+    if let Some(catalog) = headers.get("x-service-catalog").filter(|_| confirmed) {
+        if serde_json::from_slice::<serde_json::Value>(catalog.as_bytes()).is_err() {
+            return ApiError::with_detail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Invalid service catalog json.",
+            )
+            .into_response();
+        }
+    }
+    let id = request_id(headers);
+    let mut resp = next.run(req).await;
+    if let Some(id) = id {
+        resp.headers_mut().insert("x-openstack-request-id", id);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn identity_from_confirmed_headers() {
+        let who = identify(&headers(&[
+            ("x-identity-status", "Confirmed"),
+            ("x-tenant-id", "p"),
+            ("x-user", "u"),
+            ("x-roles", " Member , reader,"),
+        ]))
+        .expect("confirmed");
+        assert_eq!(who.project_id.as_deref(), Some("p"));
+        assert_eq!(who.user_id.as_deref(), Some("u"));
+        assert_eq!(who.roles, ["member", "reader"]);
+        // Not exactly "Confirmed", no token: nobody.
+        assert!(identify(&headers(&[("x-identity-status", "confirmed")])).is_none());
+        assert!(identify(&HeaderMap::new()).is_none());
+        // A bare token is the default admin.
+        assert_eq!(
+            identify(&headers(&[("x-auth-token", "t")])),
+            Some(Identity::default_admin())
+        );
+    }
+
+    #[test]
+    fn request_ids_follow_glance() {
+        let id = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                "x-openstack-request-id",
+                HeaderValue::from_str(v).expect("ascii"),
+            );
+            request_id(&h)
+        };
+        assert_eq!(id("abc").expect("kept"), "req-abc");
+        assert_eq!(id("req-abc").expect("kept"), "req-abc");
+        assert_eq!(id(&"a".repeat(64)).expect("kept").len(), 68);
+        assert!(id(&"a".repeat(65)).is_none());
+        let fresh = id("").expect("generated");
+        let fresh = fresh.to_str().expect("ascii");
+        assert!(fresh.starts_with("req-") && fresh.len() == 40, "{fresh}");
     }
 }

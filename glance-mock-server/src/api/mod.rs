@@ -1,12 +1,16 @@
-//! HTTP only: routers per resource, extractors and error rendering. The
-//! rules live in [`crate::domain`].
+//! HTTP only: what Glance's request pipeline does around its handlers
+//! (version negotiation, identity and request ids, its router's rules, error
+//! bodies by `Accept`), then routers per resource and their extractors. The
+//! rules of the Image API live in [`crate::domain`].
 
+pub mod accept;
 pub mod actions;
 pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
 pub mod members;
+pub mod routes;
 pub mod schemas;
 pub mod tags;
 pub mod versions;
@@ -15,10 +19,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use crate::config::Config;
 use crate::db::{ImageRepository, MemoryDb};
@@ -54,60 +57,52 @@ impl AppState {
 pub type SharedState = Arc<AppState>;
 
 /// The whole API as one router.
+///
+/// Requests pass, in this order, what Glance's pipeline does around its
+/// handlers: CORS preflights, version negotiation (which rewrites paths, so
+/// it wraps the routing), error rendering by `Accept`, the identity context
+/// (401, request ids), and the route table's rules; then the resources.
 pub fn router(state: SharedState) -> Router {
-    Router::new()
-        .route("/", get(versions::multiple_choices))
-        .route("/versions", get(versions::versions))
+    let resources = Router::new()
         .merge(images::router())
         .merge(data::router())
         .merge(actions::router())
         .merge(tags::router())
         .merge(members::router())
         .merge(schemas::router())
-        .fallback(fallback)
+        .fallback(not_found)
+        .with_state(state.clone());
+    let glance = Router::new()
+        .fallback_service(resources)
+        .layer(middleware::from_fn(routes::screen))
+        .layer(middleware::from_fn(identity::context))
+        // Shim-issued tokens become identity headers, as keystonemiddleware's do.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::keystone::guard,
         ))
         .layer(middleware::from_fn(error::render))
-        .layer(middleware::from_fn(request_id))
-        .merge(crate::keystone::api::router())
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            versions::negotiate,
+        ))
+        .layer(middleware::from_fn(preflight));
+    // The Keystone shim answers as Keystone, outside Glance's pipeline.
+    Router::new()
+        .merge(crate::keystone::api::router().with_state(state))
+        .fallback_service(glance)
 }
 
-/// Unknown paths: 404 inside `/v2`, the version document elsewhere (as
-/// Glance's version negotiation answers `/v3/...`).
-async fn fallback(req: Request) -> Response {
-    let path = req.uri().path();
-    if path == "/v2" || path.starts_with("/v2/") {
-        ApiError::not_found_default().into_response()
-    } else {
-        versions::multiple_choices(req.headers().clone()).await
-    }
+/// A route of Glance's table the mock does not serve.
+async fn not_found() -> ApiError {
+    ApiError::not_found_default()
 }
 
-/// Every `/v2` answer except a 401 carries `x-openstack-request-id`; a
-/// request id sent by the client is kept (with `req-` prepended if missing).
-async fn request_id(req: Request, next: Next) -> Response {
-    let given = req
-        .headers()
-        .get("x-openstack-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 64)
-        .map(|v| {
-            if v.starts_with("req-") {
-                v.to_owned()
-            } else {
-                format!("req-{v}")
-            }
-        });
-    let in_api = req.uri().path().starts_with("/v2");
-    let mut resp = next.run(req).await;
-    if in_api && resp.status() != StatusCode::UNAUTHORIZED {
-        let id = given.unwrap_or_else(|| format!("req-{}", uuid::Uuid::new_v4()));
-        if let Ok(v) = HeaderValue::from_str(&id) {
-            resp.headers_mut().insert("x-openstack-request-id", v);
-        }
+/// Glance's CORS filter answers every `OPTIONS` request itself, with an
+/// empty 200 (no CORS origins are configured, so no CORS headers).
+async fn preflight(req: Request, next: Next) -> Response {
+    if req.method() == Method::OPTIONS {
+        return StatusCode::OK.into_response();
     }
-    resp
+    next.run(req).await
 }

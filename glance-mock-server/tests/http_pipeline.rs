@@ -1,0 +1,230 @@
+//! The request pipeline around the handlers, over HTTP: version
+//! negotiation, identity and request ids, Glance's router rules, error
+//! bodies by `Accept`, and the published schemas. Expected answers are
+//! those of Glance 33.
+
+use glance_mock_server::MockServer;
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+
+struct Api {
+    server: MockServer,
+    http: Client,
+}
+
+impl Api {
+    async fn start() -> Api {
+        Api {
+            server: MockServer::start().await.expect("mock server starts"),
+            http: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("HTTP client"),
+        }
+    }
+
+    /// A request with no identity.
+    fn anon(&self, method: &str, path: &str) -> RequestBuilder {
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        self.http
+            .request(method, format!("{}{path}", self.server.url()))
+    }
+
+    /// A request as a member of project `p`.
+    fn member(&self, method: &str, path: &str) -> RequestBuilder {
+        self.anon(method, path)
+            .header("X-Identity-Status", "Confirmed")
+            .header("X-Roles", "member,reader")
+            .header("X-Project-Id", "p")
+            .header("X-User-Id", "u")
+            .header("X-Auth-Token", "t")
+    }
+}
+
+/// An empty `Accept`, which webob reads as none (reqwest would otherwise
+/// send `*/*`, which asks for HTML).
+fn no_accept(req: RequestBuilder) -> RequestBuilder {
+    req.header("Accept", "")
+}
+
+async fn send(req: RequestBuilder) -> Response {
+    req.send().await.expect("request sent")
+}
+
+fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
+    resp.headers()
+        .get(name)
+        .map(|v| v.to_str().expect("ascii header"))
+}
+
+#[tokio::test]
+async fn version_documents_precede_identity_and_request_ids() {
+    let api = Api::start().await;
+    for (path, status) in [
+        ("/", StatusCode::MULTIPLE_CHOICES),
+        ("/v3/images", StatusCode::MULTIPLE_CHOICES),
+        ("/v2.14/images", StatusCode::MULTIPLE_CHOICES),
+        ("/versions", StatusCode::OK),
+        ("/versions/anything", StatusCode::OK),
+    ] {
+        let resp = send(api.anon("GET", path).header("Host", "glance.example:9292")).await;
+        assert_eq!(resp.status(), status, "{path}");
+        assert_eq!(header(&resp, "x-openstack-request-id"), None, "{path}");
+        let doc: serde_json::Value = resp.json().await.expect("JSON");
+        let versions = doc["versions"].as_array().expect("a list");
+        assert_eq!(versions.len(), 16);
+        assert_eq!(versions[7]["id"], "v2.17");
+        assert_eq!(versions[7]["status"], "CURRENT");
+        assert_eq!(
+            versions[0]["links"][0]["href"],
+            "http://glance.example:9292/v2/"
+        );
+    }
+}
+
+#[tokio::test]
+async fn versioned_paths_and_media_types_reach_v2() {
+    let api = Api::start().await;
+    for req in [
+        api.member("GET", "/v2.17/images"),
+        api.member("GET", "/v2.8/images"),
+        api.member("GET", "//v2//images"),
+        api.member("GET", "/images")
+            .header("Accept", "application/vnd.openstack.images-v2"),
+    ] {
+        let resp = send(req).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: serde_json::Value = resp.json().await.expect("JSON");
+        assert_eq!(body["images"], serde_json::json!([]));
+    }
+    let resp = send(api.member("GET", "/v2/versions")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = send(api.member("POST", "/v2")).await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = header(&resp, "location").expect("a location");
+    assert!(location.ends_with("/v2/"), "{location}");
+}
+
+#[tokio::test]
+async fn identity_comes_first_and_request_ids_follow_it() {
+    let api = Api::start().await;
+    // 401 before routing, without a request id, in the accepted format.
+    for (method, path) in [
+        ("GET", "/v2/images"),
+        ("PUT", "/v2/images"),
+        ("GET", "/v2/nothing"),
+    ] {
+        let resp = send(api.anon(method, path).header("Accept", "application/json")).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(header(&resp, "x-openstack-request-id"), None);
+        let body: serde_json::Value = resp.json().await.expect("JSON");
+        assert_eq!(body["code"], "401 Unauthorized");
+    }
+    let resp = send(
+        api.member("GET", "/v2/images")
+            .header("X-Openstack-Request-ID", "abc"),
+    )
+    .await;
+    assert_eq!(header(&resp, "x-openstack-request-id"), Some("req-abc"));
+    let resp = send(api.member("GET", "/v2/nothing")).await;
+    let id = header(&resp, "x-openstack-request-id").expect("errors carry one too");
+    assert!(id.starts_with("req-") && id.len() == 40, "{id}");
+}
+
+#[tokio::test]
+async fn router_rules_answer_before_handlers() {
+    let api = Api::start().await;
+    // A known path with another method: 405 with Glance's Allow, HEAD included.
+    for (method, path, allow) in [
+        ("DELETE", "/v2/images", "GET, POST"),
+        ("HEAD", "/v2/images", "GET, POST"),
+        ("PROPFIND", "/v2/images", "GET, POST"),
+        ("HEAD", "/v2/schemas/image", "GET"),
+        ("POST", "/v2/images/x", "GET, PATCH, DELETE"),
+        ("PUT", "/v2/images/x/locations", "POST"),
+    ] {
+        let resp = send(api.member(method, path)).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(header(&resp, "allow"), Some(allow), "{method} {path}");
+    }
+    // No route: 404, or 501 for methods Glance does not route at all.
+    let resp = send(api.member("DELETE", "/v2/images/x/tasks")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = send(no_accept(api.member("PROPFIND", "/v2/nothing"))).await;
+    assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(
+        resp.text().await.expect("text"),
+        "501 Not Implemented\n\n The request method PROPFIND is not implemented for this server. \n\n "
+    );
+    // Bodies: refused on body_reject routes, read as JSON on reject routes.
+    let resp = send(no_accept(api.member("GET", "/v2/images/x")).body("x")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        resp.text().await.expect("text"),
+        "400 Bad Request\n\nA body is not expected with this request.\n\n   "
+    );
+    let resp = send(api.member("PUT", "/v2/images").body("x")).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = send(api.member("PUT", "/v2/images").body("{}")).await;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // A body Glance's default deserializer hands to an action that takes none.
+    let resp = send(api.member("GET", "/v2/schemas/task").body("{}")).await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // CORS answers OPTIONS itself.
+    let resp = send(api.anon("OPTIONS", "/v2/anything")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, "content-type"), None);
+    assert_eq!(resp.text().await.expect("text"), "");
+}
+
+#[tokio::test]
+async fn error_bodies_follow_accept() {
+    let api = Api::start().await;
+    let path = "/v2/images/00000000-0000-4000-8000-000000000404";
+    let resp = send(no_accept(api.member("GET", path))).await;
+    assert_eq!(
+        header(&resp, "content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    assert_eq!(
+        resp.text().await.expect("text"),
+        "404 Not Found\n\nNo image found with ID 00000000-0000-4000-8000-000000000404\n\n   "
+    );
+    let resp = send(api.member("GET", path).header("Accept", "*/*")).await;
+    assert_eq!(
+        header(&resp, "content-type"),
+        Some("text/html; charset=UTF-8")
+    );
+    assert!(
+        resp.text()
+            .await
+            .expect("text")
+            .contains("<h1>404 Not Found</h1>")
+    );
+    let resp = send(
+        api.member("GET", path)
+            .header("Accept", "text/html;q=0.5, application/json"),
+    )
+    .await;
+    assert_eq!(header(&resp, "content-type"), Some("application/json"));
+    assert_eq!(
+        resp.text().await.expect("text"),
+        r#"{"message": "No image found with ID 00000000-0000-4000-8000-000000000404<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}"#
+    );
+}
+
+#[tokio::test]
+async fn schemas_are_served_as_recorded() {
+    let api = Api::start().await;
+    for (name, doc) in glance_mock_server::api::schemas::DOCUMENTS {
+        let resp = send(api.member("GET", &format!("/v2/schemas/{name}"))).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{name}");
+        assert_eq!(header(&resp, "content-type"), Some("application/json"));
+        assert_eq!(resp.text().await.expect("text"), *doc, "{name}");
+    }
+    let resp = send(api.member("GET", "/v2/schemas/nope")).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
