@@ -6,6 +6,11 @@
 //! dedicated blocking thread fed through a bounded channel, sha512 inline
 //! on the task reading the stream. Ingest is bounded by the slower hash,
 //! not by their sum, and the async runtime never waits on the disk.
+//!
+//! Each hash costs about 1.3 s per 512 MiB here (one 2-core machine); a
+//! 512 MiB `curl -T` upload to the release binary took 2.7-3.0 s with the
+//! two hashes in sequence and 1.7-2.4 s with this split, curl sharing the
+//! same two cores.
 
 use std::io;
 
