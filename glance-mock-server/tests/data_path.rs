@@ -326,3 +326,46 @@ async fn deactivated_images_are_for_admins_only() {
     assert_eq!(reactivate.status(), StatusCode::NO_CONTENT);
     assert_eq!(api.show(&id).await["stores"], "fast");
 }
+
+#[tokio::test]
+async fn an_image_deleted_during_its_upload_is_gone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(on_disk(dir.path())).await;
+    let id = api.create("raw").await;
+    let payload = data(100_000);
+
+    let mut conn = tokio::net::TcpStream::connect(api.server.addr())
+        .await
+        .expect("connected");
+    let head = format!(
+        "PUT /v2/images/{id}/file HTTP/1.1\r\nHost: mock\r\nX-Identity-Status: Confirmed\r\n\
+         X-Roles: member,reader\r\nX-Project-Id: p\r\nX-User-Id: u\r\nX-Auth-Token: t\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        payload.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("head sent");
+    conn.write_all(&payload[..50_000]).await.expect("half sent");
+    for _ in 0..100 {
+        if api.show(&id).await["status"] == "saving" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let deleted = api
+        .member(reqwest::Method::DELETE, &format!("/v2/images/{id}"))
+        .send()
+        .await
+        .expect("deleted");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    conn.write_all(&payload[50_000..]).await.expect("rest sent");
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut conn, &mut answer)
+        .await
+        .expect("answer read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 410"), "{answer}");
+    assert!(answer.contains(&format!(
+        "Image {id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded."
+    )));
+    assert!(files_in(dir.path()).is_empty());
+}
