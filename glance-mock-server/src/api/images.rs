@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
 use crate::domain::list::ListQuery;
+use crate::domain::policy::Rule;
 use crate::domain::{Fault, ImageStatus, create, policy, time};
 
 /// Routes of this resource.
@@ -120,10 +121,10 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
     let current = state.db.get(&id, false).ok_or_else(not_found)?;
-    if !(policy::can_read(&who) && policy::can_see(&who, &current)) {
+    if !policy::can_see(&who, &current) {
         return Err(not_found().into());
     }
-    policy::require_modify(&who, &current, "delete_image")?;
+    policy::enforce(&who, Rule::DeleteImage, &current)?;
     let mut stores = Vec::new();
     state
         .db
