@@ -89,6 +89,7 @@ impl From<Fault> for ApiError {
             Fault::Conflict(m) => (StatusCode::CONFLICT, m),
             Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            Fault::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
         };
         ApiError::new(status, msg)
     }

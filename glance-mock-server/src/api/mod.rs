@@ -10,6 +10,7 @@ pub mod members;
 pub mod schemas;
 pub mod tags;
 pub mod versions;
+pub mod wsgi;
 
 use std::sync::Arc;
 

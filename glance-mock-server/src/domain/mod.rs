@@ -6,7 +6,10 @@ pub mod create;
 pub mod identity;
 pub mod image;
 pub mod list;
+pub mod members;
 pub mod policy;
+pub mod python;
+pub mod tags;
 pub mod time;
 
 pub use identity::Identity;
@@ -34,4 +37,7 @@ pub enum Fault {
     /// 413
     #[error("{0}")]
     TooLarge(String),
+    /// 500, where Glance itself fails on an input it does not check.
+    #[error("{0}")]
+    Internal(String),
 }
