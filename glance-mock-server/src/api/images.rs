@@ -85,12 +85,6 @@ async fn list(
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    if !policy::can_read(&who) {
-        return Err(Fault::Forbidden(
-            "You are not authorized to complete get_images action.".into(),
-        )
-        .into());
-    }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
@@ -99,6 +93,13 @@ async fn list(
         state.config.limit_param_default,
         state.config.api_limit_max,
     )?;
+    // Glance validates the query before it checks the policy.
+    if !policy::can_read(&who) {
+        return Err(Fault::Forbidden(
+            "You are not authorized to complete get_images action.".into(),
+        )
+        .into());
+    }
     let all = state.db.all();
     let body = q.run(&who, &all, |id| state.db.get(id, true))?;
     Ok(Json(body))

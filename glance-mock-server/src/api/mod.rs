@@ -65,6 +65,7 @@ pub fn router(state: SharedState) -> Router {
         .fallback(fallback)
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn(wsgi::undecodable_path))
         .with_state(state)
 }
 

@@ -3,9 +3,11 @@
 //! rules of `glance.common.wsgi` (`body_reject`, `JSONRequestDeserializer`).
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use serde_json::Value;
 
@@ -67,11 +69,11 @@ fn match_params(template: &str, path: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
-/// `unquote_to_bytes(s).decode('latin-1')`: percent escapes become bytes
-/// (a `%` not followed by two hex digits stays), each byte one character.
-pub fn wsgi_decode(raw: &str) -> String {
+/// `unquote_to_bytes`: percent escapes become bytes (a `%` not followed
+/// by two hex digits stays as it is).
+fn percent_decode(raw: &str) -> Vec<u8> {
     let bytes = raw.as_bytes();
-    let mut out = String::with_capacity(bytes.len());
+    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         let escaped = (bytes[i] == b'%')
@@ -81,16 +83,42 @@ pub fn wsgi_decode(raw: &str) -> String {
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match escaped {
             Some(b) => {
-                out.push(char::from(b));
+                out.push(b);
                 i += 3;
             }
             None => {
-                out.push(char::from(bytes[i]));
+                out.push(bytes[i]);
                 i += 1;
             }
         }
     }
     out
+}
+
+/// `unquote_to_bytes(s).decode('latin-1')`: the path text as the WSGI
+/// server hands it to Glance, each decoded byte one character.
+pub fn wsgi_decode(raw: &str) -> String {
+    percent_decode(raw).into_iter().map(char::from).collect()
+}
+
+/// Middleware: Glance's version negotiation reads the request path as
+/// UTF-8 before any other layer (identity included) and fails on a path
+/// whose percent-decoded bytes are not UTF-8; its WSGI server (gunicorn)
+/// then answers with its own bare 500 page, whatever the `Accept`.
+pub async fn undecodable_path(req: Request, next: Next) -> Response {
+    if std::str::from_utf8(&percent_decode(req.uri().path())).is_ok() {
+        return next.run(req).await;
+    }
+    const PAGE: &str = "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n";
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [
+            (header::CONTENT_TYPE, "text/html"),
+            (header::CONNECTION, "close"),
+        ],
+        PAGE,
+    )
+        .into_response()
 }
 
 /// Glance's `RejectMethodController` for a path whose routes take the
@@ -170,6 +198,7 @@ mod tests {
         assert_eq!(wsgi_decode("%C3%A9"), "\u{c3}\u{a9}");
         assert_eq!(wsgi_decode("100%"), "100%");
         assert_eq!(wsgi_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%FF"), [0xff]);
     }
 
     #[test]
