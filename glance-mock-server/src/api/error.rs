@@ -148,11 +148,7 @@ impl Format {
 
 impl ApiError {
     fn title(&self) -> String {
-        format!(
-            "{} {}",
-            self.status.as_u16(),
-            self.status.canonical_reason().unwrap_or("")
-        )
+        format!("{} {}", self.status.as_u16(), reason(self.status))
     }
 
     /// The response in one body format.
@@ -175,7 +171,7 @@ impl ApiError {
                 serde_json::json!({
                     "message": format!("{}<br /><br />\n{}\n\n", self.explanation, self.detail),
                     "code": code,
-                    "title": self.status.canonical_reason().unwrap_or(""),
+                    "title": reason(self.status),
                 })
                 .to_string(),
             ),
@@ -185,6 +181,16 @@ impl ApiError {
             resp.headers_mut().insert(k.clone(), v.clone());
         }
         resp
+    }
+}
+
+/// The reason phrase webob gives a status, where it differs from the
+/// `http` crate's (RFC 9110) names.
+pub fn reason(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 => "Request Entity Too Large",
+        416 => "Requested Range Not Satisfiable",
+        _ => status.canonical_reason().unwrap_or(""),
     }
 }
 
@@ -242,6 +248,13 @@ pub async fn render(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_are_webob_reasons() {
+        let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too many");
+        assert_eq!(e.title(), "413 Request Entity Too Large");
+        assert_eq!(reason(StatusCode::NOT_FOUND), "Not Found");
+    }
 
     #[test]
     fn accept_negotiation_follows_webob() {
