@@ -151,25 +151,38 @@ impl ApiError {
         format!("{} {}", self.status.as_u16(), reason(self.status))
     }
 
+    /// webob's body template for the status, filled with `escape`d text:
+    /// `explanation<br /><br />` and `detail`, laid out as each exception
+    /// class lays them out (405 and 415 have their own templates, whose
+    /// fixed sentence the `explanation` holds here).
+    fn template(&self, escape: impl Fn(&str) -> String) -> String {
+        let (e, d) = (escape(&self.explanation), escape(&self.detail));
+        match self.status {
+            StatusCode::METHOD_NOT_ALLOWED => format!("{e}<br /><br />\n{d}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => format!("{e}\n<br /><br />\n{d}"),
+            _ => format!("{e}<br /><br />\n{d}\n\n"),
+        }
+    }
+
     /// The response in one body format.
     pub fn body(&self, format: Format) -> Response {
         let code = self.title();
         let (ctype, body) = match format {
             Format::Plain => (
                 "text/plain; charset=UTF-8",
-                format!("{code}\n\n{}\n\n{}\n\n", self.explanation, self.detail),
+                format!("{code}\n\n{}", strip_tags(&self.template(str::to_owned))),
             ),
             Format::Html => (
                 "text/html; charset=UTF-8",
                 format!(
-                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}<br /><br />\n{}\n\n\n </body>\n</html>",
-                    self.explanation, self.detail
+                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}\n </body>\n</html>",
+                    self.template(html_escape)
                 ),
             ),
             Format::Json => (
                 "application/json",
                 serde_json::json!({
-                    "message": format!("{}<br /><br />\n{}\n\n", self.explanation, self.detail),
+                    "message": self.template(str::to_owned),
                     "code": code,
                     "title": reason(self.status),
                 })
@@ -182,6 +195,63 @@ impl ApiError {
         }
         resp
     }
+}
+
+/// webob's `strip_tags`, which makes the plain-text body from the HTML
+/// one: newlines become spaces, `<br...>` a newline, comment markers and
+/// other tags (`<...>`, shortest match) vanish.
+pub fn strip_tags(html: &str) -> String {
+    let flat: String = html
+        .chars()
+        .filter(|c| *c != '\r')
+        .map(|c| if c == '\n' { ' ' } else { c })
+        .collect();
+    let with_breaks = replace_spans(&flat, |s| find_ascii_ci(s, "<br"), "\n");
+    let uncommented = with_breaks.replace("<!--", "").replace("-->", "");
+    replace_spans(&uncommented, |s| s.find('<'), "")
+}
+
+/// Replace every span from where `start` finds one to the next `>` with
+/// `with`; a start without a `>` after it ends the search.
+fn replace_spans(text: &str, start: impl Fn(&str) -> Option<usize>, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = start(rest) {
+        let Some(len) = rest[at..].find('>') else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str(with);
+        rest = &rest[at + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Byte offset of the first ASCII-case-insensitive occurrence of `needle`.
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// webob's `html_escape`: Python's `html.escape(s, quote=True)`, then
+/// every non-ASCII character as a decimal character reference.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c if c.is_ascii() => out.push(c),
+            c => out.push_str(&format!("&#{};", u32::from(c))),
+        }
+    }
+    out
 }
 
 /// The reason phrase webob gives a status, where it differs from the
@@ -248,6 +318,29 @@ pub async fn render(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_bodies_strip_tags_like_webob() {
+        let e = ApiError::new(StatusCode::BAD_REQUEST, "a <b>x</b>\nline2 <br> y");
+        let body = e.body(Format::Plain);
+        let text = futures::executor::block_on(axum::body::to_bytes(body.into_body(), 1 << 16))
+            .expect("body");
+        assert_eq!(&text[..], b"400 Bad Request\n\na x line2 \n y\n\n   ");
+        assert_eq!(
+            strip_tags("Access was denied<br /><br />\ndetail <i>d</i>\n\n"),
+            "Access was denied\n\n detail d  "
+        );
+        assert_eq!(strip_tags("1 < 2 <!-- c -->"), "1 < 2  c ");
+        assert_eq!(strip_tags("<a <BR/>x"), "<a \nx");
+    }
+
+    #[test]
+    fn html_bodies_escape_like_webob() {
+        assert_eq!(
+            html_escape(r#"{"member": 'x'} <b>&é"#),
+            "{&quot;member&quot;: &#x27;x&#x27;} &lt;b&gt;&amp;&#233;"
+        );
+    }
 
     #[test]
     fn titles_are_webob_reasons() {
