@@ -14,6 +14,7 @@ use sha2::Sha512;
 use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
+use crate::domain::policy::Rule;
 use crate::domain::{Fault, ImageStatus, policy, time};
 
 /// Routes of this resource.
@@ -45,8 +46,8 @@ async fn upload(
     body: Body,
 ) -> Result<StatusCode, ApiError> {
     let current = state.db.get(&id, false);
-    let current = policy::visible(&who, current.as_deref(), &id)?;
-    policy::require_modify(&who, current, "upload_image")?;
+    let current = policy::lookup(&who, current.as_deref(), &id)?;
+    policy::enforce(&who, Rule::UploadImage, current)?;
     let ctype = header_str(&headers, "content-type").unwrap_or("");
     if ctype.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
         return Err(ApiError::unsupported_media(
@@ -201,13 +202,7 @@ async fn download(
 ) -> Result<Response, ApiError> {
     let (data, checksum) = {
         let img = state.db.get(&id, false);
-        let img = policy::visible(&who, img.as_deref(), &id)?;
-        if !policy::can_download(&who, img) {
-            return Err(Fault::Forbidden(
-                "You are not authorized to complete download_image action.".into(),
-            )
-            .into());
-        }
+        let img = policy::lookup(&who, img.as_deref(), &id)?;
         if img.status == ImageStatus::Deactivated && !who.is_admin() {
             return Err(Fault::Forbidden(
                 "The requested image has been deactivated. Image data download is forbidden."
@@ -215,6 +210,7 @@ async fn download(
             )
             .into());
         }
+        policy::enforce(&who, Rule::DownloadImage, img)?;
         let data = img.stores.iter().find_map(|s| state.store.get(s, &id));
         (data, img.checksum.clone())
     };
