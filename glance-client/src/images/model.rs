@@ -10,14 +10,14 @@ macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$meta])*
         ///
-        /// Values this client does not know are kept in `Other`, so a newer
+        /// Values this client does not know are kept in `Unknown`, so a newer
         /// server never breaks decoding.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
             $($(#[$vmeta])* $variant,)*
             /// A value this version of the client does not know.
-            Other(String),
+            Unknown(String),
         }
 
         impl $name {
@@ -25,7 +25,7 @@ macro_rules! string_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $($name::$variant => $wire,)*
-                    $name::Other(s) => s,
+                    $name::Unknown(s) => s,
                 }
             }
         }
@@ -34,7 +34,7 @@ macro_rules! string_enum {
             fn from(s: &str) -> Self {
                 match s {
                     $($wire => $name::$variant,)*
-                    other => $name::Other(other.to_owned()),
+                    other => $name::Unknown(other.to_owned()),
                 }
             }
         }
@@ -381,7 +381,7 @@ mod tests {
     #[test]
     fn unknown_enum_values_survive() {
         let f: DiskFormat = serde_json::from_str("\"gpt\"").expect("decodes");
-        assert_eq!(f, DiskFormat::Other("gpt".into()));
+        assert_eq!(f, DiskFormat::Unknown("gpt".into()));
         assert_eq!(serde_json::to_string(&f).expect("encodes"), "\"gpt\"");
     }
 
