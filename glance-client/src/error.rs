@@ -53,6 +53,15 @@ pub enum Error {
         /// Bytes received.
         received: u64,
     },
+    /// The server lacks the API version a call needs (found by
+    /// `GET /versions`); nothing else was sent.
+    #[error("the Image service does not offer API {needed} (it offers {})", available.join(", "))]
+    UnsupportedVersion {
+        /// The version the call needs, e.g. `v2.14`.
+        needed: String,
+        /// The usable versions the server listed.
+        available: Vec<String>,
+    },
     /// An argument was refused before anything was sent.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -103,6 +112,26 @@ impl Error {
     /// 401: the credentials were refused.
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// 400: the server refused the request as malformed or invalid.
+    pub fn is_bad_request(&self) -> bool {
+        self.status() == Some(StatusCode::BAD_REQUEST)
+    }
+
+    /// 413: a quota or size limit was exceeded.
+    pub fn is_over_limit(&self) -> bool {
+        self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
+    }
+
+    /// Whether the call was refused because the server lacks its API version.
+    pub fn is_unsupported_version(&self) -> bool {
+        matches!(self, Error::UnsupportedVersion { .. })
+    }
+
+    /// Whether an argument was refused before anything was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput(_))
     }
 
     /// Whether the data received did not match its digest.

@@ -32,16 +32,22 @@
 mod client;
 mod error;
 pub mod images;
+mod macros;
+pub mod retry;
+pub mod tasks;
 mod transport;
 pub mod verify;
+pub mod versions;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
 pub use images::{
-    ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImageStatus,
-    Images, ListImages, UploadBody, UploadOptions, Visibility,
+    ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
+    ImageStatus, Images, ListImages, PatchOp, UploadBody, UploadOptions, Visibility,
 };
+pub use retry::RetryConfig;
 pub use verify::{Verification, VerifyOptions};
+pub use versions::{ApiVersion, VersionStatus};
 
 /// The README's code samples, compiled as doc tests so they stay true.
 #[cfg(doctest)]
