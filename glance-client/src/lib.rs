@@ -33,6 +33,7 @@ mod client;
 mod error;
 pub mod images;
 mod macros;
+pub mod members;
 pub mod retry;
 pub mod tasks;
 mod transport;
@@ -45,6 +46,7 @@ pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
     ImageStatus, Images, ListImages, PatchOp, UploadBody, UploadOptions, Visibility,
 };
+pub use members::{Member, MemberStatus, Members};
 pub use retry::RetryConfig;
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};

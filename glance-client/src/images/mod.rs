@@ -7,7 +7,7 @@ mod update;
 mod upload;
 
 pub use download::{Download, DownloadOptions};
-pub use list::ListImages;
+pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use model::{ContainerFormat, CreateImage, DiskFormat, Image, ImageStatus, Visibility};
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};

@@ -179,6 +179,15 @@ impl RequestSpec {
     }
 }
 
+/// Refuse an empty value of a body parameter before anything is sent.
+pub(crate) fn check_param(what: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        Err(Error::InvalidInput(format!("empty {what}")))
+    } else {
+        Ok(())
+    }
+}
+
 /// The request id of a response.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
