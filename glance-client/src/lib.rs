@@ -32,9 +32,11 @@
 mod client;
 mod error;
 pub mod images;
+pub mod info;
 mod macros;
 pub mod members;
 pub mod retry;
+pub mod schemas;
 pub mod tasks;
 mod transport;
 pub mod verify;
@@ -46,8 +48,11 @@ pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
     ImageStatus, Images, ListImages, PatchOp, UploadBody, UploadOptions, Visibility,
 };
+pub use info::{ImportInfo, Info, QuotaUsage, Store};
 pub use members::{Member, MemberStatus, Members};
 pub use retry::RetryConfig;
+pub use schemas::{Schema, SchemaProperty, Schemas};
+pub use tasks::{Task, TaskStatus};
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};
 
