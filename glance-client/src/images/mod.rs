@@ -74,6 +74,12 @@ impl<'a> Images<'a> {
     /// `PUT /v2/images/{id}/tags/{tag}`: add a tag (adding one that exists
     /// succeeds). Tags are non-empty and at most 255 characters.
     ///
+    /// Glance cannot take every tag in a URL: it routes on the decoded path
+    /// (so no `/`) and reads it as Latin-1 (so non-ASCII tags would be
+    /// stored garbled). Such tags are refused here with
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput); set them with
+    /// [`ImagePatch::add_tag`] instead.
+    ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
     /// client.images().add_tag(id, "golden").await?;
@@ -81,14 +87,15 @@ impl<'a> Images<'a> {
     /// # Ok(()) }
     /// ```
     pub async fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
-        update::check_tag(tag)?;
+        update::check_url_tag(tag)?;
         self.client.send_unit(tag_spec(Method::PUT, id, tag)).await
     }
 
     /// `DELETE /v2/images/{id}/tags/{tag}`: remove a tag (404 if the image
-    /// does not have it).
+    /// does not have it). The URL limits of [`Images::add_tag`] apply; use
+    /// [`ImagePatch::remove_tag`] for other tags.
     pub async fn remove_tag(&self, id: &str, tag: &str) -> Result<()> {
-        update::check_tag(tag)?;
+        update::check_url_tag(tag)?;
         self.client
             .send_unit(tag_spec(Method::DELETE, id, tag))
             .await

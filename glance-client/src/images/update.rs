@@ -508,6 +508,23 @@ pub(crate) fn check_tag(tag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Tags that can travel in a URL path to Glance (see [`Images::add_tag`]).
+pub(crate) fn check_url_tag(tag: &str) -> Result<()> {
+    check_tag(tag)?;
+    if tag.contains('/') || tag == "." || tag == ".." {
+        return Err(Error::InvalidInput(format!(
+            "tag {tag:?} cannot be addressed in a URL; use ImagePatch::add_tag/remove_tag"
+        )));
+    }
+    if !tag.is_ascii() || tag.chars().any(|c| c.is_ascii_control()) {
+        return Err(Error::InvalidInput(format!(
+            "tag {tag:?} would be garbled by Glance in a URL (it reads paths as Latin-1); \
+             use ImagePatch::add_tag/remove_tag"
+        )));
+    }
+    Ok(())
+}
+
 impl Images<'_> {
     /// Change an image's metadata: read it, compute the minimal patch
     /// ([`ImagePatch::operations`]) and send it. Returns the updated image

@@ -151,15 +151,27 @@ impl RequestSpec {
                 message: format!("bad link {raw:?}: {e}"),
             });
         }
-        if let Some(i) = self.segments.iter().position(String::is_empty) {
+        for (i, seg) in self.segments.iter().enumerate() {
+            // The url crate drops "." and ".." segments, and Glance decodes
+            // %2F before routing: such values would address another resource.
+            let why = if seg.is_empty() {
+                "is empty"
+            } else if seg == "." || seg == ".." {
+                "cannot be \".\" or \"..\""
+            } else if seg.contains('/') {
+                "cannot contain \"/\" (Glance decodes it before routing)"
+            } else {
+                continue;
+            };
+            let shown = self
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(n, s)| if n == i { "{?}" } else { s.as_str() })
+                .collect::<Vec<_>>()
+                .join("/");
             return Err(Error::InvalidInput(format!(
-                "empty path parameter in /{}",
-                self.segments
-                    .iter()
-                    .enumerate()
-                    .map(|(n, s)| if n == i { "{?}" } else { s.as_str() })
-                    .collect::<Vec<_>>()
-                    .join("/")
+                "the path parameter {seg:?} {why}: /{shown}"
             )));
         }
         let mut url = endpoint.clone();
@@ -233,10 +245,10 @@ mod tests {
     #[test]
     fn path_segments_are_percent_encoded() {
         let endpoint = Url::parse("http://glance.example:9292/image/").expect("url");
-        let spec = RequestSpec::new(Method::PUT, ["v2", "images", "a b/c", "tags", "x?y"]);
+        let spec = RequestSpec::new(Method::PUT, ["v2", "images", "a b%c", "tags", "x?y#z"]);
         assert_eq!(
             spec.url(&endpoint).expect("url").as_str(),
-            "http://glance.example:9292/image/v2/images/a%20b%2Fc/tags/x%3Fy"
+            "http://glance.example:9292/image/v2/images/a%20b%25c/tags/x%3Fy%23z"
         );
     }
 
@@ -253,9 +265,11 @@ mod tests {
     #[test]
     fn empty_ids_are_refused_before_sending() {
         let endpoint = Url::parse("http://h/").expect("url");
-        let spec = RequestSpec::new(Method::DELETE, ["v2", "images", ""]);
-        let err = spec.url(&endpoint).expect_err("empty id");
-        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+        for bad in ["", ".", "..", "a/b"] {
+            let spec = RequestSpec::new(Method::DELETE, ["v2", "images", bad]);
+            let err = spec.url(&endpoint).expect_err("refused");
+            assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+        }
     }
 
     #[test]
