@@ -52,7 +52,7 @@ pub use info::{ImportInfo, Info, QuotaUsage, Store};
 pub use members::{Member, MemberStatus, Members};
 pub use retry::RetryConfig;
 pub use schemas::{Schema, SchemaProperty, Schemas};
-pub use tasks::{Task, TaskStatus};
+pub use tasks::{ListTasks, Task, TaskStatus, Tasks};
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};
 

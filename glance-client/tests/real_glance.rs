@@ -441,3 +441,34 @@ async fn typed_list_filters_are_understood() {
         c.images().delete(&id).await.expect("deleted");
     }
 }
+
+#[tokio::test]
+#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
+async fn tasks_api() {
+    let admin = client_as("proj-a", "admin,member,reader");
+    let _: Vec<_> = admin
+        .tasks()
+        .list(
+            glance_client::ListTasks::new()
+                .sort("created_at", SortDir::Desc)
+                .task_type("import")
+                .page_size(5),
+        )
+        .try_collect()
+        .await
+        .expect("admins list tasks");
+    let err = admin
+        .tasks()
+        .create("import", json!({"import_from": "http://127.0.0.1:1/x"}))
+        .await
+        .expect_err("filtered URI");
+    assert!(err.is_bad_request(), "{err}");
+    let user = client_as("proj-a", "member,reader");
+    let err = user
+        .tasks()
+        .list(glance_client::ListTasks::new())
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("admin only");
+    assert!(err.is_forbidden(), "{err}");
+}

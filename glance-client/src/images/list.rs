@@ -503,7 +503,7 @@ struct Page {
 }
 
 /// Replace the `limit` of a server link with a smaller one.
-fn with_limit(link: &str, limit: u64) -> String {
+pub(crate) fn with_limit(link: &str, limit: u64) -> String {
     let Ok(url) = Url::parse(&format!("http://x{link}")) else {
         return link.to_owned();
     };

@@ -1,7 +1,7 @@
 //! Image calls: `client.images()`.
 
 mod download;
-mod list;
+pub(crate) mod list;
 pub mod model;
 mod update;
 mod upload;
