@@ -178,7 +178,7 @@ pub(crate) fn extract_message(
             (Some(a), Some(b)) if a < b => format!("{}{}", &body[..a], &body[b + 8..]),
             _ => body.to_owned(),
         };
-        strip_tags(&without_title)
+        unescape_html(&strip_tags(&without_title))
     } else {
         body.to_owned()
     };
@@ -194,6 +194,49 @@ pub(crate) fn extract_message(
         Some(rest) => rest.trim_start().to_owned(),
         None => joined,
     }
+}
+
+/// Decode the character references webob's HTML error pages use
+/// (`&#x27;`, `&quot;`, `&amp;`, …).
+fn unescape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let decoded = tail.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let name = &tail[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let code =
+                        if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                            u32::from_str_radix(hex, 16).ok()
+                        } else {
+                            name.strip_prefix('#').and_then(|d| d.parse().ok())
+                        };
+                    code.and_then(char::from_u32)
+                }
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn strip_tags(s: &str) -> String {
@@ -237,6 +280,19 @@ mod tests {
         assert_eq!(
             extract_message(StatusCode::CONFLICT, Some("text/html"), html),
             "Image status transition from active to saving is not allowed"
+        );
+    }
+
+    #[test]
+    fn html_entities_are_decoded() {
+        let html = "<html><body><h1>403 Forbidden</h1>It&#x27;s not allowed to add locations if locations are invisible.&lt;&amp;&#39;&bogus; &amp<br /><br /></body></html>";
+        assert_eq!(
+            extract_message(
+                StatusCode::FORBIDDEN,
+                Some("text/html; charset=UTF-8"),
+                html
+            ),
+            "It's not allowed to add locations if locations are invisible.<&'&bogus; &amp"
         );
     }
 

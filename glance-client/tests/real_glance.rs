@@ -472,3 +472,44 @@ async fn tasks_api() {
         .expect_err("admin only");
     assert!(err.is_forbidden(), "{err}");
 }
+
+#[tokio::test]
+#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
+async fn locations() {
+    let admin = client_as("proj-a", "admin,member,reader");
+    let img = raw_image(&admin, &unique("loc")).await;
+    assert!(
+        admin
+            .images()
+            .image_locations(&img.id)
+            .await
+            .expect("admins read locations")
+            .is_empty()
+    );
+    let err = admin
+        .images()
+        .add_image_location(&img.id, "file:///nowhere", None)
+        .await
+        .expect_err("no http store");
+    assert!(err.is_forbidden(), "{err}");
+    let service = client_as("proj-a", "service,member,reader");
+    service
+        .images()
+        .add_image_location(&img.id, "file:///nowhere", None)
+        .await
+        .expect("services may (the import then fails asynchronously)");
+    let err = admin
+        .images()
+        .add_location(&img.id, "file:///x", serde_json::Map::new(), None)
+        .await
+        .expect_err("locations are not shown here");
+    assert!(err.is_forbidden(), "{err}");
+    assert!(err.to_string().contains("It's not allowed"), "{err}");
+    let err = admin
+        .images()
+        .delete_locations(&img.id, ["file:///x"])
+        .await
+        .expect_err("not shown");
+    assert!(err.is_invalid_input(), "{err}");
+    let _ = admin.images().delete(&img.id).await;
+}

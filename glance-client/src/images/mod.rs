@@ -2,12 +2,14 @@
 
 mod download;
 pub(crate) mod list;
+mod locations;
 pub mod model;
 mod update;
 mod upload;
 
 pub use download::{Download, DownloadOptions};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
+pub use locations::{Location, ValidationData};
 pub use model::{ContainerFormat, CreateImage, DiskFormat, Image, ImageStatus, Visibility};
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
