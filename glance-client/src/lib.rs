@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cache;
 mod client;
 mod error;
 pub mod images;

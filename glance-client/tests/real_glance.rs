@@ -513,3 +513,11 @@ async fn locations() {
     assert!(err.is_invalid_input(), "{err}");
     let _ = admin.images().delete(&img.id).await;
 }
+
+#[tokio::test]
+#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
+async fn cache_is_refused_without_an_image_cache() {
+    let admin = client_as("proj-a", "admin,member,reader");
+    let err = admin.cache().list().await.expect_err("no cache configured");
+    assert!(err.is_unsupported_version(), "{err}");
+}
