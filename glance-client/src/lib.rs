@@ -36,6 +36,7 @@ pub mod images;
 pub mod info;
 mod macros;
 pub mod members;
+pub mod metadefs;
 pub mod retry;
 pub mod schemas;
 pub mod tasks;

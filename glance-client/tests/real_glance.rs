@@ -521,3 +521,111 @@ async fn cache_is_refused_without_an_image_cache() {
     let err = admin.cache().list().await.expect_err("no cache configured");
     assert!(err.is_unsupported_version(), "{err}");
 }
+
+#[tokio::test]
+#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
+async fn metadefs_flow() {
+    use glance_client::metadefs::{
+        ListNamespaces, MetadefObject, MetadefProperty, Namespace, ResourceTypeAssociation,
+    };
+    let admin = client_as("proj-a", "admin,member,reader");
+    let md = admin.metadefs();
+    let name = format!("OS::Test::{}", unique("ns").replace('-', ""));
+    let mut ns = Namespace::new(&name);
+    ns.display_name = Some("Test".into());
+    ns.visibility = Some("public".into());
+    let mut assoc = ResourceTypeAssociation::new("OS::Glance::Image");
+    assoc.prefix = Some("tst_".into());
+    ns.resource_type_associations.push(assoc);
+    let created = md.create_namespace(&ns).await.expect("created");
+    assert_eq!(created.namespace, name);
+
+    let listed: Vec<_> = md
+        .list_namespaces(
+            ListNamespaces::new()
+                .resource_type("OS::Glance::Image")
+                .page_size(1),
+        )
+        .try_collect()
+        .await
+        .expect("listed across pages");
+    assert!(listed.iter().any(|n| n.namespace == name));
+
+    let mut prop = MetadefProperty::new("speed", "integer", "Speed");
+    prop.extra.insert("minimum".into(), json!(1));
+    md.create_property(&name, &prop).await.expect("property");
+    let props = md.properties(&name).await.expect("properties");
+    assert_eq!(props["speed"].property_type, "integer");
+    assert_eq!(props["speed"].name, "speed");
+    let mut got = md.property(&name, "speed").await.expect("property");
+    got.title = "Velocity".into();
+    md.update_property(&name, "speed", &got)
+        .await
+        .expect("updated");
+    assert_eq!(
+        md.property(&name, "speed").await.expect("shown").title,
+        "Velocity"
+    );
+
+    let mut obj = MetadefObject::new("knobs");
+    obj.properties
+        .insert("k".into(), json!({"type": "string", "title": "K"}));
+    md.create_object(&name, &obj).await.expect("object");
+    let mut got = md.object(&name, "knobs").await.expect("object");
+    got.description = Some("All the knobs".into());
+    md.update_object(&name, "knobs", &got)
+        .await
+        .expect("updated");
+    assert_eq!(md.objects(&name).await.expect("objects").len(), 1);
+
+    md.create_tag(&name, "t1").await.expect("tag");
+    md.create_tags(&name, ["t2", "t3"], true)
+        .await
+        .expect("appended");
+    assert_eq!(md.tags(&name).await.expect("tags").len(), 3);
+    md.create_tags(&name, ["t4"], false)
+        .await
+        .expect("replaced");
+    assert_eq!(md.tags(&name).await.expect("tags").len(), 1);
+    md.rename_tag(&name, "t4", "t5").await.expect("renamed");
+    md.tag(&name, "t5").await.expect("shown");
+
+    let mut shown = md.namespace(&name).await.expect("shown");
+    assert_eq!(shown.objects.len(), 1);
+    shown.description = Some("described".into());
+    let updated = md.update_namespace(&name, &shown).await.expect("updated");
+    assert_eq!(updated.description.as_deref(), Some("described"));
+    let prefixed = md
+        .namespace_for(&name, "OS::Glance::Image")
+        .await
+        .expect("prefixed");
+    assert!(prefixed.properties.contains_key("tst_speed"));
+    assert!(
+        md.resource_types()
+            .await
+            .expect("types")
+            .iter()
+            .any(|t| t.name == "OS::Glance::Image")
+    );
+    assert_eq!(
+        md.resource_type_associations(&name)
+            .await
+            .expect("assocs")
+            .len(),
+        1
+    );
+    md.deassociate(&name, "OS::Glance::Image")
+        .await
+        .expect("deassociated");
+    md.associate(&name, &ResourceTypeAssociation::new("OS::Cinder::Volume"))
+        .await
+        .expect("associated");
+
+    md.delete_all_tags(&name).await.expect("tags gone");
+    md.delete_all_objects(&name).await.expect("objects gone");
+    md.delete_all_properties(&name)
+        .await
+        .expect("properties gone");
+    md.delete_namespace(&name).await.expect("deleted");
+    assert!(md.namespace(&name).await.expect_err("gone").is_not_found());
+}
