@@ -451,7 +451,7 @@ impl Client {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let outcome = self.attempt(&mut spec, &url, buffer).await;
+            let outcome = self.attempt(&mut spec, &url, buffer, attempt).await;
             let (error, retry_after) = match outcome {
                 Ok(received) => return Ok(received),
                 Err(Failure::Fatal(e)) => return Err(e),
@@ -495,6 +495,7 @@ impl Client {
         spec: &mut RequestSpec,
         url: &Url,
         buffer: bool,
+        attempt: u32,
     ) -> Result<Received, Failure> {
         let mut req = self
             .inner
@@ -511,7 +512,7 @@ impl Client {
         if let Some(body) = spec.payload.next_body().await.map_err(Failure::Fatal)? {
             req = req.body(body);
         }
-        tracing::debug!(method = %spec.method, %url, "request");
+        tracing::debug!(method = %spec.method, %url, attempt, "request");
         let resp = match req.send().await {
             Ok(resp) => resp,
             Err(e) if retry::retryable_transport(&e) => return Err(Failure::Transport(e)),
@@ -521,6 +522,7 @@ impl Client {
         tracing::debug!(
             method = %spec.method,
             %url,
+            attempt,
             status = status.as_u16(),
             request_id = transport::request_id(resp.headers()).as_deref(),
             "response"
