@@ -1,17 +1,22 @@
 //! [`Client`] and [`ClientBuilder`]: the one entry point.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderValue, USER_AGENT};
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::error::{Error, Result};
 use crate::images::Images;
+use crate::retry::{self, RetryConfig};
 use crate::transport::{self, RequestSpec};
+use crate::versions::VersionCache;
 
-/// A connection to one Image service endpoint. Cheap to clone.
+/// A connection to one Image service endpoint. Cheap to clone (clones share
+/// the connection pool and the cached version document).
 ///
 /// ```no_run
 /// # async fn demo() -> glance_client::Result<()> {
@@ -28,23 +33,118 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     endpoint: Url,
-    token: Option<String>,
+    auth: Auth,
     timeout: Option<Duration>,
+    retry: RetryConfig,
+    versions: VersionCache,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The HTTP client is left out: it would show the default headers,
+        // which may hold credentials.
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the credentials of each request come from. Applied per attempt,
+/// so that a refreshing token source can slot in here later.
+#[derive(Clone)]
+enum Auth {
+    None,
+    Token(HeaderValue),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
 }
 
 /// Options for a [`Client`].
-#[derive(Debug, Clone)]
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use glance_client::{Client, RetryConfig};
+///
+/// # fn demo() -> glance_client::Result<()> {
+/// let client = Client::builder()
+///     .endpoint("https://image.example.org:9292")
+///     .token("a-keystone-token")
+///     .ca_cert_file("/etc/ssl/openstack-ca.pem")
+///     .client_cert_file("/etc/glance/client.pem", "/etc/glance/client.key")
+///     .timeout(Duration::from_secs(120))
+///     .retry(RetryConfig::default().with_max_retries(5))
+///     .user_agent("my-tool/1.0")
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
 pub struct ClientBuilder {
     endpoint: Option<String>,
     token: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Duration,
+    read_timeout: Option<Duration>,
     user_agent: String,
     insecure: bool,
+    default_headers: Vec<(String, String)>,
+    ca_certs: Vec<Source>,
+    identity: Option<(Source, Option<Source>)>,
+    retry: RetryConfig,
+}
+
+/// PEM data, given in memory or as a file read when the client is built.
+#[derive(Clone)]
+enum Source {
+    File(PathBuf),
+    Pem(Vec<u8>),
+}
+
+impl Source {
+    fn read(&self) -> Result<Vec<u8>> {
+        match self {
+            Source::File(path) => std::fs::read(path)
+                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display()))),
+            Source::Pem(pem) => Ok(pem.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("insecure", &self.insecure)
+            .field(
+                "default_headers",
+                &self
+                    .default_headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("ca_certs", &self.ca_certs.len())
+            .field("client_identity", &self.identity.is_some())
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -54,8 +154,13 @@ impl Default for ClientBuilder {
             token: None,
             timeout: None,
             connect_timeout: Duration::from_secs(30),
+            read_timeout: None,
             user_agent: format!("glance-client-rust/{}", env!("CARGO_PKG_VERSION")),
             insecure: false,
+            default_headers: Vec::new(),
+            ca_certs: Vec::new(),
+            identity: None,
+            retry: RetryConfig::default(),
         }
     }
 }
@@ -74,8 +179,35 @@ impl ClientBuilder {
         self
     }
 
-    /// A deadline for whole metadata requests. Data transfers are not cut
-    /// off by it (a long download that keeps progressing is not an error).
+    /// A header sent with every request, e.g. the identity headers
+    /// keystone-middleware would set, to talk to a Glance that trusts them:
+    ///
+    /// ```
+    /// # fn demo() -> glance_client::Result<()> {
+    /// let client = glance_client::Client::builder()
+    ///     .endpoint("http://127.0.0.1:9292")
+    ///     .default_header("X-Identity-Status", "Confirmed")
+    ///     .default_header("X-Roles", "admin,member,reader")
+    ///     .default_header("X-Project-Id", "a1b2c3")
+    ///     .build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    ///
+    /// Given twice, the last value wins. Invalid names or values are
+    /// reported by [`ClientBuilder::build`]. The token, if any, overrides an
+    /// `X-Auth-Token` given here.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.default_headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+        self.default_headers.push((name, value.into()));
+        self
+    }
+
+    /// A deadline for each attempt of a metadata request (reaching the
+    /// server and reading the answer). Data transfers are not cut off by it
+    /// (a long download that keeps progressing is not an error); see
+    /// [`ClientBuilder::read_timeout`] for those. Default: none.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -87,7 +219,14 @@ impl ClientBuilder {
         self
     }
 
-    /// The `User-Agent` header.
+    /// How long any single read may stall, data transfers included.
+    /// Default: none.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (default `glance-client-rust/<version>`).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
         self
@@ -99,6 +238,45 @@ impl ClientBuilder {
         self
     }
 
+    /// Trust the CA certificates of this PEM bundle file (like `--os-cacert`)
+    /// **instead of** the built-in roots. Given several times, all bundles
+    /// are trusted. The file is read by [`ClientBuilder::build`].
+    pub fn ca_cert_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.ca_certs.push(Source::File(path.as_ref().to_owned()));
+        self
+    }
+
+    /// Like [`ClientBuilder::ca_cert_file`], with the PEM bundle in memory.
+    pub fn ca_cert_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certs.push(Source::Pem(pem.into()));
+        self
+    }
+
+    /// Authenticate with a client certificate (like `--os-cert`/`--os-key`):
+    /// the PEM certificate chain and its PEM private key, read by
+    /// [`ClientBuilder::build`]. Both may be the same file.
+    pub fn client_cert_file(mut self, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
+        self.identity = Some((
+            Source::File(cert.as_ref().to_owned()),
+            Some(Source::File(key.as_ref().to_owned())),
+        ));
+        self
+    }
+
+    /// Like [`ClientBuilder::client_cert_file`], with the certificate chain
+    /// and the private key in one PEM document in memory.
+    pub fn client_identity_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.identity = Some((Source::Pem(pem.into()), None));
+        self
+    }
+
+    /// How idempotent requests are retried (default [`RetryConfig::default`];
+    /// [`RetryConfig::disabled`] turns retries off).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
     /// Check the options and build the client.
     pub fn build(self) -> Result<Client> {
         let raw = self
@@ -107,24 +285,80 @@ impl ClientBuilder {
         let endpoint = normalise_endpoint(&raw)?;
         let agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("invalid User-Agent".into()))?;
-        let mut headers = reqwest::header::HeaderMap::new();
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.default_headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::Config(format!("invalid header name {name:?}")))?;
+            let mut value = HeaderValue::from_str(value)
+                .map_err(|_| Error::Config(format!("invalid value for header {name}")))?;
+            if is_secret_header(&name) {
+                value.set_sensitive(true);
+            }
+            headers.insert(name, value);
+        }
         headers.insert(USER_AGENT, agent);
-        let http = reqwest::Client::builder()
+        let auth = match self.token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(&token)
+                    .map_err(|_| Error::Config("the token is not valid header text".into()))?;
+                value.set_sensitive(true);
+                Auth::Token(value)
+            }
+            None => Auth::None,
+        };
+        let mut http = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .danger_accept_invalid_certs(self.insecure)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(t) = self.read_timeout {
+            http = http.read_timeout(t);
+        }
+        if !self.ca_certs.is_empty() {
+            let mut certs = Vec::new();
+            for source in &self.ca_certs {
+                let pem = source.read()?;
+                let found = reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| Error::Config(format!("invalid CA bundle: {e}")))?;
+                if found.is_empty() {
+                    return Err(Error::Config("the CA bundle holds no certificate".into()));
+                }
+                certs.extend(found);
+            }
+            http = http.tls_certs_only(certs);
+        }
+        if let Some((cert, key)) = &self.identity {
+            let mut pem = cert.read()?;
+            if let Some(key) = key {
+                pem.push(b'\n');
+                pem.extend(key.read()?);
+            }
+            let identity = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| Error::Config(format!("invalid client certificate or key: {e}")))?;
+            http = http.identity(identity);
+        }
+        let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 endpoint,
-                token: self.token,
+                auth,
                 timeout: self.timeout,
+                retry: self.retry,
+                versions: VersionCache::default(),
             }),
         })
     }
+}
+
+/// Headers whose values are credentials (kept out of logs).
+fn is_secret_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "x-auth-token" | "x-service-token" | "x-subject-token" | "authorization"
+    )
 }
 
 /// Parse the endpoint and make it end with `/`, without a version suffix.
@@ -147,6 +381,14 @@ fn normalise_endpoint(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// What a successful exchange yields.
+enum Received {
+    /// The response, its body not read yet (data transfers).
+    Streaming(reqwest::Response),
+    /// The whole body, read within the retry loop.
+    Buffered(Bytes),
+}
+
 impl Client {
     /// Options for a new client.
     pub fn builder() -> ClientBuilder {
@@ -158,48 +400,163 @@ impl Client {
         &self.inner.endpoint
     }
 
-    /// Image calls: create, get, list, upload, download, delete.
+    /// The retry policy of this client.
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.retry
+    }
+
+    /// Image calls: create, get, list, update, upload, download, delete, …
     pub fn images(&self) -> Images<'_> {
         Images::new(self)
     }
 
-    /// Send a request; any non-2xx answer becomes [`Error::Http`].
+    pub(crate) fn version_cache(&self) -> &VersionCache {
+        &self.inner.versions
+    }
+
+    /// Send a request; any non-2xx answer becomes [`Error::Http`]. The body
+    /// is left unread (for data transfers).
     pub(crate) async fn send(&self, spec: RequestSpec) -> Result<reqwest::Response> {
-        let url = spec.url(&self.inner.endpoint)?;
-        let mut req = self
-            .inner
-            .http
-            .request(spec.method.clone(), url.clone())
-            .headers(spec.headers);
-        if let Some(token) = &self.inner.token {
-            req = req.header("x-auth-token", token);
+        match self.execute(spec, false).await? {
+            Received::Streaming(resp) => Ok(resp),
+            Received::Buffered(_) => Err(Error::Config("internal: body was buffered".into())),
         }
-        if let (Some(t), false) = (self.inner.timeout, spec.streams_data) {
-            req = req.timeout(t);
-        }
-        if let Some(body) = spec.body {
-            req = req.body(body);
-        }
-        tracing::debug!(method = %spec.method, %url, "request");
-        let resp = req.send().await.map_err(Error::Transport)?;
-        tracing::debug!(
-            status = resp.status().as_u16(),
-            request_id = transport::request_id(resp.headers()).as_deref(),
-            "response"
-        );
-        if transport::is_success(resp.status()) {
-            Ok(resp)
-        } else {
-            Err(transport::error_from(resp).await)
+    }
+
+    /// Send a request and read its whole body.
+    pub(crate) async fn send_bytes(&self, spec: RequestSpec) -> Result<Bytes> {
+        match self.execute(spec, true).await? {
+            Received::Buffered(bytes) => Ok(bytes),
+            Received::Streaming(resp) => resp.bytes().await.map_err(Error::Transport),
         }
     }
 
     /// Send a request and decode its JSON answer.
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, spec: RequestSpec) -> Result<T> {
-        let resp = self.send(spec).await?;
-        let bytes = resp.bytes().await.map_err(Error::Transport)?;
+        let bytes = self.send_bytes(spec).await?;
         transport::decode(&bytes)
     }
+
+    /// Send a request for its effect, ignoring any body.
+    pub(crate) async fn send_unit(&self, spec: RequestSpec) -> Result<()> {
+        self.send_bytes(spec).await.map(|_| ())
+    }
+
+    /// The send loop: one attempt, then retries while the request is
+    /// replayable, the failure transient and the [`RetryConfig`] allows.
+    async fn execute(&self, mut spec: RequestSpec, buffer: bool) -> Result<Received> {
+        let url = spec.url(&self.inner.endpoint)?;
+        let replayable = spec.is_replayable();
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.attempt(&mut spec, &url, buffer, attempt).await;
+            let (error, retry_after) = match outcome {
+                Ok(received) => return Ok(received),
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Status {
+                    error, retry_after, ..
+                }) => (error, retry_after),
+                Err(Failure::Transport(e)) => (Error::Transport(e), None),
+            };
+            let delay = if replayable {
+                self.inner
+                    .retry
+                    .delay(attempt, started.elapsed(), retry_after, fastrand::f64())
+            } else {
+                None
+            };
+            let Some(delay) = delay else {
+                if attempt > 1 {
+                    tracing::debug!(
+                        method = %spec.method, %url, attempts = attempt,
+                        "giving up: {error}"
+                    );
+                }
+                return Err(error);
+            };
+            tracing::debug!(
+                method = %spec.method,
+                %url,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                status = error.status().map(|s| s.as_u16()),
+                request_id = error.request_id(),
+                "retrying after a transient failure: {error}"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt of a request.
+    async fn attempt(
+        &self,
+        spec: &mut RequestSpec,
+        url: &Url,
+        buffer: bool,
+        attempt: u32,
+    ) -> Result<Received, Failure> {
+        let mut req = self
+            .inner
+            .http
+            .request(spec.method.clone(), url.clone())
+            .headers(spec.headers.clone());
+        match &self.inner.auth {
+            Auth::None => {}
+            Auth::Token(token) => req = req.header("x-auth-token", token.clone()),
+        }
+        if let (Some(t), false) = (self.inner.timeout, spec.streams_data) {
+            req = req.timeout(t);
+        }
+        if let Some(body) = spec.payload.next_body().await.map_err(Failure::Fatal)? {
+            req = req.body(body);
+        }
+        tracing::debug!(method = %spec.method, %url, attempt, "request");
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if retry::retryable_transport(&e) => return Err(Failure::Transport(e)),
+            Err(e) => return Err(Failure::Fatal(Error::Transport(e))),
+        };
+        let status = resp.status();
+        tracing::debug!(
+            method = %spec.method,
+            %url,
+            attempt,
+            status = status.as_u16(),
+            request_id = transport::request_id(resp.headers()).as_deref(),
+            "response"
+        );
+        if !spec.is_success(status) {
+            let retry_after = retry::retry_after(resp.headers(), SystemTime::now());
+            let error = transport::error_from(resp).await;
+            return if retry::retryable_status(status) {
+                Err(Failure::Status { error, retry_after })
+            } else {
+                Err(Failure::Fatal(error))
+            };
+        }
+        if !buffer {
+            return Ok(Received::Streaming(resp));
+        }
+        match resp.bytes().await {
+            Ok(bytes) => Ok(Received::Buffered(bytes)),
+            Err(e) => Err(Failure::Transport(e)),
+        }
+    }
+}
+
+/// Why an attempt failed, as the retry loop sees it.
+enum Failure {
+    /// Not worth another attempt.
+    Fatal(Error),
+    /// A transient status (5xx, 429).
+    Status {
+        error: Error,
+        retry_after: Option<Duration>,
+    },
+    /// A connection, timeout or body error.
+    Transport(reqwest::Error),
 }
 
 #[cfg(test)]

@@ -53,6 +53,15 @@ pub enum Error {
         /// Bytes received.
         received: u64,
     },
+    /// The server lacks the API version a call needs (found by
+    /// `GET /versions`); nothing else was sent.
+    #[error("the Image service does not offer API {needed} (it offers {})", available.join(", "))]
+    UnsupportedVersion {
+        /// The version the call needs, e.g. `v2.14`.
+        needed: String,
+        /// The usable versions the server listed.
+        available: Vec<String>,
+    },
     /// An argument was refused before anything was sent.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -105,6 +114,26 @@ impl Error {
         self.status() == Some(StatusCode::UNAUTHORIZED)
     }
 
+    /// 400: the server refused the request as malformed or invalid.
+    pub fn is_bad_request(&self) -> bool {
+        self.status() == Some(StatusCode::BAD_REQUEST)
+    }
+
+    /// 413: a quota or size limit was exceeded.
+    pub fn is_over_limit(&self) -> bool {
+        self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
+    }
+
+    /// Whether the call was refused because the server lacks its API version.
+    pub fn is_unsupported_version(&self) -> bool {
+        matches!(self, Error::UnsupportedVersion { .. })
+    }
+
+    /// Whether an argument was refused before anything was sent.
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput(_))
+    }
+
     /// Whether the data received did not match its digest.
     pub fn is_checksum_mismatch(&self) -> bool {
         matches!(self, Error::ChecksumMismatch { .. })
@@ -149,7 +178,7 @@ pub(crate) fn extract_message(
             (Some(a), Some(b)) if a < b => format!("{}{}", &body[..a], &body[b + 8..]),
             _ => body.to_owned(),
         };
-        strip_tags(&without_title)
+        unescape_html(&strip_tags(&without_title))
     } else {
         body.to_owned()
     };
@@ -165,6 +194,49 @@ pub(crate) fn extract_message(
         Some(rest) => rest.trim_start().to_owned(),
         None => joined,
     }
+}
+
+/// Decode the character references webob's HTML error pages use
+/// (`&#x27;`, `&quot;`, `&amp;`, …).
+fn unescape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let decoded = tail.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let name = &tail[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let code =
+                        if let Some(hex) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                            u32::from_str_radix(hex, 16).ok()
+                        } else {
+                            name.strip_prefix('#').and_then(|d| d.parse().ok())
+                        };
+                    code.and_then(char::from_u32)
+                }
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn strip_tags(s: &str) -> String {
@@ -208,6 +280,19 @@ mod tests {
         assert_eq!(
             extract_message(StatusCode::CONFLICT, Some("text/html"), html),
             "Image status transition from active to saving is not allowed"
+        );
+    }
+
+    #[test]
+    fn html_entities_are_decoded() {
+        let html = "<html><body><h1>403 Forbidden</h1>It&#x27;s not allowed to add locations if locations are invisible.&lt;&amp;&#39;&bogus; &amp<br /><br /></body></html>";
+        assert_eq!(
+            extract_message(
+                StatusCode::FORBIDDEN,
+                Some("text/html; charset=UTF-8"),
+                html
+            ),
+            "It's not allowed to add locations if locations are invisible.<&'&bogus; &amp"
         );
     }
 

@@ -28,20 +28,59 @@
 //! images.delete(&image.id).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # What is where
+//!
+//! | area | entry point |
+//! |---|---|
+//! | images: create, get, list (typed filters), update (minimal JSON patch), upload, download (verified), delete, deactivate/reactivate, tags, locations, image tasks | [`Client::images`] |
+//! | members of shared images | [`Client::members`] |
+//! | import methods, stores, quota usage | [`Client::info`] |
+//! | JSON schemas | [`Client::schemas`] |
+//! | API versions, feature checks | [`Client::versions`], [`Client::has_version`] |
+//! | tasks API (admins) | [`Client::tasks`] |
+//! | image cache of a node (v2.14) | [`Client::cache`] |
+//! | metadata definitions | [`Client::metadefs`] |
+//!
+//! # Connections, errors and retries
+//!
+//! [`ClientBuilder`] sets the endpoint, token, extra headers, TLS (CA
+//! bundle, client certificate, insecure), timeouts, the `User-Agent` and
+//! the [`RetryConfig`]. Idempotent requests (`GET`, `HEAD`, `PUT`, `DELETE`)
+//! with replayable bodies are retried on connection errors, 5xx and 429,
+//! with jittered exponential backoff that honours `Retry-After`; `POST`,
+//! `PATCH` and one-shot upload streams never are. Every failure is an
+//! [`Error`] with predicates (`is_not_found`, `is_conflict`, …), the status
+//! and the `x-openstack-request-id` of the last response.
 
+pub mod cache;
 mod client;
 mod error;
 pub mod images;
+pub mod info;
+mod macros;
+pub mod members;
+pub mod metadefs;
+pub mod retry;
+pub mod schemas;
+pub mod tasks;
 mod transport;
 pub mod verify;
+pub mod versions;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
 pub use images::{
-    ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImageStatus,
-    Images, ListImages, UploadBody, UploadOptions, Visibility,
+    ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
+    ImageStatus, Images, ListImages, PatchOp, UploadBody, UploadOptions, Visibility,
 };
+pub use info::{ImportInfo, Info, QuotaUsage, Store};
+pub use members::{Member, MemberStatus, Members};
+pub use retry::RetryConfig;
+pub use schemas::{Schema, SchemaProperty, Schemas};
+pub use tasks::{ListTasks, Task, TaskStatus, Tasks};
 pub use verify::{Verification, VerifyOptions};
+pub use versions::{ApiVersion, VersionStatus};
 
 /// The README's code samples, compiled as doc tests so they stay true.
 #[cfg(doctest)]

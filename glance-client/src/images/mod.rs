@@ -1,13 +1,17 @@
 //! Image calls: `client.images()`.
 
 mod download;
-mod list;
+pub(crate) mod list;
+mod locations;
 pub mod model;
+mod update;
 mod upload;
 
 pub use download::{Download, DownloadOptions};
-pub use list::ListImages;
+pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
+pub use locations::{Location, ValidationData};
 pub use model::{ContainerFormat, CreateImage, DiskFormat, Image, ImageStatus, Visibility};
+pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
 
 use reqwest::Method;
@@ -19,7 +23,7 @@ use crate::transport::RequestSpec;
 /// Image calls on one client. Get one with [`Client::images`].
 #[derive(Debug, Clone, Copy)]
 pub struct Images<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> Images<'a> {
@@ -52,10 +56,60 @@ impl<'a> Images<'a> {
     /// `DELETE /v2/images/{id}`.
     pub async fn delete(&self, id: &str) -> Result<()> {
         self.client
-            .send(RequestSpec::new(Method::DELETE, ["v2", "images", id]))
-            .await?;
-        Ok(())
+            .send_unit(RequestSpec::new(Method::DELETE, ["v2", "images", id]))
+            .await
     }
+
+    /// `POST /v2/images/{id}/actions/deactivate`: make an active image's
+    /// data unavailable to non-admins (its status becomes `deactivated`).
+    /// Deactivating a deactivated image succeeds.
+    pub async fn deactivate(&self, id: &str) -> Result<()> {
+        self.client.send_unit(action_spec(id, "deactivate")).await
+    }
+
+    /// `POST /v2/images/{id}/actions/reactivate`: make a deactivated image
+    /// `active` again. Reactivating an active image succeeds.
+    pub async fn reactivate(&self, id: &str) -> Result<()> {
+        self.client.send_unit(action_spec(id, "reactivate")).await
+    }
+
+    /// `PUT /v2/images/{id}/tags/{tag}`: add a tag (adding one that exists
+    /// succeeds). Tags are non-empty and at most 255 characters.
+    ///
+    /// Glance cannot take every tag in a URL: it routes on the decoded path
+    /// (so no `/`) and reads it as Latin-1 (so non-ASCII tags would be
+    /// stored garbled). Such tags are refused here with
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput); set them with
+    /// [`ImagePatch::add_tag`] instead.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// client.images().add_tag(id, "golden").await?;
+    /// client.images().remove_tag(id, "golden").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
+        update::check_url_tag(tag)?;
+        self.client.send_unit(tag_spec(Method::PUT, id, tag)).await
+    }
+
+    /// `DELETE /v2/images/{id}/tags/{tag}`: remove a tag (404 if the image
+    /// does not have it). The URL limits of [`Images::add_tag`] apply; use
+    /// [`ImagePatch::remove_tag`] for other tags.
+    pub async fn remove_tag(&self, id: &str, tag: &str) -> Result<()> {
+        update::check_url_tag(tag)?;
+        self.client
+            .send_unit(tag_spec(Method::DELETE, id, tag))
+            .await
+    }
+}
+
+pub(crate) fn action_spec(id: &str, action: &str) -> RequestSpec {
+    RequestSpec::new(Method::POST, ["v2", "images", id, "actions", action])
+}
+
+pub(crate) fn tag_spec(method: Method, id: &str, tag: &str) -> RequestSpec {
+    RequestSpec::new(method, ["v2", "images", id, "tags", tag])
 }
 
 pub(crate) fn get_spec(id: &str) -> RequestSpec {

@@ -13,7 +13,7 @@ use tokio_util::io::ReaderStream;
 
 use super::Images;
 use crate::error::{Error, Result};
-use crate::transport::RequestSpec;
+use crate::transport::{BodyFactory, Payload, RequestSpec};
 
 const CHUNK: usize = 1 << 20;
 
@@ -21,9 +21,12 @@ const CHUNK: usize = 1 << 20;
 pub enum UploadBody {
     /// Bytes in memory.
     Bytes(Bytes),
-    /// A local file, streamed; its size is announced to the server.
+    /// A local file, streamed; its size is announced to the server. A retry
+    /// reopens it.
     File(PathBuf),
     /// Any stream of bytes (sent once, never retried), with its size if known.
+    /// Give a file as [`UploadBody::File`] instead when you can: it can be
+    /// retried.
     Stream {
         /// The data.
         stream: BoxStream<'static, std::io::Result<Bytes>>,
@@ -124,6 +127,15 @@ fn counting(
         .boxed()
 }
 
+async fn open(path: &std::path::Path) -> Result<tokio::fs::File> {
+    tokio::fs::File::open(path).await.map_err(|e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    })
+}
+
 impl Images<'_> {
     /// Upload data for a `queued` image; it becomes `active`.
     ///
@@ -138,35 +150,60 @@ impl Images<'_> {
     }
 
     /// Upload with a target store or a progress callback.
+    ///
+    /// Bytes and file bodies are retried like other idempotent requests
+    /// (the file is reopened, the progress restarts from zero); a
+    /// [`UploadBody::Stream`] is sent once and never replayed.
     pub async fn upload_with(
         &self,
         id: &str,
         body: impl Into<UploadBody>,
         options: UploadOptions,
     ) -> Result<()> {
-        let (stream, size): (BoxStream<'static, std::io::Result<Bytes>>, Option<u64>) =
-            match body.into() {
-                UploadBody::Bytes(b) => {
-                    let size = b.len() as u64;
-                    let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
-                        .step_by(CHUNK)
-                        .map(|start| Ok(b.slice(start..b.len().min(start + CHUNK))))
-                        .collect();
-                    (futures::stream::iter(chunks).boxed(), Some(size))
-                }
-                UploadBody::File(path) => {
-                    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-                        Error::Io(std::io::Error::new(
-                            e.kind(),
-                            format!("{}: {e}", path.display()),
-                        ))
-                    })?;
-                    let size = file.metadata().await?.len();
-                    (ReaderStream::with_capacity(file, CHUNK).boxed(), Some(size))
-                }
-                UploadBody::Stream { stream, size } => (stream, size),
-            };
-        let stream = counting(stream, size, options.progress.clone());
+        let progress = options.progress.clone();
+        let (payload, size) = match body.into() {
+            UploadBody::Bytes(b) => {
+                let size = b.len() as u64;
+                let make: BodyFactory = Arc::new(move || {
+                    let b = b.clone();
+                    let progress = progress.clone();
+                    Box::pin(async move {
+                        let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
+                            .step_by(CHUNK)
+                            .map(|start| Ok(b.slice(start..b.len().min(start + CHUNK))))
+                            .collect();
+                        let stream =
+                            counting(futures::stream::iter(chunks).boxed(), Some(size), progress);
+                        Ok(reqwest::Body::wrap_stream(stream))
+                    })
+                });
+                (Payload::Replayable(make), Some(size))
+            }
+            UploadBody::File(path) => {
+                let size = open(&path).await?.metadata().await?.len();
+                let make: BodyFactory = Arc::new(move || {
+                    let path = path.clone();
+                    let progress = progress.clone();
+                    Box::pin(async move {
+                        let file = open(&path).await?;
+                        let stream = counting(
+                            ReaderStream::with_capacity(file, CHUNK).boxed(),
+                            Some(size),
+                            progress,
+                        );
+                        Ok(reqwest::Body::wrap_stream(stream))
+                    })
+                });
+                (Payload::Replayable(make), Some(size))
+            }
+            UploadBody::Stream { stream, size } => {
+                let stream = counting(stream, size, progress);
+                (
+                    Payload::OneShot(Some(reqwest::Body::wrap_stream(stream))),
+                    size,
+                )
+            }
+        };
         let mut spec = RequestSpec::new(Method::PUT, ["v2", "images", id, "file"])
             .header("content-type", "application/octet-stream")?;
         if let Some(size) = size {
@@ -177,7 +214,7 @@ impl Images<'_> {
         if let Some(store) = &options.store {
             spec = spec.header("x-image-meta-store", store)?;
         }
-        spec.body = Some(reqwest::Body::wrap_stream(stream));
+        spec.payload = payload;
         spec.streams_data = true;
         self.client.send(spec).await?;
         Ok(())

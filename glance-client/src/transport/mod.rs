@@ -1,5 +1,10 @@
 //! Building requests (pure, unit-testable) and sending them (I/O).
 
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -7,19 +12,64 @@ use url::Url;
 
 use crate::error::{Error, Result, extract_message};
 
+/// Makes the body of one attempt (e.g. by reopening a file).
+pub(crate) type BodyFactory =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<reqwest::Body>> + Send + Sync>;
+
+/// A request body, kept in a form that says whether it can be sent again.
+pub(crate) enum Payload {
+    /// No body.
+    Empty,
+    /// Bytes in memory: cheap to clone, so replayable.
+    Bytes(Bytes),
+    /// A body made afresh for each attempt: replayable.
+    Replayable(BodyFactory),
+    /// A body that can be sent once (a caller's stream): never replayed.
+    OneShot(Option<reqwest::Body>),
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Payload::Empty => f.write_str("Empty"),
+            Payload::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Payload::Replayable(_) => f.write_str("Replayable"),
+            Payload::OneShot(b) => write!(f, "OneShot(taken: {})", b.is_none()),
+        }
+    }
+}
+
+impl Payload {
+    /// The body of the next attempt. A one-shot body is handed out once.
+    pub async fn next_body(&mut self) -> Result<Option<reqwest::Body>> {
+        match self {
+            Payload::Empty => Ok(None),
+            Payload::Bytes(b) => Ok(Some(reqwest::Body::from(b.clone()))),
+            Payload::Replayable(make) => make().await.map(Some),
+            Payload::OneShot(body) => body
+                .take()
+                .map(Some)
+                .ok_or_else(|| Error::InvalidInput("a streamed body cannot be sent twice".into())),
+        }
+    }
+}
+
 /// A request described without sending it: method, path segments (each
-/// percent-encoded when the URL is built), query and headers.
+/// percent-encoded when the URL is built), query, headers and a body that
+/// knows whether it can be replayed.
 #[derive(Debug)]
 pub(crate) struct RequestSpec {
     pub method: Method,
     pub segments: Vec<String>,
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
-    pub body: Option<reqwest::Body>,
+    pub payload: Payload,
     /// A path and query given by the server (`next` links), used as is.
     pub raw_path: Option<String>,
     /// Moves image data: exempt from the whole-request timeout.
     pub streams_data: bool,
+    /// Statuses outside 2xx that mean success here (300 for `/versions`).
+    pub also_ok: &'static [StatusCode],
 }
 
 impl RequestSpec {
@@ -34,10 +84,27 @@ impl RequestSpec {
             segments: segments.into_iter().map(Into::into).collect(),
             query: Vec::new(),
             headers: HeaderMap::new(),
-            body: None,
+            payload: Payload::Empty,
             raw_path: None,
             streams_data: false,
+            also_ok: &[],
         }
+    }
+
+    /// Whether sending this request again is harmless: an idempotent
+    /// method (`GET`, `HEAD`, `PUT`, `DELETE`) and a body that can be
+    /// produced again. `POST` and `PATCH` are never replayed.
+    pub fn is_replayable(&self) -> bool {
+        let idempotent = matches!(
+            self.method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        idempotent && !matches!(self.payload, Payload::OneShot(_))
+    }
+
+    /// Whether `status` means success for this request.
+    pub fn is_success(&self, status: StatusCode) -> bool {
+        status.is_success() || self.also_ok.contains(&status)
     }
 
     /// A GET of a server-relative link such as `/v2/images?marker=…`.
@@ -61,7 +128,7 @@ impl RequestSpec {
             reqwest::header::CONTENT_TYPE,
             HeaderValue::from_static(media_type),
         );
-        self.body = Some(reqwest::Body::from(value.to_string()));
+        self.payload = Payload::Bytes(Bytes::from(value.to_string()));
         self
     }
 
@@ -84,6 +151,29 @@ impl RequestSpec {
                 message: format!("bad link {raw:?}: {e}"),
             });
         }
+        for (i, seg) in self.segments.iter().enumerate() {
+            // The url crate drops "." and ".." segments, and Glance decodes
+            // %2F before routing: such values would address another resource.
+            let why = if seg.is_empty() {
+                "is empty"
+            } else if seg == "." || seg == ".." {
+                "cannot be \".\" or \"..\""
+            } else if seg.contains('/') {
+                "cannot contain \"/\" (Glance decodes it before routing)"
+            } else {
+                continue;
+            };
+            let shown = self
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(n, s)| if n == i { "{?}" } else { s.as_str() })
+                .collect::<Vec<_>>()
+                .join("/");
+            return Err(Error::InvalidInput(format!(
+                "the path parameter {seg:?} {why}: /{shown}"
+            )));
+        }
         let mut url = endpoint.clone();
         {
             let mut segs = url
@@ -98,6 +188,15 @@ impl RequestSpec {
             url.query_pairs_mut().extend_pairs(&self.query);
         }
         Ok(url)
+    }
+}
+
+/// Refuse an empty value of a body parameter before anything is sent.
+pub(crate) fn check_param(what: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        Err(Error::InvalidInput(format!("empty {what}")))
+    } else {
+        Ok(())
     }
 }
 
@@ -139,11 +238,6 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     })
 }
 
-/// Whether a status means success for the Image API.
-pub(crate) fn is_success(status: StatusCode) -> bool {
-    status.is_success()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,10 +245,10 @@ mod tests {
     #[test]
     fn path_segments_are_percent_encoded() {
         let endpoint = Url::parse("http://glance.example:9292/image/").expect("url");
-        let spec = RequestSpec::new(Method::PUT, ["v2", "images", "a b/c", "tags", "x?y"]);
+        let spec = RequestSpec::new(Method::PUT, ["v2", "images", "a b%c", "tags", "x?y#z"]);
         assert_eq!(
             spec.url(&endpoint).expect("url").as_str(),
-            "http://glance.example:9292/image/v2/images/a%20b%2Fc/tags/x%3Fy"
+            "http://glance.example:9292/image/v2/images/a%20b%25c/tags/x%3Fy%23z"
         );
     }
 
@@ -166,6 +260,35 @@ mod tests {
             spec.url(&endpoint).expect("url").as_str(),
             "http://glance.example/image/v2/images?limit=2&marker=abc"
         );
+    }
+
+    #[test]
+    fn empty_ids_are_refused_before_sending() {
+        let endpoint = Url::parse("http://h/").expect("url");
+        for bad in ["", ".", "..", "a/b"] {
+            let spec = RequestSpec::new(Method::DELETE, ["v2", "images", bad]);
+            let err = spec.url(&endpoint).expect_err("refused");
+            assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+        }
+    }
+
+    #[test]
+    fn only_idempotent_requests_with_replayable_bodies_are_retried() {
+        let get = RequestSpec::new(Method::GET, ["v2", "images"]);
+        assert!(get.is_replayable());
+        let put = RequestSpec::new(Method::PUT, ["v2", "images", "i", "tags", "t"]);
+        assert!(put.is_replayable());
+        let post = RequestSpec::new(Method::POST, ["v2", "images"])
+            .json_body(&serde_json::json!({}), "application/json");
+        assert!(!post.is_replayable());
+        let patch = RequestSpec::new(Method::PATCH, ["v2", "images", "i"]);
+        assert!(!patch.is_replayable());
+        let mut stream = RequestSpec::new(Method::PUT, ["v2", "images", "i", "file"]);
+        stream.payload = Payload::OneShot(Some(reqwest::Body::from("x")));
+        assert!(!stream.is_replayable());
+        let mut bytes = RequestSpec::new(Method::PUT, ["v2", "images", "i", "file"]);
+        bytes.payload = Payload::Bytes(Bytes::from_static(b"x"));
+        assert!(bytes.is_replayable());
     }
 
     #[test]

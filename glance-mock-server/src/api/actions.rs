@@ -10,6 +10,7 @@ use axum::routing::post;
 use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
+use crate::domain::policy::Rule;
 use crate::domain::{Fault, Identity, Image, activation, policy, time};
 
 /// Routes of this resource.
@@ -21,19 +22,19 @@ pub fn router() -> Router<SharedState> {
 
 type Switch = fn(&mut Image, ::time::OffsetDateTime) -> Result<bool, Fault>;
 
-/// `ImageActionsController`: look the image up (404), check the `action`
-/// policy (403), then switch its status (403 from a wrong state; no
-/// change when it is already there).
+/// `ImageActionsController`: look the image up (404), check the `rule`
+/// (403, or 404 for a caller who may not even read it), then switch its
+/// status (403 from a wrong state; no change when it is already there).
 fn act(
     state: &SharedState,
     who: &Identity,
     id: &str,
-    action: &str,
+    rule: Rule,
     switch: Switch,
 ) -> Result<StatusCode, ApiError> {
     let current = state.db.get(id, false);
-    let current = policy::visible(who, current.as_deref(), id)?;
-    policy::require_modify(who, current, action)?;
+    let current = policy::lookup(who, current.as_deref(), id)?;
+    policy::enforce(who, rule, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     // A repeated action leaves the record as it is, updated_at included.
     state
@@ -48,7 +49,7 @@ async fn deactivate(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    act(&state, &who, &id, "deactivate", activation::deactivate)
+    act(&state, &who, &id, Rule::Deactivate, activation::deactivate)
 }
 
 async fn reactivate(
@@ -56,5 +57,5 @@ async fn reactivate(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    act(&state, &who, &id, "reactivate", activation::reactivate)
+    act(&state, &who, &id, Rule::Reactivate, activation::reactivate)
 }

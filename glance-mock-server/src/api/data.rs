@@ -20,7 +20,9 @@ use futures::{Stream, StreamExt, stream};
 use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
+use super::wsgi;
 use crate::domain::inspect::FormatInspector;
+use crate::domain::policy::Rule;
 use crate::domain::upload::{self, UploadFault};
 use crate::domain::{Fault, Image, ImageStatus, policy, time};
 use crate::store::{DataStream, ImageData, StoreError};
@@ -36,21 +38,6 @@ const PIECE: usize = 64 * 1024;
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// What the WSGI server (gunicorn) answers when an exception escapes
-/// Glance entirely: its own page, whatever the request accepts.
-fn server_crash() -> Response {
-    const PAGE: &str = "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n";
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        [
-            (header::CONTENT_TYPE, "text/html"),
-            (header::CONNECTION, "close"),
-        ],
-        PAGE,
-    )
-        .into_response()
 }
 
 fn upload_fault(f: UploadFault, content_type: &str) -> ApiError {
@@ -289,8 +276,8 @@ async fn upload(
     // ImageDataController.upload
     let store_id = chosen_store(&state, &headers)?;
     let current = state.db.get(&id, false);
-    let current = policy::visible(&who, current.as_deref(), &id)?;
-    policy::require_modify(&who, current, "upload_image")?;
+    let current = policy::lookup(&who, current.as_deref(), &id)?;
+    policy::enforce(&who, Rule::UploadImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     let saving: Arc<Image> = state
         .db
@@ -397,7 +384,7 @@ async fn download(
         Ok(resp) => resp,
         Err(DownloadError::Api(e)) => e.into_response(),
         Err(DownloadError::Range(RangeError::Refused(e))) => e.into_response(),
-        Err(DownloadError::Range(RangeError::Crash)) => server_crash(),
+        Err(DownloadError::Range(RangeError::Crash)) => wsgi::server_error(),
     }
 }
 
@@ -422,19 +409,14 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, DownloadError> {
     let img = state.db.get(id, false);
-    let img = policy::visible(who, img.as_deref(), id)?;
+    let img = policy::lookup(who, img.as_deref(), id)?;
     if img.status == ImageStatus::Deactivated && !who.is_admin() {
         return Err(Fault::Forbidden(
             "The requested image has been deactivated. Image data download is forbidden.".into(),
         )
         .into());
     }
-    if !policy::can_download(who, img) {
-        return Err(Fault::Forbidden(
-            "You are not authorized to complete download_image action.".into(),
-        )
-        .into());
-    }
+    policy::enforce(who, Rule::DownloadImage, img)?;
     let preferred = preferred_stores(state, query)?;
     let span = range::requested(headers, img.size).map_err(DownloadError::Range)?;
 

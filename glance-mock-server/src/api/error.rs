@@ -131,10 +131,7 @@ impl From<Fault> for ApiError {
             Fault::ConflictDetail(m) => return ApiError::with_detail(StatusCode::CONFLICT, m),
             Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-            Fault::Internal => {
-                let status = StatusCode::INTERNAL_SERVER_ERROR;
-                (status, default_explanation(status).to_owned())
-            }
+            Fault::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
         };
         ApiError::new(status, msg)
     }
@@ -397,6 +394,36 @@ mod tests {
             ctype,
             String::from_utf8(body.to_vec()).expect("utf-8"),
         )
+    }
+
+    #[test]
+    fn plain_bodies_strip_tags_like_webob() {
+        let e = ApiError::new(StatusCode::BAD_REQUEST, "a <b>x</b>\nline2 <br> y");
+        let body = e.body(Format::Plain);
+        let text = futures::executor::block_on(axum::body::to_bytes(body.into_body(), 1 << 16))
+            .expect("body");
+        assert_eq!(&text[..], b"400 Bad Request\n\na x line2 \n y\n\n   ");
+        assert_eq!(
+            strip_tags("Access was denied<br /><br />\ndetail <i>d</i>\n\n"),
+            "Access was denied\n\n detail d  "
+        );
+        assert_eq!(strip_tags("1 < 2 <!-- c -->"), "1 < 2  c ");
+        assert_eq!(strip_tags("<a <BR/>x"), "<a \nx");
+    }
+
+    #[test]
+    fn html_bodies_escape_like_webob() {
+        assert_eq!(
+            html_escape(r#"{"member": 'x'} <b>&é"#),
+            "{&quot;member&quot;: &#x27;x&#x27;} &lt;b&gt;&amp;&#233;"
+        );
+    }
+
+    #[test]
+    fn titles_are_webob_reasons() {
+        let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too many");
+        assert_eq!(e.title(), "413 Request Entity Too Large");
+        assert_eq!(reason(StatusCode::NOT_FOUND), "Not Found");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::identity::Caller;
 use super::versions::base_url;
 use crate::domain::list::ListQuery;
 use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
+use crate::domain::policy::Rule;
 use crate::domain::{Fault, ImageStatus, create, policy, time};
 
 /// Routes of this resource.
@@ -85,12 +86,6 @@ async fn list(
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    if !policy::can_read(&who) {
-        return Err(Fault::Forbidden(
-            "You are not authorized to complete get_images action.".into(),
-        )
-        .into());
-    }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
@@ -99,6 +94,13 @@ async fn list(
         state.config.limit_param_default,
         state.config.api_limit_max,
     )?;
+    // Glance validates the query before it checks the policy.
+    if !policy::can_read(&who) {
+        return Err(Fault::Forbidden(
+            "You are not authorized to complete get_images action.".into(),
+        )
+        .into());
+    }
     let all = state.db.all();
     let body = q.run(&who, &all, |id| state.db.get(id, true))?;
     Ok(Json(body))
@@ -179,10 +181,10 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
     let current = state.db.get(&id, false).ok_or_else(not_found)?;
-    if !(policy::can_read(&who) && policy::can_see(&who, &current)) {
+    if !policy::can_see(&who, &current) {
         return Err(not_found().into());
     }
-    policy::require_modify(&who, &current, "delete_image")?;
+    policy::enforce(&who, Rule::DeleteImage, &current)?;
     let mut stores = Vec::new();
     state
         .db

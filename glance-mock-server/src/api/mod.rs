@@ -14,6 +14,7 @@ pub mod routes;
 pub mod schemas;
 pub mod tags;
 pub mod versions;
+pub mod wsgi;
 
 use std::sync::Arc;
 
@@ -86,7 +87,8 @@ pub fn router(state: SharedState) -> Router {
             state.clone(),
             versions::negotiate,
         ))
-        .layer(middleware::from_fn(preflight));
+        .layer(middleware::from_fn(preflight))
+        .layer(middleware::from_fn(wsgi::undecodable_path));
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
     Router::new()
         .merge(crate::keystone::api::router().with_state(state))

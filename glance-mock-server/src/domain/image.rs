@@ -104,6 +104,10 @@ impl Visibility {
 }
 
 /// A project an image is shared with, and whether it accepted.
+///
+/// Like Glance's `image_members` rows, a removed membership stays as a
+/// deleted row, which a later add of the same project revives (keeping its
+/// `created_at` and its place in the list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     /// The member project.
@@ -116,6 +120,22 @@ pub struct Member {
     /// When the membership last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Removed; invisible to every read.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+impl Member {
+    /// A new `pending` membership of `member_id`.
+    pub fn new(member_id: String, now: OffsetDateTime) -> Self {
+        Member {
+            member_id,
+            status: "pending".into(),
+            created_at: now,
+            updated_at: now,
+            deleted: false,
+        }
+    }
 }
 
 /// An image record, with every base property Glance keeps.
@@ -198,9 +218,14 @@ impl Image {
         }
     }
 
-    /// The membership of `project`, if any.
+    /// The (not deleted) membership of `project`, if any.
     pub fn member(&self, project: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.member_id == project)
+        self.live_members().find(|m| m.member_id == project)
+    }
+
+    /// The memberships that are not deleted, oldest first.
+    pub fn live_members(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(|m| !m.deleted)
     }
 
     /// The image as `who` is shown it: Glance's DB layer hides a

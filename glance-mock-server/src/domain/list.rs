@@ -543,6 +543,103 @@ mod tests {
         assert!(q(&[("name", "gt:x")]).is_err());
     }
 
+    mod visibility {
+        use super::*;
+        use crate::domain::image::Member;
+        use crate::domain::time::now;
+
+        fn who(project: &str, roles: &[&str]) -> Identity {
+            Identity {
+                project_id: Some(project.into()),
+                user_id: None,
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+            }
+        }
+
+        fn image(id: &str, owner: &str, visibility: Visibility) -> Arc<Image> {
+            let mut img = Image::new(id.into(), Some(owner.into()), now());
+            img.visibility = visibility;
+            Arc::new(img)
+        }
+
+        /// alice's images: one of each visibility, `shared-*` shared with
+        /// bob in the status the id names.
+        fn images() -> Vec<Arc<Image>> {
+            let mut all = vec![
+                image("public", "alice", Visibility::Public),
+                image("community", "alice", Visibility::Community),
+                image("private", "alice", Visibility::Private),
+                image("shared-none", "alice", Visibility::Shared),
+            ];
+            for status in ["pending", "accepted", "rejected"] {
+                let mut img = Image::new(format!("shared-{status}"), Some("alice".into()), now());
+                let mut m = Member::new("bob".into(), now());
+                m.status = status.into();
+                img.members.push(m);
+                all.push(Arc::new(img));
+            }
+            let mut removed = Image::new("shared-removed".into(), Some("alice".into()), now());
+            let mut m = Member::new("bob".into(), now());
+            m.status = "accepted".into();
+            m.deleted = true;
+            removed.members.push(m);
+            all.push(Arc::new(removed));
+            all
+        }
+
+        fn listed(who: &Identity, pairs: &[(&str, &str)]) -> Vec<String> {
+            let all = images();
+            let body = q(pairs)
+                .expect("parses")
+                .run(who, &all, |_| None)
+                .expect("runs");
+            let mut ids: Vec<String> = body["images"]
+                .as_array()
+                .expect("images")
+                .iter()
+                .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+
+        #[test]
+        fn members_list_shared_images_by_member_status() {
+            let bob = who("bob", &["member", "reader"]);
+            assert_eq!(listed(&bob, &[]), ["public", "shared-accepted"]);
+            assert_eq!(
+                listed(&bob, &[("member_status", "pending")]),
+                ["public", "shared-pending"]
+            );
+            assert_eq!(
+                listed(&bob, &[("member_status", "all"), ("visibility", "shared")]),
+                ["shared-accepted", "shared-pending", "shared-rejected"]
+            );
+            assert_eq!(
+                listed(&bob, &[("visibility", "all")]),
+                ["community", "public", "shared-accepted"]
+            );
+        }
+
+        #[test]
+        fn owners_and_admins_list_everything_but_others_community_images() {
+            let alice = who("alice", &["member", "reader"]);
+            assert_eq!(listed(&alice, &[]).len(), 8);
+            let admin = who("admin", &["admin"]);
+            let all = listed(&admin, &[]);
+            assert_eq!(all.len(), 7);
+            assert!(!all.contains(&"community".to_string()));
+            assert_eq!(listed(&admin, &[("visibility", "all")]).len(), 8);
+            let carol = who("carol", &["reader"]);
+            assert_eq!(listed(&carol, &[]), ["public"]);
+            assert_eq!(
+                listed(&carol, &[("visibility", "community")]),
+                ["community"]
+            );
+            assert!(listed(&carol, &[("visibility", "private")]).is_empty());
+        }
+    }
+
     #[test]
     fn links_collapse_repeated_keys_like_webob() {
         assert_eq!(quote_plus("name:asc,x y"), "name%3Aasc%2Cx+y");

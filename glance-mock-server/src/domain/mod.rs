@@ -9,9 +9,12 @@ pub mod image;
 pub mod inspect;
 pub mod jsonschema;
 pub mod list;
+pub mod members;
 pub mod patch;
 pub mod policy;
 pub mod pyrepr;
+pub mod python;
+pub mod tags;
 pub mod time;
 pub mod upload;
 
@@ -48,7 +51,17 @@ pub enum Fault {
     /// 413
     #[error("{0}")]
     TooLarge(String),
-    /// 500: input on which Glance itself fails with an unhandled error.
-    #[error("internal error")]
-    Internal,
+    /// 500, where Glance itself fails on an input it does not check.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Fault {
+    /// Glance's unhandled-error 500, with webob's default text.
+    pub fn internal() -> Fault {
+        Fault::Internal(
+            "The server has either erred or is incapable of performing the requested operation."
+                .into(),
+        )
+    }
 }

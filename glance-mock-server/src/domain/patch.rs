@@ -203,7 +203,7 @@ impl Patch {
             };
             // Glance fails with an unhandled error on a pointer that is not a string.
             let Value::String(pointer) = pointer else {
-                return Err(Fault::Internal);
+                return Err(Fault::internal());
             };
             let path = decode_pointer(pointer)?;
             check_depth(op, &path)?;
@@ -478,7 +478,7 @@ fn set_attribute(
         }
         "image_id" => pending.image_id = text(),
         // Replacing these breaks the proxy; Glance answers 500.
-        "base" | "extra_properties" => return Err(Fault::Internal),
+        "base" | "extra_properties" => return Err(Fault::internal()),
         _ => {}
     }
     Ok(())
@@ -718,7 +718,7 @@ mod tests {
         );
         assert_eq!(
             err(json!([{"op": "add", "path": 5, "value": "x"}])),
-            Err(Fault::Internal)
+            Err(Fault::internal())
         );
         // Every operation is checked before any is applied.
         assert_eq!(
@@ -1076,10 +1076,8 @@ mod tests {
         // A member of a shared image, likewise.
         img.visibility = Visibility::Shared;
         img.members.push(Member {
-            member_id: "bob".into(),
             status: "accepted".into(),
-            created_at: now(),
-            updated_at: now(),
+            ..Member::new("bob".into(), now())
         });
         assert_eq!(
             run(

@@ -1,0 +1,251 @@
+//! Request details as Glance's WSGI stack sees them: path parameters
+//! decoded the way the WSGI server hands them over, and the request-body
+//! rules of `glance.common.wsgi` (`body_reject`, `JSONRequestDeserializer`).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, MatchedPath, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, any, on};
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::identity::Caller;
+
+/// Path parameters as Glance receives them: the WSGI server percent-decodes
+/// the path to bytes and hands it over as Latin-1 text (PEP 3333), so a
+/// UTF-8 `é` in a tag arrives, and is stored, as the two characters `Ã©`.
+///
+/// An encoded `/` (`%2F`) splits the path for Glance, which then matches no
+/// route: such a request is answered with webob's bare 404.
+#[derive(Debug, Clone)]
+pub struct WsgiParams(Vec<(String, String)>);
+
+impl WsgiParams {
+    /// The parameter `name` of the route (empty if the route has none).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for WsgiParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let template = parts
+            .extensions
+            .get::<MatchedPath>()
+            .ok_or_else(ApiError::not_found_default)?;
+        let params = match_params(template.as_str(), parts.uri.path())
+            .ok_or_else(ApiError::not_found_default)?;
+        Ok(WsgiParams(params))
+    }
+}
+
+/// Pair the `{name}` segments of a route template with the request path's
+/// segments, decoded as WSGI does; `None` if they do not line up or a
+/// value holds a `/`.
+fn match_params(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let names: Vec<&str> = template.split('/').collect();
+    let values: Vec<&str> = path.split('/').collect();
+    if names.len() != values.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (name, raw) in names.into_iter().zip(values) {
+        if let Some(name) = name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+            let value = wsgi_decode(raw);
+            if value.contains('/') {
+                return None;
+            }
+            out.push((name.to_owned(), value));
+        }
+    }
+    Some(out)
+}
+
+/// `unquote_to_bytes`: percent escapes become bytes (a `%` not followed
+/// by two hex digits stays as it is).
+fn percent_decode(raw: &str) -> Vec<u8> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `unquote_to_bytes(s).decode('latin-1')`: the path text as the WSGI
+/// server hands it to Glance, each decoded byte one character.
+pub fn wsgi_decode(raw: &str) -> String {
+    percent_decode(raw).into_iter().map(char::from).collect()
+}
+
+/// Middleware: Glance's version negotiation reads the request path as
+/// UTF-8 before any other layer (identity included) and fails on a path
+/// whose percent-decoded bytes are not UTF-8; its WSGI server (gunicorn)
+/// then answers with its own bare 500 page, whatever the `Accept`.
+pub async fn undecodable_path(req: Request, next: Next) -> Response {
+    if std::str::from_utf8(&percent_decode(req.uri().path())).is_ok() {
+        return next.run(req).await;
+    }
+    server_error()
+}
+
+/// What gunicorn answers when an exception escapes Glance entirely: its own
+/// bare 500 page, whatever the `Accept`.
+pub fn server_error() -> Response {
+    const PAGE: &str = "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n";
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [
+            (header::CONTENT_TYPE, "text/html"),
+            (header::CONNECTION, "close"),
+        ],
+        PAGE,
+    )
+        .into_response()
+}
+
+/// Glance's `RejectMethodController` for a path whose routes take the
+/// methods in `allow` (e.g. `"GET, POST"`): 405 with that `Allow` header,
+/// for `HEAD` too (Glance routes no `HEAD`), after the identity check (401)
+/// as in Glance's pipeline. Merge it into the path's method router; the
+/// error middleware writes the body.
+pub fn reject_other_methods<S>(allow: &'static str) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let reject =
+        move |_: Caller| async move { (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, allow)]) };
+    // `any` keeps axum from adding its own `Allow` to these answers (a 401).
+    on(MethodFilter::HEAD, reject).merge(any(reject))
+}
+
+/// `JSONRequestDeserializer.has_body`: a known `Transfer-Encoding` on a
+/// method that may carry a body, or a positive `Content-Length`.
+pub fn has_body(method: &Method, headers: &HeaderMap) -> bool {
+    let encoding = headers
+        .get(header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let valid_encoding =
+        ["chunked", "compress", "deflate", "gzip", "identity"].contains(&encoding.as_str());
+    if valid_encoding && [Method::POST, Method::PUT, Method::PATCH].contains(method) {
+        return true;
+    }
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0)
+}
+
+/// Routes declared with `body_reject`: 400 if the request has a body.
+pub fn reject_body(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    if has_body(method, headers) {
+        Err(ApiError::bad_request(
+            "A body is not expected with this request.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// `JSONRequestDeserializer.default`: the JSON body, `None` when the
+/// request has none; 400 when it is not JSON or not a list or object.
+pub fn json_body(
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<Value>, ApiError> {
+    if !has_body(method, headers) {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| ApiError::bad_request("Malformed JSON in request body."))?;
+    if !value.is_object() && !value.is_array() {
+        return Err(ApiError::bad_request(
+            "Unexpected body type. Expected list/dict.",
+        ));
+    }
+    Ok(Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_decode_as_latin1_like_wsgi() {
+        assert_eq!(wsgi_decode("blue"), "blue");
+        assert_eq!(wsgi_decode("sp%20ace+x"), "sp ace+x");
+        assert_eq!(wsgi_decode("%C3%A9"), "\u{c3}\u{a9}");
+        assert_eq!(wsgi_decode("100%"), "100%");
+        assert_eq!(wsgi_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%FF"), [0xff]);
+    }
+
+    #[test]
+    fn params_pair_with_the_template() {
+        let p = match_params("/v2/images/{id}/tags/{tag}", "/v2/images/abc/tags/x%20y")
+            .expect("matches");
+        assert_eq!(
+            p,
+            [("id".into(), "abc".into()), ("tag".into(), "x y".into())]
+        );
+        assert!(match_params("/v2/images/{id}/tags/{tag}", "/v2/images/abc/tags/a%2Fb").is_none());
+    }
+
+    #[test]
+    fn body_detection_follows_glance() {
+        let mut h = HeaderMap::new();
+        assert!(!has_body(&Method::PUT, &h));
+        h.insert(header::CONTENT_LENGTH, "0".parse().expect("header"));
+        assert!(!has_body(&Method::PUT, &h));
+        h.insert(header::CONTENT_LENGTH, "2".parse().expect("header"));
+        assert!(has_body(&Method::GET, &h));
+        let mut chunked = HeaderMap::new();
+        chunked.insert(
+            header::TRANSFER_ENCODING,
+            "Chunked".parse().expect("header"),
+        );
+        assert!(has_body(&Method::PUT, &chunked));
+        assert!(!has_body(&Method::DELETE, &chunked));
+    }
+
+    #[test]
+    fn json_bodies_must_be_lists_or_objects() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_LENGTH, "3".parse().expect("header"));
+        let parse = |b: &'static str| json_body(&Method::POST, &h, &Bytes::from(b));
+        assert!(parse("{}").expect("object").is_some());
+        assert!(parse("\"x\"").is_err());
+        assert!(parse("{").is_err());
+        assert_eq!(
+            json_body(&Method::POST, &HeaderMap::new(), &Bytes::new()).ok(),
+            Some(None)
+        );
+    }
+}
