@@ -9,10 +9,12 @@ pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
+pub mod info;
 pub mod members;
 pub mod routes;
 pub mod schemas;
 pub mod tags;
+pub mod tasks;
 pub mod versions;
 pub mod wsgi;
 
@@ -71,6 +73,8 @@ pub fn router(state: SharedState) -> Router {
         .merge(tags::router())
         .merge(members::router())
         .merge(schemas::router())
+        .merge(info::router())
+        .merge(tasks::router())
         .fallback(not_found)
         .with_state(state.clone());
     let glance = Router::new()
