@@ -110,8 +110,8 @@ async fn upload_from_a_file_to_a_chosen_store() {
         .expect("uploaded");
     let shown = client.images().get(&image.id).await.expect("shown");
     assert_eq!(shown.stores.as_deref(), Some("cheap"));
-    assert!(server.state().store.get("cheap", &image.id).is_some());
-    assert!(server.state().store.get("fast", &image.id).is_none());
+    assert!(server.state().store.holds("cheap", &image.id).await);
+    assert!(!server.state().store.holds("fast", &image.id).await);
 
     let target = dir.path().join("copy.raw");
     let written = client

@@ -13,6 +13,7 @@ const PASSING: &[&str] = &[
     "errors-accept",
     "image-create",
     "image-data",
+    "image-deactivate",
     "image-list",
     "image-members",
     "image-patch",

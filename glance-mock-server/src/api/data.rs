@@ -1,41 +1,266 @@
-//! `/v2/images/{id}/file`: upload (`PUT`) and download (`GET`).
+//! `/v2/images/{id}/file`: upload (`PUT`) and download (`GET`), in the
+//! order Glance's deserializer and controller check things.
+
+mod range;
+
+use range::RangeError;
+
+use std::io;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bytes::BytesMut;
-use futures::StreamExt;
-use md5::{Digest, Md5};
-use sha2::Sha512;
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt, stream};
 
 use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
+use super::wsgi;
+use crate::domain::inspect::FormatInspector;
 use crate::domain::policy::Rule;
-use crate::domain::{Fault, ImageStatus, policy, time};
+use crate::domain::upload::{self, UploadFault};
+use crate::domain::{Fault, Image, ImageStatus, policy, time};
+use crate::store::{DataStream, ImageData, StoreError};
 
 /// Routes of this resource.
 pub fn router() -> Router<SharedState> {
     Router::new().route("/v2/images/{id}/file", get(download).put(upload))
 }
 
+/// Glance reads request bodies in pieces of this size; every limit it
+/// enforces while reading is checked per piece.
+const PIECE: usize = 64 * 1024;
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Put the image back to `queued` after a failed upload, as Glance does.
-fn restore_queued(state: &SharedState, id: &str) {
-    let _ = state.db.update(id, &mut |img| {
-        if img.status == ImageStatus::Saving {
-            img.status = ImageStatus::Queued;
-            img.size = None;
-            img.virtual_size = None;
+fn upload_fault(f: UploadFault, content_type: &str) -> ApiError {
+    match f {
+        UploadFault::Fault(f) => f.into(),
+        UploadFault::InvalidData(e) => ApiError::unsupported_media(content_type, e.0),
+        UploadFault::Internal => ApiError::internal(),
+    }
+}
+
+/// `request.get_content_type(('application/octet-stream',))`: the media
+/// type (parameters dropped) must match exactly; the 415 names the header
+/// as sent, or webob's unfilled template when there is none.
+fn octet_stream(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let Some(sent) = headers.get(header::CONTENT_TYPE) else {
+        return Err(ApiError::unsupported_media(
+            "${CONTENT_TYPE}",
+            "Invalid content type None",
+        ));
+    };
+    let sent = sent.to_str().unwrap_or("");
+    let media = sent.split(';').next().unwrap_or("").trim();
+    if media != "application/octet-stream" {
+        return Err(ApiError::unsupported_media(
+            sent,
+            format!("Invalid content type {media}"),
+        ));
+    }
+    Ok(sent)
+}
+
+/// Python's `int()` on a header value: surrounding whitespace, a sign,
+/// digits with single underscores between them. Saturates far beyond
+/// anything an upload can reach.
+fn python_int(s: &str) -> Option<i128> {
+    let s = s.trim();
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return None;
+    }
+    let value = digits
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .fold(0i128, |n, d| {
+            n.saturating_mul(10).saturating_add(i128::from(d - b'0'))
+        });
+    Some(if negative { -value } else { value })
+}
+
+/// `_get_image_size`: `x-openstack-image-size` (any integer, negative
+/// ones included), else `Content-Length` (`None` for 0 or chunked uploads).
+fn upload_size(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(declared) = headers.get("x-openstack-image-size") else {
+        return Ok(header_str(headers, "content-length")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|n| *n > 0));
+    };
+    let invalid = || ApiError::bad_request("Invalid or missing image size in request headers.");
+    let n = declared
+        .to_str()
+        .ok()
+        .and_then(python_int)
+        .ok_or_else(invalid)?;
+    Ok(Some(
+        n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    ))
+}
+
+/// `X-Image-Meta-Store`, or the default store.
+fn chosen_store(state: &SharedState, headers: &HeaderMap) -> Result<String, ApiError> {
+    match headers.get("x-image-meta-store") {
+        None => Ok(state.config.default_store.clone()),
+        Some(v) => {
+            let id = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            if state.config.has_store(&id) {
+                Ok(id)
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "Store for identifier {id} not found"
+                )))
+            }
         }
-        Ok(())
-    });
+    }
+}
+
+/// While an upload runs the image is `saving`; whatever ends the request
+/// early (an error, or the client going away and the handler being
+/// dropped) puts it back to `queued`, unless the upload got that far.
+struct SavingGuard<'a> {
+    state: &'a SharedState,
+    id: &'a str,
+    armed: bool,
+}
+
+impl<'a> SavingGuard<'a> {
+    fn new(state: &'a SharedState, id: &'a str) -> Self {
+        SavingGuard {
+            state,
+            id,
+            armed: true,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for SavingGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.state.db.update(self.id, &mut |img| {
+                upload::restore_queued(img, time::now());
+                Ok(())
+            });
+        }
+    }
+}
+
+/// The request body in the 64 KiB pieces Glance reads it in. Chunks are
+/// split without copying; only a piece that straddles two chunks is
+/// assembled.
+fn pieces<S>(body: S) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static
+where
+    S: Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static,
+{
+    stream::unfold(
+        (body, Bytes::new(), false),
+        |(mut body, mut rest, mut ended)| async move {
+            loop {
+                if rest.len() >= PIECE {
+                    let piece = rest.split_to(PIECE);
+                    return Some((Ok(piece), (body, rest, ended)));
+                }
+                if ended {
+                    return (!rest.is_empty())
+                        .then(|| (Ok(std::mem::take(&mut rest)), (body, Bytes::new(), true)));
+                }
+                match body.next().await {
+                    None => ended = true,
+                    Some(Err(e)) => return Some((Err(e), (body, Bytes::new(), true))),
+                    Some(Ok(chunk)) if rest.is_empty() => rest = chunk,
+                    Some(Ok(mut chunk)) => {
+                        let need = (PIECE - rest.len()).min(chunk.len());
+                        let mut piece = BytesMut::with_capacity(rest.len() + need);
+                        piece.extend_from_slice(&rest);
+                        piece.extend_from_slice(&chunk.split_to(need));
+                        if piece.len() == PIECE {
+                            return Some((Ok(piece.freeze()), (body, chunk, ended)));
+                        }
+                        rest = piece.freeze();
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The storage quota crossed while reading (Glance's `LimitingReader`).
+#[derive(Debug, thiserror::Error)]
+#[error("storage quota exceeded")]
+struct QuotaCrossed;
+
+/// What an upload's data goes through before the store: the quota limit,
+/// then format inspection (bare containers only), as Glance wraps it.
+fn upload_stream(
+    body: Body,
+    quota_limit: Option<u64>,
+    inspector: Option<Arc<Mutex<FormatInspector>>>,
+) -> DataStream {
+    let body = body.into_data_stream().map(|r| r.map_err(io::Error::other));
+    let mut read: u64 = 0;
+    pieces(body)
+        .map(move |piece| {
+            let piece = piece?;
+            read = read.saturating_add(piece.len() as u64);
+            if quota_limit.is_some_and(|limit| read > limit) {
+                return Err(io::Error::other(QuotaCrossed));
+            }
+            if let Some(inspector) = &inspector {
+                inspector
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .eat(&piece);
+            }
+            Ok(piece)
+        })
+        .boxed()
+}
+
+fn store_failure(e: StoreError) -> ApiError {
+    match e {
+        StoreError::SizeExceeds { .. } | StoreError::SizeMismatch { .. } => {
+            ApiError::bad_request(e.to_string())
+        }
+        StoreError::TooLarge => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The incoming image is too large: {e}"),
+        ),
+        StoreError::Source(source)
+            if source
+                .get_ref()
+                .is_some_and(|inner| inner.is::<QuotaCrossed>()) =>
+        {
+            upload::quota_crossed().into()
+        }
+        StoreError::Source(source) => {
+            ApiError::bad_request(format!("Error reading the request body: {source}"))
+        }
+        StoreError::Duplicate(_) | StoreError::NotFound(_) | StoreError::Io(_) => {
+            tracing::error!("upload failed in the store: {e}");
+            ApiError::internal()
+        }
+    }
 }
 
 async fn upload(
@@ -45,265 +270,290 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
+    // RequestDeserializer.upload
+    let content_type = octet_stream(&headers)?.to_owned();
+    let size = upload_size(&headers)?;
+    // ImageDataController.upload
+    let store_id = chosen_store(&state, &headers)?;
     let current = state.db.get(&id, false);
     let current = policy::lookup(&who, current.as_deref(), &id)?;
     policy::enforce(&who, Rule::UploadImage, current)?;
-    let ctype = header_str(&headers, "content-type").unwrap_or("");
-    if ctype.split(';').next().unwrap_or("").trim() != "application/octet-stream" {
-        return Err(ApiError::unsupported_media(
-            ctype,
-            format!("Invalid content type {ctype}"),
-        ));
-    }
-    let store_id = match header_str(&headers, "x-image-meta-store") {
-        Some(s) if !state.config.has_store(s) => {
-            return Err(ApiError::bad_request(format!(
-                "Store for identifier {s} not found"
-            )));
-        }
-        Some(s) => s.to_owned(),
-        None => state.config.default_store.clone(),
-    };
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    state
+    let saving: Arc<Image> = state
         .db
-        .update(&id, &mut |img| {
-            if !img.status.can_become(ImageStatus::Saving) {
-                return Err(Fault::Conflict(format!(
-                    "Image status transition from {} to saving is not allowed",
-                    img.status.as_str()
-                )));
-            }
-            match (&img.disk_format, &img.container_format) {
-                (None, None) => {
-                    return Err(Fault::BadRequest(
-                        "Properties disk_format, container_format must be set prior to saving data.".into(),
-                    ));
-                }
-                (None, _) => {
-                    return Err(Fault::BadRequest(
-                        "Property disk_format must be set prior to saving data.".into(),
-                    ));
-                }
-                (_, None) => {
-                    return Err(Fault::BadRequest(
-                        "Property container_format must be set prior to saving data.".into(),
-                    ));
-                }
-                _ => {}
-            }
-            img.status = ImageStatus::Saving;
-            img.updated_at = time::now();
-            Ok(())
-        })
+        .update(&id, &mut |img| upload::begin(img, time::now()))
         .ok_or_else(not_found)??;
+    let guard = SavingGuard::new(&state, &id);
 
-    let received = receive(&state, &headers, body).await;
-    let (data, md5, sha512) = match received {
-        Ok(r) => r,
-        Err(e) => {
-            restore_queued(&state, &id);
-            return Err(e);
+    let remaining = upload::remaining_quota(
+        state.config.user_storage_quota,
+        &state.db.all(),
+        saving.owner.as_deref(),
+        &id,
+    );
+    let quota_limit = upload::check_quota(size, remaining)?;
+    let inspector =
+        upload::inspected(&saving).then(|| Arc::new(Mutex::new(FormatInspector::new())));
+    let store = state.store.get(&store_id).ok_or_else(|| {
+        ApiError::bad_request(format!("Store for identifier {store_id} not found"))
+    })?;
+    let data = upload_stream(body, quota_limit, inspector.clone());
+    let stored = store
+        .add(&id, data, size, state.config.image_size_cap)
+        .await
+        .map_err(store_failure)?;
+
+    let disk_format = saving.disk_format.clone().unwrap_or_default();
+    let verdict = inspector.map(|i| {
+        let i = Arc::try_unwrap(i)
+            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+            .unwrap_or_else(|shared| {
+                std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner()))
+            });
+        i.finish().verdict(&disk_format)
+    });
+    // Glance re-checks the quota with the real size (a chunked upload
+    // announces none).
+    let remaining = upload::remaining_quota(
+        state.config.user_storage_quota,
+        &state.db.all(),
+        saving.owner.as_deref(),
+        &id,
+    );
+    let mut outcome = Ok(());
+    let saved = state.db.update(&id, &mut |img| {
+        if img.status != ImageStatus::Saving {
+            return Err(Fault::Gone(String::new()));
         }
-    };
-
-    let size = data.len() as u64;
-    // Data first, then the record: nobody sees `active` without bytes.
-    state.store.put(&store_id, &id, data);
-    let gone =
-        || Fault::Gone("Image deleted during the upload, cleaning up the chunks uploaded.".into());
-    state
-        .db
-        .update(&id, &mut |img| {
-            if img.status != ImageStatus::Saving {
-                return Err(gone());
-            }
-            img.size = Some(size);
-            img.checksum = Some(md5.clone());
-            img.os_hash_algo = Some("sha512".into());
-            img.os_hash_value = Some(sha512.clone());
-            img.virtual_size = (img.container_format.as_deref() == Some("bare")
-                && img.disk_format.as_deref() == Some("raw"))
-            .then_some(size);
-            img.stores = vec![store_id.clone()];
-            img.status = ImageStatus::Active;
-            img.updated_at = time::now();
-            Ok(())
-        })
-        .ok_or_else(gone)
-        .and_then(|r| r)
-        .inspect_err(|_| state.store.delete(&store_id, &id))?;
-    Ok(StatusCode::NO_CONTENT)
+        outcome = upload::finish(
+            img,
+            &stored,
+            &store_id,
+            verdict.clone(),
+            remaining,
+            time::now(),
+        );
+        Ok(())
+    });
+    guard.disarm();
+    match saved {
+        Some(Ok(_)) if outcome.is_ok() => Ok(StatusCode::NO_CONTENT),
+        Some(Ok(_)) => {
+            state.store.delete(&store_id, &id).await;
+            Err(outcome
+                .err()
+                .map_or_else(ApiError::internal, |f| upload_fault(f, &content_type)))
+        }
+        _ => {
+            state.store.delete(&store_id, &id).await;
+            Err(Fault::Gone(format!(
+                "Image {id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded."
+            ))
+            .into())
+        }
+    }
 }
 
-/// Read the request body, hashing as it arrives, enforcing the declared
-/// size and the size cap. Returns the data, md5 hex and sha512 hex.
-async fn receive(
-    state: &SharedState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<(Bytes, String, String), ApiError> {
-    let declared = match header_str(headers, "x-openstack-image-size") {
-        None => None,
-        Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
-            ApiError::bad_request("Invalid or missing image size in request headers.")
-        })?),
-    };
-    let cap = state.config.image_size_cap;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The incoming image is too large: The provided image is too large.",
-        )
-    };
-    let hint = declared
-        .or_else(|| header_str(headers, "content-length").and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-        .min(cap)
-        .min(1 << 30);
-    let mut buf = BytesMut::with_capacity(hint as usize);
-    let mut md5 = Md5::new();
-    let mut sha = Sha512::new();
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("Error reading body: {e}")))?;
-        if buf.len() as u64 + chunk.len() as u64 > cap {
-            return Err(too_large());
-        }
-        md5.update(&chunk);
-        sha.update(&chunk);
-        buf.extend_from_slice(&chunk);
-    }
-    let got = buf.len() as u64;
-    if let Some(expected) = declared {
-        if got > expected {
+/// `?prefer=store1,store2`: configured stores to try first.
+fn preferred_stores(state: &SharedState, query: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let mut stores = Vec::new();
+    let prefer = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "prefer")
+        .last()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    for store in prefer.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !state.config.has_store(store) {
             return Err(ApiError::bad_request(format!(
-                "Size exceeds: expected {expected} bytes, got {got} bytes"
+                "Store '{store}' is not configured."
             )));
         }
-        if got < expected {
-            return Err(ApiError::bad_request(format!(
-                "Size mismatch: expected {expected} bytes, got {got} bytes"
-            )));
-        }
+        stores.push(store.to_owned());
     }
-    Ok((
-        buf.freeze(),
-        hex::encode(md5.finalize()),
-        hex::encode(sha.finalize()),
-    ))
+    Ok(stores)
 }
 
 async fn download(
     State(state): State<SharedState>,
     Caller(who): Caller,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (data, checksum) = {
-        let img = state.db.get(&id, false);
-        let img = policy::lookup(&who, img.as_deref(), &id)?;
-        if img.status == ImageStatus::Deactivated && !who.is_admin() {
-            return Err(Fault::Forbidden(
-                "The requested image has been deactivated. Image data download is forbidden."
-                    .into(),
-            )
-            .into());
+) -> Response {
+    match serve(&state, &who, &id, query.as_deref(), &headers).await {
+        Ok(resp) => resp,
+        Err(DownloadError::Api(e)) => e.into_response(),
+        Err(DownloadError::Range(RangeError::Refused(e))) => e.into_response(),
+        Err(DownloadError::Range(RangeError::Crash)) => wsgi::server_error(),
+    }
+}
+
+/// Why a download is refused.
+enum DownloadError {
+    Api(ApiError),
+    Range(RangeError),
+}
+
+impl<E: Into<ApiError>> From<E> for DownloadError {
+    fn from(e: E) -> Self {
+        DownloadError::Api(e.into())
+    }
+}
+
+/// `ImageDataController.download` and its response serializer.
+async fn serve(
+    state: &SharedState,
+    who: &crate::domain::Identity,
+    id: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, DownloadError> {
+    let img = state.db.get(id, false);
+    let img = policy::lookup(who, img.as_deref(), id)?;
+    if img.status == ImageStatus::Deactivated && !who.is_admin() {
+        return Err(Fault::Forbidden(
+            "The requested image has been deactivated. Image data download is forbidden.".into(),
+        )
+        .into());
+    }
+    policy::enforce(who, Rule::DownloadImage, img)?;
+    let preferred = preferred_stores(state, query)?;
+    let span = range::requested(headers, img.size).map_err(DownloadError::Range)?;
+
+    let mut locations: Vec<&String> = preferred
+        .iter()
+        .filter_map(|p| img.stores.iter().find(|s| *s == p))
+        .collect();
+    locations.extend(img.stores.iter().filter(|s| !preferred.contains(s)));
+    let (offset, len) = span.as_ref().map_or((0, None), |s| (s.offset, Some(s.len)));
+    let mut data: Option<ImageData> = None;
+    for store_id in locations {
+        let Some(store) = state.store.get(store_id) else {
+            continue;
+        };
+        match store.get(id, offset, len).await {
+            Ok(d) => {
+                data = Some(d);
+                break;
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                tracing::warn!("reading image {id} from store {store_id}: {e}");
+                return Err(ApiError::internal().into());
+            }
         }
-        policy::enforce(&who, Rule::DownloadImage, img)?;
-        let data = img.stores.iter().find_map(|s| state.store.get(s, &id));
-        (data, img.checksum.clone())
-    };
+    }
     let Some(data) = data else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let size = data.len() as u64;
-    let range = header_str(&headers, "range")
-        .map(|r| parse_range(r, size))
-        .transpose()?;
-    let (status, body) = match range {
-        None => (StatusCode::OK, data),
-        Some((start, end)) => (
-            StatusCode::PARTIAL_CONTENT,
-            data.slice(start as usize..=end as usize),
-        ),
-    };
-    let mut resp = Response::new(Body::from(body.clone()));
-    *resp.status_mut() = status;
+
+    let mut resp = Response::new(Body::from_stream(data.stream));
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len() as u64));
-    if let Some(sum) = checksum.and_then(|c| HeaderValue::from_str(&c).ok()) {
+    if let Some(span) = &span {
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+        if let Ok(v) = HeaderValue::from_str(&span.content_range) {
+            resp.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+    }
+    let h = resp.headers_mut();
+    if let Some(sum) = img
+        .checksum
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         h.insert("content-md5", sum);
     }
-    if let Some((start, end)) = range {
-        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
-            h.insert(header::CONTENT_RANGE, v);
-        }
-    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(data.len));
     Ok(resp)
-}
-
-/// Parse a single `Range: bytes=...` into an inclusive, clamped span.
-fn parse_range(spec: &str, size: u64) -> Result<(u64, u64), ApiError> {
-    let invalid =
-        || ApiError::with_detail(StatusCode::RANGE_NOT_SATISFIABLE, "Invalid Range header.");
-    let set = spec.trim().strip_prefix("bytes=").ok_or_else(invalid)?;
-    if set.contains(',') {
-        return Err(ApiError::bad_request(
-            "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead.",
-        ));
-    }
-    let (a, b) = set.split_once('-').ok_or_else(invalid)?;
-    let (a, b) = (a.trim(), b.trim());
-    if size == 0 {
-        return Err(invalid());
-    }
-    let last = size - 1;
-    if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| invalid())?;
-        if n == 0 {
-            return Err(invalid());
-        }
-        return Ok((size.saturating_sub(n), last));
-    }
-    let start: u64 = a.parse().map_err(|_| invalid())?;
-    let end: u64 = if b.is_empty() {
-        last
-    } else {
-        b.parse::<u64>().map_err(|_| invalid())?.min(last)
-    };
-    if start > last {
-        return Err(ApiError::with_detail(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            format!(
-                "Invalid start position in Range header. Start position MUST be in the inclusive range [0, {last}]."
-            ),
-        ));
-    }
-    if end < start {
-        return Err(invalid());
-    }
-    Ok((start, end))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::*;
 
     #[test]
-    fn ranges_as_glance_answers_them() {
-        let r = |s| parse_range(s, 11).ok();
-        assert_eq!(r("bytes=0-4"), Some((0, 4)));
-        assert_eq!(r("bytes=6-"), Some((6, 10)));
-        assert_eq!(r("bytes=-3"), Some((8, 10)));
-        assert_eq!(r("bytes=3-100"), Some((3, 10)));
-        assert_eq!(r("bytes=-30"), Some((0, 10)));
-        assert_eq!(r("bytes=11-"), None);
-        assert_eq!(r("bytes=0-1,3-4"), None);
-        assert_eq!(r("nonsense"), None);
+    fn python_int_accepts_what_python_does() {
+        assert_eq!(python_int("12"), Some(12));
+        assert_eq!(python_int(" 12 "), Some(12));
+        assert_eq!(python_int("+5"), Some(5));
+        assert_eq!(python_int("-0"), Some(0));
+        assert_eq!(python_int("-3"), Some(-3));
+        assert_eq!(python_int("5_0"), Some(50));
+        assert_eq!(python_int("5__0"), None);
+        assert_eq!(python_int("_5"), None);
+        assert_eq!(python_int("5.0"), None);
+        assert_eq!(python_int("0x5"), None);
+        assert_eq!(python_int(""), None);
+        assert_eq!(python_int("abc"), None);
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn upload_size_from_headers() {
+        let size = |pairs| upload_size(&headers(pairs)).map_err(|e| e.status);
+        assert_eq!(size(&[]), Ok(None));
+        assert_eq!(size(&[("content-length", "0")]), Ok(None));
+        assert_eq!(size(&[("content-length", "10")]), Ok(Some(10)));
+        assert_eq!(
+            size(&[("content-length", "10"), ("x-openstack-image-size", "3")]),
+            Ok(Some(3))
+        );
+        assert_eq!(
+            size(&[("x-openstack-image-size", "abc")]),
+            Err(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(size(&[("x-openstack-image-size", "-1")]), Ok(Some(-1)));
+    }
+
+    #[test]
+    fn content_type_must_be_octet_stream() {
+        assert!(octet_stream(&headers(&[("content-type", "application/octet-stream")])).is_ok());
+        assert!(
+            octet_stream(&headers(&[(
+                "content-type",
+                "application/octet-stream; charset=utf-8"
+            )]))
+            .is_ok()
+        );
+        let e = octet_stream(&headers(&[("content-type", "text/plain; charset=utf-8")]))
+            .expect_err("415");
+        assert_eq!(e.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(
+            e.message(),
+            "The request media type text/plain; charset=utf-8 is not supported by this server.\n<br /><br />\nInvalid content type text/plain"
+        );
+        let e = octet_stream(&headers(&[("content-type", "APPLICATION/OCTET-STREAM")]))
+            .expect_err("case matters");
+        assert_eq!(e.detail, "Invalid content type APPLICATION/OCTET-STREAM");
+        let e = octet_stream(&HeaderMap::new()).expect_err("none");
+        assert_eq!(e.detail, "Invalid content type None");
+        assert!(e.message().contains("media type ${CONTENT_TYPE} is"));
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_in_glance_pieces() {
+        let sizes = [10usize, 70_000, 200_000, 5, 65_536];
+        let chunks: Vec<io::Result<Bytes>> = sizes
+            .iter()
+            .map(|n| Ok(Bytes::from(vec![7u8; *n])))
+            .collect();
+        let total: usize = sizes.iter().sum();
+        let got: Vec<usize> = pieces(stream::iter(chunks))
+            .map(|p| p.expect("piece").len())
+            .collect()
+            .await;
+        assert!(got[..got.len() - 1].iter().all(|n| *n == PIECE));
+        assert_eq!(got.iter().sum::<usize>(), total);
     }
 }

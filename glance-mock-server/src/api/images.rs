@@ -113,7 +113,7 @@ async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let img = state.db.get(&id, false);
     let img = policy::visible(&who, img.as_deref(), &id)?;
-    Ok(Json(img.to_json()))
+    Ok(Json(img.to_json_for(&who)))
 }
 
 /// `Transfer-Encoding` values that make webob read a body even without a length.
@@ -160,7 +160,7 @@ async fn update(
         .filter(|img| policy::can_see(&who, img))
         .ok_or_else(not_found)?;
     if patch.is_empty() {
-        return Ok(Json(current.to_json()));
+        return Ok(Json(current.to_json_for(&who)));
     }
     let updated = state
         .db
@@ -171,7 +171,7 @@ async fn update(
             patch.apply(img, &who, time::now())
         })
         .ok_or_else(not_found)??;
-    Ok(Json(updated.to_json()))
+    Ok(Json(updated.to_json_for(&who)))
 }
 
 async fn delete(
@@ -201,7 +201,7 @@ async fn delete(
         })
         .ok_or_else(not_found)??;
     for store in stores {
-        state.store.delete(&store, &id);
+        state.store.delete(&store, &id).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

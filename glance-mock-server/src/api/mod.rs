@@ -28,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
 use crate::db::{ImageRepository, MemoryDb};
-use crate::store::MemoryStore;
+use crate::store::Stores;
 use error::ApiError;
 
 /// Everything a request handler can reach.
@@ -38,20 +38,20 @@ pub struct AppState {
     pub config: Config,
     /// Image records.
     pub db: Box<dyn ImageRepository>,
-    /// Image bytes.
-    pub store: MemoryStore,
+    /// Image bytes, by store id.
+    pub store: Stores,
     /// The Keystone shim: identity configuration and issued tokens.
     pub keystone: crate::keystone::Keystone,
 }
 
 impl AppState {
-    /// State for `config`, with empty in-memory records and stores.
+    /// State for `config`, with empty in-memory records and the configured stores.
     pub fn new(config: Config) -> Self {
         AppState {
+            store: Stores::from_config(&config),
             keystone: crate::keystone::Keystone::new(config.identity.clone()),
             config,
             db: Box::new(MemoryDb::default()),
-            store: MemoryStore::default(),
         }
     }
 }

@@ -109,6 +109,12 @@ pub async fn undecodable_path(req: Request, next: Next) -> Response {
     if std::str::from_utf8(&percent_decode(req.uri().path())).is_ok() {
         return next.run(req).await;
     }
+    server_error()
+}
+
+/// What gunicorn answers when an exception escapes Glance entirely: its own
+/// bare 500 page, whatever the `Accept`.
+pub fn server_error() -> Response {
     const PAGE: &str = "<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n    \n  </body>\n</html>\n";
     (
         StatusCode::INTERNAL_SERVER_ERROR,

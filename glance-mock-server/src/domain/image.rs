@@ -228,7 +228,19 @@ impl Image {
         self.members.iter().filter(|m| !m.deleted)
     }
 
-    /// The image as `GET /v2/images/{id}` shows it.
+    /// The image as `who` is shown it: Glance's DB layer hides a
+    /// deactivated image's locations (so its `stores`) from non-admins.
+    pub fn to_json_for(&self, who: &super::Identity) -> Value {
+        let mut v = self.to_json();
+        if self.status == ImageStatus::Deactivated && !who.is_admin() {
+            if let Value::Object(m) = &mut v {
+                m.remove("stores");
+            }
+        }
+        v
+    }
+
+    /// The image as `GET /v2/images/{id}` shows it to an admin.
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
         for (k, v) in &self.properties {
@@ -293,5 +305,22 @@ mod tests {
         assert_eq!(v["os_distro"], "ubuntu");
         assert!(v["size"].is_null());
         assert!(v.get("stores").is_none());
+    }
+
+    #[test]
+    fn deactivated_stores_are_for_admins_only() {
+        let mut img = Image::new("i".into(), Some("p".into()), crate::domain::time::now());
+        img.stores = vec!["fast".into()];
+        let member = crate::domain::Identity {
+            project_id: Some("p".into()),
+            user_id: None,
+            roles: vec!["member".into(), "reader".into()],
+        };
+        img.status = ImageStatus::Active;
+        assert_eq!(img.to_json_for(&member)["stores"], "fast");
+        img.status = ImageStatus::Deactivated;
+        assert!(img.to_json_for(&member).get("stores").is_none());
+        let admin = crate::domain::Identity::default_admin();
+        assert_eq!(img.to_json_for(&admin)["stores"], "fast");
     }
 }

@@ -292,7 +292,7 @@ impl ListQuery {
             format!("/v2/images?{}", urlencode(kept.iter().copied()))
         };
         let mut body = json!({
-            "images": rows.iter().map(|i| i.to_json()).collect::<Vec<_>>(),
+            "images": rows.iter().map(|i| i.to_json_for(who)).collect::<Vec<_>>(),
             "first": first,
             "schema": "/v2/schemas/images",
         });

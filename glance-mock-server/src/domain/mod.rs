@@ -2,9 +2,11 @@
 //! policy, validation, listing. The `api` layer translates requests into
 //! calls here and [`Fault`]s into Glance-shaped error responses.
 
+pub mod activation;
 pub mod create;
 pub mod identity;
 pub mod image;
+pub mod inspect;
 pub mod jsonschema;
 pub mod list;
 pub mod members;
@@ -14,6 +16,7 @@ pub mod pyrepr;
 pub mod python;
 pub mod tags;
 pub mod time;
+pub mod upload;
 
 pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};

@@ -1,39 +1,185 @@
-//! Image data held in memory, one immutable buffer per (store, image).
+//! A store keeping each image's bytes in memory, as the chunks they
+//! arrived in: reference-counted buffers, never copied.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, stream};
 
-/// Bytes of every image in every store.
+use super::ingest::{ChunkSink, ingest};
+use super::{DataStream, ImageData, ImageStore, StoreError, Stored};
+
+/// One image's bytes: its chunks in order.
+#[derive(Debug, Default)]
+struct Blob {
+    chunks: Vec<Bytes>,
+    len: u64,
+}
+
+impl Blob {
+    /// The bytes in `start..end` (within the blob) as zero-copy slices.
+    fn span(&self, start: u64, end: u64) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        let mut at = 0u64;
+        for chunk in &self.chunks {
+            let (from, to) = (at, at + chunk.len() as u64);
+            at = to;
+            if to <= start || from >= end {
+                continue;
+            }
+            // Both bounds fall inside this chunk, so they fit in usize.
+            let lo = (start.max(from) - from) as usize;
+            let hi = (end.min(to) - from) as usize;
+            out.push(chunk.slice(lo..hi));
+        }
+        out
+    }
+}
+
+/// Image bytes in memory, by image id.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    blobs: RwLock<HashMap<(String, String), Bytes>>,
+    blobs: RwLock<HashMap<String, Arc<Blob>>>,
 }
 
 impl MemoryStore {
-    /// Store `data` as the image's bytes in `store`.
-    pub fn put(&self, store: &str, image_id: &str, data: Bytes) {
-        self.blobs
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((store.to_owned(), image_id.to_owned()), data);
-    }
-
-    /// The image's bytes in `store`, if any (a cheap reference-counted clone).
-    pub fn get(&self, store: &str, image_id: &str) -> Option<Bytes> {
+    fn blob(&self, image_id: &str) -> Option<Arc<Blob>> {
         self.blobs
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&(store.to_owned(), image_id.to_owned()))
+            .get(image_id)
             .cloned()
     }
+}
 
-    /// Drop the image's bytes from `store`.
-    pub fn delete(&self, store: &str, image_id: &str) {
-        self.blobs
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(store.to_owned(), image_id.to_owned()));
+impl ChunkSink for Blob {
+    fn write(&mut self, chunk: Bytes) -> std::io::Result<()> {
+        self.len += chunk.len() as u64;
+        if !chunk.is_empty() {
+            self.chunks.push(chunk);
+        }
+        Ok(())
+    }
+}
+
+impl ImageStore for MemoryStore {
+    fn add<'a>(
+        &'a self,
+        image_id: &'a str,
+        data: DataStream,
+        expected_size: Option<i64>,
+        size_cap: u64,
+    ) -> BoxFuture<'a, Result<Stored, StoreError>> {
+        async move {
+            if self.blob(image_id).is_some() {
+                return Err(StoreError::Duplicate(image_id.to_owned()));
+            }
+            let (stored, blob) = ingest(data, expected_size, size_cap, Blob::default()).await?;
+            let mut blobs = self.blobs.write().unwrap_or_else(|p| p.into_inner());
+            if blobs.contains_key(image_id) {
+                return Err(StoreError::Duplicate(image_id.to_owned()));
+            }
+            blobs.insert(image_id.to_owned(), Arc::new(blob));
+            Ok(stored)
+        }
+        .boxed()
+    }
+
+    fn get<'a>(
+        &'a self,
+        image_id: &'a str,
+        offset: u64,
+        len: Option<u64>,
+    ) -> BoxFuture<'a, Result<ImageData, StoreError>> {
+        async move {
+            let blob = self
+                .blob(image_id)
+                .ok_or_else(|| StoreError::NotFound(image_id.to_owned()))?;
+            let start = offset.min(blob.len);
+            let end = len.map_or(blob.len, |n| start.saturating_add(n).min(blob.len));
+            let parts = blob.span(start, end);
+            Ok(ImageData {
+                len: end - start,
+                stream: stream::iter(parts.into_iter().map(Ok)).boxed(),
+            })
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, image_id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        async move {
+            self.blobs
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(image_id)
+                .map(drop)
+                .ok_or_else(|| StoreError::NotFound(image_id.to_owned()))
+        }
+        .boxed()
+    }
+
+    fn get_size<'a>(&'a self, image_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        async move {
+            self.blob(image_id)
+                .map(|b| b.len)
+                .ok_or_else(|| StoreError::NotFound(image_id.to_owned()))
+        }
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::{collect, data_stream};
+
+    #[tokio::test]
+    async fn keeps_whole_uploads_and_serves_spans() {
+        let store = MemoryStore::default();
+        let stored = store
+            .add("i", data_stream(b"hello world", 4), Some(11), 100)
+            .await
+            .expect("stored");
+        assert_eq!(stored.size, 11);
+        assert_eq!(store.get_size("i").await.expect("size"), 11);
+        let got = store.get("i", 6, Some(3)).await.expect("span");
+        assert_eq!(got.len, 3);
+        assert_eq!(collect(got.stream).await, b"wor");
+        let rest = store.get("i", 6, Some(100)).await.expect("clamped");
+        assert_eq!(collect(rest.stream).await, b"world");
+        // Spans across the chunks the data arrived in.
+        for start in 0..11u64 {
+            for n in 0..12u64 {
+                let got = store.get("i", start, Some(n)).await.expect("span");
+                let want = &b"hello world"[start as usize..(start + n).min(11) as usize];
+                assert_eq!(got.len, want.len() as u64);
+                assert_eq!(collect(got.stream).await, want);
+            }
+        }
+        assert!(matches!(
+            store.add("i", data_stream(b"x", 1), None, 100).await,
+            Err(StoreError::Duplicate(_))
+        ));
+        store.delete("i").await.expect("deleted");
+        assert!(store.get_size("i").await.expect_err("gone").is_not_found());
+    }
+
+    #[tokio::test]
+    async fn failed_uploads_leave_nothing() {
+        let store = MemoryStore::default();
+        let err = store
+            .add("i", data_stream(b"hello world", 4), Some(5), 100)
+            .await
+            .expect_err("size exceeds");
+        assert!(matches!(err, StoreError::SizeExceeds { .. }));
+        assert!(store.get_size("i").await.is_err());
+        let err = store
+            .add("i", data_stream(b"hello world", 4), None, 10)
+            .await
+            .expect_err("too large");
+        assert!(matches!(err, StoreError::TooLarge));
+        assert!(store.get_size("i").await.is_err());
     }
 }

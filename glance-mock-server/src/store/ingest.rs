@@ -1,0 +1,286 @@
+//! The one streaming pass every store's `add` makes over incoming data:
+//! limits, size checks, md5 and sha512, and handing the bytes to the
+//! store's sink.
+//!
+//! The two hashes run concurrently: md5 and the sink's writes on a
+//! dedicated blocking thread fed through a bounded channel, sha512 inline
+//! on the task reading the stream. Ingest is bounded by the slower hash,
+//! not by their sum, and the async runtime never waits on the disk.
+//!
+//! Each hash costs about 1.3 s per 512 MiB here (one 2-core machine); a
+//! 512 MiB `curl -T` upload to the release binary took 2.7-3.0 s with the
+//! two hashes in sequence and 1.7-2.4 s with this split, curl sharing the
+//! same two cores.
+
+use std::io;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use sha2::Sha512;
+use tokio::sync::mpsc;
+
+use super::{DataStream, StoreError, Stored};
+
+/// `glance_store` reads uploads in pieces of this size (the filesystem
+/// store's `WRITE_CHUNKSIZE`), so a "Size exceeds" is noticed, and
+/// reported, at the end of the piece that overflowed.
+pub(crate) const PIECE: u64 = 64 * 1024;
+
+/// Chunks queued between the reading task and the hashing thread: enough
+/// to keep both busy, few enough to bound memory.
+const QUEUE_DEPTH: usize = 16;
+
+/// Where a store's `add` puts the bytes; runs on the blocking thread.
+pub(crate) trait ChunkSink: Send + 'static {
+    /// Append one chunk (reference-counted: keeping it copies nothing).
+    fn write(&mut self, chunk: Bytes) -> io::Result<()>;
+}
+
+/// Read `data` to the end into `sink`, enforcing `size_cap` and
+/// `expected_size` (`Some(0)` is unknown). Returns what was stored and the
+/// sink, which the caller commits; on error the sink is dropped.
+pub(crate) async fn ingest<S: ChunkSink>(
+    mut data: DataStream,
+    expected_size: Option<i64>,
+    size_cap: u64,
+    sink: S,
+) -> Result<(Stored, S), StoreError> {
+    let expected = expected_size.filter(|&n| n != 0);
+    let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE_DEPTH);
+    let worker = tokio::task::spawn_blocking(move || {
+        let mut sink = sink;
+        let mut md5 = Md5::new();
+        while let Some(chunk) = rx.blocking_recv() {
+            md5.update(&chunk);
+            sink.write(chunk)?;
+        }
+        Ok::<_, io::Error>((hex::encode(md5.finalize()), sink))
+    });
+
+    let mut sha512 = Sha512::new();
+    let mut received: u64 = 0;
+    let read = async {
+        while let Some(chunk) = data.next().await {
+            let chunk = chunk.map_err(StoreError::Source)?;
+            received = received.saturating_add(chunk.len() as u64);
+            if let Some(expected) = expected.filter(|&e| i128::from(received) > i128::from(e)) {
+                let got = finish_piece(&mut data, received, expected).await?;
+                return Err(if got > size_cap {
+                    StoreError::TooLarge
+                } else {
+                    StoreError::SizeExceeds { expected, got }
+                });
+            }
+            if received > size_cap {
+                return Err(StoreError::TooLarge);
+            }
+            sha512.update(&chunk);
+            if tx.send(chunk).await.is_err() {
+                // The worker stopped on a write error; it is reported below.
+                break;
+            }
+        }
+        Ok(())
+    };
+    let read = read.await;
+    drop(tx);
+    let written = worker
+        .await
+        .map_err(|e| StoreError::Io(io::Error::other(e)));
+    read?;
+    let (md5, sink) = written?.map_err(StoreError::Io)?;
+    if let Some(expected) = expected.filter(|&e| i128::from(e) != i128::from(received)) {
+        return Err(StoreError::SizeMismatch {
+            expected,
+            got: received,
+        });
+    }
+    Ok((
+        Stored {
+            size: received,
+            md5,
+            sha512: hex::encode(sha512.finalize()),
+        },
+        sink,
+    ))
+}
+
+/// After `received` passed `expected`, read on to the end of the current
+/// 64 KiB piece (or of the data) and return the count `glance_store` would
+/// report.
+async fn finish_piece(
+    data: &mut DataStream,
+    mut received: u64,
+    expected: i64,
+) -> Result<u64, StoreError> {
+    let pieces_within = u64::try_from(expected).map_or(0, |e| e / PIECE);
+    let piece_end = pieces_within.saturating_add(1).saturating_mul(PIECE);
+    while received < piece_end {
+        match data.next().await {
+            Some(Ok(chunk)) => received = received.saturating_add(chunk.len() as u64),
+            Some(Err(e)) => return Err(StoreError::Source(e)),
+            None => break,
+        }
+    }
+    Ok(received.min(piece_end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::stream;
+
+    #[derive(Debug, Default)]
+    struct VecSink(Vec<u8>);
+
+    impl ChunkSink for VecSink {
+        fn write(&mut self, chunk: Bytes) -> io::Result<()> {
+            self.0.extend_from_slice(&chunk);
+            Ok(())
+        }
+    }
+
+    #[derive(Debug)]
+    struct FailingSink;
+
+    impl ChunkSink for FailingSink {
+        fn write(&mut self, _: Bytes) -> io::Result<()> {
+            Err(io::Error::other("disk on fire"))
+        }
+    }
+
+    fn chunks(total: usize, chunk: usize) -> DataStream {
+        let data: Vec<u8> = (0..total).map(|i| (i % 251) as u8).collect();
+        let pieces: Vec<io::Result<Bytes>> = data
+            .chunks(chunk.max(1))
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        stream::iter(pieces).boxed()
+    }
+
+    #[tokio::test]
+    async fn hashes_and_keeps_everything() {
+        let (stored, sink) = ingest(chunks(100_000, 7_000), None, u64::MAX, VecSink::default())
+            .await
+            .expect("stored");
+        let data: Vec<u8> = (0..100_000).map(|i| (i % 251) as u8).collect();
+        assert_eq!(sink.0, data);
+        assert_eq!(stored.size, 100_000);
+        assert_eq!(stored.md5, hex::encode(Md5::digest(&data)));
+        assert_eq!(stored.sha512, hex::encode(Sha512::digest(&data)));
+    }
+
+    #[tokio::test]
+    async fn empty_data_has_the_empty_hashes() {
+        let (stored, _) = ingest(chunks(0, 1), Some(0), 10, VecSink::default())
+            .await
+            .expect("stored");
+        assert_eq!(stored.size, 0);
+        assert_eq!(stored.md5, "d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    #[tokio::test]
+    async fn size_exceeds_is_counted_in_store_pieces() {
+        for (expected, total, got) in [
+            (99, 100, 100),
+            (1, 300_000, 65_536),
+            (65_535, 300_000, 65_536),
+            (65_536, 300_000, 131_072),
+            (100_000, 300_000, 131_072),
+            (299_999, 300_000, 300_000),
+        ] {
+            let err = ingest(
+                chunks(total, 10_000),
+                Some(expected),
+                u64::MAX,
+                VecSink::default(),
+            )
+            .await
+            .expect_err("too many bytes");
+            assert!(
+                matches!(err, StoreError::SizeExceeds { expected: e, got: g } if e == expected && g == got),
+                "{expected}/{total}: {err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn negative_sizes_are_exceeded_by_any_data() {
+        let err = ingest(chunks(5, 5), Some(-1), u64::MAX, VecSink::default())
+            .await
+            .expect_err("exceeds");
+        assert_eq!(
+            err.to_string(),
+            "Size exceeds: expected -1 bytes, got 5 bytes"
+        );
+        let err = ingest(
+            chunks(100_000, 1000),
+            Some(-1),
+            u64::MAX,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("exceeds");
+        assert_eq!(
+            err.to_string(),
+            "Size exceeds: expected -1 bytes, got 65536 bytes"
+        );
+        let err = ingest(chunks(0, 1), Some(-1), u64::MAX, VecSink::default())
+            .await
+            .expect_err("mismatch");
+        assert_eq!(
+            err.to_string(),
+            "Size mismatch: expected -1 bytes, got 0 bytes"
+        );
+    }
+
+    #[tokio::test]
+    async fn size_mismatch_and_zero_means_unknown() {
+        let err = ingest(chunks(3, 1), Some(10), u64::MAX, VecSink::default())
+            .await
+            .expect_err("too few bytes");
+        assert_eq!(
+            err.to_string(),
+            "Size mismatch: expected 10 bytes, got 3 bytes"
+        );
+        let (stored, _) = ingest(chunks(3, 1), Some(0), u64::MAX, VecSink::default())
+            .await
+            .expect("zero is unknown");
+        assert_eq!(stored.size, 3);
+    }
+
+    #[tokio::test]
+    async fn size_cap_wins_over_size_checks() {
+        let err = ingest(chunks(11, 3), None, 10, VecSink::default())
+            .await
+            .expect_err("over the cap");
+        assert!(matches!(err, StoreError::TooLarge));
+        let (stored, _) = ingest(chunks(10, 3), None, 10, VecSink::default())
+            .await
+            .expect("at the cap");
+        assert_eq!(stored.size, 10);
+        // The piece that overflows the announced size also passes the cap.
+        let err = ingest(chunks(200_000, 1000), Some(10), 50_000, VecSink::default())
+            .await
+            .expect_err("over the cap");
+        assert!(matches!(err, StoreError::TooLarge));
+    }
+
+    #[tokio::test]
+    async fn source_and_sink_failures_are_told_apart() {
+        let failing: DataStream = stream::iter(vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err(io::Error::new(io::ErrorKind::ConnectionReset, "gone")),
+        ])
+        .boxed();
+        let err = ingest(failing, None, u64::MAX, VecSink::default())
+            .await
+            .expect_err("source failed");
+        assert!(matches!(err, StoreError::Source(e) if e.kind() == io::ErrorKind::ConnectionReset));
+        let err = ingest(chunks(10, 2), None, u64::MAX, FailingSink)
+            .await
+            .expect_err("sink failed");
+        assert!(matches!(err, StoreError::Io(_)));
+    }
+}

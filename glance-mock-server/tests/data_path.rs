@@ -1,0 +1,371 @@
+//! The image data path over HTTP: uploads into memory and filesystem
+//! stores, what failures leave behind (nothing), limits, downloads with
+//! ranges, and deactivation. Expected answers are those of Glance 33.
+
+use std::path::Path;
+use std::time::Duration;
+
+use glance_mock_server::{Config, MockServer, StoreConfig};
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+struct Api {
+    server: MockServer,
+    http: Client,
+}
+
+impl Api {
+    async fn start(config: Config) -> Api {
+        Api {
+            server: MockServer::builder()
+                .config(config)
+                .start()
+                .await
+                .expect("mock server starts"),
+            http: Client::new(),
+        }
+    }
+
+    /// A request as `roles` in project `p`.
+    fn req(&self, roles: &str, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.server.url()))
+            .header("X-Identity-Status", "Confirmed")
+            .header("X-Roles", roles)
+            .header("X-Project-Id", "p")
+            .header("X-User-Id", "u")
+            .header("X-Auth-Token", "t")
+            .header("Accept", "application/json")
+    }
+
+    fn member(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.req("member,reader", method, path)
+    }
+
+    async fn create(&self, disk_format: &str) -> String {
+        let resp = self
+            .member(reqwest::Method::POST, "/v2/images")
+            .json(&json!({"disk_format": disk_format, "container_format": "bare"}))
+            .send()
+            .await
+            .expect("created");
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: Value = resp.json().await.expect("json");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn upload(&self, id: &str, data: Vec<u8>) -> (StatusCode, String) {
+        let resp = self
+            .member(reqwest::Method::PUT, &format!("/v2/images/{id}/file"))
+            .header("Content-Type", "application/octet-stream")
+            .body(data)
+            .send()
+            .await
+            .expect("sent");
+        let status = resp.status();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    async fn show(&self, id: &str) -> Value {
+        self.member(reqwest::Method::GET, &format!("/v2/images/{id}"))
+            .send()
+            .await
+            .expect("shown")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn on_disk(dir: &Path) -> Config {
+    Config {
+        stores: vec![
+            StoreConfig::filesystem("fast", "Fast local store", dir),
+            StoreConfig::memory("cheap", "Cheap bulk store"),
+        ],
+        ..Config::default()
+    }
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn filesystem_store_round_trip_and_delete() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(on_disk(dir.path())).await;
+    let id = api.create("raw").await;
+    let payload = data(300_000);
+    assert_eq!(
+        api.upload(&id, payload.clone()).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(files_in(dir.path()), vec![id.clone()]);
+    let shown = api.show(&id).await;
+    assert_eq!(shown["status"], "active");
+    assert_eq!(shown["size"], 300_000);
+    assert_eq!(shown["virtual_size"], 300_000);
+    assert_eq!(shown["stores"], "fast");
+
+    let whole = api
+        .member(reqwest::Method::GET, &format!("/v2/images/{id}/file"))
+        .send()
+        .await
+        .expect("downloaded");
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(
+        whole.headers()["content-md5"].to_str().ok(),
+        shown["checksum"].as_str()
+    );
+    assert_eq!(whole.bytes().await.expect("body").to_vec(), payload);
+
+    let part = api
+        .member(reqwest::Method::GET, &format!("/v2/images/{id}/file"))
+        .header("Range", "bytes=-10")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        part.headers()["content-range"],
+        "bytes 299990-299999/300000"
+    );
+    assert_eq!(
+        part.bytes().await.expect("body").to_vec(),
+        payload[299_990..]
+    );
+
+    let deleted = api
+        .member(reqwest::Method::DELETE, &format!("/v2/images/{id}"))
+        .send()
+        .await
+        .expect("deleted");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn refused_uploads_keep_nothing_and_requeue() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(Config {
+        image_size_cap: 100_000,
+        ..on_disk(dir.path())
+    })
+    .await;
+    let id = api.create("raw").await;
+    let (status, body) = api.upload(&id, data(100_001)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.contains("The incoming image is too large: The provided image is too large."));
+    assert_eq!(api.show(&id).await["status"], "queued");
+
+    let (status, body) = api
+        .member(reqwest::Method::PUT, &format!("/v2/images/{id}/file"))
+        .header("Content-Type", "application/octet-stream")
+        .header("x-openstack-image-size", "10")
+        .body(data(20))
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .expect("sent");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.text()
+            .await
+            .unwrap_or_default()
+            .contains("Size exceeds: expected 10 bytes, got 20 bytes")
+    );
+
+    // qcow2 claimed, raw sent: refused after storing, hashes kept (as
+    // Glance does), the data not.
+    let q = api.create("qcow2").await;
+    let (status, body) = api.upload(&q, data(4096)).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(body.contains("Image disk_format qcow2 does not match stream data raw"));
+    let shown = api.show(&q).await;
+    assert_eq!(shown["status"], "queued");
+    assert!(shown["size"].is_null());
+    assert!(shown["checksum"].is_string());
+    assert!(files_in(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_client_gone_mid_upload_leaves_a_queued_image_and_no_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(on_disk(dir.path())).await;
+    let id = api.create("raw").await;
+
+    let mut conn = tokio::net::TcpStream::connect(api.server.addr())
+        .await
+        .expect("connected");
+    let head = format!(
+        "PUT /v2/images/{id}/file HTTP/1.1\r\nHost: mock\r\nX-Identity-Status: Confirmed\r\n\
+         X-Roles: member,reader\r\nX-Project-Id: p\r\nX-User-Id: u\r\nX-Auth-Token: t\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 10000000\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.expect("head sent");
+    conn.write_all(&data(200_000))
+        .await
+        .expect("some data sent");
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = api.show(&id).await["status"].clone();
+        if status == "saving" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, "saving");
+    drop(conn);
+
+    for _ in 0..200 {
+        status = api.show(&id).await["status"].clone();
+        if status == "queued" && files_in(dir.path()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, "queued");
+    assert!(
+        files_in(dir.path()).is_empty(),
+        "{:?}",
+        files_in(dir.path())
+    );
+    // And the image takes a complete upload afterwards.
+    assert_eq!(api.upload(&id, data(10)).await.0, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn storage_quota_counts_the_owners_other_images() {
+    let api = Api::start(Config {
+        user_storage_quota: 20,
+        ..Config::default()
+    })
+    .await;
+    let first = api.create("raw").await;
+    assert_eq!(api.upload(&first, data(15)).await.0, StatusCode::NO_CONTENT);
+    let second = api.create("raw").await;
+    let (status, body) = api.upload(&second, data(10)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.contains(
+        "Image exceeds the storage quota: The size of the data 10 will exceed the limit. 5 bytes remaining."
+    ));
+    assert_eq!(api.show(&second).await["status"], "queued");
+    assert_eq!(api.upload(&second, data(5)).await.0, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn deactivated_images_are_for_admins_only() {
+    let api = Api::start(Config::default()).await;
+    let id = api.create("raw").await;
+    let deactivate = |roles: &str| {
+        api.req(
+            roles,
+            reqwest::Method::POST,
+            &format!("/v2/images/{id}/actions/deactivate"),
+        )
+        .send()
+    };
+    let queued = deactivate("member,reader").await.expect("sent");
+    assert_eq!(queued.status(), StatusCode::FORBIDDEN);
+    assert!(
+        queued
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Not allowed to deactivate image in status 'queued'")
+    );
+    assert_eq!(api.upload(&id, data(10)).await.0, StatusCode::NO_CONTENT);
+    let reader = deactivate("reader").await.expect("sent");
+    assert_eq!(reader.status(), StatusCode::FORBIDDEN);
+    for _ in 0..2 {
+        let done = deactivate("member,reader").await.expect("sent");
+        assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    }
+    let shown = api.show(&id).await;
+    assert_eq!(shown["status"], "deactivated");
+    assert!(shown.get("stores").is_none());
+
+    let file = format!("/v2/images/{id}/file");
+    let member = api
+        .member(reqwest::Method::GET, &file)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(member.status(), StatusCode::FORBIDDEN);
+    let admin = api
+        .req("admin,member,reader", reqwest::Method::GET, &file)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(admin.status(), StatusCode::OK);
+    assert_eq!(admin.bytes().await.expect("body").to_vec(), data(10));
+
+    let reactivate = api
+        .member(
+            reqwest::Method::POST,
+            &format!("/v2/images/{id}/actions/reactivate"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(reactivate.status(), StatusCode::NO_CONTENT);
+    assert_eq!(api.show(&id).await["stores"], "fast");
+}
+
+#[tokio::test]
+async fn an_image_deleted_during_its_upload_is_gone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let api = Api::start(on_disk(dir.path())).await;
+    let id = api.create("raw").await;
+    let payload = data(100_000);
+
+    let mut conn = tokio::net::TcpStream::connect(api.server.addr())
+        .await
+        .expect("connected");
+    let head = format!(
+        "PUT /v2/images/{id}/file HTTP/1.1\r\nHost: mock\r\nX-Identity-Status: Confirmed\r\n\
+         X-Roles: member,reader\r\nX-Project-Id: p\r\nX-User-Id: u\r\nX-Auth-Token: t\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        payload.len()
+    );
+    conn.write_all(head.as_bytes()).await.expect("head sent");
+    conn.write_all(&payload[..50_000]).await.expect("half sent");
+    for _ in 0..100 {
+        if api.show(&id).await["status"] == "saving" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let deleted = api
+        .member(reqwest::Method::DELETE, &format!("/v2/images/{id}"))
+        .send()
+        .await
+        .expect("deleted");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    conn.write_all(&payload[50_000..]).await.expect("rest sent");
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut conn, &mut answer)
+        .await
+        .expect("answer read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 410"), "{answer}");
+    assert!(answer.contains(&format!(
+        "Image {id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded."
+    )));
+    assert!(files_in(dir.path()).is_empty());
+}
