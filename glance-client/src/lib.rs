@@ -53,6 +53,7 @@
 //! [`Error`] with predicates (`is_not_found`, `is_conflict`, …), the status
 //! and the `x-openstack-request-id` of the last response.
 
+pub mod auth;
 pub mod cache;
 mod client;
 mod error;
