@@ -531,6 +531,21 @@ impl Client {
         }
     }
 
+    /// The token requests carry now: the one given, or the current
+    /// Keystone token (authenticating first if needed), e.g. to hand to
+    /// another service or to revoke it; `None` without either.
+    pub async fn auth_token(&self) -> Result<Option<Secret>> {
+        let header = match &self.inner.auth {
+            Auth::None => return Ok(None),
+            Auth::Token(value) => value.clone(),
+            Auth::Keystone(session) => session.token().await?.header.clone(),
+        };
+        let text = header
+            .to_str()
+            .map_err(|_| Error::Config("the token is not valid header text".into()))?;
+        Ok(Some(Secret::from(text)))
+    }
+
     /// The endpoint, from the catalog on first use.
     async fn resolve_endpoint(&self) -> Result<&Url> {
         match &self.inner.auth {
