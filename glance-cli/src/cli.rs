@@ -25,7 +25,7 @@ pub struct Cli {
     pub os_image_api_version: Option<String>,
 
     /// Skip TLS certificate verification.
-    #[arg(long, env = "OS_INSECURE", global = true)]
+    #[arg(long, env = "OS_INSECURE", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure: bool,
 
     /// Seconds to wait for a metadata request (data transfers are exempt).
@@ -37,7 +37,7 @@ pub struct Cli {
     pub format: Format,
 
     /// Show each request and response (tokens are never printed).
-    #[arg(short = 'd', long, env = "GLANCECLIENT_DEBUG", global = true)]
+    #[arg(short = 'd', long, env = "GLANCECLIENT_DEBUG", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub debug: bool,
 
     /// The command.

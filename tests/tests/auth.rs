@@ -313,6 +313,8 @@ async fn the_cli_authenticates_from_os_variables() {
         &[
             ("OS_IMAGE_URL", server.url()),
             ("OS_AUTH_TOKEN", "not-issued".to_owned()),
+            // Any of glanceclient's boolean spellings.
+            ("OS_INSECURE", "True".to_owned()),
         ],
         &["image-list"],
     )
