@@ -16,12 +16,16 @@ pub struct Cli {
     #[arg(long, env = "OS_AUTH_TOKEN", global = true, hide_env_values = true)]
     pub os_auth_token: Option<String>,
 
+    /// Keystone and TLS options (keystoneauth's names).
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
     /// Accepted for compatibility; only version 2 exists here.
     #[arg(long, env = "OS_IMAGE_API_VERSION", global = true, hide = true)]
     pub os_image_api_version: Option<String>,
 
     /// Skip TLS certificate verification.
-    #[arg(long, env = "OS_INSECURE", global = true)]
+    #[arg(long, env = "OS_INSECURE", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure: bool,
 
     /// Seconds to wait for a metadata request (data transfers are exempt).
@@ -33,12 +37,201 @@ pub struct Cli {
     pub format: Format,
 
     /// Show each request and response (tokens are never printed).
-    #[arg(short = 'd', long, env = "GLANCECLIENT_DEBUG", global = true)]
+    #[arg(short = 'd', long, env = "GLANCECLIENT_DEBUG", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub debug: bool,
 
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The global options of keystoneauth and openstacksdk, each with its
+/// `OS_*` default. Given explicitly (or by variable), they override the
+/// values of the `--os-cloud` cloud.
+#[derive(Debug, Default, Args)]
+pub struct AuthArgs {
+    /// Named cloud of clouds.yaml to connect to.
+    #[arg(long, env = "OS_CLOUD", global = true, help_heading = "Authentication")]
+    pub os_cloud: Option<String>,
+
+    /// Authentication type to use: password, v3applicationcredential, token.
+    #[arg(
+        long,
+        env = "OS_AUTH_TYPE",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_auth_type: Option<String>,
+
+    /// Authentication URL (Keystone).
+    #[arg(
+        long,
+        env = "OS_AUTH_URL",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_auth_url: Option<String>,
+
+    /// Username.
+    #[arg(
+        long,
+        env = "OS_USERNAME",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_username: Option<String>,
+
+    /// User id.
+    #[arg(
+        long,
+        env = "OS_USER_ID",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_user_id: Option<String>,
+
+    /// User's password.
+    #[arg(
+        long,
+        env = "OS_PASSWORD",
+        global = true,
+        hide_env_values = true,
+        help_heading = "Authentication"
+    )]
+    pub os_password: Option<String>,
+
+    /// Project name to scope to.
+    #[arg(
+        long,
+        env = "OS_PROJECT_NAME",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_project_name: Option<String>,
+
+    /// Project id to scope to.
+    #[arg(
+        long,
+        env = "OS_PROJECT_ID",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_project_id: Option<String>,
+
+    /// Deprecated name of --os-project-name.
+    #[arg(long, env = "OS_TENANT_NAME", global = true, hide = true)]
+    pub os_tenant_name: Option<String>,
+
+    /// Deprecated name of --os-project-id.
+    #[arg(long, env = "OS_TENANT_ID", global = true, hide = true)]
+    pub os_tenant_id: Option<String>,
+
+    /// User's domain name.
+    #[arg(
+        long,
+        env = "OS_USER_DOMAIN_NAME",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_user_domain_name: Option<String>,
+
+    /// User's domain id.
+    #[arg(
+        long,
+        env = "OS_USER_DOMAIN_ID",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_user_domain_id: Option<String>,
+
+    /// Domain name containing project.
+    #[arg(
+        long,
+        env = "OS_PROJECT_DOMAIN_NAME",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_project_domain_name: Option<String>,
+
+    /// Domain id containing project.
+    #[arg(
+        long,
+        env = "OS_PROJECT_DOMAIN_ID",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_project_domain_id: Option<String>,
+
+    /// Application credential id.
+    #[arg(
+        long,
+        env = "OS_APPLICATION_CREDENTIAL_ID",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_application_credential_id: Option<String>,
+
+    /// Application credential name.
+    #[arg(
+        long,
+        env = "OS_APPLICATION_CREDENTIAL_NAME",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_application_credential_name: Option<String>,
+
+    /// Application credential secret.
+    #[arg(
+        long,
+        env = "OS_APPLICATION_CREDENTIAL_SECRET",
+        global = true,
+        hide_env_values = true,
+        help_heading = "Authentication"
+    )]
+    pub os_application_credential_secret: Option<String>,
+
+    /// Region of the Image service endpoint in the catalog.
+    #[arg(
+        long,
+        env = "OS_REGION_NAME",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_region_name: Option<String>,
+
+    /// Interface of the Image service endpoint: public, internal or admin.
+    #[arg(
+        long,
+        env = "OS_INTERFACE",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_interface: Option<String>,
+
+    /// Older name of --os-interface (publicURL, internalURL, adminURL too).
+    #[arg(
+        long,
+        env = "OS_ENDPOINT_TYPE",
+        global = true,
+        help_heading = "Authentication"
+    )]
+    pub os_endpoint_type: Option<String>,
+
+    /// Service type of the Image service in the catalog.
+    #[arg(long, env = "OS_SERVICE_TYPE", global = true, hide = true)]
+    pub os_service_type: Option<String>,
+
+    /// CA certificate bundle file used to verify TLS servers.
+    #[arg(long, env = "OS_CACERT", global = true, help_heading = "TLS")]
+    pub os_cacert: Option<PathBuf>,
+
+    /// Client certificate (PEM), with --os-key.
+    #[arg(long, env = "OS_CERT", global = true, help_heading = "TLS")]
+    pub os_cert: Option<PathBuf>,
+
+    /// Client certificate's key (PEM).
+    #[arg(long, env = "OS_KEY", global = true, help_heading = "TLS")]
+    pub os_key: Option<PathBuf>,
 }
 
 /// How results are printed.

@@ -1,6 +1,7 @@
 //! `glance`: a command line for the OpenStack Image service, in the habits
 //! of python-glanceclient's shell.
 
+mod auth;
 mod cli;
 mod commands;
 mod output;
@@ -15,25 +16,13 @@ use glance_client::Client;
 use cli::{Cli, Command};
 
 fn client(cli: &Cli) -> anyhow::Result<Client> {
-    let Some(url) = cli.os_image_url.as_deref() else {
-        anyhow::bail!(
-            "You must provide an image endpoint via either --os-image-url or env[OS_IMAGE_URL]"
-        );
-    };
-    let Some(token) = cli.os_auth_token.as_deref() else {
-        anyhow::bail!("You must provide a token via either --os-auth-token or env[OS_AUTH_TOKEN]");
-    };
     if let Some(v) = cli.os_image_api_version.as_deref() {
         if v != "2" && !v.starts_with("2.") {
             anyhow::bail!("Invalid API version parameter. Supported values are [2]");
         }
     }
-    Ok(Client::builder()
-        .endpoint(url)
-        .token(token)
-        .timeout(Duration::from_secs(cli.timeout))
-        .danger_accept_invalid_certs(cli.insecure)
-        .build()?)
+    let builder = auth::builder(cli)?;
+    Ok(builder.timeout(Duration::from_secs(cli.timeout)).build()?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<bool> {
@@ -72,6 +61,16 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
+            // A token the Image service still refuses (after one
+            // re-authentication): glanceclient's words.
+            if let Some(glance_client::Error::Http { status, .. }) =
+                e.downcast_ref::<glance_client::Error>()
+            {
+                if status.as_u16() == 401 {
+                    eprintln!("Invalid OpenStack Identity credentials.");
+                    return ExitCode::FAILURE;
+                }
+            }
             // One line: the error and its causes.
             let mut msg = e.to_string();
             for cause in e.chain().skip(1) {

@@ -9,10 +9,16 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use tokio::sync::OnceCell;
+
+use crate::auth::{
+    AppCredential, AuthOptions, Credentials, Interface, KeystoneSession, Project, Secret,
+    TokenInfo, User,
+};
 use crate::error::{Error, Result};
 use crate::images::Images;
 use crate::retry::{self, RetryConfig};
-use crate::transport::{self, RequestSpec};
+use crate::transport::{self, Payload, RequestSpec};
 use crate::versions::VersionCache;
 
 /// A connection to one Image service endpoint. Cheap to clone (clones share
@@ -35,7 +41,8 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    endpoint: Url,
+    /// Set at build time, or taken from the catalog on first use.
+    endpoint: OnceCell<Url>,
     auth: Auth,
     timeout: Option<Duration>,
     retry: RetryConfig,
@@ -47,7 +54,7 @@ impl std::fmt::Debug for Inner {
         // The HTTP client is left out: it would show the default headers,
         // which may hold credentials.
         f.debug_struct("Client")
-            .field("endpoint", &self.endpoint.as_str())
+            .field("endpoint", &self.endpoint.get().map(Url::as_str))
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -55,12 +62,14 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-/// Where the credentials of each request come from. Applied per attempt,
-/// so that a refreshing token source can slot in here later.
+/// Where the credentials of each request come from. Applied per attempt:
+/// a Keystone session hands out its current token, replaced when it is
+/// about to expire or after a 401.
 #[derive(Clone)]
 enum Auth {
     None,
     Token(HeaderValue),
+    Keystone(Arc<KeystoneSession>),
 }
 
 impl std::fmt::Debug for Auth {
@@ -68,6 +77,7 @@ impl std::fmt::Debug for Auth {
         match self {
             Auth::None => f.write_str("None"),
             Auth::Token(_) => f.write_str("Token(<redacted>)"),
+            Auth::Keystone(session) => session.fmt(f),
         }
     }
 }
@@ -103,6 +113,7 @@ pub struct ClientBuilder {
     ca_certs: Vec<Source>,
     identity: Option<(Source, Option<Source>)>,
     retry: RetryConfig,
+    auth: AuthOptions,
 }
 
 /// PEM data, given in memory or as a file read when the client is built.
@@ -143,6 +154,11 @@ impl std::fmt::Debug for ClientBuilder {
             .field("ca_certs", &self.ca_certs.len())
             .field("client_identity", &self.identity.is_some())
             .field("retry", &self.retry)
+            .field("auth_url", &self.auth.auth_url)
+            .field("credentials", &self.auth.credentials)
+            .field("project", &self.auth.project)
+            .field("interface", &self.auth.interface)
+            .field("region", &self.auth.region)
             .finish()
     }
 }
@@ -161,6 +177,7 @@ impl Default for ClientBuilder {
             ca_certs: Vec::new(),
             identity: None,
             retry: RetryConfig::default(),
+            auth: AuthOptions::default(),
         }
     }
 }
@@ -173,9 +190,81 @@ impl ClientBuilder {
         self
     }
 
-    /// A Keystone token, sent as `X-Auth-Token`.
+    /// A Keystone token, sent as `X-Auth-Token` as it is (never renewed;
+    /// needs an explicit [`ClientBuilder::endpoint`]). To have Keystone
+    /// exchange it for a scoped token with a catalog, see
+    /// [`ClientBuilder::token_auth`].
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Keystone's URL, e.g. `https://keystone.example.org:5000` (its `/v3`
+    /// is discovered) or `…/v3`. Needed by the Keystone credentials below.
+    pub fn auth_url(mut self, url: impl Into<String>) -> Self {
+        self.auth.auth_url = Some(url.into());
+        self
+    }
+
+    /// Authenticate to Keystone with any [`Credentials`] (the last given
+    /// wins).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.auth.credentials = Some(credentials);
+        self
+    }
+
+    /// Authenticate to Keystone with a password; scope the token with
+    /// [`ClientBuilder::project`] (else Keystone uses the user's default
+    /// project, if any).
+    pub fn password_auth(self, user: User, password: impl Into<Secret>) -> Self {
+        self.credentials(Credentials::Password {
+            user,
+            password: password.into(),
+        })
+    }
+
+    /// Authenticate to Keystone with an application credential (its token
+    /// is scoped to the credential's project; [`ClientBuilder::project`] is
+    /// not sent).
+    pub fn application_credential(
+        self,
+        credential: AppCredential,
+        secret: impl Into<Secret>,
+    ) -> Self {
+        self.credentials(Credentials::ApplicationCredential {
+            credential,
+            secret: secret.into(),
+        })
+    }
+
+    /// Authenticate to Keystone with an existing token (the `token`
+    /// method): Keystone answers with a token scoped to
+    /// [`ClientBuilder::project`], and its catalog.
+    pub fn token_auth(self, token: impl Into<Secret>) -> Self {
+        self.credentials(Credentials::Token(token.into()))
+    }
+
+    /// The project to scope Keystone tokens to.
+    pub fn project(mut self, project: Project) -> Self {
+        self.auth.project = Some(project);
+        self
+    }
+
+    /// The region of the catalog endpoint (default: the first listed).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.auth.region = Some(region.into());
+        self
+    }
+
+    /// The interface of the catalog endpoint (default [`Interface::Public`]).
+    pub fn interface(mut self, interface: Interface) -> Self {
+        self.auth.interface = interface;
+        self
+    }
+
+    /// The service type looked up in the catalog (default `image`).
+    pub fn service_type(mut self, service_type: impl Into<String>) -> Self {
+        self.auth.service_type = Some(service_type.into());
         self
     }
 
@@ -279,10 +368,22 @@ impl ClientBuilder {
 
     /// Check the options and build the client.
     pub fn build(self) -> Result<Client> {
-        let raw = self
-            .endpoint
-            .ok_or_else(|| Error::Config("no Image service endpoint given".into()))?;
-        let endpoint = normalise_endpoint(&raw)?;
+        let keystone = self.auth.credentials.is_some() || self.auth.auth_url.is_some();
+        if keystone && self.token.is_some() {
+            return Err(Error::Config(
+                "give either a token or Keystone credentials, not both".into(),
+            ));
+        }
+        let endpoint = match (&self.endpoint, keystone) {
+            (Some(raw), _) => Some(normalise_endpoint(raw)?),
+            (None, true) => None,
+            (None, false) => {
+                return Err(Error::Config(
+                    "no Image service endpoint given (nor Keystone credentials to find it in the catalog)"
+                        .into(),
+                ));
+            }
+        };
         let agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("invalid User-Agent".into()))?;
         let mut headers = HeaderMap::new();
@@ -297,14 +398,14 @@ impl ClientBuilder {
             headers.insert(name, value);
         }
         headers.insert(USER_AGENT, agent);
-        let auth = match self.token {
+        let token = match self.token {
             Some(token) => {
                 let mut value = HeaderValue::from_str(&token)
                     .map_err(|_| Error::Config("the token is not valid header text".into()))?;
                 value.set_sensitive(true);
-                Auth::Token(value)
+                Some(value)
             }
-            None => Auth::None,
+            None => None,
         };
         let mut http = reqwest::Client::builder()
             .default_headers(headers)
@@ -340,10 +441,20 @@ impl ClientBuilder {
         let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let auth = match token {
+            Some(value) => Auth::Token(value),
+            None if keystone => Auth::Keystone(Arc::new(KeystoneSession::new(
+                http.clone(),
+                self.auth,
+                self.timeout,
+                self.retry.clone(),
+            )?)),
+            None => Auth::None,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                endpoint,
+                endpoint: OnceCell::new_with(endpoint),
                 auth,
                 timeout: self.timeout,
                 retry: self.retry,
@@ -395,9 +506,70 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The endpoint requests go to (always ends with `/`).
-    pub fn endpoint(&self) -> &Url {
-        &self.inner.endpoint
+    /// The endpoint requests go to (always ends with `/`): the one given,
+    /// or the catalog's once Keystone has answered (`None` before; see
+    /// [`Client::authenticate`]).
+    pub fn endpoint(&self) -> Option<&Url> {
+        self.inner.endpoint.get()
+    }
+
+    /// With Keystone credentials: get a token now (if none is cached) and
+    /// take the endpoint from its catalog, so that wrong credentials
+    /// ([`Error::Auth`]) or a missing endpoint ([`Error::Catalog`]) show
+    /// before the first call. Without: nothing to do.
+    pub async fn authenticate(&self) -> Result<()> {
+        self.resolve_endpoint().await.map(|_| ())
+    }
+
+    /// What the current Keystone token says (user, project, roles,
+    /// expiry), authenticating first if needed; `None` without Keystone
+    /// credentials.
+    pub async fn token_info(&self) -> Result<Option<TokenInfo>> {
+        match &self.inner.auth {
+            Auth::Keystone(session) => Ok(Some(session.token().await?.info.clone())),
+            _ => Ok(None),
+        }
+    }
+
+    /// The token requests carry now: the one given, or the current
+    /// Keystone token (authenticating first if needed), e.g. to hand to
+    /// another service or to revoke it; `None` without either.
+    pub async fn auth_token(&self) -> Result<Option<Secret>> {
+        let header = match &self.inner.auth {
+            Auth::None => return Ok(None),
+            Auth::Token(value) => value.clone(),
+            Auth::Keystone(session) => session.token().await?.header.clone(),
+        };
+        let text = header
+            .to_str()
+            .map_err(|_| Error::Config("the token is not valid header text".into()))?;
+        Ok(Some(Secret::from(text)))
+    }
+
+    /// The endpoint, from the catalog on first use.
+    async fn resolve_endpoint(&self) -> Result<&Url> {
+        match &self.inner.auth {
+            Auth::Keystone(session) => {
+                self.inner
+                    .endpoint
+                    .get_or_try_init(|| async {
+                        let token = session.token().await?;
+                        let raw = token.catalog.endpoint_url(
+                            &session.service_type,
+                            session.interface,
+                            session.region.as_deref(),
+                        )?;
+                        tracing::debug!(endpoint = raw, "Image service endpoint from the catalog");
+                        normalise_endpoint(raw)
+                    })
+                    .await
+            }
+            _ => self
+                .inner
+                .endpoint
+                .get()
+                .ok_or_else(|| Error::Config("no Image service endpoint given".into())),
+        }
     }
 
     /// The retry policy of this client.
@@ -444,26 +616,49 @@ impl Client {
 
     /// The send loop: one attempt, then retries while the request is
     /// replayable, the failure transient and the [`RetryConfig`] allows.
+    ///
+    /// With Keystone credentials, a 401 makes the client forget the token
+    /// and send the request once more with a new one (unless its body was
+    /// a one-shot stream already spent); a second 401 is returned.
     async fn execute(&self, mut spec: RequestSpec, buffer: bool) -> Result<Received> {
-        let url = spec.url(&self.inner.endpoint)?;
+        let url = spec.url(self.resolve_endpoint().await?)?;
         let replayable = spec.is_replayable();
+        let resendable = !matches!(spec.payload, Payload::OneShot(_));
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut retries: u32 = 0;
+        let mut reauthenticated = false;
         loop {
             attempt += 1;
             let outcome = self.attempt(&mut spec, &url, buffer, attempt).await;
             let (error, retry_after) = match outcome {
                 Ok(received) => return Ok(received),
                 Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Unauthorized { error, used }) => {
+                    let (Auth::Keystone(session), Some(used)) = (&self.inner.auth, used) else {
+                        return Err(error);
+                    };
+                    session.invalidate(&used).await;
+                    if reauthenticated || !resendable {
+                        return Err(error);
+                    }
+                    reauthenticated = true;
+                    tracing::debug!(
+                        method = %spec.method, %url, attempt,
+                        "401 with a Keystone token: authenticating again and resending once"
+                    );
+                    continue;
+                }
                 Err(Failure::Status {
                     error, retry_after, ..
                 }) => (error, retry_after),
                 Err(Failure::Transport(e)) => (Error::Transport(e), None),
             };
+            retries += 1;
             let delay = if replayable {
                 self.inner
                     .retry
-                    .delay(attempt, started.elapsed(), retry_after, fastrand::f64())
+                    .delay(retries, started.elapsed(), retry_after, fastrand::f64())
             } else {
                 None
             };
@@ -502,9 +697,15 @@ impl Client {
             .http
             .request(spec.method.clone(), url.clone())
             .headers(spec.headers.clone());
+        let mut used = None;
         match &self.inner.auth {
             Auth::None => {}
             Auth::Token(token) => req = req.header("x-auth-token", token.clone()),
+            Auth::Keystone(session) => {
+                let token = session.token().await.map_err(Failure::Fatal)?;
+                req = req.header("x-auth-token", token.header.clone());
+                used = Some(token);
+            }
         }
         if let (Some(t), false) = (self.inner.timeout, spec.streams_data) {
             req = req.timeout(t);
@@ -530,6 +731,9 @@ impl Client {
         if !spec.is_success(status) {
             let retry_after = retry::retry_after(resp.headers(), SystemTime::now());
             let error = transport::error_from(resp).await;
+            if status == reqwest::StatusCode::UNAUTHORIZED {
+                return Err(Failure::Unauthorized { error, used });
+            }
             return if retry::retryable_status(status) {
                 Err(Failure::Status { error, retry_after })
             } else {
@@ -557,6 +761,11 @@ enum Failure {
     },
     /// A connection, timeout or body error.
     Transport(reqwest::Error),
+    /// A 401, and the Keystone token sent, if any.
+    Unauthorized {
+        error: Error,
+        used: Option<Arc<crate::auth::CurrentToken>>,
+    },
 }
 
 #[cfg(test)]

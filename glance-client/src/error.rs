@@ -62,6 +62,30 @@ pub enum Error {
         /// The usable versions the server listed.
         available: Vec<String>,
     },
+    /// Keystone refused to issue a token: wrong credentials (401), an
+    /// unknown application credential (404), a malformed request (400), …
+    #[error("authentication failed: {message} (HTTP {}){}", status.as_u16(), request_id.as_deref().map(|r| format!(" (Request-ID: {r})")).unwrap_or_default())]
+    Auth {
+        /// Keystone's status.
+        status: StatusCode,
+        /// Keystone's message.
+        message: String,
+        /// `x-openstack-request-id` of Keystone's answer.
+        request_id: Option<String>,
+    },
+    /// The token's service catalog has no endpoint for the service with
+    /// the interface (and region) asked for.
+    #[error("no {service_type} endpoint with interface {interface}{} in the service catalog: {message}", region.as_deref().map(|r| format!(" in region {r}")).unwrap_or_default())]
+    Catalog {
+        /// The service type looked for (`image`).
+        service_type: String,
+        /// The interface looked for (`public`, `internal`, `admin`).
+        interface: String,
+        /// The region looked for, if any.
+        region: Option<String>,
+        /// What the catalog offers instead.
+        message: String,
+    },
     /// An argument was refused before anything was sent.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -80,7 +104,7 @@ impl Error {
     /// The HTTP status of a server error.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Http { status, .. } => Some(*status),
+            Error::Http { status, .. } | Error::Auth { status, .. } => Some(*status),
             Error::Transport(e) => e.status(),
             _ => None,
         }
@@ -89,7 +113,9 @@ impl Error {
     /// The request id the server gave the failed request.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Http { request_id, .. } => request_id.as_deref(),
+            Error::Http { request_id, .. } | Error::Auth { request_id, .. } => {
+                request_id.as_deref()
+            }
             _ => None,
         }
     }
@@ -124,6 +150,16 @@ impl Error {
         self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
     }
 
+    /// Whether Keystone refused the credentials ([`Error::Auth`]).
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Error::Auth { .. })
+    }
+
+    /// Whether the service catalog lacks the endpoint ([`Error::Catalog`]).
+    pub fn is_catalog(&self) -> bool {
+        matches!(self, Error::Catalog { .. })
+    }
+
     /// Whether the call was refused because the server lacks its API version.
     pub fn is_unsupported_version(&self) -> bool {
         matches!(self, Error::UnsupportedVersion { .. })
@@ -143,7 +179,7 @@ impl Error {
     /// connection problems, 429 and 5xx.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Http { status, .. } => {
+            Error::Http { status, .. } | Error::Auth { status, .. } => {
                 *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
             }
             Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request(),

@@ -41,6 +41,8 @@
 //! | tasks API (admins) | [`Client::tasks`] |
 //! | image cache of a node (v2.14) | [`Client::cache`] |
 //! | metadata definitions | [`Client::metadefs`] |
+//! | Keystone v3: password, application credential, token; service catalog; re-authentication | [`auth`], [`ClientBuilder::auth_url`] |
+//! | `clouds.yaml`, `secure.yaml`, `OS_CLOUD` and the `OS_*` variables | [`config`], [`ClientBuilder::from_env`], [`ClientBuilder::from_cloud`] |
 //!
 //! # Connections, errors and retries
 //!
@@ -53,8 +55,10 @@
 //! [`Error`] with predicates (`is_not_found`, `is_conflict`, …), the status
 //! and the `x-openstack-request-id` of the last response.
 
+pub mod auth;
 pub mod cache;
 mod client;
+pub mod config;
 mod error;
 pub mod images;
 pub mod info;
@@ -69,6 +73,7 @@ pub mod verify;
 pub mod versions;
 
 pub use client::{Client, ClientBuilder};
+pub use config::CloudConfig;
 pub use error::{Error, Result};
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,

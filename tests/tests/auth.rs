@@ -1,0 +1,446 @@
+//! Keystone v3 authentication end to end: the client and the `glance`
+//! binary against the in-process mock's identity shim, in strict mode
+//! (only tokens the shim issued get through on `/v2`).
+//!
+//! One test is ignored: the same against the reference Keystone and its
+//! token-checked Glance (`shared/real-keystone/start 5609 9609`), reading
+//! the `clouds.yaml` it writes:
+//!
+//! ```text
+//! KEYSTONE_REF_TOKEN_CACHE_TIME=-1 ../shared/real-keystone/start 5609 9609
+//! KEYSTONE_TEST_CLOUDS_YAML=/tmp/keystone-ref-5609/clouds.yaml \
+//!   cargo test -p glance-e2e-tests --test auth -- --ignored
+//! ```
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use glance_client::auth::{AppCredential, Domain, Project, User};
+use glance_client::{
+    Client, ClientBuilder, CloudConfig, ContainerFormat, CreateImage, DiskFormat, Error, Image,
+    ListImages,
+};
+use glance_mock_server::{Config, IdentityConfig, MockServer};
+use serde_json::Value;
+
+async fn strict_server(identity: IdentityConfig) -> MockServer {
+    MockServer::builder()
+        .config(Config {
+            require_auth: true,
+            identity,
+            ..Config::default()
+        })
+        .start()
+        .await
+        .expect("mock starts")
+}
+
+fn as_user(server: &MockServer, user: &str) -> ClientBuilder {
+    Client::builder()
+        .auth_url(server.identity_url())
+        .password_auth(
+            User::name(user, Domain::name("Default")),
+            format!("{user}-secret"),
+        )
+        .project(Project::name(user, Domain::name("Default")))
+}
+
+async fn create(client: &Client, name: &str) -> Image {
+    client
+        .images()
+        .create(
+            &CreateImage::new(name)
+                .disk_format(DiskFormat::Raw)
+                .container_format(ContainerFormat::Bare),
+        )
+        .await
+        .expect("created")
+}
+
+async fn names(client: &Client) -> Vec<String> {
+    let images: Vec<Image> = client
+        .images()
+        .list(ListImages::new())
+        .try_collect()
+        .await
+        .expect("listed");
+    images.into_iter().filter_map(|i| i.name).collect()
+}
+
+#[tokio::test]
+async fn password_auth_finds_the_catalog_and_acts_as_its_project() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let demo = as_user(&server, "demo").build().expect("builds");
+    let alt = as_user(&server, "alt").build().expect("builds");
+
+    let mine = create(&demo, "demo-private").await;
+    assert_eq!(mine.owner.as_deref(), Some("demo"));
+    create(&alt, "alt-private").await;
+
+    // The endpoint came from the shim's catalog: the mock itself.
+    assert_eq!(
+        demo.endpoint()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned()),
+        Some(server.url())
+    );
+    let info = demo.token_info().await.expect("ok").expect("keystone");
+    assert_eq!(info.project_id.as_deref(), Some("demo"));
+    assert_eq!(info.roles, ["member", "reader"]);
+
+    assert_eq!(names(&demo).await, ["demo-private"]);
+    assert_eq!(names(&alt).await, ["alt-private"]);
+
+    // By ids, with the versioned auth URL.
+    let by_id = Client::builder()
+        .auth_url(format!("{}/v3", server.identity_url()))
+        .password_auth(User::id("demo"), "demo-secret")
+        .project(Project::id("demo"))
+        .build()
+        .expect("builds");
+    assert_eq!(names(&by_id).await, ["demo-private"]);
+}
+
+#[tokio::test]
+async fn application_credentials_act_as_their_project() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let by_id = Client::builder()
+        .auth_url(server.identity_url())
+        .application_credential(AppCredential::id("ref-appcred-id"), "ref-appcred-secret")
+        .build()
+        .expect("builds");
+    let image = create(&by_id, "from-appcred").await;
+    assert_eq!(image.owner.as_deref(), Some("demo"));
+
+    let by_name = Client::builder()
+        .auth_url(server.identity_url())
+        .application_credential(
+            AppCredential::name("ref-appcred", User::name("demo", Domain::name("Default"))),
+            "ref-appcred-secret",
+        )
+        .build()
+        .expect("builds");
+    assert_eq!(names(&by_name).await, ["from-appcred"]);
+
+    // A wrong secret (changed early: only 72 characters count).
+    let wrong = Client::builder()
+        .auth_url(server.identity_url())
+        .application_credential(AppCredential::id("ref-appcred-id"), "Xef-appcred-secret")
+        .build()
+        .expect("builds");
+    let err = wrong.authenticate().await.expect_err("refused");
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_missing_endpoints_are_typed_errors() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let err = Client::builder()
+        .auth_url(server.identity_url())
+        .password_auth(User::name("demo", Domain::name("Default")), "nope")
+        .project(Project::name("demo", Domain::name("Default")))
+        .build()
+        .expect("builds")
+        .authenticate()
+        .await
+        .expect_err("refused");
+    match &err {
+        Error::Auth {
+            status, message, ..
+        } => {
+            assert_eq!(status.as_u16(), 401);
+            assert_eq!(
+                message,
+                "The request you have made requires authentication."
+            );
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
+    let err = as_user(&server, "demo")
+        .region("RegionTwo")
+        .build()
+        .expect("builds")
+        .authenticate()
+        .await
+        .expect_err("no endpoint");
+    assert!(err.is_catalog(), "{err}");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_replaced_and_the_call_succeeds() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let demo = as_user(&server, "demo").build().expect("builds");
+    create(&demo, "before").await;
+    let issued = server.state().keystone.tokens.len();
+
+    // Revoke the client's token through the shim, as its own user may.
+    let token = demo.auth_token().await.expect("ok").expect("a token");
+    let resp = reqwest::Client::new()
+        .delete(format!("{}/v3/auth/tokens", server.identity_url()))
+        .header("x-auth-token", token.expose())
+        .header("x-subject-token", token.expose())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 204);
+    // The mock now refuses it.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/v2/images", server.url()))
+        .header("x-auth-token", token.expose())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status().as_u16(), 401);
+
+    assert_eq!(names(&demo).await, ["before"], "re-authenticated once");
+    assert_eq!(server.state().keystone.tokens.len(), issued + 1);
+    let fresh = demo.auth_token().await.expect("ok").expect("a token");
+    assert_ne!(fresh.expose(), token.expose());
+}
+
+#[tokio::test]
+async fn short_lived_tokens_are_renewed_before_they_expire() {
+    let server = strict_server(IdentityConfig {
+        token_lifetime_secs: 2,
+        ..IdentityConfig::default()
+    })
+    .await;
+    let demo = as_user(&server, "demo").build().expect("builds");
+    assert!(names(&demo).await.is_empty());
+    assert_eq!(server.state().keystone.tokens.len(), 1);
+    // Half of the two seconds later, a new token before the next call.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(names(&demo).await.is_empty());
+    assert_eq!(server.state().keystone.tokens.len(), 2);
+    assert!(names(&demo).await.is_empty());
+    assert_eq!(server.state().keystone.tokens.len(), 2);
+}
+
+/// The `glance` binary built by this workspace (see `cli.rs`).
+fn glance_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let bin = dir.join(format!("glance{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "glance-cli", "--bin", "glance"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building glance failed");
+    }
+    bin
+}
+
+/// Run `glance` with only the given `OS_*` variables.
+async fn glance(vars: &[(&str, String)], args: &[&str]) -> Output {
+    let mut cmd = tokio::process::Command::new(glance_bin());
+    cmd.args(args).stdin(std::process::Stdio::null());
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
+        cmd.env_remove(k);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().await.expect("glance runs")
+}
+
+fn json_out(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "glance failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+#[tokio::test]
+async fn the_cli_authenticates_from_os_variables() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let demo = |password: &str| {
+        vec![
+            ("OS_AUTH_URL", server.identity_url()),
+            ("OS_USERNAME", "demo".to_owned()),
+            ("OS_PASSWORD", password.to_owned()),
+            ("OS_PROJECT_NAME", "demo".to_owned()),
+            ("OS_USER_DOMAIN_NAME", "Default".to_owned()),
+            ("OS_PROJECT_DOMAIN_NAME", "Default".to_owned()),
+            ("OS_REGION_NAME", "RegionOne".to_owned()),
+            ("OS_INTERFACE", "public".to_owned()),
+        ]
+    };
+    let created = json_out(
+        &glance(
+            &demo("demo-secret"),
+            &["-f", "json", "image-create", "--name", "via-cli"],
+        )
+        .await,
+    );
+    assert_eq!(created["owner"], "demo");
+    let listed = json_out(&glance(&demo("demo-secret"), &["-f", "json", "image-list"]).await);
+    assert_eq!(listed[0]["name"], "via-cli", "{listed}");
+
+    // The application credential, by variables too.
+    let appcred = [
+        ("OS_AUTH_URL", server.identity_url()),
+        ("OS_AUTH_TYPE", "v3applicationcredential".to_owned()),
+        ("OS_APPLICATION_CREDENTIAL_ID", "ref-appcred-id".to_owned()),
+        (
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            "ref-appcred-secret".to_owned(),
+        ),
+    ];
+    let listed = json_out(&glance(&appcred, &["-f", "json", "image-list"]).await);
+    assert_eq!(listed[0]["name"], "via-cli", "{listed}");
+
+    // Wrong password: Keystone's message, one line, exit 1.
+    let out = glance(&demo("wrong"), &["image-list"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("The request you have made requires authentication. (HTTP 401)"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong"), "no secret echoed: {err}");
+
+    // A token the strict mock does not know, in glanceclient's token mode.
+    let out = glance(
+        &[
+            ("OS_IMAGE_URL", server.url()),
+            ("OS_AUTH_TOKEN", "not-issued".to_owned()),
+            // Any of glanceclient's boolean spellings.
+            ("OS_INSECURE", "True".to_owned()),
+        ],
+        &["image-list"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "Invalid OpenStack Identity credentials."
+    );
+}
+
+#[tokio::test]
+async fn the_cli_reads_a_cloud_of_clouds_yaml() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clouds = dir.path().join("clouds.yaml");
+    std::fs::write(
+        &clouds,
+        format!(
+            "clouds:\n  mock-alt:\n    auth_type: password\n    auth:\n      auth_url: {}\n      username: alt\n      password: wrong-here\n      project_name: alt\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n",
+            server.identity_url()
+        ),
+    )
+    .expect("written");
+    std::fs::write(
+        dir.path().join("secure.yaml"),
+        "clouds:\n  mock-alt:\n    auth:\n      password: alt-secret\n",
+    )
+    .expect("written");
+    let vars = [
+        ("OS_CLIENT_CONFIG_FILE", clouds.display().to_string()),
+        (
+            "OS_CLIENT_SECURE_FILE",
+            dir.path().join("secure.yaml").display().to_string(),
+        ),
+        ("OS_CLOUD", "mock-alt".to_owned()),
+    ];
+    let created = json_out(
+        &glance(
+            &vars,
+            &["-f", "json", "image-create", "--name", "from-cloud"],
+        )
+        .await,
+    );
+    assert_eq!(created["owner"], "alt");
+    // An option given explicitly overrides the cloud's value.
+    let out = glance(&vars, &["--os-region-name", "RegionTwo", "image-list"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("region RegionTwo"), "{err}");
+}
+
+/// The reference Keystone's clouds.yaml, if asked for.
+fn reference_clouds() -> (String, String) {
+    let path = std::env::var("KEYSTONE_TEST_CLOUDS_YAML")
+        .expect("set KEYSTONE_TEST_CLOUDS_YAML to the reference Keystone's clouds.yaml");
+    let text = std::fs::read_to_string(&path).expect("clouds.yaml readable");
+    (path, text)
+}
+
+fn reference_client(name: &str) -> Client {
+    let (path, text) = reference_clouds();
+    let cloud = CloudConfig::from_clouds_yaml(&text, &path, None, name).expect("cloud");
+    ClientBuilder::from_config(&cloud)
+        .expect("configured")
+        .build()
+        .expect("builds")
+}
+
+#[tokio::test]
+#[ignore = "needs the reference Keystone (KEYSTONE_TEST_CLOUDS_YAML)"]
+async fn reference_keystone_clouds() {
+    let demo = reference_client("ref-demo");
+    let image = create(&demo, "e2e-auth-reference").await;
+    let info = demo.token_info().await.expect("ok").expect("keystone");
+    assert_eq!(info.project_name.as_deref(), Some("demo"));
+    assert_eq!(image.owner, info.project_id);
+    // The catalog's URL has no version; the root answered 300.
+    assert!(demo.endpoint().is_some());
+
+    let appcred = reference_client("ref-appcred");
+    let seen = names(&appcred).await;
+    assert!(seen.contains(&"e2e-auth-reference".to_owned()), "{seen:?}");
+
+    // Revoked: Glance (without its token cache) answers 401, the client
+    // authenticates again and the call succeeds.
+    let token = demo.auth_token().await.expect("ok").expect("token");
+    let v3 = {
+        let (path, text) = reference_clouds();
+        let cloud = CloudConfig::from_clouds_yaml(&text, &path, None, "ref-demo").expect("cloud");
+        format!(
+            "{}/v3/auth/tokens",
+            cloud.auth.auth_url.expect("auth_url").trim_end_matches('/')
+        )
+    };
+    let resp = reqwest::Client::new()
+        .delete(&v3)
+        .header("x-auth-token", token.expose())
+        .header("x-subject-token", token.expose())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 204);
+    demo.images()
+        .delete(&image.id)
+        .await
+        .expect("deleted after re-auth");
+    let fresh = demo.auth_token().await.expect("ok").expect("token");
+    assert_ne!(fresh.expose(), token.expose());
+
+    // A wrong application credential secret (changed early).
+    let (path, text) = reference_clouds();
+    let mut cloud =
+        CloudConfig::from_clouds_yaml(&text, &path, None, "ref-appcred").expect("cloud");
+    let secret = cloud
+        .auth
+        .application_credential_secret
+        .clone()
+        .expect("secret");
+    cloud.auth.application_credential_secret = Some(format!("X{}", &secret.expose()[1..]).into());
+    let err = ClientBuilder::from_config(&cloud)
+        .expect("configured")
+        .build()
+        .expect("builds")
+        .authenticate()
+        .await
+        .expect_err("refused");
+    assert!(err.is_auth(), "{err}");
+}
