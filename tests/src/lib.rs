@@ -1,4 +1,5 @@
 //! Shared helpers for the end-to-end tests.
 
+pub mod bin;
 pub mod conformance;
 pub mod shared;

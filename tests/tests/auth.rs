@@ -12,7 +12,6 @@
 //!   cargo test -p glance-e2e-tests --test auth -- --ignored
 //! ```
 
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
@@ -22,6 +21,7 @@ use glance_client::{
     Client, ClientBuilder, CloudConfig, ContainerFormat, CreateImage, DiskFormat, Error, Image,
     ListImages,
 };
+use glance_e2e_tests::bin::glance_bin;
 use glance_mock_server::{Config, IdentityConfig, MockServer};
 use serde_json::Value;
 
@@ -216,24 +216,6 @@ async fn short_lived_tokens_are_renewed_before_they_expire() {
     assert_eq!(server.state().keystone.tokens.len(), 2);
     assert!(names(&demo).await.is_empty());
     assert_eq!(server.state().keystone.tokens.len(), 2);
-}
-
-/// The `glance` binary built by this workspace (see `cli.rs`).
-fn glance_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let bin = dir.join(format!("glance{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "glance-cli", "--bin", "glance"])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building glance failed");
-    }
-    bin
 }
 
 /// Run `glance` with only the given `OS_*` variables.

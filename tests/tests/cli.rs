@@ -1,32 +1,10 @@
 //! The `glance` binary against the in-process glance-mock-server.
 
-use std::path::PathBuf;
 use std::process::Output;
 
+use glance_e2e_tests::bin::glance_bin;
 use glance_mock_server::MockServer;
 use serde_json::Value;
-
-/// The `glance` binary built by this workspace (`target/<profile>/glance`).
-fn glance_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/cli-<hash> -> target/<profile>/glance
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let bin = dir.join(format!("glance{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        // Built by `cargo test --workspace` (glance-cli has integration tests);
-        // when only this crate is tested, build it now.
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "glance-cli", "--bin", "glance"])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building glance failed");
-    }
-    assert!(bin.exists(), "{} not found", bin.display());
-    bin
-}
 
 async fn glance(server: &MockServer, args: &[&str]) -> Output {
     tokio::process::Command::new(glance_bin())
