@@ -11,6 +11,7 @@ pub mod identity;
 pub mod images;
 pub mod info;
 pub mod members;
+pub mod metadefs;
 pub mod routes;
 pub mod schemas;
 pub mod tags;
@@ -27,7 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
-use crate::db::{ImageRepository, MemoryDb};
+use crate::db::{ImageRepository, MemoryDb, MemoryMetadefs, MetadefRepository};
 use crate::store::MemoryStore;
 use error::ApiError;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub db: Box<dyn ImageRepository>,
     /// Image bytes.
     pub store: MemoryStore,
+    /// Metadata definitions.
+    pub metadefs: Box<dyn MetadefRepository>,
     /// The Keystone shim: identity configuration and issued tokens.
     pub keystone: crate::keystone::Keystone,
 }
@@ -52,6 +55,7 @@ impl AppState {
             config,
             db: Box::new(MemoryDb::default()),
             store: MemoryStore::default(),
+            metadefs: Box::new(MemoryMetadefs::default()),
         }
     }
 }
@@ -75,6 +79,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(schemas::router())
         .merge(info::router())
         .merge(tasks::router())
+        .merge(metadefs::router())
         .fallback(not_found)
         .with_state(state.clone());
     let glance = Router::new()

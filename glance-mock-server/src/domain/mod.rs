@@ -8,6 +8,7 @@ pub mod image;
 pub mod jsonschema;
 pub mod list;
 pub mod members;
+pub mod metadefs;
 pub mod patch;
 pub mod policy;
 pub mod pyrepr;
