@@ -1,4 +1,4 @@
-//! Metadata definitions over HTTP, as
+//! Metadata definitions, the cache API and the location API over HTTP, as
 //! Glance 33 answers them: routing, headers, status codes and the messages
 //! the domain unit tests cannot see end to end.
 
@@ -13,6 +13,7 @@ const ADMIN: As = As("admin,member,reader", "admin-project");
 const ALICE: As = As("member,reader", "alice");
 const ALICE_MEMBER_ONLY: As = As("member", "alice");
 const BOB: As = As("member,reader", "bob");
+const SERVICE: As = As("service", "alice");
 
 struct Api {
     server: MockServer,
@@ -331,4 +332,70 @@ async fn tags_replace_or_append() {
     let a = api.go(&ADMIN, Method::PATCH, &tags, None).await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(a.headers["allow"], "GET, POST, DELETE");
+}
+
+#[tokio::test]
+async fn cache_is_off_and_locations_are_for_services() {
+    let api = Api::start().await;
+    let a = api.go(&ALICE, Method::GET, "/v2/cache", None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.message(),
+        "You are not authorized to complete cache_list action."
+    );
+    let a = api.go(&ADMIN, Method::GET, "/v2/cache", None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        a.message(),
+        "Caching via API is not supported at this site."
+    );
+
+    let img = api
+        .go(
+            &ALICE,
+            Method::POST,
+            "/v2/images",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    let id = img.json["id"].as_str().expect("id").to_owned();
+    let a = api
+        .go(&ALICE, Method::PUT, &format!("/v2/cache/{id}"), None)
+        .await;
+    assert_eq!(
+        a.message(),
+        "You are not authorized to complete cache_image action."
+    );
+    let a = api
+        .go(&BOB, Method::PUT, &format!("/v2/cache/{id}"), None)
+        .await;
+    assert_eq!(a.message(), format!("Image {id} not found."));
+
+    let locations = format!("/v2/images/{id}/locations");
+    let a = api.go(&ALICE, Method::GET, &locations, None).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = api.go(&SERVICE, Method::GET, &locations, None).await;
+    assert_eq!(a.json, json!([]));
+    let a = api
+        .go(
+            &ALICE,
+            Method::POST,
+            &locations,
+            Some(json!({"url": "http://203.0.113.9/x"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.message(),
+        "http store must be enabled to use location API by normal user."
+    );
+    let a = api
+        .go(
+            &SERVICE,
+            Method::POST,
+            &locations,
+            Some(json!({"url": "http://203.0.113.9/x"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED);
 }

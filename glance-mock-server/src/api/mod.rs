@@ -5,11 +5,13 @@
 
 pub mod accept;
 pub mod actions;
+pub mod cache;
 pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
 pub mod info;
+pub mod locations;
 pub mod members;
 pub mod metadefs;
 pub mod routes;
@@ -80,6 +82,8 @@ pub fn router(state: SharedState) -> Router {
         .merge(info::router())
         .merge(tasks::router())
         .merge(metadefs::router())
+        .merge(cache::router())
+        .merge(locations::router())
         .fallback(not_found)
         .with_state(state.clone());
     let glance = Router::new()

@@ -2,11 +2,13 @@
 //! policy, validation, listing. The `api` layer translates requests into
 //! calls here and [`Fault`]s into Glance-shaped error responses.
 
+pub mod cache;
 pub mod create;
 pub mod identity;
 pub mod image;
 pub mod jsonschema;
 pub mod list;
+pub mod locations;
 pub mod members;
 pub mod metadefs;
 pub mod patch;
