@@ -5,12 +5,15 @@
 
 pub mod accept;
 pub mod actions;
+pub mod cache;
 pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
 pub mod info;
+pub mod locations;
 pub mod members;
+pub mod metadefs;
 pub mod routes;
 pub mod schemas;
 pub mod tags;
@@ -27,7 +30,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
-use crate::db::{ImageRepository, MemoryDb};
+use crate::db::{ImageRepository, MemoryDb, MemoryMetadefs, MetadefRepository};
 use crate::store::Stores;
 use error::ApiError;
 
@@ -40,6 +43,8 @@ pub struct AppState {
     pub db: Box<dyn ImageRepository>,
     /// Image bytes, by store id.
     pub store: Stores,
+    /// Metadata definitions.
+    pub metadefs: Box<dyn MetadefRepository>,
     /// The Keystone shim: identity configuration and issued tokens.
     pub keystone: crate::keystone::Keystone,
 }
@@ -52,6 +57,7 @@ impl AppState {
             keystone: crate::keystone::Keystone::new(config.identity.clone()),
             config,
             db: Box::new(MemoryDb::default()),
+            metadefs: Box::new(MemoryMetadefs::default()),
         }
     }
 }
@@ -75,6 +81,9 @@ pub fn router(state: SharedState) -> Router {
         .merge(schemas::router())
         .merge(info::router())
         .merge(tasks::router())
+        .merge(metadefs::router())
+        .merge(cache::router())
+        .merge(locations::router())
         .fallback(not_found)
         .with_state(state.clone());
     let glance = Router::new()

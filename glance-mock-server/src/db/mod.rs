@@ -6,11 +6,13 @@
 //! request.
 
 pub mod memory;
+pub mod metadefs;
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use memory::MemoryDb;
+pub use metadefs::{MemoryMetadefs, MetadefRepository};
 
 use crate::domain::{Fault, Image};
 

@@ -2,9 +2,13 @@
 //! `jsonschema.validate` raises (its `best_match`) and the text `str()` gives
 //! it, which is what Glance puts in its 400s.
 //!
-//! Only the keywords Glance's image schema uses are known: `type`, `enum`,
+//! Only the keywords Glance's schemas use are known: `type`, `enum`,
 //! `maxLength`, `minLength`, `pattern` (through a caller-supplied matcher),
-//! `items`, `properties`, `required` and `additionalProperties`.
+//! `items`, `properties`, `required`, `additionalProperties`, and for the
+//! metadata definition and location schemas `$ref` (local `#/...` pointers),
+//! `allOf`, `minimum`, `maximum`, `minItems`, `maxItems`, `uniqueItems` and
+//! `dependentRequired` (Glance validates with the newest draft, 2020-12).
+//! Other keywords (`format`, `default`, `description`, ...) assert nothing.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -85,8 +89,23 @@ pub fn validate(
     instance: &Value,
     pattern: &dyn Fn(&str, &str) -> bool,
 ) -> Result<(), Box<ValidationError>> {
+    validate_py(schema, &Py::from(instance), pattern)
+}
+
+/// [`validate`] for an instance already in Python's shape, such as a
+/// request body parsed with its keys in the order the client sent them
+/// (which is the order Python prints them in the error).
+pub fn validate_py(
+    schema: &Py,
+    instance: &Py,
+    pattern: &dyn Fn(&str, &str) -> bool,
+) -> Result<(), Box<ValidationError>> {
     let mut errors = Vec::new();
-    Validator { pattern }.check(schema, instance, &[], &[], &mut errors);
+    Validator {
+        pattern,
+        root: schema,
+    }
+    .check(schema, instance, &[], &[], &mut errors);
     match best_match(errors) {
         Some(e) => Err(Box::new(e)),
         None => Ok(()),
@@ -119,24 +138,43 @@ fn best_match(errors: Vec<ValidationError>) -> Option<ValidationError> {
 
 struct Validator<'p> {
     pattern: &'p dyn Fn(&str, &str) -> bool,
+    /// The document `$ref` pointers resolve in.
+    root: &'p Py,
 }
 
-fn is_type(v: &Value, ty: &str) -> bool {
+fn is_type(v: &Py, ty: &str) -> bool {
     match ty {
-        "null" => v.is_null(),
-        "boolean" => v.is_boolean(),
-        "string" => v.is_string(),
-        "array" => v.is_array(),
-        "object" => v.is_object(),
-        "number" => v.is_number(),
-        "integer" => {
-            v.is_i64()
-                || v.is_u64()
-                || v.as_f64()
-                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
-        }
+        "null" => matches!(v, Py::None),
+        "boolean" => matches!(v, Py::Bool(_)),
+        "string" => matches!(v, Py::Str(_)),
+        "array" => matches!(v, Py::List(_)),
+        "object" => matches!(v, Py::Dict(_)),
+        "number" => matches!(v, Py::Int(_) | Py::Float(_)),
+        "integer" => match v {
+            Py::Int(_) => true,
+            Py::Float(f) => f.is_finite() && f.fract() == 0.0,
+            _ => false,
+        },
         _ => false,
     }
+}
+
+/// A number as Python compares it, `None` for anything else (booleans
+/// included: jsonschema does not treat them as numbers).
+fn number(v: &Py) -> Option<f64> {
+    match v {
+        Py::Int(n) => Some(*n as f64),
+        Py::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Resolve a local `$ref` (`#/definitions/x`) in `root`.
+fn resolve<'a>(root: &'a Py, reference: &str) -> Option<&'a Py> {
+    let pointer = reference.strip_prefix('#')?;
+    pointer.split('/').skip(1).try_fold(root, |node, part| {
+        node.get(&part.replace("~1", "/").replace("~0", "~"))
+    })
 }
 
 fn types(ty: &Py) -> Vec<&str> {
@@ -154,22 +192,27 @@ fn types(ty: &Py) -> Vec<&str> {
 }
 
 /// `jsonschema._utils.equal`: JSON equality where booleans are not numbers.
-fn equal(a: &Py, b: &Value) -> bool {
+fn equal(a: &Py, b: &Py) -> bool {
     match (a, b) {
-        (Py::None, Value::Null) => true,
-        (Py::Bool(x), Value::Bool(y)) => x == y,
-        (Py::Int(x), Value::Number(n)) => n
-            .as_i64()
-            .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from))
-            .map_or_else(|| n.as_f64() == Some(*x as f64), |y| y == *x),
-        (Py::Float(x), Value::Number(n)) => n.as_f64() == Some(*x),
-        (Py::Str(x), Value::String(y)) => x == y,
-        (Py::List(x), Value::Array(y)) => {
+        (Py::None, Py::None) => true,
+        (Py::Bool(x), Py::Bool(y)) => x == y,
+        (Py::Int(x), Py::Int(y)) => x == y,
+        (Py::Int(_) | Py::Float(_), Py::Int(_) | Py::Float(_)) => number(a) == number(b),
+        (Py::Str(x), Py::Str(y)) => x == y,
+        (Py::List(x), Py::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| equal(a, b))
         }
-        (Py::Dict(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| equal(a, b)))
+        (Py::Dict(x), Py::Dict(_)) => {
+            let keys = |d: &Py| match d {
+                Py::Dict(items) => {
+                    let mut k: Vec<String> = items.iter().map(|(k, _)| k.clone()).collect();
+                    k.sort();
+                    k.dedup();
+                    k
+                }
+                _ => Vec::new(),
+            };
+            keys(a) == keys(b) && x.iter().all(|(k, v)| b.get(k).is_some_and(|w| equal(v, w)))
         }
         _ => false,
     }
@@ -186,7 +229,7 @@ impl Validator<'_> {
     fn check(
         &self,
         schema: &Py,
-        instance: &Value,
+        instance: &Py,
         path: &[Step],
         schema_path: &[Step],
         out: &mut Vec<ValidationError>,
@@ -203,10 +246,10 @@ impl Validator<'_> {
             path: path.to_vec(),
             schema_path: extend(schema_path, [Step::Key(keyword.to_owned())]),
             schema: schema.clone(),
-            instance: Py::from(instance),
+            instance: instance.clone(),
             matches_type,
         };
-        let inst = || repr(&Py::from(instance));
+        let inst = || repr(instance);
         for (keyword, value) in keywords {
             match keyword.as_str() {
                 "type" => {
@@ -231,7 +274,7 @@ impl Validator<'_> {
                     }
                 }
                 "maxLength" | "minLength" => {
-                    let (Value::String(s), Py::Int(limit)) = (instance, value) else {
+                    let (Py::Str(s), Py::Int(limit)) = (instance, value) else {
                         continue;
                     };
                     let len = s.chars().count() as i128;
@@ -252,7 +295,7 @@ impl Validator<'_> {
                     }
                 }
                 "pattern" => {
-                    let (Value::String(s), Py::Str(p)) = (instance, value) else {
+                    let (Py::Str(s), Py::Str(p)) = (instance, value) else {
                         continue;
                     };
                     if !(self.pattern)(p, s) {
@@ -263,7 +306,7 @@ impl Validator<'_> {
                     }
                 }
                 "items" => {
-                    if let Value::Array(items) = instance {
+                    if let Py::List(items) = instance {
                         for (i, item) in items.iter().enumerate() {
                             self.check(
                                 value,
@@ -276,11 +319,11 @@ impl Validator<'_> {
                     }
                 }
                 "properties" => {
-                    let (Value::Object(obj), Py::Dict(props)) = (instance, value) else {
+                    let (Py::Dict(_), Py::Dict(props)) = (instance, value) else {
                         continue;
                     };
                     for (name, sub) in props {
-                        if let Some(v) = obj.get(name) {
+                        if let Some(v) = instance.get(name) {
                             self.check(
                                 sub,
                                 v,
@@ -295,14 +338,14 @@ impl Validator<'_> {
                     }
                 }
                 "required" => {
-                    let (Value::Object(obj), Py::List(names)) = (instance, value) else {
+                    let (Py::Dict(_), Py::List(names)) = (instance, value) else {
                         continue;
                     };
                     for name in names {
                         let Py::Str(name) = name else {
                             continue;
                         };
-                        if !obj.contains_key(name) {
+                        if instance.get(name).is_none() {
                             out.push(error(
                                 "required",
                                 format!("{} is a required property", str_repr(name)),
@@ -311,20 +354,24 @@ impl Validator<'_> {
                     }
                 }
                 "additionalProperties" => {
-                    let Value::Object(obj) = instance else {
+                    let Py::Dict(obj) = instance else {
                         continue;
                     };
                     let known = schema.get("properties");
                     let extras: Vec<&String> = obj
-                        .keys()
+                        .iter()
+                        .map(|(k, _)| k)
                         .filter(|k| known.and_then(|p| p.get(k)).is_none())
                         .collect();
                     match value {
                         Py::Dict(_) => {
                             for extra in extras {
+                                let Some(extra_value) = instance.get(extra) else {
+                                    continue;
+                                };
                                 self.check(
                                     value,
-                                    &obj[extra.as_str()],
+                                    extra_value,
                                     &extend(path, [Step::Key(extra.clone())]),
                                     &extend(schema_path, [Step::Key(keyword.clone())]),
                                     out,
@@ -345,6 +392,109 @@ impl Validator<'_> {
                             ));
                         }
                         _ => {}
+                    }
+                }
+                "$ref" => {
+                    // The referenced schema applies in place: its errors
+                    // carry its own schema and no `$ref` step in their path.
+                    let Py::Str(reference) = value else {
+                        continue;
+                    };
+                    if let Some(target) = resolve(self.root, reference) {
+                        self.check(target, instance, path, schema_path, out);
+                    }
+                }
+                "allOf" => {
+                    let Py::List(subs) = value else {
+                        continue;
+                    };
+                    for (i, sub) in subs.iter().enumerate() {
+                        self.check(
+                            sub,
+                            instance,
+                            path,
+                            &extend(schema_path, [Step::Key("allOf".into()), Step::Index(i)]),
+                            out,
+                        );
+                    }
+                }
+                "minimum" | "maximum" => {
+                    let (Some(got), Some(limit)) = (number(instance), number(value)) else {
+                        continue;
+                    };
+                    if keyword == "minimum" && got < limit {
+                        out.push(error(
+                            "minimum",
+                            format!("{} is less than the minimum of {}", inst(), repr(value)),
+                        ));
+                    } else if keyword == "maximum" && got > limit {
+                        out.push(error(
+                            "maximum",
+                            format!("{} is greater than the maximum of {}", inst(), repr(value)),
+                        ));
+                    }
+                }
+                "minItems" | "maxItems" => {
+                    let (Py::List(items), Py::Int(limit)) = (instance, value) else {
+                        continue;
+                    };
+                    let len = items.len() as i128;
+                    if keyword == "minItems" && len < *limit {
+                        let what = if *limit == 1 {
+                            "should be non-empty"
+                        } else {
+                            "is too short"
+                        };
+                        out.push(error("minItems", format!("{} {what}", inst())));
+                    } else if keyword == "maxItems" && len > *limit {
+                        let what = if *limit == 0 {
+                            "is expected to be empty"
+                        } else {
+                            "is too long"
+                        };
+                        out.push(error("maxItems", format!("{} {what}", inst())));
+                    }
+                }
+                "uniqueItems" => {
+                    let (Py::List(items), Py::Bool(true)) = (instance, value) else {
+                        continue;
+                    };
+                    let repeated = items
+                        .iter()
+                        .enumerate()
+                        .any(|(i, a)| items[..i].iter().any(|b| equal(a, b)));
+                    if repeated {
+                        out.push(error(
+                            "uniqueItems",
+                            format!("{} has non-unique elements", inst()),
+                        ));
+                    }
+                }
+                "dependentRequired" => {
+                    let (Py::Dict(_), Py::Dict(deps)) = (instance, value) else {
+                        continue;
+                    };
+                    for (property, needed) in deps {
+                        if instance.get(property).is_none() {
+                            continue;
+                        }
+                        let Py::List(needed) = needed else {
+                            continue;
+                        };
+                        for each in needed {
+                            if let Py::Str(each) = each {
+                                if instance.get(each).is_none() {
+                                    out.push(error(
+                                        "dependentRequired",
+                                        format!(
+                                            "{} is a dependency of {}",
+                                            str_repr(each),
+                                            str_repr(property)
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
                     }
                 }
                 _ => {}
@@ -442,8 +592,49 @@ mod tests {
 
     #[test]
     fn integral_floats_are_integers_and_booleans_are_not() {
-        assert!(is_type(&json!(2.0), "integer"));
-        assert!(!is_type(&json!(2.5), "integer"));
-        assert!(!is_type(&json!(true), "integer"));
+        assert!(is_type(&Py::from(&json!(2.0)), "integer"));
+        assert!(!is_type(&Py::from(&json!(2.5)), "integer"));
+        assert!(!is_type(&Py::from(&json!(true)), "integer"));
+    }
+
+    /// A document as Python holds it (keys sorted here, as `serde_json` reads them).
+    fn py(s: &str) -> Py {
+        Py::from(&serde_json::from_str::<Value>(s).expect("json"))
+    }
+
+    #[test]
+    fn refs_resolve_in_place_and_all_of_indexes_its_path() {
+        let schema = py(
+            r##"{"definitions": {"pos": {"type": "integer", "minimum": 0}},
+            "properties": {"n": {"allOf": [{"$ref": "#/definitions/pos"}, {"default": 0}]}}}"##,
+        );
+        let e = validate_py(&schema, &py(r#"{"n": -1}"#), &|_, _| true).expect_err("below");
+        assert_eq!(
+            e.to_string(),
+            "-1 is less than the minimum of 0\n\nFailed validating 'minimum' in schema['properties']['n']['allOf'][0]:\n    {'minimum': 0, 'type': 'integer'}\n\nOn instance['n']:\n    -1"
+        );
+        assert!(validate_py(&schema, &py(r#"{"n": 3.0}"#), &|_, _| true).is_ok());
+    }
+
+    #[test]
+    fn array_and_dependency_keywords() {
+        let schema = py(r#"{"properties": {
+            "a": {"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": true},
+            "b": {"maximum": 5},
+            "c": {"dependentRequired": {"x": ["y"]}}}}"#);
+        let msg = |doc: &str| {
+            validate_py(&schema, &py(doc), &|_, _| true)
+                .expect_err("invalid")
+                .message
+        };
+        assert_eq!(msg(r#"{"a": []}"#), "[] should be non-empty");
+        assert_eq!(msg(r#"{"a": [1, 2, 3]}"#), "[1, 2, 3] is too long");
+        assert_eq!(
+            msg(r#"{"a": [1, 1.0]}"#),
+            "[1, 1.0] has non-unique elements"
+        );
+        assert!(validate_py(&schema, &py(r#"{"a": [1, true]}"#), &|_, _| true).is_ok());
+        assert_eq!(msg(r#"{"b": 5.5}"#), "5.5 is greater than the maximum of 5");
+        assert_eq!(msg(r#"{"c": {"x": 1}}"#), "'y' is a dependency of 'x'");
     }
 }

@@ -3,13 +3,16 @@
 //! calls here and [`Fault`]s into Glance-shaped error responses.
 
 pub mod activation;
+pub mod cache;
 pub mod create;
 pub mod identity;
 pub mod image;
 pub mod inspect;
 pub mod jsonschema;
 pub mod list;
+pub mod locations;
 pub mod members;
+pub mod metadefs;
 pub mod patch;
 pub mod policy;
 pub mod pyrepr;

@@ -1,0 +1,499 @@
+//! `/v2/metadefs/...`: namespaces, their objects, properties, tags and
+//! resource type associations, and the resource type list. HTTP only: the
+//! rules are in [`crate::domain::metadefs`]; Glance's router rules (405s,
+//! bodies refused with `body_reject`) are applied before these handlers by
+//! [`super::routes`].
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{delete, get};
+use serde_json::Value;
+
+use super::SharedState;
+use super::error::ApiError;
+use super::identity::Caller;
+use super::versions::base_url;
+use super::wsgi::{self, WsgiParams};
+use crate::domain::metadefs::namespaces::{self, ListQuery, NamespaceBody, Scope};
+use crate::domain::metadefs::objects::{self, ObjectBody};
+use crate::domain::metadefs::properties::{self, PropertyBody};
+use crate::domain::metadefs::resource_types::{self, AssociationBody};
+use crate::domain::metadefs::tags::{self, TagBody, TagsBody};
+use crate::domain::metadefs::{Tables, wsme};
+use crate::domain::pyrepr::Py;
+use crate::domain::{Fault, time};
+
+const NS: &str = "/v2/metadefs/namespaces/{namespace}";
+
+/// Routes of this resource.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/v2/metadefs/resource_types", get(list_resource_types))
+        .route(
+            "/v2/metadefs/namespaces",
+            get(list_namespaces).post(create_namespace),
+        )
+        .route(
+            NS,
+            get(show_namespace)
+                .put(update_namespace)
+                .delete(delete_namespace),
+        )
+        .route(
+            &format!("{NS}/objects"),
+            get(list_objects).post(create_object).delete(delete_objects),
+        )
+        .route(
+            &format!("{NS}/objects/{{object_name}}"),
+            get(show_object).put(update_object).delete(delete_object),
+        )
+        .route(
+            &format!("{NS}/properties"),
+            get(list_properties)
+                .post(create_property)
+                .delete(delete_properties),
+        )
+        .route(
+            &format!("{NS}/properties/{{property_name}}"),
+            get(show_property)
+                .put(update_property)
+                .delete(delete_property),
+        )
+        .route(
+            &format!("{NS}/tags"),
+            get(list_tags).post(create_tags).delete(delete_tags),
+        )
+        .route(
+            &format!("{NS}/tags/{{tag_name}}"),
+            get(show_tag)
+                .post(create_tag)
+                .put(update_tag)
+                .delete(delete_tag),
+        )
+        .route(
+            &format!("{NS}/resource_types"),
+            get(list_associations).post(create_association),
+        )
+        .route(
+            &format!("{NS}/resource_types/{{resource_type}}"),
+            delete(delete_association),
+        )
+}
+
+/// The request body as Glance's JSON deserializer reads it (`None` without
+/// one), keys in the order sent.
+fn body(method: &Method, headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Py>, ApiError> {
+    Ok(wsgi::json_body(method, headers, bytes)?.map(|_| wsme::ordered(bytes)))
+}
+
+/// Run `change` on the tables as one transaction.
+fn write<T>(
+    state: &SharedState,
+    mut change: impl FnMut(&mut Tables) -> Result<T, Fault>,
+) -> Result<T, ApiError> {
+    let mut out = None;
+    state.metadefs.write(&mut |t| out = Some(change(t)));
+    Ok(out.unwrap_or_else(|| Err(Fault::internal()))?)
+}
+
+fn created(v: Value) -> Response {
+    (StatusCode::CREATED, Json(v)).into_response()
+}
+
+type Reply = Result<Response, ApiError>;
+
+fn ok(v: Value) -> Reply {
+    Ok(Json(v).into_response())
+}
+
+fn no_content(r: Result<(), ApiError>) -> Reply {
+    r.map(|()| StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_resource_types(State(state): State<SharedState>, Caller(who): Caller) -> Reply {
+    ok(resource_types::list(&state.metadefs.snapshot(), &who)?)
+}
+
+async fn list_namespaces(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    let q = ListQuery::parse(
+        query.as_deref().unwrap_or_default(),
+        state.config.limit_param_default,
+        state.config.api_limit_max,
+    )?;
+    ok(namespaces::list(&state.metadefs.snapshot(), &who, &q)?)
+}
+
+async fn create_namespace(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let ns = NamespaceBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    let (doc, href) = write(&state, |t| namespaces::create(t, &who, &ns, time::now()))?;
+    let mut resp = created(doc);
+    if let Ok(v) = HeaderValue::from_str(&format!("{}{href}", base_url(&headers))) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn show_namespace(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    ok(namespaces::show(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+        query.as_deref().unwrap_or_default(),
+    )?)
+}
+
+async fn update_namespace(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let ns = NamespaceBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    let name = params.get("namespace");
+    ok(write(&state, |t| {
+        namespaces::update(t, &who, name, &ns, time::now())
+    })?)
+}
+
+async fn delete_namespace(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        namespaces::delete(t, &who, params.get("namespace"), Scope::Namespace)
+    }))
+}
+
+async fn list_objects(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    ok(objects::list(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+        query.as_deref().unwrap_or_default(),
+    )?)
+}
+
+async fn create_object(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let object = ObjectBody::read_create(body(&method, &headers, &bytes)?.as_ref())?;
+    let ns = params.get("namespace");
+    Ok(created(write(&state, |t| {
+        objects::create(t, &who, ns, &object, time::now())
+    })?))
+}
+
+async fn delete_objects(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        namespaces::delete(t, &who, params.get("namespace"), Scope::Objects)
+    }))
+}
+
+async fn show_object(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    ok(objects::show(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+        params.get("object_name"),
+    )?)
+}
+
+async fn update_object(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let object = ObjectBody::read_update(body(&method, &headers, &bytes)?.as_ref())?;
+    ok(write(&state, |t| {
+        objects::update(
+            t,
+            &who,
+            params.get("namespace"),
+            params.get("object_name"),
+            &object,
+            time::now(),
+        )
+    })?)
+}
+
+async fn delete_object(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        objects::delete(t, &who, params.get("namespace"), params.get("object_name"))
+    }))
+}
+
+async fn list_properties(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    ok(properties::list(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+    )?)
+}
+
+async fn create_property(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let property = PropertyBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    Ok(created(write(&state, |t| {
+        properties::create(t, &who, params.get("namespace"), &property)
+    })?))
+}
+
+async fn delete_properties(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        namespaces::delete(t, &who, params.get("namespace"), Scope::Properties)
+    }))
+}
+
+async fn show_property(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    ok(properties::show(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+        params.get("property_name"),
+        query.as_deref().unwrap_or_default(),
+    )?)
+}
+
+async fn update_property(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let property = PropertyBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    ok(write(&state, |t| {
+        properties::update(
+            t,
+            &who,
+            params.get("namespace"),
+            params.get("property_name"),
+            &property,
+        )
+    })?)
+}
+
+async fn delete_property(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        properties::delete(
+            t,
+            &who,
+            params.get("namespace"),
+            params.get("property_name"),
+        )
+    }))
+}
+
+async fn list_tags(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    RawQuery(query): RawQuery,
+) -> Reply {
+    ok(tags::list(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+        query.as_deref().unwrap_or_default(),
+    )?)
+}
+
+async fn create_tags(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let list = TagsBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    let append = tags::append_header(
+        headers
+            .get("x-openstack-append")
+            .and_then(|v| v.to_str().ok()),
+    );
+    Ok(created(write(&state, |t| {
+        tags::create_many(t, &who, params.get("namespace"), &list, append, time::now())
+    })?))
+}
+
+async fn delete_tags(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        namespaces::delete(t, &who, params.get("namespace"), Scope::Tags)
+    }))
+}
+
+async fn show_tag(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    ok(tags::show(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+        params.get("tag_name"),
+    )?)
+}
+
+async fn create_tag(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    Ok(created(write(&state, |t| {
+        tags::create(
+            t,
+            &who,
+            params.get("namespace"),
+            params.get("tag_name"),
+            time::now(),
+        )
+    })?))
+}
+
+async fn update_tag(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let tag = TagBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    ok(write(&state, |t| {
+        tags::update(
+            t,
+            &who,
+            params.get("namespace"),
+            params.get("tag_name"),
+            &tag,
+            time::now(),
+        )
+    })?)
+}
+
+async fn delete_tag(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        tags::delete(t, &who, params.get("namespace"), params.get("tag_name"))
+    }))
+}
+
+async fn list_associations(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    ok(resource_types::associations(
+        &state.metadefs.snapshot(),
+        &who,
+        params.get("namespace"),
+    )?)
+}
+
+async fn create_association(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Reply {
+    let association = AssociationBody::read(body(&method, &headers, &bytes)?.as_ref())?;
+    Ok(created(write(&state, |t| {
+        resource_types::create(t, &who, params.get("namespace"), &association, time::now())
+    })?))
+}
+
+async fn delete_association(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+    params: WsgiParams,
+) -> Reply {
+    no_content(write(&state, |t| {
+        resource_types::delete(
+            t,
+            &who,
+            params.get("namespace"),
+            params.get("resource_type"),
+        )
+    }))
+}

@@ -1,0 +1,155 @@
+//! Query strings as Glance's metadata definition deserializers read them:
+//! webob's `MultiDict` (`pop` takes the first value of a name, `get` the
+//! last), Python's `int()`, and `urlencode` for the `first`/`next` links.
+
+/// The query parameters, in request order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    /// Parse a raw query string (`+` and `%XX` decoded, blank values kept).
+    pub fn parse(raw: &str) -> Params {
+        Params(
+            form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    /// `MultiDict.pop(name)`: remove and return the first value.
+    pub fn pop(&mut self, name: &str) -> Option<String> {
+        let at = self.0.iter().position(|(k, _)| k == name)?;
+        Some(self.0.remove(at).1)
+    }
+
+    /// `MultiDict.get(name)` (and `[name]`): the last value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether no parameter is left.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `dict(params)`: one entry per name, at its first place, with its
+    /// last value.
+    pub fn to_dict(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (k, v) in &self.0 {
+            match out.iter_mut().find(|(have, _)| have == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => out.push((k.clone(), v.clone())),
+            }
+        }
+        out
+    }
+}
+
+/// Python's `int(text)`: surrounding whitespace, a sign, digits with
+/// single underscores between them. `None` where Python raises.
+pub fn python_int(text: &str) -> Option<i64> {
+    let t = text.trim_matches(|c: char| c.is_whitespace());
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    let n: i128 = clean.parse().unwrap_or(i128::MAX);
+    let n = if negative { -n } else { n };
+    Some(i64::try_from(n).unwrap_or(if negative { i64::MIN } else { i64::MAX }))
+}
+
+/// `urllib.parse.urlencode(pairs)`: `quote_plus` on names and values.
+pub fn urlencode(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn quote_plus(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Sort direction of a list request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `asc`
+    Asc,
+    /// `desc`, the default.
+    Desc,
+}
+
+/// `_validate_sort_dir`.
+pub fn sort_dir(value: &str) -> Result<Direction, crate::domain::Fault> {
+    match value {
+        "asc" => Ok(Direction::Asc),
+        "desc" => Ok(Direction::Desc),
+        other => Err(crate::domain::Fault::BadRequest(format!(
+            "Invalid sort direction: {other}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_parse_like_python() {
+        assert_eq!(python_int(" 12 "), Some(12));
+        assert_eq!(python_int("+3"), Some(3));
+        assert_eq!(python_int("-1_0"), Some(-10));
+        for bad in ["", "1.5", "abc", "1__0", "_1", "0x10", "- 1"] {
+            assert_eq!(python_int(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn multidict_pop_first_get_last() {
+        let mut p = Params::parse("a=1&b=2&a=3&c");
+        assert_eq!(p.get("a"), Some("3"));
+        assert_eq!(p.pop("a").as_deref(), Some("1"));
+        assert_eq!(p.get("a"), Some("3"));
+        assert_eq!(p.get("c"), Some(""));
+        assert_eq!(
+            Params::parse("x=1&y=2&x=3").to_dict(),
+            [("x".into(), "3".into()), ("y".into(), "2".into())]
+        );
+    }
+
+    #[test]
+    fn links_encode_like_urlencode() {
+        assert_eq!(
+            urlencode(&[
+                ("resource_types".into(), "OS::Nova::Flavor,X".into()),
+                ("q".into(), "a b/é".into())
+            ]),
+            "resource_types=OS%3A%3ANova%3A%3AFlavor%2CX&q=a+b%2F%C3%A9"
+        );
+    }
+}
