@@ -96,16 +96,6 @@ pub(super) fn object_row(
     })
 }
 
-/// An object of a request as WSME writes it back (its properties' defaults
-/// must be ASCII).
-pub(super) fn object_echo(body: &Map<String, Value>) -> Result<Value, Fault> {
-    let mut out = body.clone();
-    if let Some(Value::Object(p)) = body.get("properties") {
-        out.insert("properties".into(), wsme::properties_to_json(p)?);
-    }
-    Ok(Value::Object(out))
-}
-
 /// `metadef_resource_type_association_create`: the association, creating
 /// the resource type first if it is new (that row stays even if the
 /// association is refused).
@@ -218,20 +208,12 @@ pub fn create(
     }
 
     let mut out = ns.to_json();
-    if let Some(Value::Object(p)) = body.0.get("properties") {
-        out.insert("properties".into(), wsme::properties_to_json(p)?);
-    }
-    if let Some(Value::Array(objects)) = body.0.get("objects") {
-        let echoed = objects
-            .iter()
-            .map(|o| match o {
-                Value::Object(o) => object_echo(o),
-                other => Ok(other.clone()),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        out.insert("objects".into(), Value::Array(echoed));
-    }
-    for key in ["resource_type_associations", "tags"] {
+    for key in [
+        "properties",
+        "objects",
+        "resource_type_associations",
+        "tags",
+    ] {
         if let Some(v) = body.0.get(key) {
             out.insert(key.into(), v.clone());
         }
@@ -400,7 +382,14 @@ const SORT_KEYS: &[&str] = &[
 pub fn list(t: &Tables, who: &Identity, q: &ListQuery) -> Result<Value, Fault> {
     policy::enforce(who, Rule::GetNamespaces, Target::caller(who))?;
     policy::enforce(who, Rule::ListResourceTypes, Target::caller(who))?;
-    let marker = match q.marker.as_deref().filter(|m| !m.is_empty()) {
+    let marker = match q.marker.as_deref() {
+        // An empty marker is not looked up by name, and no row has the
+        // empty id the DB layer then looks for.
+        Some("") => {
+            return Err(Fault::NotFound(
+                "Metadata definition namespace not found for id=".into(),
+            ));
+        }
         Some(m) => Some(find(t, who, m).map_err(|e| e.fault(m))?),
         None => None,
     };
@@ -496,7 +485,7 @@ pub fn list(t: &Tables, who: &Identity, q: &ListQuery) -> Result<Value, Fault> {
 
 /// The namespace's properties as Glance lists them (`to_model_properties`),
 /// names prefixed with `prefix`.
-pub(super) fn properties_json(t: &Tables, ns: i64, prefix: &str) -> Result<Value, Fault> {
+pub(super) fn properties_json(t: &Tables, ns: i64, prefix: &str) -> Value {
     let mut all = Map::new();
     for p in t.properties_of(ns) {
         all.insert(
@@ -504,7 +493,7 @@ pub(super) fn properties_json(t: &Tables, ns: i64, prefix: &str) -> Result<Value
             Value::Object(p.schema.clone()),
         );
     }
-    wsme::properties_to_json(&all)
+    Value::Object(all)
 }
 
 /// The namespace's tags, newest first (the tag list's default order).
@@ -550,10 +539,10 @@ pub fn show(t: &Tables, who: &Identity, name: &str, raw_query: &str) -> Result<V
         }
     }
     let mut m = ns.to_json();
-    let objects = t
+    let objects: Vec<Value> = t
         .objects_of(ns.id)
         .map(|o| o.to_json(&ns.namespace, &prefix))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     if !objects.is_empty() {
         m.insert("objects".into(), json!(objects));
     }
@@ -562,7 +551,7 @@ pub fn show(t: &Tables, who: &Identity, name: &str, raw_query: &str) -> Result<V
         m.insert("resource_type_associations".into(), json!(rta));
     }
     if t.properties_of(ns.id).next().is_some() {
-        m.insert("properties".into(), properties_json(t, ns.id, &prefix)?);
+        m.insert("properties".into(), properties_json(t, ns.id, &prefix));
     }
     let tags: Vec<Value> = tags_newest_first(t, ns.id)
         .iter()
@@ -799,6 +788,8 @@ mod tests {
                 "Forbidding request, metadata definition namespace=P is not visible.".into()
             ))
         );
+        let q = ListQuery::parse("marker=", 25, 1000).expect("query");
+        assert!(matches!(list(&t, &alice, &q), Err(Fault::NotFound(_))));
     }
 
     #[test]

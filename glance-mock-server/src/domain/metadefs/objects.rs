@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::namespaces::{duplicate_object, object_echo, object_row};
+use super::namespaces::{duplicate_object, object_row};
 use super::policy::{self, Rule, Target};
 use super::query::{self, Params};
 use super::records::{Object, object_href};
@@ -58,22 +58,19 @@ fn answer(
     body: &Map<String, Value>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
-) -> Result<Value, Fault> {
+) -> Value {
     let mut m = Map::new();
     for key in ["required", "description", "properties"] {
         if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
             m.insert(key.into(), v.clone());
         }
     }
-    let Value::Object(mut m) = object_echo(&m)? else {
-        return Err(Fault::internal());
-    };
     m.insert("name".into(), json!(name));
     m.insert("created_at".into(), json!(format(created_at)));
     m.insert("updated_at".into(), json!(format(updated_at)));
     m.insert("self".into(), json!(object_href(namespace, name)));
     m.insert("schema".into(), json!("/v2/schemas/metadefs/object"));
-    Ok(Value::Object(m))
+    Value::Object(m)
 }
 
 fn not_found(name: &str) -> Fault {
@@ -97,8 +94,7 @@ pub fn create(
     }
     let name = row.name.clone();
     t.objects.push(row);
-    // Glance writes the answer after storing the object.
-    answer(namespace, &name, &body.0, now, now)
+    Ok(answer(namespace, &name, &body.0, now, now))
 }
 
 /// `GET .../{namespace}/objects`: every object (Glance checks `limit`,
@@ -119,7 +115,7 @@ pub fn list(t: &Tables, who: &Identity, namespace: &str, raw_query: &str) -> Res
         .objects_of(ns.id)
         .filter(|_| policy::allows(who, Rule::GetObject, target))
         .map(|o| o.to_json(&ns.namespace, ""))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Vec<_>>();
     Ok(json!({"objects": objects, "schema": "v2/schemas/metadefs/objects"}))
 }
 
@@ -133,7 +129,7 @@ fn get<'a>(t: &'a Tables, ns: i64, name: &str) -> Result<&'a Object, Fault> {
 pub fn show(t: &Tables, who: &Identity, namespace: &str, name: &str) -> Result<Value, Fault> {
     let ns = find_for_objects(t, who, namespace)?;
     policy::enforce(who, Rule::GetObject, Target::namespace(ns))?;
-    get(t, ns.id, name)?.to_json(&ns.namespace, "")
+    Ok(get(t, ns.id, name)?.to_json(&ns.namespace, ""))
 }
 
 /// `PUT .../{namespace}/objects/{object_name}`: replace the object (absent
@@ -163,13 +159,13 @@ pub fn update(
     if let Some(slot) = t.objects.iter_mut().find(|o| o.id == old.id) {
         *slot = row;
     }
-    answer(
+    Ok(answer(
         namespace,
         &new_name,
         &body.0,
         old.created_at,
         old.updated_at,
-    )
+    ))
 }
 
 /// `DELETE .../{namespace}/objects/{object_name}`: 403 in a protected

@@ -47,7 +47,7 @@ fn get<'a>(t: &'a Tables, ns: i64, name: &str) -> Result<&'a Property, Fault> {
 pub fn list(t: &Tables, who: &Identity, namespace: &str) -> Result<Value, Fault> {
     let ns = find_or_404(t, who, namespace)?;
     policy::enforce(who, Rule::GetProperties, Target::namespace(ns))?;
-    Ok(json!({"properties": properties_json(t, ns.id, "")?}))
+    Ok(json!({"properties": properties_json(t, ns.id, "")}))
 }
 
 /// `GET .../{namespace}/properties/{property_name}`. With a
@@ -96,7 +96,7 @@ pub fn show(
             }
         }
     }
-    get(t, ns.id, wanted)?.to_json()
+    Ok(get(t, ns.id, wanted)?.to_json())
 }
 
 /// `POST .../{namespace}/properties`.
@@ -122,7 +122,7 @@ pub fn create(
         schema: body.0.clone(),
     };
     t.properties.push(row.clone());
-    row.to_json()
+    Ok(row.to_json())
 }
 
 /// `PUT .../{namespace}/properties/{property_name}`: replace the property.
@@ -149,7 +149,7 @@ pub fn update(
     if let Some(slot) = t.properties.iter_mut().find(|p| p.id == row.id) {
         *slot = row.clone();
     }
-    row.to_json()
+    Ok(row.to_json())
 }
 
 /// `DELETE .../{namespace}/properties/{property_name}`: 403 in a protected

@@ -9,8 +9,6 @@
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-use super::wsme;
-use crate::domain::Fault;
 use crate::domain::time::format;
 
 /// `metadef_namespaces`.
@@ -120,7 +118,7 @@ impl Object {
 
     /// The object as read from the table, its property names (and required
     /// names) prefixed with `prefix`.
-    pub fn to_json(&self, namespace: &str, prefix: &str) -> Result<Value, Fault> {
+    pub fn to_json(&self, namespace: &str, prefix: &str) -> Value {
         let mut props = Map::new();
         for (k, v) in &self.properties {
             props.insert(format!("{prefix}{k}"), v.clone());
@@ -136,12 +134,12 @@ impl Object {
         if let Some(d) = &self.description {
             m.insert("description".into(), json!(d));
         }
-        m.insert("properties".into(), wsme::properties_to_json(&props)?);
+        m.insert("properties".into(), Value::Object(props));
         m.insert("created_at".into(), json!(format(self.created_at)));
         m.insert("updated_at".into(), json!(format(self.updated_at)));
         m.insert("self".into(), json!(object_href(namespace, &self.name)));
         m.insert("schema".into(), json!("/v2/schemas/metadefs/object"));
-        Ok(Value::Object(m))
+        Value::Object(m)
     }
 }
 
@@ -166,10 +164,10 @@ pub struct Property {
 
 impl Property {
     /// `_to_model`: the stored schema with the row's name.
-    pub fn to_json(&self) -> Result<Value, Fault> {
+    pub fn to_json(&self) -> Value {
         let mut schema = self.schema.clone();
         schema.insert("name".into(), json!(self.name));
-        wsme::property_to_json(&schema)
+        Value::Object(schema)
     }
 }
 
@@ -366,7 +364,7 @@ mod tests {
         assert_eq!(o.required_list(), ["a", "b"]);
         o.required = Some(String::new());
         assert!(o.required_list().is_empty());
-        let v = o.to_json("N", "p_").expect("renders");
+        let v = o.to_json("N", "p_");
         assert_eq!(v["required"], json!([]));
         assert_eq!(v["properties"], json!({}));
         assert_eq!(v["self"], "/v2/metadefs/namespaces/N/objects/o");

@@ -5,9 +5,10 @@
 //! WSME is stricter, and odder, than the schemas: an attribute a model does
 //! not define, a missing mandatory attribute or a value of the wrong type
 //! makes Glance fail with a 500; integers are truncated from floats; and a
-//! property's `default` is kept as text (`5` becomes `"5"`, a list `null`).
-//! Values come out as JSON objects holding only the attributes that were
-//! set (a `null` stays, as WSME writes `None`).
+//! property's `default` is kept as ASCII text (`5` becomes `"5"`, a list
+//! `null`; non-ASCII text is Glance's 400 for undecodable requests). Values
+//! come out as JSON objects holding only the attributes that were set (a
+//! `null` stays, as WSME writes `None`); WSME writes them back unchanged.
 
 use serde_json::{Map, Value};
 
@@ -142,6 +143,13 @@ fn fail() -> Fault {
     Fault::internal()
 }
 
+/// Glance's answer to a `UnicodeDecodeError` while it handles a request.
+pub fn undecodable() -> Fault {
+    Fault::BadRequest(
+        "Error decoding your request. Either the URL or the request body contained characters that could not be decoded by Glance".into(),
+    )
+}
+
 /// `json.fromjson(model, value)`: the attributes set, converted.
 pub fn from_json(model: &Model, value: &Py) -> Result<Map<String, Value>, Fault> {
     let Py::Dict(items) = value else {
@@ -189,6 +197,8 @@ fn convert(kind: Kind, v: &Py) -> Result<Value, Fault> {
             _ => return Err(fail()),
         },
         Kind::Bytes => match v {
+            // Encoded to UTF-8, then decoded as ASCII.
+            Py::Str(s) if !s.is_ascii() => return Err(undecodable()),
             Py::Str(s) => Value::String(s.clone()),
             Py::Int(_) | Py::Float(_) | Py::Bool(_) => Value::String(repr(v)),
             // `str_fromjson` answers nothing for other types.
@@ -243,30 +253,6 @@ fn python_int(v: &Py) -> Option<i64> {
         Py::Str(s) => super::query::python_int(s),
         _ => None,
     }
-}
-
-/// A `PropertyType` as WSME writes it (`json.tojson`): a `default` that is
-/// not ASCII fails (Glance's 500), the rest is written as read.
-pub fn property_to_json(stored: &Map<String, Value>) -> Result<Value, Fault> {
-    if let Some(Value::String(d)) = stored.get("default") {
-        if !d.is_ascii() {
-            return Err(fail());
-        }
-    }
-    Ok(Value::Object(stored.clone()))
-}
-
-/// Properties (`{name: PropertyType}`) as WSME writes them.
-pub fn properties_to_json(stored: &Map<String, Value>) -> Result<Value, Fault> {
-    let mut out = Map::new();
-    for (name, p) in stored {
-        let rendered = match p {
-            Value::Object(p) => property_to_json(p)?,
-            other => other.clone(),
-        };
-        out.insert(name.clone(), rendered);
-    }
-    Ok(Value::Object(out))
 }
 
 /// Read a request body as JSON with its keys in order, for schema errors;
@@ -331,11 +317,15 @@ mod tests {
     }
 
     #[test]
-    fn non_ascii_defaults_cannot_be_written() {
-        let p = property(r#"{"title":"X","type":"string","default":"é"}"#).expect("read");
-        let Value::Object(p) = p else {
-            panic!("object")
-        };
-        assert_eq!(property_to_json(&p), Err(Fault::internal()));
+    fn defaults_must_be_ascii() {
+        assert_eq!(
+            property(r#"{"title":"X","type":"string","default":"é"}"#),
+            Err(undecodable())
+        );
+        // The unknown attribute is found before any value is converted.
+        assert_eq!(
+            property(r#"{"title":"X","type":"string","default":"é","x":1}"#),
+            Err(Fault::internal())
+        );
     }
 }
