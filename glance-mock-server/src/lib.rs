@@ -26,6 +26,6 @@ pub mod keystone;
 mod server;
 pub mod store;
 
-pub use config::{Config, StoreConfig};
+pub use config::{Config, ImportFiltering, StoreConfig, TaskConfig, TaskProgression};
 pub use keystone::IdentityConfig;
 pub use server::{MockServer, MockServerBuilder};

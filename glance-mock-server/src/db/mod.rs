@@ -6,11 +6,13 @@
 //! request.
 
 pub mod memory;
+pub mod tasks;
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use memory::MemoryDb;
+pub use tasks::{MemoryTaskDb, TaskRepository};
 
 use crate::domain::{Fault, Image};
 
