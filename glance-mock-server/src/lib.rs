@@ -25,6 +25,7 @@ pub mod domain;
 pub mod keystone;
 mod server;
 pub mod store;
+pub mod worker;
 
 pub use config::{Config, ImportFiltering, StoreConfig, TaskConfig, TaskProgression};
 pub use keystone::IdentityConfig;

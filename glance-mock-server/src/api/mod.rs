@@ -9,10 +9,13 @@ pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
+pub mod import;
 pub mod info;
 pub mod members;
 pub mod routes;
 pub mod schemas;
+pub mod stage;
+pub mod stores;
 pub mod tags;
 pub mod tasks;
 pub mod versions;
@@ -42,6 +45,13 @@ pub struct AppState {
     pub store: Stores,
     /// The Keystone shim: identity configuration and issued tokens.
     pub keystone: crate::keystone::Keystone,
+    /// Task records (imports, `/v2/tasks`).
+    pub tasks: Box<dyn crate::db::TaskRepository>,
+    /// The staging area (`os_glance_staging_store`): staged and fetched
+    /// data waiting to be imported; not one of the configured stores.
+    pub staging: Arc<dyn crate::store::ImageStore>,
+    /// Tasks waiting to move on (see [`crate::worker`]).
+    pub worker: crate::worker::Worker,
 }
 
 impl AppState {
@@ -50,6 +60,9 @@ impl AppState {
         AppState {
             store: Stores::from_config(&config),
             keystone: crate::keystone::Keystone::new(config.identity.clone()),
+            tasks: Box::new(crate::db::MemoryTaskDb::default()),
+            staging: crate::store::staging_store(&config),
+            worker: crate::worker::Worker::new(&config),
             config,
             db: Box::new(MemoryDb::default()),
         }
@@ -75,6 +88,9 @@ pub fn router(state: SharedState) -> Router {
         .merge(schemas::router())
         .merge(info::router())
         .merge(tasks::router())
+        .merge(stage::router())
+        .merge(import::router())
+        .merge(stores::router())
         .fallback(not_found)
         .with_state(state.clone());
     let glance = Router::new()
