@@ -17,11 +17,11 @@ use super::fetch;
 use crate::api::AppState;
 use crate::domain::import::ImportMethod;
 use crate::domain::import::progress::{self, StoreFault};
-use crate::domain::inspect::FormatInspector;
+use crate::domain::inspect::{FormatInspector, InvalidImageData};
 use crate::domain::python::str_of;
 use crate::domain::tasks::{INTERNAL_ERROR, now_micros};
 use crate::domain::{Fault, Image, ImageStatus, time};
-use crate::store::{DataStream, ImageData};
+use crate::store::{DataStream, ImageData, Stored};
 
 /// One mebibyte, for the task's "Copied N MiB".
 const MIB: u64 = 1 << 20;
@@ -72,6 +72,9 @@ struct MetadataUndo {
     formats: Option<(Option<String>, Option<String>)>,
 }
 
+/// What format inspection said (bare containers only).
+type Verdict = Option<Result<Option<u64>, InvalidImageData>>;
+
 /// A step that ran, and must be reverted if a later one fails.
 #[derive(Debug)]
 enum Undo {
@@ -85,40 +88,58 @@ enum Undo {
     VerifyState,
 }
 
+/// The image as the flow sees it: as it was loaded, and with the flow's
+/// changes so far.
+#[derive(Debug)]
+struct Shadow {
+    base: Image,
+    draft: Image,
+}
+
 struct Flow<'a> {
     state: &'a AppState,
     task_id: &'a str,
     job: &'a ImportJob,
+    /// The image's changes wait here until [`Flow::commit`] saves them
+    /// all at once: observers see the image before the step and after it,
+    /// never half-way (a coarser, still valid, interleaving of Glance's
+    /// saves, whose windows a fast mock would otherwise expose).
+    shadow: Mutex<Option<Shadow>>,
 }
 
 /// The flow's first step (the end of Glance's `get_flow`): the image
 /// becomes `importing` (copy-image leaves it active), its targets are
 /// being imported to and no longer failed.
 pub(crate) fn start(state: &AppState, task_id: &str, job: &ImportJob) -> Result<(), ()> {
-    let flow = Flow {
-        state,
-        task_id,
-        job,
-    };
+    let flow = Flow::new(state, task_id, job);
     flow.with_image(|img| progress::begin(img, job.method, &job.stores, time::now()))
-        .map(drop)
+        .and_then(|_| flow.commit(false).map_err(|_| Failure::Internal))
         .map_err(drop)
 }
 
 /// The rest of the flow, to the task's end.
 pub(crate) async fn run(state: &AppState, task_id: &str, job: &ImportJob) {
-    let flow = Flow {
-        state,
-        task_id,
-        job,
-    };
+    let flow = Flow::new(state, task_id, job);
     let mut undo = Vec::new();
-    match flow.execute(&mut undo).await {
-        Ok(()) => flow.complete(),
-        Err(failure) => {
-            flow.revert(undo).await;
-            flow.drop_lock();
-            state.fail_task(task_id, failure.message());
+    let outcome = match flow.execute(&mut undo).await {
+        Ok(()) => flow.complete().await,
+        Err(failure) => Err(failure),
+    };
+    if let Err(failure) = outcome {
+        flow.revert(undo).await;
+        // `_ImageLock.revert`: the lock goes with the reverted changes.
+        let _ = flow.finish(true).await;
+        state.fail_task(task_id, failure.message());
+    }
+}
+
+impl<'a> Flow<'a> {
+    fn new(state: &'a AppState, task_id: &'a str, job: &'a ImportJob) -> Self {
+        Flow {
+            state,
+            task_id,
+            job,
+            shadow: Mutex::new(None),
         }
     }
 }
@@ -128,29 +149,85 @@ impl Flow<'_> {
         &self.job.image_id
     }
 
-    /// `ImportActionWrapper`: change the image, if this task still holds
-    /// its lock; the change is saved only if it succeeds.
+    fn shadow(&self) -> std::sync::MutexGuard<'_, Option<Shadow>> {
+        self.shadow.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `ImportActionWrapper`: change the image, if this task holds its
+    /// lock; a failed change leaves it as it was. Returns the image as
+    /// changed (saved by the next [`Flow::commit`]).
     fn with_image(
         &self,
         mut change: impl FnMut(&mut Image) -> Result<(), Fault>,
-    ) -> Result<Arc<Image>, Failure> {
-        let task = self.task_id;
-        match self.state.db.update(self.id(), &mut |img| {
-            if !progress::holds_lock(img, task) {
-                return Err(Fault::Conflict(
-                    "the import lock is held by another task".into(),
-                ));
-            }
-            change(img)
-        }) {
-            Some(Ok(img)) => Ok(img),
-            _ => Err(Failure::Internal),
+    ) -> Result<Image, Failure> {
+        let mut shadow = self.shadow();
+        if shadow.is_none() {
+            let img = self
+                .state
+                .db
+                .get(self.id(), false)
+                .filter(|img| progress::holds_lock(img, self.task_id))
+                .ok_or(Failure::Internal)?;
+            *shadow = Some(Shadow {
+                base: Image::clone(&img),
+                draft: Image::clone(&img),
+            });
         }
+        let Some(current) = shadow.as_mut() else {
+            return Err(Failure::Internal);
+        };
+        let mut draft = current.draft.clone();
+        change(&mut draft).map_err(|_| Failure::Internal)?;
+        current.draft = draft.clone();
+        Ok(draft)
     }
 
     /// The image, if this task holds its lock.
-    fn image(&self) -> Result<Arc<Image>, Failure> {
+    fn image(&self) -> Result<Image, Failure> {
         self.with_image(|_| Ok(()))
+    }
+
+    /// Save the flow's changes onto the image as it is now (other
+    /// requests may have changed other fields meanwhile), and drop the
+    /// lock when `release`. Fails if the image is gone, the lock lost, or
+    /// its status changed under the flow; the data the flow stored is then
+    /// removed again.
+    async fn finish(&self, release: bool) -> Result<(), Failure> {
+        let orphans = match self.commit(release) {
+            Ok(()) => return Ok(()),
+            Err(orphans) => orphans,
+        };
+        for store in orphans {
+            self.state.store.delete(&store, self.id()).await;
+        }
+        Err(Failure::Internal)
+    }
+
+    /// [`Flow::finish`]'s save; on failure, the stores the flow added.
+    fn commit(&self, release: bool) -> Result<(), Vec<String>> {
+        let Some(Shadow { base, draft }) = self.shadow().take() else {
+            return Ok(());
+        };
+        let saved = self.state.db.update(self.id(), &mut |live| {
+            if !progress::holds_lock(live, self.task_id) || live.status != base.status {
+                return Err(Fault::Conflict("the image changed under the import".into()));
+            }
+            merge(&base, &draft, live);
+            if release {
+                progress::drop_lock(live, self.task_id);
+            }
+            Ok(())
+        });
+        if matches!(saved, Some(Ok(_))) {
+            Ok(())
+        } else {
+            Err(draft
+                .stores
+                .iter()
+                .filter(|s| !base.stores.contains(s))
+                .cloned()
+                .collect())
+        }
     }
 
     fn set_message(&self, message: String) {
@@ -180,10 +257,10 @@ impl Flow<'_> {
             }
             ImportMethod::CopyImage => self.copy_to_staging().await?,
         }
-        let last = self.job.stores.len();
+        let count = self.job.stores.len();
         for (i, store) in self.job.stores.iter().enumerate() {
             let set_active = self.job.method != ImportMethod::CopyImage
-                && (!self.job.must_succeed || i + 1 == last);
+                && (!self.job.must_succeed || i + 1 == count);
             undo.push(Undo::Store {
                 store: store.clone(),
                 failed: false,
@@ -203,8 +280,10 @@ impl Flow<'_> {
         Ok(())
     }
 
-    /// `_CompleteTask`: the task succeeds, the lock goes.
-    fn complete(&self) {
+    /// `_CompleteTask`: everything the flow did to the image, and the
+    /// lock's release, saved at once; then the task succeeds.
+    async fn complete(&self) -> Result<(), Failure> {
+        self.finish(true).await?;
         let ttl = self.state.task_ttl();
         let result = json!({"image_id": self.id()});
         let _ = self.state.tasks.update(self.task_id, &mut |t| {
@@ -213,14 +292,7 @@ impl Flow<'_> {
             }
             Ok(())
         });
-        self.drop_lock();
-    }
-
-    fn drop_lock(&self) {
-        let _ = self.state.db.update(self.id(), &mut |img| {
-            progress::drop_lock(img, self.task_id);
-            Ok(())
-        });
+        Ok(())
     }
 
     /// Undo the steps that ran, newest first.
@@ -424,20 +496,28 @@ impl Flow<'_> {
 
     /// `_ImportToStore`: staging into `store`, inspected on the way for a
     /// bare container. Unless every store must succeed, a failure only
-    /// marks the store failed.
+    /// marks the store failed (and, as in Glance, data refused by format
+    /// inspection then keeps its location).
     async fn import_to_store(&self, store: &str, set_active: bool) -> Result<(), Failure> {
         let img = self.image()?;
-        let copied = self.copy_from_staging(&img, store).await;
-        let (stored, verdict) = match copied {
+        let (stored, verdict) = match self.copy_from_staging(&img, store).await {
             Ok(done) => done,
             Err(f) => return self.store_failed(store, f),
         };
-        let mut fault = None;
+        if stored.size > 0 {
+            self.set_message(format!("Copied {} MiB", stored.size / MIB));
+        }
         let now = time::now();
-        let saved = self.with_image(|img| {
+        let mut fault = None;
+        let recorded = self.with_image(|img| {
             match progress::record_location(img, &stored, store, verdict.clone(), set_active, now) {
                 Ok(()) => {
                     progress::store_done(img, store, false);
+                    Ok(())
+                }
+                Err(StoreFault::InvalidData(_)) if !self.job.must_succeed => {
+                    // The location was set before the format check refused it.
+                    progress::store_done(img, store, true);
                     Ok(())
                 }
                 Err(e) => {
@@ -446,19 +526,18 @@ impl Flow<'_> {
                 }
             }
         });
-        if saved.is_ok() {
-            if stored.size > 0 {
-                self.set_message(format!("Copied {} MiB", stored.size / MIB));
+        match (recorded, fault) {
+            (Ok(_), _) => Ok(()),
+            (Err(_), fault) => {
+                // The data reached the store but the image does not say so.
+                self.state.store.delete(store, self.id()).await;
+                let failure = match fault {
+                    Some(f @ StoreFault::Disagrees(_)) => Failure::Upload(f.to_string()),
+                    _ => Failure::Internal,
+                };
+                self.store_failed(store, failure)
             }
-            return Ok(());
         }
-        // The data reached the store but the image does not say so.
-        self.state.store.delete(store, self.id()).await;
-        let failure = match fault {
-            Some(f @ StoreFault::Disagrees(_)) => Failure::Upload(f.to_string()),
-            _ => Failure::Internal,
-        };
-        self.store_failed(store, failure)
     }
 
     fn store_failed(&self, store: &str, failure: Failure) -> Result<(), Failure> {
@@ -476,13 +555,7 @@ impl Flow<'_> {
         &self,
         img: &Image,
         store: &str,
-    ) -> Result<
-        (
-            crate::store::Stored,
-            Option<Result<Option<u64>, crate::domain::inspect::InvalidImageData>>,
-        ),
-        Failure,
-    > {
+    ) -> Result<(Stored, Verdict), Failure> {
         let ImageData { len, stream } = self
             .state
             .staging
@@ -512,6 +585,46 @@ impl Flow<'_> {
             i.finish().verdict(&disk_format)
         });
         Ok((stored, verdict))
+    }
+}
+
+/// Carry the flow's changes (`base` → `draft`) over to `live`: the fields
+/// an import changes, and the properties it set or removed.
+fn merge(base: &Image, draft: &Image, live: &mut Image) {
+    macro_rules! carry {
+        ($($field:ident),*) => {
+            $(if draft.$field != base.$field {
+                live.$field = draft.$field.clone();
+            })*
+        };
+    }
+    carry!(
+        status,
+        stores,
+        checksum,
+        os_hash_algo,
+        os_hash_value,
+        size,
+        virtual_size,
+        disk_format,
+        container_format,
+        updated_at
+    );
+    let keys: std::collections::BTreeSet<&String> = base
+        .properties
+        .keys()
+        .chain(draft.properties.keys())
+        .collect();
+    for key in keys {
+        match (base.properties.get(key), draft.properties.get(key)) {
+            (a, b) if a == b => {}
+            (_, Some(v)) => {
+                live.properties.insert(key.clone(), v.clone());
+            }
+            (_, None) => {
+                live.properties.remove(key);
+            }
+        }
     }
 }
 

@@ -131,6 +131,10 @@ pub fn check_size(img: &Image, staged: u64) -> Result<(), StoreFault> {
 /// agree, then the location, hashes and size are recorded, the format
 /// `verdict` (bare containers only) gives the virtual size, and the image
 /// becomes active when `set_active`.
+///
+/// A refused format is reported after the location was recorded, as in
+/// Glance: an import that goes on past a failed store
+/// (`all_stores_must_succeed: false`) saves the image that way.
 pub fn record_location(
     img: &mut Image,
     stored: &Stored,
@@ -152,10 +156,6 @@ pub fn record_location(
     if img.checksum.as_deref().is_some_and(|c| c != stored.md5) {
         return Err(StoreFault::Disagrees("checksum"));
     }
-    let virtual_size = match verdict {
-        None => None,
-        Some(v) => v?,
-    };
     if !img.stores.iter().any(|s| s == store) {
         img.stores.push(store.to_owned());
     }
@@ -163,6 +163,11 @@ pub fn record_location(
     img.os_hash_value = Some(stored.sha512.clone());
     img.size = Some(stored.size);
     img.os_hash_algo = Some(HASH_ALGO.into());
+    img.updated_at = now;
+    let virtual_size = match verdict {
+        None => None,
+        Some(v) => v?,
+    };
     if let Some(v) = virtual_size.filter(|v| *v > 0) {
         img.virtual_size = Some(v);
     }
