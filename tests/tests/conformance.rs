@@ -14,15 +14,18 @@ const PASSING: &[&str] = &[
     "image-create",
     "image-data",
     "image-deactivate",
+    "image-import",
     "image-list",
     "image-members",
     "image-patch",
     "image-patch-v20",
     "image-quotas",
+    "image-stores",
     "image-tags",
     "image-upload-headers",
     "image-visibility",
     "schemas",
+    "tasks",
     "versions",
 ];
 
