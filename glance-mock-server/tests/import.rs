@@ -436,3 +436,127 @@ async fn an_import_delay_shows_the_image_importing() {
     let img = api.wait_for(&id, "status", &["active"]).await;
     assert_eq!(img["status"], "active");
 }
+
+#[tokio::test]
+async fn glance_download_copies_a_remote_glances_image() {
+    let remote = Api::start(Config::default()).await;
+    let remote_id = remote.create("raw").await;
+    let bytes = data(4096);
+    let resp = remote
+        .owner(Method::PATCH, &format!("/v2/images/{remote_id}"))
+        .header(
+            "Content-Type",
+            "application/openstack-images-v2.1-json-patch",
+        )
+        .json(&json!([
+            {"op": "add", "path": "/hw_disk_bus", "value": "scsi"},
+            {"op": "add", "path": "/os_distro", "value": "cirros"},
+            {"op": "add", "path": "/unrelated", "value": "x"}
+        ]))
+        .send()
+        .await
+        .expect("patched");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = remote
+        .owner(Method::PUT, &format!("/v2/images/{remote_id}/file"))
+        .header("Content-Type", "application/octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await
+        .expect("uploaded");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    let mut config = Config::default();
+    config.import_methods.push("glance-download".into());
+    config.tasks.glance_download_endpoint = Some(remote.server.url());
+    let api = Api::start(config).await;
+    let id = api.create("raw").await;
+    let path = format!("/v2/images/{id}/import");
+    let (status, body) = api
+        .import(
+            api.owner(Method::POST, &path),
+            json!({"method": {"name": "glance-download", "glance_region": "RegionTwo"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("'glance_image_id' needs to be set for glance-download import method"));
+    let (status, body) = api
+        .import(
+            api.owner(Method::POST, &path),
+            json!({"method": {"name": "glance-download", "glance_region": "RegionTwo",
+                              "glance_image_id": remote_id}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let img = api.wait_for(&id, "status", &["active"]).await;
+    assert_eq!(img["os_hash_value"], sha512_hex(&bytes));
+    assert_eq!(img["hw_disk_bus"], "scsi");
+    assert_eq!(img["os_distro"], "cirros");
+    assert!(img.get("unrelated").is_none());
+    let task = &api.tasks(&id).await[0];
+    assert_eq!(
+        task["input"]["import_req"]["method"]["glance_service_interface"],
+        "public"
+    );
+}
+
+#[tokio::test]
+async fn legacy_import_tasks_create_an_image_without_owner() {
+    let api = Api::start(Config::default()).await;
+    let bytes = data(2000);
+    let addr = file_server(bytes.clone()).await;
+    let create = |input: Value| {
+        api.admin(Method::POST, "/v2/tasks")
+            .json(&json!({"type": "import", "input": input}))
+    };
+    let resp = create(json!({"import_from": "file:///etc/passwd"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = create(json!({
+        "import_from": format!("http://{addr}/image.raw"),
+        "import_from_format": "raw",
+        "image_properties": {"name": "legacy", "disk_format": "raw", "container_format": "bare"}
+    }))
+    .send()
+    .await
+    .expect("sent");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert!(resp.headers().contains_key("location"));
+    let task: Value = resp.json().await.expect("json");
+    assert_eq!(task["status"], "pending");
+    let path = format!("/v2/tasks/{}", task["id"].as_str().expect("id"));
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        done = api
+            .admin(Method::GET, &path)
+            .send()
+            .await
+            .expect("shown")
+            .json()
+            .await
+            .expect("json");
+        if done["status"] == "success" || done["status"] == "failure" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["status"], "success", "{done}");
+    let image_id = done["result"]["image_id"].as_str().expect("image id");
+    let img: Value = api
+        .admin(Method::GET, &format!("/v2/images/{image_id}"))
+        .send()
+        .await
+        .expect("shown")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(img["status"], "active");
+    assert_eq!(img["name"], "legacy");
+    assert!(img["owner"].is_null());
+    assert_eq!(img["checksum"], md5_hex(&bytes));
+    let resp = api.admin(Method::DELETE, &path).send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.headers()["allow"], "GET");
+}
