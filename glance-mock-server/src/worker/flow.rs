@@ -14,6 +14,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::fetch;
+use super::shadow::ImageShadow;
 use crate::api::AppState;
 use crate::domain::import::ImportMethod;
 use crate::domain::import::progress::{self, StoreFault};
@@ -88,23 +89,12 @@ enum Undo {
     VerifyState,
 }
 
-/// The image as the flow sees it: as it was loaded, and with the flow's
-/// changes so far.
-#[derive(Debug)]
-struct Shadow {
-    base: Image,
-    draft: Image,
-}
-
 struct Flow<'a> {
     state: &'a AppState,
     task_id: &'a str,
     job: &'a ImportJob,
-    /// The image's changes wait here until [`Flow::commit`] saves them
-    /// all at once: observers see the image before the step and after it,
-    /// never half-way (a coarser, still valid, interleaving of Glance's
-    /// saves, whose windows a fast mock would otherwise expose).
-    shadow: Mutex<Option<Shadow>>,
+    /// The image as the flow changes it, saved at once (see [`ImageShadow`]).
+    image: ImageShadow<'a>,
 }
 
 /// The flow's first step (the end of Glance's `get_flow`): the image
@@ -113,7 +103,7 @@ struct Flow<'a> {
 pub(crate) fn start(state: &AppState, task_id: &str, job: &ImportJob) -> Result<(), ()> {
     let flow = Flow::new(state, task_id, job);
     flow.with_image(|img| progress::begin(img, job.method, &job.stores, time::now()))
-        .and_then(|_| flow.commit(false).map_err(|_| Failure::Internal))
+        .and_then(|_| flow.image.commit(false).map_err(|_| Failure::Internal))
         .map_err(drop)
 }
 
@@ -139,7 +129,7 @@ impl<'a> Flow<'a> {
             state,
             task_id,
             job,
-            shadow: Mutex::new(None),
+            image: ImageShadow::new(state, &job.image_id, task_id),
         }
     }
 }
@@ -149,37 +139,13 @@ impl Flow<'_> {
         &self.job.image_id
     }
 
-    fn shadow(&self) -> std::sync::MutexGuard<'_, Option<Shadow>> {
-        self.shadow.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// `ImportActionWrapper`: change the image, if this task holds its
-    /// lock; a failed change leaves it as it was. Returns the image as
-    /// changed (saved by the next [`Flow::commit`]).
+    /// lock; a failed change leaves it as it was.
     fn with_image(
         &self,
-        mut change: impl FnMut(&mut Image) -> Result<(), Fault>,
+        change: impl FnMut(&mut Image) -> Result<(), Fault>,
     ) -> Result<Image, Failure> {
-        let mut shadow = self.shadow();
-        if shadow.is_none() {
-            let img = self
-                .state
-                .db
-                .get(self.id(), false)
-                .filter(|img| progress::holds_lock(img, self.task_id))
-                .ok_or(Failure::Internal)?;
-            *shadow = Some(Shadow {
-                base: Image::clone(&img),
-                draft: Image::clone(&img),
-            });
-        }
-        let Some(current) = shadow.as_mut() else {
-            return Err(Failure::Internal);
-        };
-        let mut draft = current.draft.clone();
-        change(&mut draft).map_err(|_| Failure::Internal)?;
-        current.draft = draft.clone();
-        Ok(draft)
+        self.image.change(change).ok_or(Failure::Internal)
     }
 
     /// The image, if this task holds its lock.
@@ -187,46 +153,12 @@ impl Flow<'_> {
         self.with_image(|_| Ok(()))
     }
 
-    /// Save the flow's changes onto the image as it is now (other
-    /// requests may have changed other fields meanwhile), and drop the
-    /// lock when `release`. Fails if the image is gone, the lock lost, or
-    /// its status changed under the flow; the data the flow stored is then
-    /// removed again.
+    /// Save the flow's changes (and drop the lock when `release`).
     async fn finish(&self, release: bool) -> Result<(), Failure> {
-        let orphans = match self.commit(release) {
-            Ok(()) => return Ok(()),
-            Err(orphans) => orphans,
-        };
-        for store in orphans {
-            self.state.store.delete(&store, self.id()).await;
-        }
-        Err(Failure::Internal)
-    }
-
-    /// [`Flow::finish`]'s save; on failure, the stores the flow added.
-    fn commit(&self, release: bool) -> Result<(), Vec<String>> {
-        let Some(Shadow { base, draft }) = self.shadow().take() else {
-            return Ok(());
-        };
-        let saved = self.state.db.update(self.id(), &mut |live| {
-            if !progress::holds_lock(live, self.task_id) || live.status != base.status {
-                return Err(Fault::Conflict("the image changed under the import".into()));
-            }
-            merge(&base, &draft, live);
-            if release {
-                progress::drop_lock(live, self.task_id);
-            }
-            Ok(())
-        });
-        if matches!(saved, Some(Ok(_))) {
+        if self.image.finish(release).await {
             Ok(())
         } else {
-            Err(draft
-                .stores
-                .iter()
-                .filter(|s| !base.stores.contains(s))
-                .cloned()
-                .collect())
+            Err(Failure::Internal)
         }
     }
 
@@ -585,46 +517,6 @@ impl Flow<'_> {
             i.finish().verdict(&disk_format)
         });
         Ok((stored, verdict))
-    }
-}
-
-/// Carry the flow's changes (`base` → `draft`) over to `live`: the fields
-/// an import changes, and the properties it set or removed.
-fn merge(base: &Image, draft: &Image, live: &mut Image) {
-    macro_rules! carry {
-        ($($field:ident),*) => {
-            $(if draft.$field != base.$field {
-                live.$field = draft.$field.clone();
-            })*
-        };
-    }
-    carry!(
-        status,
-        stores,
-        checksum,
-        os_hash_algo,
-        os_hash_value,
-        size,
-        virtual_size,
-        disk_format,
-        container_format,
-        updated_at
-    );
-    let keys: std::collections::BTreeSet<&String> = base
-        .properties
-        .keys()
-        .chain(draft.properties.keys())
-        .collect();
-    for key in keys {
-        match (base.properties.get(key), draft.properties.get(key)) {
-            (a, b) if a == b => {}
-            (_, Some(v)) => {
-                live.properties.insert(key.clone(), v.clone());
-            }
-            (_, None) => {
-                live.properties.remove(key);
-            }
-        }
     }
 }
 

@@ -31,6 +31,7 @@
 pub mod fetch;
 mod flow;
 mod legacy;
+mod shadow;
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, OnceLock};
