@@ -73,6 +73,10 @@ pub struct Config {
     /// gets 401.
     #[serde(default)]
     pub require_auth: bool,
+    /// Imports and other tasks, their staging area and their sources: see
+    /// [`TaskConfig`].
+    #[serde(default)]
+    pub tasks: TaskConfig,
 }
 
 impl Default for Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             api_limit_max: 1000,
             identity: IdentityConfig::default(),
             require_auth: false,
+            tasks: TaskConfig::default(),
         }
     }
 }
@@ -102,6 +107,114 @@ impl Config {
     /// Whether `id` names a configured store.
     pub fn has_store(&self, id: &str) -> bool {
         self.stores.iter().any(|s| s.id == id)
+    }
+}
+
+/// How a task (an image import, or one created through `POST /v2/tasks`)
+/// moves on after the request that started it has been answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskProgression {
+    /// As in Glance: on a background tokio task, right away. The task
+    /// starts processing at once (an import's image becomes `importing`),
+    /// waits [`TaskConfig::import_delay_ms`], then runs to its end.
+    #[default]
+    Background,
+    /// Only when the embedding code says so: each call of
+    /// `AppState::advance_tasks` (or `MockServer::advance_tasks`) moves
+    /// every waiting task one step (pending → processing → done), and
+    /// `finish_tasks` runs them all to their end. Until then an import's
+    /// image keeps its lock (`os_glance_import_task`) and its task stays
+    /// `pending`.
+    Manual,
+}
+
+/// `[import_filtering_opts]`: which URIs `web-download` (and the legacy
+/// `import` task) may fetch. Empty lists do not restrict; an allowed list
+/// wins over its disallowed list. Addresses are resolved, and loopback or
+/// link-local ones are refused unless the host is explicitly allowed.
+///
+/// One deviation, on by default so that tests can serve a file on
+/// `127.0.0.1:0`: with [`ImportFiltering::allow_loopback`], a URI whose
+/// host resolves to loopback addresses only passes, whatever its port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportFiltering {
+    /// `allowed_schemes` (Glance: `http`, `https`).
+    pub allowed_schemes: Vec<String>,
+    /// `disallowed_schemes`.
+    pub disallowed_schemes: Vec<String>,
+    /// `allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+    /// `disallowed_hosts`.
+    pub disallowed_hosts: Vec<String>,
+    /// `allowed_ports` (Glance: 80, 443).
+    pub allowed_ports: Vec<u16>,
+    /// `disallowed_ports`.
+    pub disallowed_ports: Vec<u16>,
+    /// The mock's own switch: accept loopback hosts on any port (Glance
+    /// refuses them). `false` applies Glance's rules unchanged.
+    pub allow_loopback: bool,
+}
+
+impl Default for ImportFiltering {
+    fn default() -> Self {
+        ImportFiltering {
+            allowed_schemes: vec!["http".into(), "https".into()],
+            disallowed_schemes: Vec::new(),
+            allowed_hosts: Vec::new(),
+            disallowed_hosts: Vec::new(),
+            allowed_ports: vec![80, 443],
+            disallowed_ports: Vec::new(),
+            allow_loopback: true,
+        }
+    }
+}
+
+/// Tasks and imports: how they progress, where staged data lives, where
+/// `web-download` and `glance-download` may fetch from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskConfig {
+    /// Background (default, as Glance) or manual progression.
+    pub progression: TaskProgression,
+    /// In background progression, how long an import stays `importing`
+    /// (its task `processing`) before its data moves. Default 0.
+    pub import_delay_ms: u64,
+    /// Where staged data (`PUT /stage`, and what the other import methods
+    /// fetch) is kept, one file per image (`os_glance_staging_store`);
+    /// `None` (default) keeps it in memory.
+    pub staging_dir: Option<PathBuf>,
+    /// `[import_filtering_opts]` for `web-download`.
+    pub import_filtering: ImportFiltering,
+    /// The other Glance that `glance-download` fetches from, e.g.
+    /// `http://127.0.0.1:9293` (another mock works): any `glance_region`
+    /// resolves to it. `None` (default): every glance-download task fails,
+    /// as when the region is not in the service catalog. The method must
+    /// also be listed in [`Config::import_methods`] (Glance leaves it off).
+    pub glance_download_endpoint: Option<String>,
+    /// `[glance_download_properties] extra_properties`: prefixes of the
+    /// remote image's properties copied onto the local one.
+    pub glance_download_properties: Vec<String>,
+    /// `[task] task_time_to_live` in hours: how long a finished task is
+    /// listed (its `expires_at`). Default 48.
+    pub task_time_to_live_hours: u64,
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        TaskConfig {
+            progression: TaskProgression::Background,
+            import_delay_ms: 0,
+            staging_dir: None,
+            import_filtering: ImportFiltering::default(),
+            glance_download_endpoint: None,
+            glance_download_properties: ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            task_time_to_live_hours: 48,
+        }
     }
 }
 

@@ -25,7 +25,8 @@ pub mod domain;
 pub mod keystone;
 mod server;
 pub mod store;
+pub mod worker;
 
-pub use config::{Config, StoreConfig};
+pub use config::{Config, ImportFiltering, StoreConfig, TaskConfig, TaskProgression};
 pub use keystone::IdentityConfig;
 pub use server::{MockServer, MockServerBuilder};

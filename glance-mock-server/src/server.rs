@@ -106,6 +106,19 @@ impl MockServer {
         &self.state
     }
 
+    /// Manual task progression: move every waiting task (an import, or a
+    /// task created through `POST /v2/tasks`) one step on; see
+    /// [`crate::worker`]. Returns how many moved.
+    pub async fn advance_tasks(&self) -> usize {
+        self.state.advance_tasks().await
+    }
+
+    /// Manual task progression: run every waiting task to its end.
+    /// Returns how many ended.
+    pub async fn finish_tasks(&self) -> usize {
+        self.state.finish_tasks().await
+    }
+
     /// Stop accepting connections, finish requests in flight, and wait.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

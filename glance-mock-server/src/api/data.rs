@@ -51,7 +51,7 @@ fn upload_fault(f: UploadFault, content_type: &str) -> ApiError {
 /// `request.get_content_type(('application/octet-stream',))`: the media
 /// type (parameters dropped) must match exactly; the 415 names the header
 /// as sent, or webob's unfilled template when there is none.
-fn octet_stream(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(super) fn octet_stream(headers: &HeaderMap) -> Result<&str, ApiError> {
     let Some(sent) = headers.get(header::CONTENT_TYPE) else {
         return Err(ApiError::unsupported_media(
             "${CONTENT_TYPE}",
@@ -98,7 +98,7 @@ fn python_int(s: &str) -> Option<i128> {
 
 /// `_get_image_size`: `x-openstack-image-size` (any integer, negative
 /// ones included), else `Content-Length` (`None` for 0 or chunked uploads).
-fn upload_size(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+pub(super) fn upload_size(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(declared) = headers.get("x-openstack-image-size") else {
         return Ok(header_str(headers, "content-length")
             .and_then(|v| v.trim().parse::<i64>().ok())
@@ -212,7 +212,7 @@ struct QuotaCrossed;
 
 /// What an upload's data goes through before the store: the quota limit,
 /// then format inspection (bare containers only), as Glance wraps it.
-fn upload_stream(
+pub(super) fn upload_stream(
     body: Body,
     quota_limit: Option<u64>,
     inspector: Option<Arc<Mutex<FormatInspector>>>,

@@ -44,6 +44,8 @@ enum Template {
     NotImplemented(String),
     /// `HTTPUnsupportedMediaType`: names the request's content type.
     UnsupportedMediaType(String),
+    /// `body_template='${explanation}'`: the explanation alone.
+    Explanation,
 }
 
 impl ApiError {
@@ -108,6 +110,14 @@ impl ApiError {
     pub fn unsupported_media(content_type: &str, detail: impl Into<String>) -> Self {
         let mut e = ApiError::with_detail(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail);
         e.template = Template::UnsupportedMediaType(content_type.to_owned());
+        e
+    }
+
+    /// An error whose body template is its explanation alone (Glance's
+    /// `body_template='${explanation}'`).
+    pub fn explanation_only(status: StatusCode, explanation: impl Into<String>) -> Self {
+        let mut e = ApiError::new(status, explanation);
+        e.template = Template::Explanation;
         e
     }
 
@@ -192,6 +202,7 @@ impl ApiError {
                 "\nThe request method {} is not implemented for this server. <br /><br />\n{detail}",
                 escape(method)
             ),
+            Template::Explanation => escape(&self.explanation),
             Template::UnsupportedMediaType(ctype) => format!(
                 "The request media type {} is not supported by this server.\n<br /><br />\n{detail}",
                 escape(ctype)

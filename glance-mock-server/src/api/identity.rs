@@ -64,6 +64,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The request id of the request's context (`req-...`), as handlers that
+/// record it (tasks) find it among the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
 /// oslo.context's `max_request_id_length` default.
 const MAX_REQUEST_ID_LENGTH: usize = 64;
 
@@ -113,6 +118,10 @@ pub async fn context(req: Request, next: Next) -> Response {
         }
     }
     let id = request_id(headers);
+    let mut req = req;
+    if let Some(rid) = id.as_ref().and_then(|v| v.to_str().ok()) {
+        req.extensions_mut().insert(RequestId(rid.to_owned()));
+    }
     let mut resp = next.run(req).await;
     if let Some(id) = id {
         resp.headers_mut().insert("x-openstack-request-id", id);

@@ -203,5 +203,7 @@ async fn delete(
     for store in stores {
         state.store.delete(&store, &id).await;
     }
+    // Glance also drops whatever is staged for the image.
+    let _ = state.staging.delete(&id).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,12 +10,15 @@ pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
+pub mod import;
 pub mod info;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
 pub mod routes;
 pub mod schemas;
+pub mod stage;
+pub mod stores;
 pub mod tags;
 pub mod tasks;
 pub mod versions;
@@ -47,6 +50,13 @@ pub struct AppState {
     pub metadefs: Box<dyn MetadefRepository>,
     /// The Keystone shim: identity configuration and issued tokens.
     pub keystone: crate::keystone::Keystone,
+    /// Task records (imports, `/v2/tasks`).
+    pub tasks: Box<dyn crate::db::TaskRepository>,
+    /// The staging area (`os_glance_staging_store`): staged and fetched
+    /// data waiting to be imported; not one of the configured stores.
+    pub staging: Arc<dyn crate::store::ImageStore>,
+    /// Tasks waiting to move on (see [`crate::worker`]).
+    pub worker: crate::worker::Worker,
 }
 
 impl AppState {
@@ -55,6 +65,9 @@ impl AppState {
         AppState {
             store: Stores::from_config(&config),
             keystone: crate::keystone::Keystone::new(config.identity.clone()),
+            tasks: Box::new(crate::db::MemoryTaskDb::default()),
+            staging: crate::store::staging_store(&config),
+            worker: crate::worker::Worker::new(&config),
             config,
             db: Box::new(MemoryDb::default()),
             metadefs: Box::new(MemoryMetadefs::default()),
@@ -84,6 +97,9 @@ pub fn router(state: SharedState) -> Router {
         .merge(metadefs::router())
         .merge(cache::router())
         .merge(locations::router())
+        .merge(stage::router())
+        .merge(import::router())
+        .merge(stores::router())
         .fallback(not_found)
         .with_state(state.clone());
     let glance = Router::new()

@@ -7,12 +7,14 @@
 
 pub mod memory;
 pub mod metadefs;
+pub mod tasks;
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
 pub use memory::MemoryDb;
 pub use metadefs::{MemoryMetadefs, MetadefRepository};
+pub use tasks::{MemoryTaskDb, TaskRepository};
 
 use crate::domain::{Fault, Image};
 

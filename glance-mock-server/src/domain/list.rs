@@ -54,7 +54,7 @@ fn bad(msg: impl Into<String>) -> Fault {
 }
 
 /// webob's MultiDict → dict: the last value of each key, at its first position.
-fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, v) in params {
         match out.iter_mut().find(|(key, _)| key == k) {
@@ -488,7 +488,7 @@ fn parse_sort(raw: &[(String, String)]) -> Result<Vec<(String, bool)>, Fault> {
 }
 
 /// Python's `urlencode` with `quote_plus`.
-fn urlencode<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> String {
+pub(crate) fn urlencode<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> String {
     pairs
         .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
         .collect::<Vec<_>>()

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod create;
 pub mod identity;
 pub mod image;
+pub mod import;
 pub mod inspect;
 pub mod jsonschema;
 pub mod list;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod pyrepr;
 pub mod python;
 pub mod tags;
+pub mod tasks;
 pub mod time;
 pub mod upload;
 

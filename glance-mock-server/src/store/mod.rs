@@ -133,6 +133,15 @@ pub trait ImageStore: Debug + Send + Sync {
     fn get_size<'a>(&'a self, image_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
 }
 
+/// The staging area (`os_glance_staging_store`): a [`FilesystemStore`] in
+/// `tasks.staging_dir` when configured, else a [`MemoryStore`].
+pub fn staging_store(config: &Config) -> Arc<dyn ImageStore> {
+    match &config.tasks.staging_dir {
+        Some(dir) => Arc::new(FilesystemStore::new(dir.clone())),
+        None => Arc::new(MemoryStore::default()),
+    }
+}
+
 /// The configured stores, by id, in configuration order.
 #[derive(Debug, Clone)]
 pub struct Stores {

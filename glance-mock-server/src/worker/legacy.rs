@@ -1,0 +1,113 @@
+//! The legacy `import` task (`POST /v2/tasks`, type `import`): create an
+//! image (owned by no project) from `image_properties`, fetch
+//! `import_from` into the default store, activate it. On failure the
+//! image is deleted again and the task fails.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use super::fetch;
+use crate::api::AppState;
+use crate::domain::import::progress::record_location;
+use crate::domain::inspect::FormatInspector;
+use crate::domain::tasks::{self, INTERNAL_ERROR, Task, now_micros};
+use crate::domain::{Identity, ImageStatus, create, time};
+
+/// Run a legacy import task to its end.
+pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
+    let filter = &state.config.tasks.import_filtering;
+    // `_get_flow` checks the location again.
+    let uri = match tasks::legacy_location(&task.input) {
+        Ok(uri) if fetch::admitted(&uri, filter).await => uri,
+        Ok(uri) => return fail(state, &task.id, &tasks::legacy_filtered(&uri).to_string()),
+        Err(e) => return fail(state, &task.id, &e.to_string()),
+    };
+    let properties = task
+        .input
+        .get("image_properties")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    // The flow creates the image without an owner.
+    let creator = Identity {
+        project_id: None,
+        user_id: task.user_id.clone(),
+        roles: vec!["admin".into()],
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let image = match create::new_image(&properties, &creator, time::now(), || id.clone()) {
+        Ok(mut img) => {
+            img.owner = None;
+            img
+        }
+        Err(_) => return fail(state, &task.id, INTERNAL_ERROR),
+    };
+    let Ok(image) = state.db.create(image) else {
+        return fail(state, &task.id, INTERNAL_ERROR);
+    };
+    match import(state, &image.id, &uri, token).await {
+        Ok(()) => {
+            let ttl = state.task_ttl();
+            let result = json!({"image_id": image.id});
+            let _ = state.tasks.update(&task.id, &mut |t| {
+                let _ = t.succeed(result.clone(), ttl, now_micros());
+                Ok(())
+            });
+        }
+        Err(()) => {
+            // `_CreateImage.revert`: the image goes.
+            let _ = state.db.update(&image.id, &mut |img| {
+                img.status = ImageStatus::Deleted;
+                img.updated_at = time::now();
+                Ok(())
+            });
+            fail(state, &task.id, INTERNAL_ERROR);
+        }
+    }
+}
+
+fn fail(state: &AppState, id: &str, message: &str) {
+    state.fail_task(id, message);
+}
+
+/// Fetch `uri` into the default store and activate the image.
+async fn import(state: &AppState, id: &str, uri: &str, token: Option<&str>) -> Result<(), ()> {
+    let filter = &state.config.tasks.import_filtering;
+    let download = fetch::open(state.worker.client(), uri, token, filter)
+        .await
+        .map_err(drop)?;
+    let img = state.db.get(id, false).ok_or(())?;
+    let store_id = state.config.default_store.clone();
+    let store = state.store.get(&store_id).ok_or(())?;
+    let inspector = crate::domain::upload::inspected(&img)
+        .then(|| Arc::new(Mutex::new(FormatInspector::new())));
+    let seen = inspector.clone();
+    let data = futures::StreamExt::boxed(futures::StreamExt::map(download.data, move |chunk| {
+        let chunk = chunk?;
+        if let Some(i) = &seen {
+            i.lock().unwrap_or_else(|p| p.into_inner()).eat(&chunk);
+        }
+        Ok(chunk)
+    }));
+    let announced = download.length.and_then(|n| i64::try_from(n).ok());
+    let stored = store
+        .add(id, data, announced, state.config.image_size_cap)
+        .await
+        .map_err(drop)?;
+    let disk_format = img.disk_format.clone().unwrap_or_default();
+    let verdict = inspector.map(|i| {
+        let i = std::mem::take(&mut *i.lock().unwrap_or_else(|p| p.into_inner()));
+        i.finish().verdict(&disk_format)
+    });
+    let saved = state.db.update(id, &mut |img| {
+        record_location(img, &stored, &store_id, verdict.clone(), true, time::now())
+            .map_err(|e| crate::domain::Fault::BadRequest(e.to_string()))
+    });
+    match saved {
+        Some(Ok(_)) => Ok(()),
+        _ => {
+            state.store.delete(&store_id, id).await;
+            Err(())
+        }
+    }
+}
