@@ -18,6 +18,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::images::SortDir;
 use crate::transport::RequestSpec;
+use crate::transport::paginate::{self, paginate};
 
 /// Keys the server sets; removed before a model is sent back.
 const READ_ONLY: &[&str] = &["schema", "self", "created_at", "updated_at"];
@@ -288,6 +289,14 @@ struct NamespacePage {
     next: Option<String>,
 }
 
+impl paginate::Page for NamespacePage {
+    type Item = Namespace;
+
+    fn into_parts(self) -> (Vec<Namespace>, Option<String>) {
+        (self.namespaces, self.next)
+    }
+}
+
 /// The JSON of `model` without the server-set keys.
 fn writable<T: Serialize>(model: &T) -> Result<Value> {
     let mut value = serde_json::to_value(model)
@@ -346,23 +355,8 @@ impl Metadefs<'_> {
         &self,
         query: ListNamespaces,
     ) -> impl Stream<Item = Result<Namespace>> + Send + 'static {
-        let client = self.client.clone();
-        async_stream::try_stream! {
-            let mut spec = query.first_request()?;
-            let mut seen = std::collections::HashSet::new();
-            loop {
-                let page: NamespacePage = client.send_json(spec).await?;
-                let empty = page.namespaces.is_empty();
-                for ns in page.namespaces {
-                    yield ns;
-                }
-                let Some(next) = page.next else { break };
-                if empty || !seen.insert(next.clone()) {
-                    break;
-                }
-                spec = RequestSpec::link(&next);
-            }
-        }
+        // Namespace listings have no client-side total limit.
+        paginate::<NamespacePage>(self.client.clone(), query.first_request(), None, u64::MAX)
     }
 
     /// `GET /v2/metadefs/namespaces/{ns}` with its properties, objects and tags.

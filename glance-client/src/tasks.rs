@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::images::list::with_limit;
 use crate::images::{Images, SortDir};
 use crate::macros::string_enum;
 use crate::transport::RequestSpec;
+use crate::transport::paginate::{self, paginate};
 use crate::versions::Needs;
 
 string_enum! {
@@ -83,6 +83,14 @@ struct TaskList {
     tasks: Vec<Task>,
     #[serde(default)]
     next: Option<String>,
+}
+
+impl paginate::Page for TaskList {
+    type Item = Task;
+
+    fn into_parts(self) -> (Vec<Task>, Option<String>) {
+        (self.tasks, self.next)
+    }
 }
 
 /// The sort keys of the tasks API.
@@ -219,35 +227,8 @@ impl Tasks<'_> {
     /// `GET /v2/tasks`, page after page, as a lazy stream (list entries
     /// lack `input`, `result` and `message`; [`Tasks::get`] has them).
     pub fn list(&self, query: ListTasks) -> impl Stream<Item = Result<Task>> + Send + 'static {
-        let client = self.client.clone();
-        async_stream::try_stream! {
-            let mut remaining = query.limit;
-            let page_size = query.effective_page_size();
-            let mut spec = query.first_request()?;
-            let mut seen = std::collections::HashSet::new();
-            loop {
-                let page: TaskList = client.send_json(spec).await?;
-                let empty = page.tasks.is_empty();
-                for task in page.tasks {
-                    yield task;
-                    if let Some(r) = remaining.as_mut() {
-                        *r -= 1;
-                        if *r == 0 {
-                            return;
-                        }
-                    }
-                }
-                let Some(next) = page.next else { break };
-                if empty || !seen.insert(next.clone()) {
-                    break;
-                }
-                let link = match remaining {
-                    Some(r) if r < page_size => with_limit(&next, r),
-                    _ => next,
-                };
-                spec = RequestSpec::link(&link);
-            }
-        }
+        let (limit, page_size) = (query.limit, query.effective_page_size());
+        paginate::<TaskList>(self.client.clone(), query.first_request(), limit, page_size)
     }
 
     /// `GET /v2/tasks/{id}`.

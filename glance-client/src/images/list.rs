@@ -2,13 +2,13 @@
 
 use futures::Stream;
 use serde::Deserialize;
-use url::Url;
 
 use super::update::check_tag;
 use super::{ContainerFormat, DiskFormat, Image, ImageStatus, Images, Visibility};
 use crate::error::{Error, Result};
 use crate::members::MemberStatus;
 use crate::transport::RequestSpec;
+use crate::transport::paginate::{self, paginate};
 
 /// The sort keys Glance accepts.
 pub const SORT_KEYS: &[&str] = &[
@@ -502,24 +502,12 @@ struct Page {
     next: Option<String>,
 }
 
-/// Replace the `limit` of a server link with a smaller one.
-pub(crate) fn with_limit(link: &str, limit: u64) -> String {
-    let Ok(url) = Url::parse(&format!("http://x{link}")) else {
-        return link.to_owned();
-    };
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            if k == "limit" {
-                (k.into_owned(), limit.to_string())
-            } else {
-                (k.into_owned(), v.into_owned())
-            }
-        })
-        .collect();
-    let mut out = url.clone();
-    out.query_pairs_mut().clear().extend_pairs(&pairs);
-    format!("{}?{}", out.path(), out.query().unwrap_or_default())
+impl paginate::Page for Page {
+    type Item = Image;
+
+    fn into_parts(self) -> (Vec<Image>, Option<String>) {
+        (self.images, self.next)
+    }
 }
 
 impl Images<'_> {
@@ -540,41 +528,15 @@ impl Images<'_> {
     /// # Ok(()) }
     /// ```
     pub fn list(&self, query: ListImages) -> impl Stream<Item = Result<Image>> + Send + 'static {
-        let client = self.client.clone();
-        async_stream::try_stream! {
-            let mut remaining = query.limit;
-            let page_size = query.effective_page_size();
-            let mut spec = query.first_request()?;
-            let mut seen_links = std::collections::HashSet::new();
-            loop {
-                let page: Page = client.send_json(spec).await?;
-                let empty = page.images.is_empty();
-                for image in page.images {
-                    yield image;
-                    if let Some(r) = remaining.as_mut() {
-                        *r -= 1;
-                        if *r == 0 {
-                            return;
-                        }
-                    }
-                }
-                let Some(next) = page.next else { break };
-                if empty || !seen_links.insert(next.clone()) {
-                    break;
-                }
-                let link = match remaining {
-                    Some(r) if r < page_size => with_limit(&next, r),
-                    _ => next,
-                };
-                spec = RequestSpec::link(&link);
-            }
-        }
+        let (limit, page_size) = (query.limit, query.effective_page_size());
+        paginate::<Page>(self.client.clone(), query.first_request(), limit, page_size)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use url::Url;
 
     #[test]
     fn first_request_shape() {
@@ -724,13 +686,5 @@ mod tests {
             .name_in(["a\\\\"])
             .validate()
             .expect("valid");
-    }
-
-    #[test]
-    fn next_link_limit_is_rewritten() {
-        assert_eq!(
-            with_limit("/v2/images?limit=2&marker=abc", 1),
-            "/v2/images?limit=1&marker=abc"
-        );
     }
 }

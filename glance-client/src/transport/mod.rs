@@ -1,5 +1,6 @@
 //! Building requests (pure, unit-testable) and sending them (I/O).
 
+pub(crate) mod paginate;
 use std::fmt;
 use std::sync::Arc;
 
