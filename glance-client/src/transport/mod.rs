@@ -201,10 +201,14 @@ pub(crate) fn check_param(what: &str, value: &str) -> Result<()> {
     }
 }
 
+/// The header carrying request ids: the server's own in each response; in
+/// a request, a global id the server logs beside its own.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-openstack-request-id";
+
 /// The request id of a response.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
-        .get("x-openstack-request-id")
+        .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
