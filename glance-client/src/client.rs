@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 use url::Url;
 
 use tokio::sync::OnceCell;
@@ -701,7 +702,19 @@ impl Client {
     /// With Keystone credentials, a 401 makes the client forget the token
     /// and send the request once more with a new one (unless its body was
     /// a one-shot stream already spent); a second 401 is returned.
-    async fn execute(&self, mut spec: RequestSpec, buffer: bool) -> Result<Received> {
+    async fn execute(&self, spec: RequestSpec, buffer: bool) -> Result<Received> {
+        // One span per logical request (all its attempts). It names the
+        // method and the path only: query strings may hold filter values,
+        // never credentials, and headers are not recorded at all.
+        let span = tracing::debug_span!(
+            "glance_request",
+            method = %spec.method,
+            path = %spec.describe_path(),
+        );
+        self.execute_in_span(spec, buffer).instrument(span).await
+    }
+
+    async fn execute_in_span(&self, mut spec: RequestSpec, buffer: bool) -> Result<Received> {
         let url = spec.url(self.resolve_endpoint().await?)?;
         let replayable = spec.is_replayable();
         let resendable = !matches!(spec.payload, Payload::OneShot(_));

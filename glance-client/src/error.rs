@@ -150,6 +150,32 @@ impl Error {
         self.status() == Some(StatusCode::PAYLOAD_TOO_LARGE)
     }
 
+    /// 405: the resource does not allow this method (e.g. deleting a task).
+    pub fn is_method_not_allowed(&self) -> bool {
+        self.status() == Some(StatusCode::METHOD_NOT_ALLOWED)
+    }
+
+    /// 415: the request's `Content-Type` was refused (e.g. a patch not sent
+    /// as a JSON-patch media type).
+    pub fn is_unsupported_media_type(&self) -> bool {
+        self.status() == Some(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+    }
+
+    /// 416: a ranged download asked for bytes the image does not have.
+    pub fn is_range_not_satisfiable(&self) -> bool {
+        self.status() == Some(StatusCode::RANGE_NOT_SATISFIABLE)
+    }
+
+    /// 429: the server asked the client to slow down.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// 5xx: the server failed.
+    pub fn is_server_error(&self) -> bool {
+        self.status().is_some_and(|s| s.is_server_error())
+    }
+
     /// Whether Keystone refused the credentials ([`Error::Auth`]).
     pub fn is_auth(&self) -> bool {
         matches!(self, Error::Auth { .. })

@@ -31,10 +31,14 @@ impl<'a> Images<'a> {
         Images { client }
     }
 
-    /// `POST /v2/images`: create an image record (status `queued`).
+    /// `POST /v2/images`: create an image record (status `queued`), with
+    /// `X-Image-Meta-Store` when [`CreateImage::store`] is set.
     pub async fn create(&self, image: &CreateImage) -> Result<Image> {
-        let spec = RequestSpec::new(Method::POST, ["v2", "images"])
+        let mut spec = RequestSpec::new(Method::POST, ["v2", "images"])
             .json_body(&image.to_json(), "application/json");
+        if let Some(store) = &image.store {
+            spec = spec.header("x-image-meta-store", store)?;
+        }
         self.client.send_json(spec).await
     }
 

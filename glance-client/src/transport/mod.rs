@@ -115,6 +115,15 @@ impl RequestSpec {
         spec
     }
 
+    /// The path this request goes to, for logs: `/v2/images/{id}`, or the
+    /// server's link as given.
+    pub fn describe_path(&self) -> String {
+        match &self.raw_path {
+            Some(raw) => raw.split('?').next().unwrap_or_default().to_owned(),
+            None => format!("/{}", self.segments.join("/")),
+        }
+    }
+
     /// Add a header (values that are not valid header text are refused).
     pub fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
         let value = HeaderValue::from_str(value)
