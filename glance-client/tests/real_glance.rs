@@ -1,13 +1,15 @@
-//! The metadata calls against a real Glance that trusts keystone-middleware
-//! identity headers (`/work/shared/real-glance/start 9605`). Ignored unless
-//! asked for:
+//! The client's calls against a whole server, the same suite for both:
+//! the in-process glance-mock-server by default, or a real Glance that
+//! trusts keystone-middleware identity headers when `GLANCE_TEST_URL` is set
+//! (`.ci/run` starts `../shared/real-glance/start` and does that):
 //!
 //! ```text
-//! GLANCE_TEST_URL=http://127.0.0.1:9605 cargo test -p glance-client --test real_glance -- --ignored --test-threads=1
+//! ../shared/real-glance/start 9605
+//! GLANCE_TEST_URL=http://127.0.0.1:9605 cargo test -p glance-client --test real_glance -- --test-threads=1
 //! ```
 //!
-//! One thread: the reference server keeps its records in SQLite and answers
-//! concurrent writes with 500s now and then.
+//! One thread against the real server: it keeps its records in SQLite and
+//! answers concurrent writes with 500s now and then.
 
 use futures::TryStreamExt;
 use glance_client::images::{ImagePatch, PatchOp, SortDir, TimeOp};
@@ -17,20 +19,42 @@ use glance_client::{
 };
 use serde_json::json;
 
-fn url() -> String {
-    std::env::var("GLANCE_TEST_URL").expect("set GLANCE_TEST_URL to a header-trusting Glance")
+/// The server under test: a real Glance at `GLANCE_TEST_URL`, or a fresh
+/// in-process mock living as long as this value.
+struct Target {
+    url: String,
+    _mock: Option<glance_mock_server::MockServer>,
 }
 
-fn client_as(project: &str, roles: &str) -> Client {
-    Client::builder()
-        .endpoint(url())
-        .token("unused-by-the-trusted-pipeline")
-        .default_header("X-Identity-Status", "Confirmed")
-        .default_header("X-Roles", roles)
-        .default_header("X-Project-Id", project)
-        .default_header("X-User-Id", format!("user-of-{project}"))
-        .build()
-        .expect("client builds")
+async fn target() -> Target {
+    match std::env::var("GLANCE_TEST_URL") {
+        Ok(url) if !url.is_empty() => Target { url, _mock: None },
+        _ => {
+            let mock = glance_mock_server::MockServer::start()
+                .await
+                .expect("mock starts");
+            Target {
+                url: mock.url(),
+                _mock: Some(mock),
+            }
+        }
+    }
+}
+
+impl Target {
+    /// A client acting as `project` with `roles`, by keystone-middleware
+    /// identity headers.
+    fn client_as(&self, project: &str, roles: &str) -> Client {
+        Client::builder()
+            .endpoint(&self.url)
+            .token("unused-by-the-trusted-pipeline")
+            .default_header("X-Identity-Status", "Confirmed")
+            .default_header("X-Roles", roles)
+            .default_header("X-Project-Id", project)
+            .default_header("X-User-Id", format!("user-of-{project}"))
+            .build()
+            .expect("client builds")
+    }
 }
 
 fn unique(prefix: &str) -> String {
@@ -56,9 +80,9 @@ async fn raw_image(client: &Client, name: &str) -> Image {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn versions_and_discovery() {
-    let c = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-a", "admin,member,reader");
     let versions = c.versions().await.expect("versions");
     assert!(versions.iter().any(|v| v.id == "v2.17"));
     assert!(c.has_version("2.17").await.expect("cached"));
@@ -81,9 +105,9 @@ async fn versions_and_discovery() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn update_computes_patches_the_server_accepts() {
-    let c = client_as("proj-a", "member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-a", "member,reader");
     let img = raw_image(&c, &unique("upd")).await;
     let images = c.images();
 
@@ -176,9 +200,9 @@ async fn update_computes_patches_the_server_accepts() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn tags_actions_and_tasks() {
-    let c = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-a", "admin,member,reader");
     let img = raw_image(&c, &unique("act")).await;
     let images = c.images();
     let odd = "t 1?x#y%z+;";
@@ -230,10 +254,10 @@ async fn tags_actions_and_tasks() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn members_flow() {
-    let owner = client_as("proj-owner", "member,reader");
-    let other = client_as("proj-member", "member,reader");
+    let t = target().await;
+    let owner = t.client_as("proj-owner", "member,reader");
+    let other = t.client_as("proj-member", "member,reader");
     let img = owner
         .images()
         .create(&CreateImage::new(unique("mem")).visibility(Visibility::Private))
@@ -307,9 +331,9 @@ async fn members_flow() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn typed_list_filters_are_understood() {
-    let c = client_as("proj-list", "member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-list", "member,reader");
     let tag = unique("lst");
     let colon = format!("{tag}:colon");
     let comma = format!("{tag},comma");
@@ -443,9 +467,9 @@ async fn typed_list_filters_are_understood() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn tasks_api() {
-    let admin = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let _: Vec<_> = admin
         .tasks()
         .list(
@@ -459,11 +483,11 @@ async fn tasks_api() {
         .expect("admins list tasks");
     let err = admin
         .tasks()
-        .create("import", json!({"import_from": "http://127.0.0.1:1/x"}))
+        .create("import", json!({"import_from": "http://192.0.2.1:8080/x"}))
         .await
         .expect_err("filtered URI");
     assert!(err.is_bad_request(), "{err}");
-    let user = client_as("proj-a", "member,reader");
+    let user = t.client_as("proj-a", "member,reader");
     let err = user
         .tasks()
         .list(glance_client::ListTasks::new())
@@ -474,9 +498,9 @@ async fn tasks_api() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn locations() {
-    let admin = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let img = raw_image(&admin, &unique("loc")).await;
     assert!(
         admin
@@ -492,7 +516,7 @@ async fn locations() {
         .await
         .expect_err("no http store");
     assert!(err.is_forbidden(), "{err}");
-    let service = client_as("proj-a", "service,member,reader");
+    let service = t.client_as("proj-a", "service,member,reader");
     service
         .images()
         .add_image_location(&img.id, "file:///nowhere", None)
@@ -515,20 +539,20 @@ async fn locations() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn cache_is_refused_without_an_image_cache() {
-    let admin = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let err = admin.cache().list().await.expect_err("no cache configured");
     assert!(err.is_unsupported_version(), "{err}");
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn metadefs_flow() {
+    let t = target().await;
     use glance_client::metadefs::{
         ListNamespaces, MetadefObject, MetadefProperty, Namespace, ResourceTypeAssociation,
     };
-    let admin = client_as("proj-a", "admin,member,reader");
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let md = admin.metadefs();
     let name = format!("OS::Test::{}", unique("ns").replace('-', ""));
     let mut ns = Namespace::new(&name);
