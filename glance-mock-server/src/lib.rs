@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod config;
+pub mod control;
 pub mod db;
 pub mod domain;
 pub mod keystone;
