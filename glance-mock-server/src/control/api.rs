@@ -37,7 +37,12 @@ pub fn router() -> Router<SharedState> {
         .route("/_mock", axum::routing::any(not_found))
         .route("/_mock/{*rest}", axum::routing::any(not_found))
         .layer(middleware::from_fn(error::render))
+        // Seeds carry image data inline: more than axum's 2 MiB default.
+        .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
 }
+
+/// The largest body a control request may have (an inline seed).
+const SEED_LIMIT: usize = 256 << 20;
 
 async fn not_found() -> ApiError {
     ApiError::not_found_default()

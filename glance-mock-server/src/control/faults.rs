@@ -360,27 +360,28 @@ pub fn alter_body(action: &FaultAction, resp: Response) -> Response {
     let stream = body.into_data_stream();
     let body = match *action {
         FaultAction::DropAfter { bytes } => {
-            let mut left = bytes;
-            let mut broken = false;
-            Body::from_stream(stream.map(move |chunk| {
-                let chunk = chunk.map_err(io::Error::other)?;
-                if broken {
-                    return Err(io::Error::other("fault: connection dropped"));
-                }
-                if (chunk.len() as u64) <= left {
-                    left -= chunk.len() as u64;
-                    return Ok(chunk);
-                }
-                // Send what is left of the allowance now, fail next time.
-                broken = true;
-                let keep = chunk.slice(..left as usize);
-                left = 0;
-                if keep.is_empty() {
-                    Err(io::Error::other("fault: connection dropped"))
-                } else {
-                    Ok(keep)
-                }
-            }))
+            let dropped = || io::Error::other("fault: connection dropped");
+            Body::from_stream(futures::stream::unfold(
+                (stream, bytes, false),
+                move |(mut stream, left, spent)| async move {
+                    if spent {
+                        // Let the server flush what was allowed before the
+                        // failure makes it abort the connection.
+                        tokio::task::yield_now().await;
+                        return Some((Err(dropped()), (stream, 0, true)));
+                    }
+                    let out = match stream.next().await? {
+                        Err(e) => return Some((Err(io::Error::other(e)), (stream, 0, true))),
+                        Ok(chunk) if chunk.len() as u64 <= left => {
+                            let left = left - chunk.len() as u64;
+                            (Ok(chunk), (stream, left, false))
+                        }
+                        // `left` is below this chunk's length, so it fits.
+                        Ok(chunk) => (Ok(chunk.slice(..left as usize)), (stream, 0, true)),
+                    };
+                    Some(out)
+                },
+            ))
         }
         FaultAction::Truncate { bytes } => {
             let declared = parts

@@ -167,7 +167,7 @@ pub async fn dump(state: &AppState, mode: DataMode) -> Result<StateDump, StoreEr
     for (store_id, store) in stores(state) {
         for image_id in store.image_ids().await? {
             let known = by_id.get(image_id.as_str()).and_then(|img| {
-                let holds = img.stores.iter().any(|s| *s == store_id);
+                let holds = img.stores.contains(&store_id);
                 match (&img.checksum, &img.os_hash_value) {
                     (Some(md5), Some(sha)) if holds => Some((md5.clone(), sha.clone())),
                     _ => None,
