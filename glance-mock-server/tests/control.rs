@@ -198,7 +198,21 @@ async fn reset_forgets_images_data_faults_and_journal() {
 
 #[tokio::test]
 async fn state_round_trips_through_a_seed() {
-    let api = Api::start().await;
+    let mut config = Config::default();
+    config.tasks.progression = TaskProgression::Manual;
+    let api = Api::with(config).await;
+    let imported = api
+        .create(json!({"disk_format": "raw", "container_format": "bare"}))
+        .await;
+    api.put_data(&imported, "stage", data(500)).await;
+    let resp = api
+        .owner(Method::POST, &format!("/v2/images/{imported}/import"))
+        .json(&json!({"method": {"name": "glance-direct"}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    assert_eq!(api.server().finish_tasks().await, 1);
     let shared = api
         .create(
             json!({"name": "shared", "disk_format": "raw", "container_format": "bare",
@@ -229,7 +243,9 @@ async fn state_round_trips_through_a_seed() {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
     let seed = api.dump("inline").await;
-    assert_eq!(seed["images"].as_array().map(Vec::len), Some(3));
+    assert_eq!(seed["images"].as_array().map(Vec::len), Some(4));
+    assert_eq!(seed["tasks"][0]["status"], "success");
+    assert_eq!(seed["tasks"][0]["image_id"], imported.as_str());
     let stores: Vec<(&str, &str)> = seed["data"]
         .as_array()
         .expect("data")
@@ -241,10 +257,14 @@ async fn state_round_trips_through_a_seed() {
             )
         })
         .collect();
+    // By store (configuration order, staging last), then by image id.
+    let mut in_fast = [imported.as_str(), shared.as_str()];
+    in_fast.sort();
     assert_eq!(
         stores,
         vec![
-            ("fast", shared.as_str()),
+            ("fast", in_fast[0]),
+            ("fast", in_fast[1]),
             ("os_glance_staging_store", staged.as_str())
         ]
     );
