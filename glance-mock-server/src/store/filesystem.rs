@@ -250,6 +250,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reads_stream_in_pieces_not_whole_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = FilesystemStore::new(dir.path().to_owned());
+        let data = vec![7u8; 5 * PIECE as usize + 3];
+        store
+            .add("img", data_stream(&data, 1 << 20), None, u64::MAX)
+            .await
+            .expect("stored");
+        let mut stream = store.get("img", 0, None).await.expect("read").stream;
+        let mut sizes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            sizes.push(chunk.expect("readable").len());
+        }
+        // A download holds one piece at a time, whatever the image's size.
+        assert!(sizes.len() >= 6, "{sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= PIECE as usize), "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), data.len());
+    }
+
+    #[tokio::test]
     async fn failures_leave_no_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = FilesystemStore::new(dir.path().to_owned());
