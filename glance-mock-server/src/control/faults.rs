@@ -13,14 +13,9 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io;
 use std::sync::Mutex;
 
-use axum::body::Body;
 use axum::http::{HeaderValue, header};
-use axum::response::Response;
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -345,88 +340,6 @@ impl Faults {
             action: active.installed.rule.action.clone(),
         })
     }
-}
-
-/// The response with `action`'s change to its body, for the actions that
-/// change bodies (others return it untouched).
-pub fn alter_body(action: &FaultAction, resp: Response) -> Response {
-    if matches!(
-        action,
-        FaultAction::Respond { .. } | FaultAction::Delay { .. }
-    ) {
-        return resp;
-    }
-    let (mut parts, body) = resp.into_parts();
-    let stream = body.into_data_stream();
-    let body = match *action {
-        FaultAction::DropAfter { bytes } => {
-            let dropped = || io::Error::other("fault: connection dropped");
-            Body::from_stream(futures::stream::unfold(
-                (stream, bytes, false),
-                move |(mut stream, left, spent)| async move {
-                    if spent {
-                        // Let the server flush what was allowed before the
-                        // failure makes it abort the connection.
-                        tokio::task::yield_now().await;
-                        return Some((Err(dropped()), (stream, 0, true)));
-                    }
-                    let out = match stream.next().await? {
-                        Err(e) => return Some((Err(io::Error::other(e)), (stream, 0, true))),
-                        Ok(chunk) if chunk.len() as u64 <= left => {
-                            let left = left - chunk.len() as u64;
-                            (Ok(chunk), (stream, left, false))
-                        }
-                        // `left` is below this chunk's length, so it fits.
-                        Ok(chunk) => (Ok(chunk.slice(..left as usize)), (stream, 0, true)),
-                    };
-                    Some(out)
-                },
-            ))
-        }
-        FaultAction::Truncate { bytes } => {
-            let declared = parts
-                .headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            if let Some(len) = declared {
-                parts
-                    .headers
-                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len.min(bytes)));
-            }
-            // Stops reading the source once the allowance is spent.
-            Body::from_stream(stream.scan(bytes, |left, chunk| {
-                let out = match chunk {
-                    _ if *left == 0 => None,
-                    Err(e) => Some(Err(io::Error::other(e))),
-                    Ok(chunk) => {
-                        let keep = chunk
-                            .len()
-                            .min(usize::try_from(*left).unwrap_or(usize::MAX));
-                        *left -= keep as u64;
-                        Some(Ok(chunk.slice(..keep)))
-                    }
-                };
-                std::future::ready(out)
-            }))
-        }
-        FaultAction::FlipByte { offset } => {
-            let mut at = 0u64;
-            Body::from_stream(stream.map(move |chunk| {
-                let chunk = chunk.map_err(io::Error::other)?;
-                let start = at;
-                at += chunk.len() as u64;
-                if (start..at).contains(&offset) {
-                    let mut owned = BytesMut::from(&chunk[..]);
-                    owned[(offset - start) as usize] ^= 0xff;
-                    return Ok::<Bytes, io::Error>(owned.freeze());
-                }
-                Ok(chunk)
-            }))
-        }
-        FaultAction::Respond { .. } | FaultAction::Delay { .. } => Body::from_stream(stream),
-    };
-    Response::from_parts(parts, body)
 }
 
 #[cfg(test)]
