@@ -131,6 +131,30 @@ impl FaultRule {
         self.when.count = Some(n);
         self
     }
+
+    /// Only paths this regular expression matches whole.
+    pub fn path_regex(mut self, regex: impl Into<String>) -> Self {
+        self.when.path_regex = Some(regex.into());
+        self
+    }
+
+    /// Only requests acting as this project.
+    pub fn project(mut self, project_id: impl Into<String>) -> Self {
+        self.when.project_id = Some(project_id.into());
+        self
+    }
+
+    /// Only requests acting as this user.
+    pub fn user(mut self, user_id: impl Into<String>) -> Self {
+        self.when.user_id = Some(user_id.into());
+        self
+    }
+
+    /// Act on a matching request with this chance, in `[0, 1]`.
+    pub fn probability(mut self, p: f64) -> Self {
+        self.when.probability = Some(p);
+        self
+    }
 }
 
 /// An installed rule, as `GET /_mock/faults` lists it.
@@ -416,6 +440,21 @@ mod tests {
                 .fire("GET", "/", Some(&Identity::default_admin()))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_builder_and_the_wire_agree() {
+        let built = FaultRule::new(FaultAction::Truncate { bytes: 10 })
+            .method("GET")
+            .path("/v2/images/*/file")
+            .project("demo")
+            .count(1);
+        let wire = serde_json::json!({
+            "match": {"method": "GET", "path": "/v2/images/*/file", "project_id": "demo", "count": 1},
+            "action": {"type": "truncate", "bytes": 10}
+        });
+        assert_eq!(serde_json::to_value(&built).expect("serializes"), wire);
+        assert_eq!(rule(wire), built);
     }
 
     #[test]
