@@ -134,8 +134,80 @@ pub fn choose(
     }
 }
 
+/// Chunks are handed to the hashing thread in batches of about this many
+/// bytes (network reads are often only a few KiB).
+const BATCH: usize = 256 * 1024;
+/// Batches queued for the hashing thread: bounds the memory between the
+/// network and the hash (`BATCH * DEPTH` plus what is in flight).
+const DEPTH: usize = 16;
+
+/// A digest computed on a blocking thread, fed through a bounded channel,
+/// so that reading the network and hashing overlap.
+struct OffThreadHasher {
+    batch: Vec<Bytes>,
+    batched: usize,
+    tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
+    done: tokio::task::JoinHandle<String>,
+}
+
+impl OffThreadHasher {
+    fn spawn(mut hasher: Hasher) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(DEPTH);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(batch) = rx.blocking_recv() {
+                for chunk in batch {
+                    hasher.update(&chunk);
+                }
+            }
+            hasher.finish_hex()
+        });
+        OffThreadHasher {
+            batch: Vec::new(),
+            batched: 0,
+            tx,
+            done,
+        }
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.batched = 0;
+        let batch = std::mem::take(&mut self.batch);
+        self.tx
+            .send(batch)
+            .await
+            .map_err(|_| Error::Io(std::io::Error::other("the hashing thread stopped")))
+    }
+
+    /// Queue a chunk (cheap: `Bytes` are shared, not copied).
+    async fn update(&mut self, chunk: Bytes) -> Result<()> {
+        self.batched += chunk.len();
+        self.batch.push(chunk);
+        if self.batched >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// The hex digest of everything queued.
+    async fn finish(mut self) -> Result<String> {
+        self.flush().await?;
+        drop(self.tx);
+        self.done.await.map_err(|e| {
+            Error::Io(std::io::Error::other(format!(
+                "the hashing thread failed: {e}"
+            )))
+        })
+    }
+}
+
 /// Wrap `inner` so that it ends in an error unless its bytes match
 /// `verification` and number `expected_len` (when known).
+///
+/// The digest is computed on a blocking thread while the next bytes are
+/// read; the most recent chunk is held back until it has been compared.
 pub fn verified<S>(
     inner: S,
     verification: Verification,
@@ -145,11 +217,17 @@ where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
     async_stream::stream! {
-        let mut check = match verification {
+        let (mut hasher, check) = match verification {
             Verification::Digest { algorithm, expected } => {
-                Hasher::for_algorithm(&algorithm).map(|h| (h, algorithm, expected))
+                match Hasher::for_algorithm(&algorithm) {
+                    Some(h) => (Some(OffThreadHasher::spawn(h)), Some((algorithm, expected))),
+                    None => {
+                        yield Err(Error::UnsupportedHashAlgorithm(algorithm));
+                        return;
+                    }
+                }
             }
-            Verification::None => None,
+            Verification::None => (None, None),
         };
         let mut pending: Option<Bytes> = None;
         let mut received: u64 = 0;
@@ -166,8 +244,11 @@ where
                 continue;
             }
             received += chunk.len() as u64;
-            if let Some((h, _, _)) = check.as_mut() {
-                h.update(&chunk);
+            if let Some(h) = hasher.as_mut() {
+                if let Err(e) = h.update(chunk.clone()).await {
+                    yield Err(e);
+                    return;
+                }
             }
             if let Some(previous) = pending.replace(chunk) {
                 yield Ok(previous);
@@ -179,8 +260,14 @@ where
                 return;
             }
         }
-        if let Some((h, algorithm, expected)) = check {
-            let actual = h.finish_hex();
+        if let (Some(h), Some((algorithm, expected))) = (hasher, check) {
+            let actual = match h.finish().await {
+                Ok(actual) => actual,
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
             if !actual.eq_ignore_ascii_case(&expected) {
                 yield Err(Error::ChecksumMismatch { algorithm, expected, actual });
                 return;

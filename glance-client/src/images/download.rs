@@ -10,16 +10,29 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::{Method, StatusCode};
 use tokio::io::AsyncWriteExt;
 
-use super::{Image, Images, get_spec};
+use super::{Image, Images, get_spec, resume};
 use crate::error::{Error, Result};
 use crate::transport::{RequestSpec, request_id};
 use crate::verify::{self, Verification, VerifyOptions};
 
 /// Options of a download.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownloadOptions {
     /// How the bytes are checked.
     pub verify: VerifyOptions,
+    /// How many times a broken transfer is resumed (`Range: bytes=N-`)
+    /// before giving up with [`Error::ResumeFailed`]. Default 3; 0 turns
+    /// resuming off.
+    pub resume_attempts: u32,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            verify: VerifyOptions::default(),
+            resume_attempts: 3,
+        }
+    }
 }
 
 impl DownloadOptions {
@@ -30,7 +43,14 @@ impl DownloadOptions {
                 enabled: false,
                 allow_md5_fallback: false,
             },
+            ..Self::default()
         }
+    }
+
+    /// Resume a broken transfer at most `attempts` times (0: never).
+    pub fn resume_attempts(mut self, attempts: u32) -> Self {
+        self.resume_attempts = attempts;
+        self
     }
 
     /// Fall back to md5 when `os_hash_algo` is not supported here.
@@ -162,7 +182,15 @@ impl Images<'_> {
         self.download_with(id, DownloadOptions::default()).await
     }
 
-    /// Download with options (verification off, md5 fallback).
+    /// Download with options (verification off, md5 fallback, resume
+    /// attempts).
+    ///
+    /// When the connection breaks mid-body, the rest is asked for with
+    /// `Range: bytes=N-` once the image record (its `os_hash_value`,
+    /// `checksum` and `size`) and the ranged response (`206`,
+    /// `Content-Range`, `Content-MD5`) show it is still the same image; the
+    /// digest continues over the joined bytes, so the whole is verified as
+    /// one.
     pub async fn download_with(
         &self,
         id: &str,
@@ -189,7 +217,19 @@ impl Images<'_> {
         let content_length = resp.content_length();
         let request_id = request_id(headers);
         let verification = verify::choose(image.as_ref(), content_md5.as_deref(), options.verify)?;
-        let body = resp.bytes_stream().map_err(Error::Transport);
+        // Resuming needs the size, to ask for and check the rest.
+        let original = content_length.map(|length| resume::Original {
+            image: image.clone(),
+            length,
+            content_md5: content_md5.clone(),
+        });
+        let body = resume::resumable(
+            self.client.clone(),
+            id.to_owned(),
+            resp,
+            original,
+            options.resume_attempts,
+        );
         let stream = verify::verified(body, verification.clone(), content_length).boxed();
         Ok(Some(Download {
             image,
