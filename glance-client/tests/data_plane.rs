@@ -368,3 +368,20 @@ async fn create_with_data_removes_the_record_when_the_upload_is_refused() {
     .expect("list");
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn get_with_or_without_locations_as_nova_asks() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images
+        .create_with_data(&raw("located"), ImageData::upload(data(10)), &quick())
+        .await
+        .expect("uploaded");
+    let with = images.get_with(&image.id, true).await.expect("get");
+    let locations = with.locations().expect("locations are always present");
+    assert!(locations.len() <= 1, "{locations:?}");
+    let without = images.get_with(&image.id, false).await.expect("get");
+    assert!(without.locations().is_none());
+    assert!(without.property("direct_url").is_none());
+}

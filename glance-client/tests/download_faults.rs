@@ -374,3 +374,29 @@ async fn download_to_path_leaves_nothing_behind_on_failure() {
     assert_eq!(std::fs::read(&target).expect("read"), good);
     assert_eq!(leftovers(dir.path()), ["image.raw"]);
 }
+
+#[tokio::test]
+async fn a_writer_gets_the_whole_image_only_when_it_verifies() {
+    let good = data(LEN);
+    for (served, ok) in [(good.clone(), true), (corrupt(&good, 3), false)] {
+        let (client, _f) = start(Flaky {
+            data: served,
+            image: record(&good, Some("sha512"), true),
+            drops: Mutex::new(vec![123_456]),
+            ..Flaky::default()
+        })
+        .await;
+        let mut out: Vec<u8> = Vec::new();
+        let result = client
+            .images()
+            .download_to_writer(ID, &mut out, DownloadOptions::default())
+            .await;
+        if ok {
+            assert_eq!(result.expect("written"), Some(LEN as u64));
+            assert!(out == good);
+        } else {
+            assert!(result.expect_err("corrupt").is_checksum_mismatch());
+            assert!(out.len() < LEN);
+        }
+    }
+}

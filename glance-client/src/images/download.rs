@@ -241,6 +241,42 @@ impl Images<'_> {
         }))
     }
 
+    /// Download into `writer` (nova's `download(data=…)`), verified as it
+    /// goes; returns the number of bytes written, or `None` if the image has
+    /// no data. The writer is flushed, not closed.
+    ///
+    /// A writer cannot take bytes back: on an error it holds a prefix of the
+    /// image, never all of it (the last chunk is written only once the
+    /// digest matched). Use [`Images::download_to_path`] for a file that
+    /// must appear whole or not at all.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// let mut out = tokio::io::stdout();
+    /// client.images().download_to_writer(id, &mut out, Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_to_writer<W>(
+        &self,
+        id: &str,
+        writer: &mut W,
+        options: DownloadOptions,
+    ) -> Result<Option<u64>>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        let Some(mut download) = self.download_with(id, options).await? else {
+            return Ok(None);
+        };
+        let mut written = 0u64;
+        while let Some(chunk) = download.try_next().await? {
+            writer.write_all(&chunk).await?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await?;
+        Ok(Some(written))
+    }
+
     /// Download to `path` atomically: the data goes to a temporary file
     /// beside it, is verified and synced, then renamed over `path`. On any
     /// error nothing is left at `path` (an existing file there is untouched).
