@@ -262,6 +262,11 @@ impl Error {
         matches!(self, Error::ImportFailed(_))
     }
 
+    /// Whether waiting for an image gave up ([`Error::WaitTimeout`]).
+    pub fn is_wait_timeout(&self) -> bool {
+        matches!(self, Error::WaitTimeout { .. })
+    }
+
     /// Whether the data received did not match its digest.
     pub fn is_checksum_mismatch(&self) -> bool {
         matches!(self, Error::ChecksumMismatch { .. })

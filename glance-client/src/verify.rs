@@ -208,6 +208,7 @@ impl OffThreadHasher {
 ///
 /// The digest is computed on a blocking thread while the next bytes are
 /// read; the most recent chunk is held back until it has been compared.
+/// Poll the stream inside a Tokio runtime (it uses `spawn_blocking`).
 pub fn verified<S>(
     inner: S,
     verification: Verification,

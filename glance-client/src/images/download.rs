@@ -112,7 +112,9 @@ impl Download {
         tokio_util::io::StreamReader::new(self.stream.map_err(|e| {
             let kind = match &e {
                 Error::ChecksumMismatch { .. } => std::io::ErrorKind::InvalidData,
-                Error::Incomplete { .. } => std::io::ErrorKind::UnexpectedEof,
+                Error::Incomplete { .. } | Error::ResumeFailed { .. } => {
+                    std::io::ErrorKind::UnexpectedEof
+                }
                 _ => std::io::ErrorKind::Other,
             };
             std::io::Error::new(kind, e)
