@@ -400,3 +400,32 @@ async fn a_writer_gets_the_whole_image_only_when_it_verifies() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_truncated_body_is_never_a_success() {
+    let good = data(LEN);
+    // Complete by its own Content-Length, but short of the image: caught by
+    // the digest, and by the record's size when there is no digest.
+    for (algo, checksum) in [(Some("sha512"), true), (None, false)] {
+        let (client, _f) = start(Flaky {
+            data: good[..LEN - 1].to_vec(),
+            image: record(&good, algo, checksum),
+            ..Flaky::default()
+        })
+        .await;
+        let (got, end) = drain(&client, DownloadOptions::default()).await;
+        let err = end.expect_err("short");
+        assert!(
+            err.is_checksum_mismatch()
+                || matches!(
+                    err,
+                    Error::Incomplete {
+                        expected,
+                        received
+                    } if expected == LEN as u64 && received == LEN as u64 - 1
+                ),
+            "{algo:?}: {err}"
+        );
+        assert!(got.len() < LEN - 1);
+    }
+}

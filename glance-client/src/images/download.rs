@@ -232,7 +232,11 @@ impl Images<'_> {
             original,
             options.resume_attempts,
         );
-        let stream = verify::verified(body, verification.clone(), content_length).boxed();
+        // The record's size is the truth: a body that is complete by its own
+        // Content-Length but shorter than the image must not pass, even when
+        // there is no digest to catch it.
+        let expected_len = image.as_ref().and_then(|i| i.size).or(content_length);
+        let stream = verify::verified(body, verification.clone(), expected_len).boxed();
         Ok(Some(Download {
             image,
             content_length,
