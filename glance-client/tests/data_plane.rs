@@ -385,3 +385,50 @@ async fn get_with_or_without_locations_as_nova_asks() {
     assert!(without.locations().is_none());
     assert!(without.property("direct_url").is_none());
 }
+
+#[tokio::test]
+async fn glance_download_from_another_region() {
+    let remote = MockServer::start().await.expect("remote starts");
+    let remote_client = client(&remote);
+    let body = data(123_457);
+    let source = remote_client
+        .images()
+        .create_with_data(&raw("abroad"), ImageData::upload(body.clone()), &quick())
+        .await
+        .expect("remote image");
+    let mut config = glance_mock_server::Config::default();
+    config.import_methods.push("glance-download".into());
+    config.tasks.glance_download_endpoint = Some(remote.url());
+    let local = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("local starts");
+    let client = client(&local);
+    let image = client
+        .images()
+        .create_with_data(
+            &raw("fetched-abroad"),
+            ImageData::Import(glance_client::ImportRequest::new(
+                glance_client::ImportMethod::GlanceDownload {
+                    region: "RegionTwo".into(),
+                    image_id: source.id.clone(),
+                    service_interface: Some("public".into()),
+                },
+            )),
+            &quick(),
+        )
+        .await
+        .expect("imported");
+    assert_eq!(image.os_hash_value, source.os_hash_value);
+    let back = client
+        .images()
+        .download(&image.id)
+        .await
+        .expect("download")
+        .expect("data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert!(back.as_ref() == body.as_slice());
+}
