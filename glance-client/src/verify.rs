@@ -335,6 +335,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn many_small_chunks_are_hashed_in_order_across_batches() {
+        // 600 KiB in 1000-byte pieces: several batches reach the hashing
+        // thread, the last one only at the end.
+        let data: Vec<u8> = (0..600 * 1024).map(|i| (i % 253) as u8).collect();
+        let pieces: Vec<Result<Bytes>> = data
+            .chunks(1000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let v = Verification::Digest {
+            algorithm: "sha512".into(),
+            expected: sha512_hex(&data),
+        };
+        let out: Vec<Result<Bytes>> = verified(stream::iter(pieces), v, Some(data.len() as u64))
+            .collect()
+            .await;
+        let mut joined = Vec::new();
+        for item in out {
+            joined.extend_from_slice(&item.expect("verified"));
+        }
+        assert_eq!(joined, data);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_algorithm_is_an_error_not_a_pass() {
+        let v = Verification::Digest {
+            algorithm: "crc7".into(),
+            expected: "00".into(),
+        };
+        let out: Vec<Result<Bytes>> = verified(chunks(&[b"x"]), v, None).collect().await;
+        assert!(matches!(
+            out.as_slice(),
+            [Err(Error::UnsupportedHashAlgorithm(a))] if a == "crc7"
+        ));
+    }
+
+    #[tokio::test]
     async fn short_body_is_incomplete() {
         let out: Vec<Result<Bytes>> = verified(chunks(&[b"abc"]), Verification::None, Some(5))
             .collect()
