@@ -801,7 +801,7 @@ async fn cutting_proxy(upstream: std::net::SocketAddr, cut_after: usize) -> Stri
 }
 
 #[tokio::test]
-async fn a_cut_download_resumes_against_real_glance() {
+async fn a_cut_download_resumes() {
     let t = target().await;
     let c = t.client_as("proj-data", "member,reader");
     let body = pattern(3 << 20);

@@ -185,14 +185,76 @@ async fn a_truncated_body_ends_in_a_typed_error() {
 }
 
 #[tokio::test]
-async fn a_dropped_connection_never_yields_wrong_bytes() {
+async fn a_dropped_connection_is_resumed_and_verified() {
     let (payload, outcome) = faulted_download(FaultAction::DropAfter { bytes: 70_000 }).await;
-    // A client that resumes may recover (the rule fires once); one that
-    // does not must fail. Either way, wrong data is never a success.
+    // The rule fires once: the client asks for the rest with Range and
+    // checks the whole image's digest across both responses.
     match outcome {
         Ok(bytes) => assert!(bytes.to_vec() == payload, "wrong bytes returned as success"),
-        Err(Error::Transport(_) | Error::Incomplete { .. } | Error::ChecksumMismatch { .. }) => {}
-        Err(other) => panic!("unexpected error kind: {other:?}"),
+        Err(other) => panic!("the drop was not resumed: {other:?}"),
+    }
+}
+
+/// Offsets that matter for a 1 MiB + 7 image: the first byte, a chunk
+/// boundary, inside the final chunk, and the final byte.
+const SIZE: usize = (1 << 20) + 7;
+const OFFSETS: [u64; 4] = [0, 65_536, SIZE as u64 - 4_000, SIZE as u64 - 1];
+
+/// Download a fresh 1 MiB + 7 image once with `action` applied to the
+/// first GET of its data.
+async fn faulted_large(action: FaultAction) -> (Vec<u8>, Result<Vec<u8>, Error>) {
+    let (server, client) = setup().await;
+    let payload = data(SIZE, 11);
+    let image = image_with(&client, "faulted-large", &payload).await;
+    server
+        .add_fault(
+            FaultRule::new(action)
+                .method("GET")
+                .path("/v2/images/*/file")
+                .count(1),
+        )
+        .expect("valid rule");
+    let outcome = match client.images().download(&image.id).await {
+        Ok(Some(download)) => download.bytes().await.map(|b| b.to_vec()),
+        Ok(None) => panic!("the image has data"),
+        Err(e) => Err(e),
+    };
+    (payload, outcome)
+}
+
+#[tokio::test]
+async fn corruption_at_any_offset_is_always_detected() {
+    for offset in OFFSETS {
+        let (_, outcome) = faulted_large(FaultAction::FlipByte { offset }).await;
+        assert!(
+            matches!(outcome, Err(Error::ChecksumMismatch { .. })),
+            "flip at {offset}: {outcome:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn drops_at_any_offset_are_resumed_and_verified() {
+    for offset in OFFSETS {
+        let (payload, outcome) = faulted_large(FaultAction::DropAfter { bytes: offset }).await;
+        match outcome {
+            Ok(bytes) => assert!(bytes == payload, "drop at {offset}: wrong bytes"),
+            Err(e) => panic!("drop at {offset} not resumed: {e:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn truncation_at_any_offset_never_succeeds() {
+    for offset in OFFSETS {
+        let (_, outcome) = faulted_large(FaultAction::Truncate { bytes: offset }).await;
+        assert!(
+            matches!(
+                outcome,
+                Err(Error::Incomplete { .. } | Error::ChecksumMismatch { .. })
+            ),
+            "truncated at {offset}: {outcome:?}"
+        );
     }
 }
 
