@@ -47,6 +47,9 @@ fn list(c: &mut Criterion) {
     group.bench_function("serde_json_decode_only", |b| {
         b.iter(|| pages::decode_pages(&bodies).expect("decodes"))
     });
+    group.bench_function("serde_path_to_error_decode", |b| {
+        b.iter(|| pages::decode_pages_with_path(&bodies).expect("decodes"))
+    });
     group.bench_function("client_stream_over_http", |b| {
         b.iter(|| {
             rt.block_on(pages::list_with_client(&client, 1000))

@@ -81,6 +81,20 @@ enum Cmd {
         #[arg(long)]
         no_verify: bool,
     },
+    /// (internal, profiling) Create `count` images in the server at `url`.
+    ChildPopulate {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+    },
+    /// (internal, profiling) List every image at `url` through the client.
+    ChildList {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+    },
     /// (internal) Upload in this process and print its figures.
     ChildUpload {
         #[arg(long)]
@@ -158,6 +172,14 @@ async fn main() -> Result<()> {
             streams,
             no_verify,
         } => child::download(&url, &id, streams, !no_verify).await?,
+        Cmd::ChildPopulate { url, count } => {
+            glance_bench::pages::populate(&glance_bench::pages::client(&url)?, count, 16).await?
+        }
+        Cmd::ChildList { url, page_size } => {
+            let client = glance_bench::pages::client(&url)?;
+            let n = glance_bench::pages::list_with_client(&client, page_size).await?;
+            println!("{{\"images\": {n}}}");
+        }
         Cmd::ChildUpload {
             url,
             id,

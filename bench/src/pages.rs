@@ -91,6 +91,19 @@ pub fn decode_pages(pages: &[Bytes]) -> Result<usize> {
     Ok(n)
 }
 
+/// Decode pages as the client's `transport::decode` does: through
+/// `serde_path_to_error`, which records the path of a failure. Returns the
+/// number of images.
+pub fn decode_pages_with_path(pages: &[Bytes]) -> Result<usize> {
+    let mut n = 0;
+    for body in pages {
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let page: Page = serde_path_to_error::deserialize(de)?;
+        n += std::hint::black_box(page.images).len();
+    }
+    Ok(n)
+}
+
 /// Images listed through the client's stream, counted.
 pub async fn list_with_client(client: &Client, page_size: u32) -> Result<usize> {
     let n = client
@@ -179,7 +192,10 @@ async fn serve_page(
 
 /// A mock in this process holding `n` images, and its list pages of
 /// `page_size` fetched once.
-pub async fn mock_pages(n: usize, page_size: u32) -> Result<(glance_mock_server::MockServer, Vec<Bytes>)> {
+pub async fn mock_pages(
+    n: usize,
+    page_size: u32,
+) -> Result<(glance_mock_server::MockServer, Vec<Bytes>)> {
     let server = glance_mock_server::MockServer::start().await?;
     populate(&client(&server.url())?, n, 16).await?;
     let pages = fetch_pages(&server.url(), page_size).await?;

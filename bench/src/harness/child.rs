@@ -96,7 +96,13 @@ fn print_result(started: Instant, bytes: u64, allocs: Snapshot) {
 }
 
 /// The command line running [`download`] in a fresh `glance-bench`.
-pub fn download_cmd(env: &super::Env, url: &str, id: &str, streams: usize, verify: bool) -> Result<Command> {
+pub fn download_cmd(
+    env: &super::Env,
+    url: &str,
+    id: &str,
+    streams: usize,
+    verify: bool,
+) -> Result<Command> {
     let mut c = Command::new(env.bin("glance-bench")?);
     c.args(["child-download", "--url", url, "--id", id, "--streams"])
         .arg(streams.to_string());

@@ -1,4 +1,4 @@
-//! 1. Verified download from the mock: our client against
+//! Section 1: Verified download from the mock: our client against
 //! python-glanceclient's `images.data()` and against hashing alone.
 
 use anyhow::Result;
@@ -45,11 +45,36 @@ pub async fn run(env: &Env) -> Result<String> {
     s.table(
         &["what", "MiB/s (median)", "peak RSS MiB", "ours ÷ it"],
         &[
-            vec!["glance-client, verified (sha512)".into(), f(ours), f(median(&ours_rss) / 1024.0), "1".into()],
-            vec!["glance-client, unverified (transport only)".into(), f(raw), "".into(), f(ours / raw)],
-            vec!["python-glanceclient 4.13 `images.data()`, validated".into(), f(theirs), f(median(&py_rss) / 1024.0), f(ours / theirs)],
-            vec!["sha2 0.11 SHA-512 alone, one core, 1 MiB chunks".into(), f(sha), "".into(), f(ours / sha)],
-            vec!["hashlib (OpenSSL) SHA-512 alone, for reference".into(), f(hashlib), "".into(), f(ours / hashlib)],
+            vec![
+                "glance-client, verified (sha512)".into(),
+                f(ours),
+                f(median(&ours_rss) / 1024.0),
+                "1".into(),
+            ],
+            vec![
+                "glance-client, unverified (transport only)".into(),
+                f(raw),
+                "".into(),
+                f(ours / raw),
+            ],
+            vec![
+                "python-glanceclient 4.13 `images.data()`, validated".into(),
+                f(theirs),
+                f(median(&py_rss) / 1024.0),
+                f(ours / theirs),
+            ],
+            vec![
+                "sha2 0.11 SHA-512 alone, one core, 1 MiB chunks".into(),
+                f(sha),
+                "".into(),
+                f(ours / sha),
+            ],
+            vec![
+                "hashlib (OpenSSL) SHA-512 alone, for reference".into(),
+                f(hashlib),
+                "".into(),
+                f(ours / hashlib),
+            ],
         ],
     );
     s.line(format!(

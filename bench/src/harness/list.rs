@@ -1,4 +1,4 @@
-//! 4. Listing 10,000 images by pages of 1000 through the client's stream,
+//! Section 4: Listing 10,000 images by pages of 1000 through the client's stream,
 //! against decoding the same pages with serde_json alone: time and
 //! allocations (this binary counts them).
 
@@ -16,9 +16,7 @@ const PAGE: u32 = 1000;
 
 /// Run the comparison; Markdown.
 pub async fn run(env: &Env) -> Result<String> {
-    let mut s = Section::new(&format!(
-        "4. Listing {IMAGES} images, page size {PAGE}"
-    ));
+    let mut s = Section::new(&format!("4. Listing {IMAGES} images, page size {PAGE}"));
     let mock = super::start_mock(env)?;
     let mock_client = pages::client(&mock.url)?;
     pages::populate(&mock_client, IMAGES, 16).await?;
@@ -34,11 +32,17 @@ pub async fn run(env: &Env) -> Result<String> {
 
     let reps = env.settings.reps.max(5);
     let mut decode = Measure::default();
+    let mut with_path = Measure::default();
     let mut replayed = Measure::default();
     let mut from_mock = Measure::default();
     for _ in 0..reps {
         decode.time(|| {
             let n = pages::decode_pages(&bodies)?;
+            anyhow::ensure!(n == IMAGES, "decoded {n}");
+            Ok(())
+        })?;
+        with_path.time(|| {
+            let n = pages::decode_pages_with_path(&bodies)?;
             anyhow::ensure!(n == IMAGES, "decoded {n}");
             Ok(())
         })?;
@@ -54,6 +58,7 @@ pub async fn run(env: &Env) -> Result<String> {
         &["what", "ms (median)", "allocations", "MiB allocated", "÷ decode-only"],
         &[
             decode.row("serde_json decode only (same pages, `Page { images: Vec<Image>, next }`)", d),
+            with_path.row("serde_json through serde_path_to_error (the client's decoder, no HTTP)", d),
             replayed.row("client stream, pages replayed by a bare axum server in this process (its allocations included)", d),
             from_mock.row("client stream from the mock (separate process; allocations are the client's)", d),
         ],
@@ -101,8 +106,20 @@ impl Measure {
     }
 
     fn row(&self, label: &str, decode_ms: f64) -> Vec<String> {
-        let count = median(&self.allocs.iter().map(|a| a.count as f64).collect::<Vec<_>>());
-        let bytes = median(&self.allocs.iter().map(|a| a.bytes as f64).collect::<Vec<_>>());
+        let count = median(
+            &self
+                .allocs
+                .iter()
+                .map(|a| a.count as f64)
+                .collect::<Vec<_>>(),
+        );
+        let bytes = median(
+            &self
+                .allocs
+                .iter()
+                .map(|a| a.bytes as f64)
+                .collect::<Vec<_>>(),
+        );
         vec![
             label.to_owned(),
             f(self.median_ms()),
@@ -117,5 +134,8 @@ async fn measure_async<T>(fut: impl std::future::Future<Output = T>) -> (T, (f64
     let a = Snapshot::now();
     let t = Instant::now();
     let out = fut.await;
-    (out, (t.elapsed().as_secs_f64() * 1000.0, Snapshot::now().since(a)))
+    (
+        out,
+        (t.elapsed().as_secs_f64() * 1000.0, Snapshot::now().since(a)),
+    )
 }

@@ -1,4 +1,4 @@
-//! 5. Memory: peak RSS of a downloading and of an uploading process, and
+//! Section 5: Memory: peak RSS of a downloading and of an uploading process, and
 //! the mock's memory per image record.
 
 use anyhow::Result;
@@ -18,7 +18,12 @@ pub async fn run(env: &Env) -> Result<String> {
     let mut flat = true;
     for mib in [env.settings.size_mib, env.settings.big_mib] {
         let id = super::create_image(&client, &format!("bench-mem-{mib}")).await?;
-        let up = run_json(&mut child::upload_cmd(env, &mock.url, &id, &child::Source::Generated(mib))?)?;
+        let up = run_json(&mut child::upload_cmd(
+            env,
+            &mock.url,
+            &id,
+            &child::Source::Generated(mib),
+        )?)?;
         let down = run_json(&mut child::download_cmd(env, &mock.url, &id, 1, true)?)?;
         client.images().delete(&id).await?;
         for (what, v) in [("upload (stream)", &up), ("verified download", &down)] {
@@ -33,7 +38,10 @@ pub async fn run(env: &Env) -> Result<String> {
         }
         super::settle();
     }
-    s.table(&["process", "peak RSS (VmHWM) MiB", "allocations", "MiB/s"], &rows);
+    s.table(
+        &["process", "peak RSS (VmHWM) MiB", "allocations", "MiB/s"],
+        &rows,
+    );
     s.line(format!(
         "- Target flat, < 32 MiB at every size: {}",
         verdict(flat)

@@ -304,7 +304,11 @@ pub async fn raw_put(url: &str, id: &str, mib: u64, real: bool) -> Result<f64> {
         .await?;
     let secs = started.elapsed().as_secs_f64();
     if !resp.status().is_success() {
-        bail!("PUT data answered {}: {}", resp.status(), resp.text().await?);
+        bail!(
+            "PUT data answered {}: {}",
+            resp.status(),
+            resp.text().await?
+        );
     }
     Ok(secs)
 }

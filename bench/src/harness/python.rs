@@ -19,7 +19,10 @@ pub fn python(env: &Env) -> Result<PathBuf> {
     if venv.join("install-complete").exists() {
         return Ok(python);
     }
-    eprintln!("installing python-glanceclient {VERSION} into {}", venv.display());
+    eprintln!(
+        "installing python-glanceclient {VERSION} into {}",
+        venv.display()
+    );
     let _ = std::fs::remove_dir_all(&venv);
     let ok = |c: &mut Command| -> Result<()> {
         let st = c.status()?;

@@ -1,4 +1,4 @@
-//! 6. Throughput of 1, 4 and 16 concurrent verified downloads from the mock.
+//! Section 6: Throughput of 1, 4 and 16 concurrent verified downloads from the mock.
 
 use anyhow::Result;
 
@@ -21,7 +21,9 @@ pub async fn run(env: &Env) -> Result<String> {
         let mut rates = vec![];
         let mut rss = vec![];
         for _ in 0..env.settings.reps.min(2) {
-            let v = run_json(&mut child::download_cmd(env, &mock.url, &id, streams, true)?)?;
+            let v = run_json(&mut child::download_cmd(
+                env, &mock.url, &id, streams, true,
+            )?)?;
             rates.push(mib_s(num(&v, "bytes") as u64, num(&v, "secs")));
             rss.push(num(&v, "peak_rss_kib"));
         }
@@ -38,7 +40,13 @@ pub async fn run(env: &Env) -> Result<String> {
         ]);
     }
     s.table(
-        &["downloads", "total MiB/s", "MiB/s each", "× one", "peak RSS MiB"],
+        &[
+            "downloads",
+            "total MiB/s",
+            "MiB/s each",
+            "× one",
+            "peak RSS MiB",
+        ],
         &rows,
     );
     s.line(format!(

@@ -1,4 +1,4 @@
-//! 2. Upload to the mock: our client against python-glanceclient's
+//! Section 2: Upload to the mock: our client against python-glanceclient's
 //! `upload`, and the mock's ingest against real Glance 33 and against the
 //! two hashes it computes.
 
@@ -13,7 +13,7 @@ use super::{Env, child, median, mib_s, num, python, run_json};
 /// A file of `mib` generated MiB under the work dir (kept between runs).
 pub fn data_file(env: &Env, mib: u64) -> Result<PathBuf> {
     let path = env.work_dir.join(format!("glance-bench-{mib}MiB.img"));
-    if std::fs::metadata(&path).map(|m| m.len()) .ok() != Some(mib << 20) {
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(mib << 20) {
         let block = super::block();
         let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
         for _ in 0..mib {
@@ -39,14 +39,20 @@ pub async fn run(env: &Env) -> Result<String> {
         s.line(format!("python-glanceclient unavailable: {e:#}"));
     }
 
-    let (mut sha, mut md5, mut ours, mut theirs, mut ingest) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut sha, mut md5, mut ours, mut theirs, mut ingest) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let (mut ours_rss, mut py_rss) = (vec![], vec![]);
     for rep in 0..env.settings.reps {
         sha.push(super::hash_speed("sha512", 256));
         md5.push(super::hash_speed("md5", 256));
 
         let id = super::create_image(&client, &format!("bench-up-ours-{rep}")).await?;
-        let v = run_json(&mut child::upload_cmd(env, &mock.url, &id, &child::Source::File(file.clone()))?)?;
+        let v = run_json(&mut child::upload_cmd(
+            env,
+            &mock.url,
+            &id,
+            &child::Source::File(file.clone()),
+        )?)?;
         ours.push(mib_s(num(&v, "bytes") as u64, num(&v, "secs")));
         ours_rss.push(num(&v, "peak_rss_kib"));
         client.images().delete(&id).await?;
@@ -54,7 +60,11 @@ pub async fn run(env: &Env) -> Result<String> {
         if let Ok(p) = &py {
             let id = super::create_image(&client, &format!("bench-up-py-{rep}")).await?;
             let path = file.to_string_lossy();
-            let v = run_json(&mut python::command(p, python::UPLOAD, &[&mock.url, &id, &path]))?;
+            let v = run_json(&mut python::command(
+                p,
+                python::UPLOAD,
+                &[&mock.url, &id, &path],
+            ))?;
             theirs.push(mib_s(num(&v, "bytes") as u64, num(&v, "secs")));
             py_rss.push(num(&v, "peak_rss_kib"));
             client.images().delete(&id).await?;
@@ -87,19 +97,60 @@ pub async fn run(env: &Env) -> Result<String> {
         Err(e) => format!("real Glance not measured: {e:#}"),
     };
 
-    let (sha, md5, ours, theirs, ingest) = (median(&sha), median(&md5), median(&ours), median(&theirs), median(&ingest));
+    let (sha, md5, ours, theirs, ingest) = (
+        median(&sha),
+        median(&md5),
+        median(&ours),
+        median(&theirs),
+        median(&ingest),
+    );
     let (real, mock_small) = (median(&real), median(&mock_small));
     let slower_hash = sha.min(md5);
     s.table(
         &["what", "MiB/s (median)", "peak RSS MiB", "ratio"],
         &[
-            vec!["glance-client `upload` (file)".into(), f(ours), f(median(&ours_rss) / 1024.0), format!("{}× python", f(ours / theirs))],
-            vec!["python-glanceclient 4.13 `upload` (file)".into(), f(theirs), f(median(&py_rss) / 1024.0), "1".into()],
-            vec![format!("mock ingest, plain PUT {mib} MiB"), f(ingest), "".into(), format!("{}× slower hash", f(ingest / slower_hash))],
-            vec![format!("mock ingest, plain PUT {real_mib} MiB"), f(mock_small), "".into(), format!("{}× real Glance", f(mock_small / real))],
-            vec![format!("real Glance 33 ingest, plain PUT {real_mib} MiB"), f(real), "".into(), "1".into()],
-            vec!["sha2 0.11 SHA-512 alone, one core".into(), f(sha), "".into(), "".into()],
-            vec!["md-5 0.11 MD5 alone, one core".into(), f(md5), "".into(), "".into()],
+            vec![
+                "glance-client `upload` (file)".into(),
+                f(ours),
+                f(median(&ours_rss) / 1024.0),
+                format!("{}× python", f(ours / theirs)),
+            ],
+            vec![
+                "python-glanceclient 4.13 `upload` (file)".into(),
+                f(theirs),
+                f(median(&py_rss) / 1024.0),
+                "1".into(),
+            ],
+            vec![
+                format!("mock ingest, plain PUT {mib} MiB"),
+                f(ingest),
+                "".into(),
+                format!("{}× slower hash", f(ingest / slower_hash)),
+            ],
+            vec![
+                format!("mock ingest, plain PUT {real_mib} MiB"),
+                f(mock_small),
+                "".into(),
+                format!("{}× real Glance", f(mock_small / real)),
+            ],
+            vec![
+                format!("real Glance 33 ingest, plain PUT {real_mib} MiB"),
+                f(real),
+                "".into(),
+                "1".into(),
+            ],
+            vec![
+                "sha2 0.11 SHA-512 alone, one core".into(),
+                f(sha),
+                "".into(),
+                "".into(),
+            ],
+            vec![
+                "md-5 0.11 MD5 alone, one core".into(),
+                f(md5),
+                "".into(),
+                "".into(),
+            ],
         ],
     );
     if !real_note.is_empty() {
