@@ -2,7 +2,8 @@
 //!
 //! - `hash`: single-core speed of the digests the client and the mock ship
 //!   (sha2 0.11 SHA-512, md-5 0.11 MD5), over 1 MiB chunks as downloads
-//!   and uploads feed them. The ceiling for a verified download.
+//!   and uploads feed them. The ceiling for a verified download. Beside
+//!   them aws-lc-rs's SHA-512, already linked through rustls.
 //! - `list_10000_by_1000`: the client's paging stream over HTTP (pages
 //!   replayed as fixed bytes by a bare axum server) against decoding the
 //!   same ten pages with `serde_json` alone.
@@ -22,6 +23,11 @@ fn hash(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(CHUNK as u64));
     group.bench_function("sha512_1MiB", |b| {
         b.iter(|| sha2::Sha512::digest(std::hint::black_box(&chunk)))
+    });
+    group.bench_function("sha512_aws_lc_rs_1MiB", |b| {
+        b.iter(|| {
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, std::hint::black_box(&chunk))
+        })
     });
     group.bench_function("md5_1MiB", |b| {
         b.iter(|| md5::Md5::digest(std::hint::black_box(&chunk)))

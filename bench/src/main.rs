@@ -59,13 +59,13 @@ enum Cmd {
         /// Print only; leave BENCHMARKS.md alone.
         #[arg(long)]
         no_write: bool,
-        /// Only these sections (download, upload, rate, list, memory, scaling).
+        /// Only these sections (hash, download, upload, rate, list, memory, scaling).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
     /// One section, printed.
     Section {
-        /// download, upload, rate, list, memory or scaling.
+        /// hash, download, upload, rate, list, memory or scaling.
         name: String,
         #[command(flatten)]
         knobs: Knobs,
@@ -122,10 +122,13 @@ impl Knobs {
     }
 }
 
-const SECTIONS: [&str; 6] = ["download", "upload", "rate", "list", "memory", "scaling"];
+const SECTIONS: [&str; 7] = [
+    "hash", "download", "upload", "rate", "list", "memory", "scaling",
+];
 
 async fn section(env: &Env, name: &str) -> String {
     let result = match name {
+        "hash" => harness::hash::run(env).await,
         "download" => harness::download::run(env).await,
         "upload" => harness::upload::run(env).await,
         "rate" => harness::rate::run(env).await,

@@ -21,9 +21,11 @@ pub async fn run(env: &Env) -> Result<String> {
     }
 
     let (mut sha, mut ours, mut raw, mut theirs) = (vec![], vec![], vec![], vec![]);
+    let mut aws = vec![];
     let (mut ours_rss, mut py_rss) = (vec![], vec![]);
     for _ in 0..env.settings.reps {
         sha.push(super::hash_speed("sha512", mib));
+        aws.push(super::hash_speed("sha512-aws-lc", mib));
         let v = run_json(&mut child::download_cmd(env, &mock.url, &id, 1, true)?)?;
         ours.push(mib_s(num(&v, "bytes") as u64, num(&v, "secs")));
         ours_rss.push(num(&v, "peak_rss_kib"));
