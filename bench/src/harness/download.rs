@@ -72,6 +72,12 @@ pub async fn run(env: &Env) -> Result<String> {
                 f(ours / sha),
             ],
             vec![
+                "aws-lc-rs SHA-512 alone (linked already, through rustls), one core".into(),
+                f(median(&aws)),
+                "".into(),
+                f(ours / median(&aws)),
+            ],
+            vec![
                 "hashlib (OpenSSL) SHA-512 alone, for reference".into(),
                 f(hashlib),
                 "".into(),
