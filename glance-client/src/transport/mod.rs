@@ -244,7 +244,17 @@ pub(crate) async fn error_from(resp: reqwest::Response) -> Error {
 }
 
 /// Decode a JSON body, naming the JSON path of any mismatch.
+///
+/// Plain serde_json first: tracking the path costs as much again as the
+/// decoding and about 48 allocations per image of a list page (bench/,
+/// section 4). Only a body that fails is decoded a second time, through
+/// `serde_path_to_error`, for the path; the two passes see the same bytes
+/// and neither checks for trailing data, so they fail alike.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let fast = &mut serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = <T as serde::Deserialize>::deserialize(fast) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
         path: e.path().to_string(),

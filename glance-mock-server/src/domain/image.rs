@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::time::format;
@@ -241,40 +241,47 @@ impl Image {
     }
 
     /// The image as `GET /v2/images/{id}` shows it to an admin.
+    ///
+    /// Built field by field into one map: a `json!` literal would build a
+    /// second map (and convert each field through `to_value`) only to be
+    /// merged into this one, about a fifth of a `GET /v2/images/{id}`
+    /// (bench/profile show).
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
         for (k, v) in &self.properties {
             out.insert(k.clone(), Value::String(v.clone()));
         }
-        let base = json!({
-            "id": self.id,
-            "name": self.name,
-            "status": self.status.as_str(),
-            "visibility": self.visibility.as_str(),
-            "protected": self.protected,
-            "os_hidden": self.os_hidden,
-            "checksum": self.checksum,
-            "os_hash_algo": self.os_hash_algo,
-            "os_hash_value": self.os_hash_value,
-            "owner": self.owner,
-            "size": self.size,
-            "virtual_size": self.virtual_size,
-            "container_format": self.container_format,
-            "disk_format": self.disk_format,
-            "min_ram": self.min_ram,
-            "min_disk": self.min_disk,
-            "tags": self.tags,
-            "created_at": format(self.created_at),
-            "updated_at": format(self.updated_at),
-            "self": format!("/v2/images/{}", self.id),
-            "file": format!("/v2/images/{}/file", self.id),
-            "schema": "/v2/schemas/image",
-        });
-        if let Value::Object(base) = base {
-            out.extend(base);
-        }
+        // Core fields win over extra properties of the same name.
+        let mut put = |k: &str, v: Value| {
+            out.insert(k.to_owned(), v);
+        };
+        put("id", self.id.clone().into());
+        put("name", self.name.clone().into());
+        put("status", self.status.as_str().into());
+        put("visibility", self.visibility.as_str().into());
+        put("protected", self.protected.into());
+        put("os_hidden", self.os_hidden.into());
+        put("checksum", self.checksum.clone().into());
+        put("os_hash_algo", self.os_hash_algo.clone().into());
+        put("os_hash_value", self.os_hash_value.clone().into());
+        put("owner", self.owner.clone().into());
+        put("size", self.size.into());
+        put("virtual_size", self.virtual_size.into());
+        put("container_format", self.container_format.clone().into());
+        put("disk_format", self.disk_format.clone().into());
+        put("min_ram", self.min_ram.into());
+        put("min_disk", self.min_disk.into());
+        put(
+            "tags",
+            Value::Array(self.tags.iter().cloned().map(Value::String).collect()),
+        );
+        put("created_at", format(self.created_at).into());
+        put("updated_at", format(self.updated_at).into());
+        put("self", format!("/v2/images/{}", self.id).into());
+        put("file", format!("/v2/images/{}/file", self.id).into());
+        put("schema", "/v2/schemas/image".into());
         if !self.stores.is_empty() {
-            out.insert("stores".into(), Value::String(self.stores.join(",")));
+            put("stores", Value::String(self.stores.join(",")));
         }
         Value::Object(out)
     }

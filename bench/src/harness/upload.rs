@@ -1,0 +1,189 @@
+//! Section 2: Upload to the mock: our client against python-glanceclient's
+//! `upload`, and the mock's ingest against real Glance 33 and against the
+//! two hashes it computes.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::report::{Section, f, verdict};
+use super::{Env, child, median, mib_s, num, python, run_json};
+
+/// A file of `mib` generated MiB, in `/dev/shm` where there is one (memory:
+/// neither client waits on a disk, and the shared disk is spared), else under
+/// the work dir. Removed by [`remove_data_file`] after the section.
+pub fn data_file(env: &Env, mib: u64) -> Result<PathBuf> {
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        shm
+    } else {
+        env.work_dir.as_path()
+    };
+    let path = dir.join(format!("glance-bench-{mib}MiB.img"));
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(mib << 20) {
+        let block = super::block();
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for _ in 0..mib {
+            w.write_all(&block)?;
+        }
+        w.flush()?;
+    }
+    Ok(path)
+}
+
+/// Remove what [`data_file`] made.
+pub fn remove_data_file(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+}
+
+/// Run the comparison; Markdown.
+pub async fn run(env: &Env) -> Result<String> {
+    let mib = env.settings.size_mib;
+    let real_mib = env.settings.real_mib;
+    let mut s = Section::new(&format!(
+        "2. Upload of {mib} MiB to the mock; mock ingest vs real Glance 33 ({real_mib} MiB)"
+    ));
+    let file = data_file(env, mib)?;
+    let mock = super::start_mock(env)?;
+    let client = crate::pages::client(&mock.url)?;
+    let py = python::python(env);
+    if let Err(e) = &py {
+        s.line(format!("python-glanceclient unavailable: {e:#}"));
+    }
+
+    let (mut sha, mut md5, mut ours, mut theirs, mut ingest) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut ours_rss, mut py_rss) = (vec![], vec![]);
+    for rep in 0..env.settings.reps {
+        sha.push(super::hash_speed("sha512-aws-lc", 256));
+        md5.push(super::hash_speed("md5", 256));
+
+        let id = super::create_image(&client, &format!("bench-up-ours-{rep}")).await?;
+        let v = run_json(&mut child::upload_cmd(
+            env,
+            &mock.url,
+            &id,
+            &child::Source::File(file.clone()),
+        )?)?;
+        ours.push(mib_s(num(&v, "bytes") as u64, num(&v, "secs")));
+        ours_rss.push(num(&v, "peak_rss_kib"));
+        client.images().delete(&id).await?;
+
+        if let Ok(p) = &py {
+            let id = super::create_image(&client, &format!("bench-up-py-{rep}")).await?;
+            let path = file.to_string_lossy();
+            let v = run_json(&mut python::command(
+                p,
+                python::UPLOAD,
+                &[&mock.url, &id, &path],
+            ))?;
+            theirs.push(mib_s(num(&v, "bytes") as u64, num(&v, "secs")));
+            py_rss.push(num(&v, "peak_rss_kib"));
+            client.images().delete(&id).await?;
+        }
+
+        let id = super::create_image(&client, &format!("bench-up-raw-{rep}")).await?;
+        let secs = super::raw_put(&mock.url, &id, mib, false).await?;
+        ingest.push(mib_s(mib << 20, secs));
+        client.images().delete(&id).await?;
+        super::settle();
+    }
+
+    // Real Glance at a size it takes in a few seconds, the mock beside it.
+    let (mut real, mut mock_small) = (vec![], vec![]);
+    let real_note = match env.start_real_glance() {
+        Ok(glance) => {
+            let rc = glance.client()?;
+            for rep in 0..env.settings.reps.min(2) {
+                let id = super::create_image(&rc, &format!("bench-real-{rep}")).await?;
+                let secs = super::raw_put(&glance.url, &id, real_mib, true).await?;
+                real.push(mib_s(real_mib << 20, secs));
+                rc.images().delete(&id).await?;
+                let id = super::create_image(&client, &format!("bench-small-{rep}")).await?;
+                let secs = super::raw_put(&mock.url, &id, real_mib, false).await?;
+                mock_small.push(mib_s(real_mib << 20, secs));
+                client.images().delete(&id).await?;
+            }
+            String::new()
+        }
+        Err(e) => format!("real Glance not measured: {e:#}"),
+    };
+
+    remove_data_file(&file);
+    let (sha, md5, ours, theirs, ingest) = (
+        median(&sha),
+        median(&md5),
+        median(&ours),
+        median(&theirs),
+        median(&ingest),
+    );
+    let (real, mock_small) = (median(&real), median(&mock_small));
+    let slower_hash = sha.min(md5);
+    s.table(
+        &["what", "MiB/s (median)", "peak RSS MiB", "ratio"],
+        &[
+            vec![
+                "glance-client `upload` (file)".into(),
+                f(ours),
+                f(median(&ours_rss) / 1024.0),
+                format!("{}× python", f(ours / theirs)),
+            ],
+            vec![
+                "python-glanceclient 4.13 `upload` (file)".into(),
+                f(theirs),
+                f(median(&py_rss) / 1024.0),
+                "1".into(),
+            ],
+            vec![
+                format!("mock ingest, plain PUT {mib} MiB"),
+                f(ingest),
+                "".into(),
+                format!("{}× slower hash", f(ingest / slower_hash)),
+            ],
+            vec![
+                format!("mock ingest, plain PUT {real_mib} MiB"),
+                f(mock_small),
+                "".into(),
+                format!("{}× real Glance", f(mock_small / real)),
+            ],
+            vec![
+                format!("real Glance 33 ingest, plain PUT {real_mib} MiB"),
+                f(real),
+                "".into(),
+                "1".into(),
+            ],
+            vec![
+                "aws-lc-rs SHA-512 alone (the mock's), one core".into(),
+                f(sha),
+                "".into(),
+                "".into(),
+            ],
+            vec![
+                "md-5 0.11 MD5 alone, one core".into(),
+                f(md5),
+                "".into(),
+                "".into(),
+            ],
+        ],
+    );
+    if !real_note.is_empty() {
+        s.line(format!("- {real_note}"));
+    }
+    s.line(format!(
+        "- Target mock ingest ≥ 5× real Glance: {}× — {}",
+        f(mock_small / real),
+        verdict(mock_small >= 5.0 * real)
+    ));
+    s.line(format!(
+        "- Target mock ingest ≥ 80% of the slower hash ({}): {:.0}% — {}",
+        if md5 < sha { "MD5" } else { "SHA-512" },
+        100.0 * ingest / slower_hash,
+        verdict(ingest >= 0.8 * slower_hash)
+    ));
+    s.line(format!(
+        "- Ours vs python-glanceclient: {}× (the server's two hashes bound both).",
+        f(ours / theirs)
+    ));
+    Ok(s.finish())
+}
