@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use md5::Md5;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::Digest;
 
 use crate::error::{Error, Result};
 use crate::images::Image;
@@ -51,22 +51,36 @@ impl Default for VerifyOptions {
 }
 
 /// A running digest.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum Hasher {
     Md5(Md5),
-    Sha256(Sha256),
-    Sha384(Sha384),
-    Sha512(Sha512),
+    /// The SHA-2 family from aws-lc-rs: already linked into every binary
+    /// through reqwest's rustls, and 1.3–1.4× sha2 0.11's speed here
+    /// (BENCHMARKS.md), which matters because the download is hash-bound.
+    Sha2(aws_lc_rs::digest::Context),
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Hasher::Md5(_) => "Hasher::Md5",
+            Hasher::Sha2(h) => match h.algorithm().output_len() {
+                32 => "Hasher::Sha256",
+                48 => "Hasher::Sha384",
+                _ => "Hasher::Sha512",
+            },
+        })
+    }
 }
 
 impl Hasher {
-    /// A hasher for a Glance/hashlib algorithm name.
-    pub fn for_algorithm(name: &str) -> Option<Hasher> {
-        Some(match name.to_ascii_lowercase().as_str() {
+    pub fn for_algorithm(algorithm: &str) -> Option<Hasher> {
+        use aws_lc_rs::digest;
+        Some(match algorithm {
             "md5" => Hasher::Md5(Md5::new()),
-            "sha256" => Hasher::Sha256(Sha256::new()),
-            "sha384" => Hasher::Sha384(Sha384::new()),
-            "sha512" => Hasher::Sha512(Sha512::new()),
+            "sha256" => Hasher::Sha2(digest::Context::new(&digest::SHA256)),
+            "sha384" => Hasher::Sha2(digest::Context::new(&digest::SHA384)),
+            "sha512" => Hasher::Sha2(digest::Context::new(&digest::SHA512)),
             _ => return None,
         })
     }
@@ -74,18 +88,14 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Md5(h) => h.update(data),
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Sha384(h) => h.update(data),
-            Hasher::Sha512(h) => h.update(data),
+            Hasher::Sha2(h) => h.update(data),
         }
     }
 
     pub fn finish_hex(self) -> String {
         match self {
             Hasher::Md5(h) => hex::encode(h.finalize()),
-            Hasher::Sha256(h) => hex::encode(h.finalize()),
-            Hasher::Sha384(h) => hex::encode(h.finalize()),
-            Hasher::Sha512(h) => hex::encode(h.finalize()),
+            Hasher::Sha2(h) => hex::encode(h.finish().as_ref()),
         }
     }
 }
@@ -295,7 +305,7 @@ mod tests {
     }
 
     fn sha512_hex(data: &[u8]) -> String {
-        hex::encode(Sha512::digest(data))
+        hex::encode(sha2::Sha512::digest(data))
     }
 
     #[tokio::test]

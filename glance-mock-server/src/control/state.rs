@@ -33,7 +33,6 @@ use bytes::Bytes;
 use futures::StreamExt;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
-use sha2::Sha512;
 
 use crate::api::AppState;
 use crate::domain::Image;
@@ -203,7 +202,11 @@ async fn describe(
         });
     }
     let mut stream = store.get(&image_id, 0, None).await?.stream;
-    let (mut md5, mut sha512, mut size) = (Md5::new(), Sha512::new(), 0u64);
+    let (mut md5, mut sha512, mut size) = (
+        Md5::new(),
+        aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA512),
+        0u64,
+    );
     let mut content = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(StoreError::Io)?;
@@ -219,7 +222,7 @@ async fn describe(
         image_id,
         size,
         md5: Some(hex::encode(md5.finalize())),
-        sha512: Some(hex::encode(sha512.finalize())),
+        sha512: Some(hex::encode(sha512.finish().as_ref())),
         content_base64: (mode == DataMode::Inline).then(|| BASE64.encode(&content)),
     })
 }
@@ -280,7 +283,12 @@ async fn check(state: &AppState, seed: &StateDump) -> Result<Vec<Blob>, SeedErro
                 if given(&entry.md5, hex::encode(Md5::digest(&bytes))) {
                     return Err(mismatch("md5"));
                 }
-                if given(&entry.sha512, hex::encode(Sha512::digest(&bytes))) {
+                if given(
+                    &entry.sha512,
+                    hex::encode(
+                        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, &bytes).as_ref(),
+                    ),
+                ) {
                     return Err(mismatch("sha512"));
                 }
                 Some(Bytes::from(bytes))
