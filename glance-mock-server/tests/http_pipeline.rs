@@ -170,9 +170,10 @@ async fn router_rules_answer_before_handlers() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let resp = send(api.member("PUT", "/v2/images").body("{}")).await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-    // A body Glance's default deserializer hands to an action that takes none.
+    // A body Glance's default deserializer hands to an action that takes
+    // none: Glance crashes (500, see tests/crashes.rs), the mock refuses it.
     let resp = send(api.member("GET", "/v2/schemas/task").body("{}")).await;
-    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // CORS answers OPTIONS itself.
     let resp = send(api.anon("OPTIONS", "/v2/anything")).await;
     assert_eq!(resp.status(), StatusCode::OK);

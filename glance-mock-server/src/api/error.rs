@@ -31,6 +31,11 @@ pub struct ApiError {
     /// Extra headers, such as `Allow` on a 405.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     template: Template,
+    /// `Some(status)` when this 500 reproduces a crash of Glance on input
+    /// it does not check: the status (and webob's text for it) the mock
+    /// answers instead unless `Config::glance_server_errors` is set. `None`
+    /// for errors that are the mock's own (a failing disk), never softened.
+    pub crash_instead: Option<StatusCode>,
 }
 
 /// The webob body templates Glance's errors use.
@@ -57,6 +62,7 @@ impl ApiError {
             detail: String::new(),
             headers: Vec::new(),
             template: Template::Standard,
+            crash_instead: None,
         }
     }
 
@@ -87,9 +93,32 @@ impl ApiError {
         ApiError::default_for(StatusCode::UNAUTHORIZED)
     }
 
-    /// 500 with webob's default text.
+    /// 500 with webob's default text: the mock's own failure (e.g. a store
+    /// that cannot read its disk), answered as such in every mode.
     pub fn internal() -> Self {
         ApiError::default_for(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Where Glance 33 crashes (500 with webob's default text): by default
+    /// the mock answers `instead` with webob's text for it and `detail`;
+    /// with `Config::glance_server_errors` the 500 as Glance. See
+    /// [`soften_crashes`] and RELIABILITY.md for the list.
+    pub fn glance_crash(instead: StatusCode, detail: impl Into<String>) -> Self {
+        let mut e = ApiError::default_for(StatusCode::INTERNAL_SERVER_ERROR);
+        e.crash_instead = Some(instead);
+        e.detail = detail.into();
+        e
+    }
+
+    /// The answer given in place of a Glance crash: `instead`, webob's text
+    /// for it, and the crash's detail (if any).
+    fn softened(&self, instead: StatusCode) -> Self {
+        ApiError {
+            status: instead,
+            explanation: default_explanation(instead).to_owned(),
+            crash_instead: None,
+            ..self.clone()
+        }
     }
 
     /// 405 from Glance's `RejectMethodController`, with its `Allow` list.
@@ -141,7 +170,11 @@ impl From<Fault> for ApiError {
             Fault::ConflictDetail(m) => return ApiError::with_detail(StatusCode::CONFLICT, m),
             Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-            Fault::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
+            Fault::Internal(m) => {
+                let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m);
+                e.crash_instead = Some(StatusCode::BAD_REQUEST);
+                return e;
+            }
         };
         ApiError::new(status, msg)
     }
@@ -362,6 +395,30 @@ pub fn python_json_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Middleware, just inside [`render`]: unless the deployment asks for
+/// Glance's own server errors (`Config::glance_server_errors`), a 500 that
+/// reproduces a Glance crash ([`ApiError::glance_crash`], `Fault::Internal`)
+/// becomes the 4xx it stands for, so that no input makes the mock answer 5xx.
+pub async fn soften_crashes(
+    axum::extract::State(state): axum::extract::State<super::SharedState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    if state.config.glance_server_errors {
+        return resp;
+    }
+    let instead = resp
+        .extensions()
+        .get::<ApiError>()
+        .and_then(|e| e.crash_instead.map(|s| e.softened(s)));
+    if let Some(soft) = instead {
+        *resp.status_mut() = soft.status;
+        resp.extensions_mut().insert(soft);
+    }
+    resp
 }
 
 /// Middleware: render [`ApiError`]s in the format the request accepts

@@ -385,7 +385,11 @@ pub async fn screen(req: Request, next: Next) -> Response {
             }
             BodyRule::Unexpected if body => match read_json_body(req).await {
                 Err(e) => e.into_response(),
-                Ok(()) => ApiError::internal().into_response(),
+                Ok(()) => ApiError::glance_crash(
+                    StatusCode::BAD_REQUEST,
+                    "A body is not expected with this request.",
+                )
+                .into_response(),
             },
             _ => {
                 let resp = next.run(req).await;
