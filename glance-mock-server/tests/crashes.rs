@@ -159,3 +159,30 @@ async fn domain_crashes_are_400() {
         assert_eq!(members["members"], json!([]));
     }
 }
+
+#[tokio::test]
+async fn unknown_methods_are_405_or_404() {
+    for (app, faithful) in apps() {
+        let method = Method::from_bytes(b"TRACE").expect("method");
+        let a = app
+            .call(ALICE, method.clone(), "/v2/info/usage", None)
+            .await;
+        let allow = a.headers.get("allow").and_then(|v| v.to_str().ok());
+        if faithful {
+            assert_eq!(a.status, StatusCode::NOT_IMPLEMENTED);
+            assert_eq!(allow, None);
+        } else {
+            assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED, "{}", a.text());
+            assert_eq!(allow, Some("GET"));
+        }
+        let a = app.call(ALICE, method, "/v2/nothing", None).await;
+        assert_eq!(
+            a.status,
+            if faithful {
+                StatusCode::NOT_IMPLEMENTED
+            } else {
+                StatusCode::NOT_FOUND
+            }
+        );
+    }
+}
