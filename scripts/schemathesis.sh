@@ -40,7 +40,7 @@ done
 run() {
   local who="$1" roles="$2" project="$3"
   set +e
-  "$VENV/bin/schemathesis" run "$SPEC" --url "$URL" \
+  SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.py" "$VENV/bin/schemathesis" run "$SPEC" --url "$URL" \
     --checks not_a_server_error \
     -H "X-Auth-Token: fuzz" -H "X-Identity-Status: Confirmed" \
     -H "X-Roles: $roles" -H "X-Project-Id: $project" -H "X-User-Id: $project-user" \

@@ -575,6 +575,9 @@ fn headers_on_data_and_anything() {
         Method::DELETE,
         Method::POST,
         Method::PATCH,
+        Method::TRACE,
+        Method::OPTIONS,
+        Method::CONNECT,
     ]);
     let path = prop_oneof![
         4 => image_ref().prop_map(|id| format!("/v2/images/{id}/file")),
