@@ -28,7 +28,7 @@ cp "$CARGO_TARGET_DIR/debug/glance-mock-server" "$OUT/glance-mock-server"
 LOG="$OUT/server.log"
 "$OUT/glance-mock-server" --bind 127.0.0.1:0 >"$LOG" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null || true; rm -f "$OUT/glance-mock-server"' EXIT
 URL=""
 for _ in $(seq 1 50); do
   URL="$(sed -n 's/^listening on //p' "$LOG")"
