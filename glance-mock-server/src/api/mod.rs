@@ -57,6 +57,8 @@ pub struct AppState {
     pub staging: Arc<dyn crate::store::ImageStore>,
     /// Tasks waiting to move on (see [`crate::worker`]).
     pub worker: crate::worker::Worker,
+    /// Fault rules and the request journal (see [`crate::control`]).
+    pub control: crate::control::Control,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             config,
             db: Box::new(MemoryDb::default()),
             metadefs: Box::new(MemoryMetadefs::default()),
+            control: crate::control::Control::default(),
         }
     }
 }
@@ -126,9 +129,11 @@ pub fn router(state: SharedState) -> Router {
             wsgi::undecodable_path,
         ));
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
-    Router::new()
-        .merge(crate::keystone::api::router().with_state(state))
-        .fallback_service(glance)
+    let app = Router::new()
+        .merge(crate::keystone::api::router().with_state(state.clone()))
+        .fallback_service(glance);
+    // The control plane (`/_mock`) sits beside both, its faults and journal around them.
+    crate::control::router(state, app)
 }
 
 /// A route of Glance's table the mock does not serve.
