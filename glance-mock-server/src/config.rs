@@ -77,6 +77,12 @@ pub struct Config {
     /// [`TaskConfig`].
     #[serde(default)]
     pub tasks: TaskConfig,
+    /// Answer 500 where Glance 33 itself crashes on input it does not
+    /// check (an unparsable Range, a path that is not UTF-8, ...). Off by
+    /// default: the mock then answers the 4xx each case stands for (see
+    /// RELIABILITY.md), so that no request makes it answer 5xx.
+    #[serde(default)]
+    pub glance_server_errors: bool,
 }
 
 impl Default for Config {
@@ -99,6 +105,7 @@ impl Default for Config {
             identity: IdentityConfig::default(),
             require_auth: false,
             tasks: TaskConfig::default(),
+            glance_server_errors: false,
         }
     }
 }

@@ -17,6 +17,10 @@ struct Args {
     /// (identity headers sent by clients are ignored); everything else gets 401.
     #[arg(long)]
     require_auth: bool,
+    /// Answer 500 where Glance 33 itself crashes on unchecked input, instead
+    /// of the 4xx the mock gives by default (see RELIABILITY.md).
+    #[arg(long)]
+    glance_server_errors: bool,
     /// Keep image data on disk: each store in DIR/<store>/, staged data in
     /// DIR/os_glance_staging_store/ (default: in memory).
     #[arg(long, value_name = "DIR")]
@@ -37,6 +41,7 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let mut config = Config {
         require_auth: args.require_auth,
+        glance_server_errors: args.glance_server_errors,
         ..Config::default()
     };
     if let Some(dir) = &args.data_dir {

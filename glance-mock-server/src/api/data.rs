@@ -44,7 +44,12 @@ fn upload_fault(f: UploadFault, content_type: &str) -> ApiError {
     match f {
         UploadFault::Fault(f) => f.into(),
         UploadFault::InvalidData(e) => ApiError::unsupported_media(content_type, e.0),
-        UploadFault::Internal => ApiError::internal(),
+        // Glance crashes when new data disagrees with the size or checksum
+        // the image already records; the conflict is the caller's.
+        UploadFault::Internal => ApiError::glance_crash(
+            StatusCode::CONFLICT,
+            "The uploaded data does not match the size or checksum the image records.",
+        ),
     }
 }
 
@@ -384,7 +389,13 @@ async fn download(
         Ok(resp) => resp,
         Err(DownloadError::Api(e)) => e.into_response(),
         Err(DownloadError::Range(RangeError::Refused(e))) => e.into_response(),
-        Err(DownloadError::Range(RangeError::Crash)) => wsgi::server_error(),
+        Err(DownloadError::Range(RangeError::Crash)) if state.config.glance_server_errors => {
+            wsgi::server_error()
+        }
+        // What Glance would have meant: the range cannot be served.
+        Err(DownloadError::Range(RangeError::Crash)) => {
+            range::not_satisfiable("Invalid Range header.").into_response()
+        }
     }
 }
 

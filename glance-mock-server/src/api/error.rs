@@ -31,6 +31,29 @@ pub struct ApiError {
     /// Extra headers, such as `Allow` on a 405.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     template: Template,
+    /// `Some` when this 5xx reproduces a crash of Glance on input
+    /// it does not check: the status (and webob's text for it) the mock
+    /// answers instead unless `Config::glance_server_errors` is set. `None`
+    /// for errors that are the mock's own (a failing disk), never softened.
+    instead: Option<Box<Instead>>,
+}
+
+/// What the mock answers in place of one of Glance's 5xx.
+#[derive(Debug, Clone)]
+struct Instead {
+    status: StatusCode,
+    /// Headers only that answer carries (the `Allow` of a 405 given instead
+    /// of a 501).
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Instead {
+    fn boxed(status: StatusCode) -> Option<Box<Instead>> {
+        Some(Box::new(Instead {
+            status,
+            headers: Vec::new(),
+        }))
+    }
 }
 
 /// The webob body templates Glance's errors use.
@@ -57,6 +80,7 @@ impl ApiError {
             detail: String::new(),
             headers: Vec::new(),
             template: Template::Standard,
+            instead: None,
         }
     }
 
@@ -87,9 +111,44 @@ impl ApiError {
         ApiError::default_for(StatusCode::UNAUTHORIZED)
     }
 
-    /// 500 with webob's default text.
+    /// 500 with webob's default text: the mock's own failure (e.g. a store
+    /// that cannot read its disk), answered as such in every mode.
     pub fn internal() -> Self {
         ApiError::default_for(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Where Glance 33 crashes (500 with webob's default text): by default
+    /// the mock answers `instead` with webob's text for it and `detail`;
+    /// with `Config::glance_server_errors` the 500 as Glance. See
+    /// [`soften_crashes`] and RELIABILITY.md for the list.
+    pub fn glance_crash(instead: StatusCode, detail: impl Into<String>) -> Self {
+        let mut e = ApiError::default_for(StatusCode::INTERNAL_SERVER_ERROR);
+        e.instead = Instead::boxed(instead);
+        e.detail = detail.into();
+        e
+    }
+
+    /// The answer given in place of a Glance crash: `instead`, webob's text
+    /// for it, and the crash's detail (if any).
+    /// `None` for an error that is not one of Glance's 5xx.
+    fn softened(&self) -> Option<Self> {
+        let soft = self.instead.as_deref()?;
+        let instead = soft.status;
+        let mut e = ApiError {
+            status: instead,
+            explanation: default_explanation(instead).to_owned(),
+            instead: None,
+            ..self.clone()
+        };
+        e.headers.extend(soft.headers.iter().cloned());
+        if instead == StatusCode::METHOD_NOT_ALLOWED {
+            if let Template::NotImplemented(method) = &self.template {
+                e.template = Template::MethodNotAllowed(method.clone());
+            }
+        } else if matches!(self.template, Template::NotImplemented(_)) {
+            e.template = Template::Standard;
+        }
+        Some(e)
     }
 
     /// 405 from Glance's `RejectMethodController`, with its `Allow` list.
@@ -103,6 +162,23 @@ impl ApiError {
     pub fn not_implemented(method: &Method) -> Self {
         let mut e = ApiError::default_for(StatusCode::NOT_IMPLEMENTED);
         e.template = Template::NotImplemented(method.as_str().to_owned());
+        e
+    }
+
+    /// webob's 501 for a method no route knows, which the mock answers as
+    /// 405 with `allow` (when the path has routes) or 404 unless
+    /// `Config::glance_server_errors`.
+    pub fn unknown_method(method: &Method, allow: Option<&str>) -> Self {
+        let mut e = ApiError::not_implemented(method);
+        match allow.and_then(|a| HeaderValue::from_str(a).ok()) {
+            Some(allow) => {
+                e.instead = Some(Box::new(Instead {
+                    status: StatusCode::METHOD_NOT_ALLOWED,
+                    headers: vec![(header::ALLOW, allow)],
+                }));
+            }
+            None => e.instead = Instead::boxed(StatusCode::NOT_FOUND),
+        }
         e
     }
 
@@ -141,7 +217,11 @@ impl From<Fault> for ApiError {
             Fault::ConflictDetail(m) => return ApiError::with_detail(StatusCode::CONFLICT, m),
             Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
-            Fault::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
+            Fault::Internal(m) => {
+                let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m);
+                e.instead = Instead::boxed(StatusCode::BAD_REQUEST);
+                return e;
+            }
         };
         ApiError::new(status, msg)
     }
@@ -362,6 +442,31 @@ pub fn python_json_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Middleware, just inside [`render`]: unless the deployment asks for
+/// Glance's own server errors (`Config::glance_server_errors`), a 5xx that
+/// reproduces Glance ([`ApiError::glance_crash`], `Fault::Internal`,
+/// [`ApiError::unknown_method`]) becomes the 4xx it stands for, so that no
+/// input makes the mock answer 5xx.
+pub async fn soften_crashes(
+    axum::extract::State(state): axum::extract::State<super::SharedState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    if state.config.glance_server_errors {
+        return resp;
+    }
+    let instead = resp
+        .extensions()
+        .get::<ApiError>()
+        .and_then(ApiError::softened);
+    if let Some(soft) = instead {
+        *resp.status_mut() = soft.status;
+        resp.extensions_mut().insert(soft);
+    }
+    resp
 }
 
 /// Middleware: render [`ApiError`]s in the format the request accepts

@@ -110,8 +110,8 @@ pub async fn context(req: Request, next: Next) -> Response {
         .is_some_and(|v| v.as_bytes() == b"Confirmed");
     if let Some(catalog) = headers.get("x-service-catalog").filter(|_| confirmed) {
         if serde_json::from_slice::<serde_json::Value>(catalog.as_bytes()).is_err() {
-            return ApiError::with_detail(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return ApiError::glance_crash(
+                StatusCode::BAD_REQUEST,
                 "Invalid service catalog json.",
             )
             .into_response();

@@ -114,13 +114,20 @@ pub fn router(state: SharedState) -> Router {
             state.clone(),
             crate::keystone::guard,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::soften_crashes,
+        ))
         .layer(middleware::from_fn(error::render))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             versions::negotiate,
         ))
         .layer(middleware::from_fn(preflight))
-        .layer(middleware::from_fn(wsgi::undecodable_path));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            wsgi::undecodable_path,
+        ));
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
     let app = Router::new()
         .merge(crate::keystone::api::router().with_state(state.clone()))

@@ -367,6 +367,25 @@ const IMPLEMENTED_METHODS: &[Method] = &[
     Method::PATCH,
 ];
 
+/// The `Allow` list of the routes matching `path`: their reject route's,
+/// or else the methods routed; `None` when no route matches.
+fn allow_list(path: &str) -> Option<String> {
+    let mut routed = Vec::new();
+    for m in IMPLEMENTED_METHODS {
+        match dispatch(m, path) {
+            Dispatch::Reject(allow)
+            | Dispatch::Action {
+                allow: Some(allow), ..
+            } => {
+                return Some(allow.to_owned());
+            }
+            Dispatch::Action { allow: None, .. } if *m != Method::HEAD => routed.push(m.as_str()),
+            _ => {}
+        }
+    }
+    (!routed.is_empty()).then(|| routed.join(", "))
+}
+
 /// Middleware (before the handlers' routing): apply Glance's router rules.
 pub async fn screen(req: Request, next: Next) -> Response {
     let method = req.method().clone();
@@ -382,7 +401,11 @@ pub async fn screen(req: Request, next: Next) -> Response {
         Dispatch::NoRoute if IMPLEMENTED_METHODS.contains(&method) => {
             ApiError::not_found_default().into_response()
         }
-        Dispatch::NoRoute => ApiError::not_implemented(&method).into_response(),
+        // webob's 501; unless `glance_server_errors`, a 405 (or 404 where
+        // no method is routed), which the error middleware puts in its place.
+        Dispatch::NoRoute => {
+            ApiError::unknown_method(&method, allow_list(path).as_deref()).into_response()
+        }
         Dispatch::Reject(allow) => {
             if body {
                 if let Err(e) = read_json_body(req).await {
@@ -397,7 +420,11 @@ pub async fn screen(req: Request, next: Next) -> Response {
             }
             BodyRule::Unexpected if body => match read_json_body(req).await {
                 Err(e) => e.into_response(),
-                Ok(()) => ApiError::internal().into_response(),
+                Ok(()) => ApiError::glance_crash(
+                    StatusCode::BAD_REQUEST,
+                    "A body is not expected with this request.",
+                )
+                .into_response(),
             },
             _ => {
                 let resp = next.run(req).await;

@@ -104,12 +104,30 @@ pub fn wsgi_decode(raw: &str) -> String {
 /// Middleware: Glance's version negotiation reads the request path as
 /// UTF-8 before any other layer (identity included) and fails on a path
 /// whose percent-decoded bytes are not UTF-8; its WSGI server (gunicorn)
-/// then answers with its own bare 500 page, whatever the `Accept`.
-pub async fn undecodable_path(req: Request, next: Next) -> Response {
+/// then answers with its own bare 500 page, whatever the `Accept`. Unless
+/// `Config::glance_server_errors`, the mock answers a 400 instead.
+pub async fn undecodable_path(
+    axum::extract::State(state): axum::extract::State<super::SharedState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if std::str::from_utf8(&percent_decode(req.uri().path())).is_ok() {
         return next.run(req).await;
     }
-    server_error()
+    if state.config.glance_server_errors {
+        return server_error();
+    }
+    let format =
+        super::error::Format::from_accept(req.headers().get(header::ACCEPT).map(|v| v.as_bytes()));
+    let err = super::error::ApiError::with_detail(
+        StatusCode::BAD_REQUEST,
+        "The request path is not valid UTF-8 once percent-decoded.",
+    );
+    if req.method() == axum::http::Method::HEAD {
+        err.bodiless()
+    } else {
+        err.body(format)
+    }
 }
 
 /// What gunicorn answers when an exception escapes Glance entirely: its own

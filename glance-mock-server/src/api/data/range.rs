@@ -33,7 +33,7 @@ pub(super) struct Span {
     pub content_range: String,
 }
 
-fn not_satisfiable(detail: impl Into<String>) -> ApiError {
+pub(super) fn not_satisfiable(detail: impl Into<String>) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::RANGE_NOT_SATISFIABLE,
         "The Range requested is not available.",
