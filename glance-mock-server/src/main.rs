@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use glance_mock_server::{Config, MockServer};
+use glance_mock_server::MockServer;
+
+mod args;
 
 /// An in-memory OpenStack Image service (Glance) API v2 server.
 #[derive(Debug, Parser)]
@@ -13,10 +15,9 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:9292")]
     bind: SocketAddr,
-    /// Accept on /v2 only tokens issued by the Keystone shim at /identity
-    /// (identity headers sent by clients are ignored); everything else gets 401.
-    #[arg(long)]
-    require_auth: bool,
+    /// The deployment: configuration file and settings.
+    #[command(flatten)]
+    deployment: args::DeploymentArgs,
 }
 
 #[tokio::main]
@@ -28,9 +29,12 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let config = Config {
-        require_auth: args.require_auth,
-        ..Config::default()
+    let config = match args.deployment.config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("glance-mock-server: {e}");
+            return ExitCode::from(2);
+        }
     };
     let server = match MockServer::builder()
         .bind(args.bind)
