@@ -203,7 +203,9 @@ async fn delete(
     for store in stores {
         state.store.delete(&store, &id).await;
     }
-    // Glance also drops whatever is staged for the image.
+    // Glance also drops whatever is staged for the image, and the cache
+    // filter its cached copy.
     let _ = state.staging.delete(&id).await;
+    state.cache.remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,3 +14,9 @@ pub fn format(t: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     t.format(&fmt).unwrap_or_default()
 }
+
+/// `t` in seconds since the epoch, to the microsecond (Python's
+/// `time.time()`, as the image cache records it).
+pub fn epoch_seconds(t: OffsetDateTime) -> f64 {
+    (t.unix_timestamp_nanos() / 1_000) as f64 / 1e6
+}
