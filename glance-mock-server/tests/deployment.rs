@@ -291,3 +291,27 @@ async fn downloads_and_queueing_fill_the_cache() {
     let (status, _) = api.json(api.admin(Method::POST, "/v2/cache/clean")).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn usage_is_reported_only_with_unified_limits() {
+    let plain = Api::start(Config::default()).await;
+    let (_, body) = plain
+        .json(plain.member(Method::GET, "/v2/info/usage"))
+        .await;
+    assert_eq!(body, json!({"usage": {}}));
+
+    let api = Api::from_toml("[limits]\nimage_count_total = 10\nimage_size_total = 1").await;
+    api.active(b"abc").await;
+    api.create().await;
+    let (status, body) = api.json(api.member(Method::GET, "/v2/info/usage")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"usage": {
+            "image_size_total": {"usage": 0, "limit": 1},
+            "image_stage_total": {"usage": 0, "limit": -1},
+            "image_count_total": {"usage": 2, "limit": 10},
+            "image_count_uploading": {"usage": 0, "limit": -1},
+        }})
+    );
+}

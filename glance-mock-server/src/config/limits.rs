@@ -6,7 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::parse_storage_quota;
 
 /// The per-project limits Glance reads from Keystone when
-/// `use_keystone_limits` is on. Sizes are in MiB, as registered in
+/// `use_keystone_limits` is on. The mock reports them with the project's
+/// usage in `/v2/info/usage`; it does not refuse requests over them yet. Sizes are in MiB, as registered in
 /// Keystone; a negative limit is unlimited (oslo.limit's `-1`). A limit
 /// left out of the file is unlimited too (Keystone would have it
 /// registered; the mock has no Keystone to ask).
