@@ -315,3 +315,37 @@ async fn usage_is_reported_only_with_unified_limits() {
         }})
     );
 }
+
+#[tokio::test]
+async fn location_switches_show_locations_and_direct_url() {
+    let plain = Api::start(Config::default()).await;
+    let id = plain.active(b"hello loc").await;
+    let img = plain.image(&id).await;
+    assert!(img.get("locations").is_none() && img.get("direct_url").is_none());
+
+    let api = Api::from_toml("show_multiple_locations = true\nshow_image_direct_url = true").await;
+    let (_, queued) = api
+        .json(
+            api.member(Method::POST, "/v2/images")
+                .json(&json!({"name": "q"})),
+        )
+        .await;
+    assert_eq!(queued["locations"], json!([]));
+    assert!(queued.get("direct_url").is_none());
+    let id = api.active(b"hello loc").await;
+    let img = api.image(&id).await;
+    let url = format!("file:///var/lib/glance-mock/fast/{id}");
+    assert_eq!(
+        img["locations"],
+        json!([{"url": url, "metadata": {"store": "fast"}}])
+    );
+    assert_eq!(img["direct_url"], json!(url));
+    let (_, list) = api.json(api.member(Method::GET, "/v2/images")).await;
+    assert!(
+        list["images"]
+            .as_array()
+            .expect("images")
+            .iter()
+            .all(|i| i.get("locations").is_some())
+    );
+}

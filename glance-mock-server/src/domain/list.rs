@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::image::LocationView;
 use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
 
 /// Keys `sort`/`sort_key` accept.
@@ -36,6 +37,7 @@ pub struct ListQuery {
     member_status: String,
     os_hidden: bool,
     params: Vec<(String, String)>,
+    view: LocationView,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,12 @@ pub(crate) fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 impl ListQuery {
+    /// Show the listed images' locations as `view` says (default: none).
+    pub fn locations(mut self, view: LocationView) -> Self {
+        self.view = view;
+        self
+    }
+
     /// Parse query parameters (in request order, repeated keys kept).
     pub fn parse(
         raw: &[(String, String)],
@@ -194,6 +202,7 @@ impl ListQuery {
             member_status,
             os_hidden,
             params,
+            view: LocationView::default(),
         })
     }
 
@@ -292,7 +301,7 @@ impl ListQuery {
             format!("/v2/images?{}", urlencode(kept.iter().copied()))
         };
         let mut body = json!({
-            "images": rows.iter().map(|i| i.to_json_for(who)).collect::<Vec<_>>(),
+            "images": rows.iter().map(|i| i.to_json_for(who, self.view)).collect::<Vec<_>>(),
             "first": first,
             "schema": "/v2/schemas/images",
         });

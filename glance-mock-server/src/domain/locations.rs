@@ -24,10 +24,7 @@ use super::policy::{self, NOT_FOUND_DEFAULT, Rule};
 use super::pyrepr::Py;
 use super::{Fault, Identity, Image, ImageStatus};
 
-/// Where the mock's file stores keep an image's data, as `file://` URL.
-pub fn store_url(store: &str, image_id: &str) -> String {
-    format!("file:///var/lib/glance-mock/{store}/{image_id}")
-}
+pub use super::image::store_url;
 
 /// `service_api`: the `service` or the `admin` role.
 fn service_api(who: &Identity) -> bool {
