@@ -244,6 +244,38 @@ async fn mock_passes_own_scenarios() {
     );
 }
 
+/// Own scenarios recorded from a variant of the reference deployment
+/// (`tests/conformance/own/variants/NAME/`: `mock.toml` says how the
+/// deployment differs, and the mock is started with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_passes_own_variant_scenarios() {
+    let variants = conformance::own_data_dir().join("variants");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&variants).expect("variants listed") {
+        let dir = entry.expect("variant entry").path();
+        let toml = std::fs::read_to_string(dir.join("mock.toml")).expect("mock.toml readable");
+        let config = glance_mock_server::Config::from_toml(&toml).expect("mock.toml valid");
+        let names =
+            conformance::scenario_names(&dir.join("scenarios")).expect("variant scenarios listed");
+        for name in &names {
+            let server = MockServer::builder()
+                .config(config.clone())
+                .start()
+                .await
+                .expect("mock starts");
+            let outcome = check_in(&dir, &server.url(), name, true).await;
+            println!("{}", outcome.report(name));
+            assert!(outcome.passed(), "{}", outcome.report(name));
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0,
+        "no variant scenarios in {}",
+        variants.display()
+    );
+}
+
 #[tokio::test]
 async fn reference_server_conformance() {
     let Ok(target) = std::env::var("GLANCE_CONFORMANCE_TARGET") else {

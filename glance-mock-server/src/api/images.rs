@@ -157,7 +157,8 @@ async fn update(
         )
         .header(HeaderName::from_static("accept-patch"), MEDIA_TYPES));
     };
-    let patch = Patch::parse(&patch_body(&headers, &body)?, dialect)?;
+    let patch = Patch::parse(&patch_body(&headers, &body)?, dialect)?
+        .locations_visible(state.config.show_multiple_locations);
 
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     let current = state
@@ -179,6 +180,14 @@ async fn update(
             patch.apply(img, &who, time::now())
         })
         .ok_or_else(not_found)??;
+    // A location removed through the patch takes its store's copy along.
+    for store in current
+        .stores
+        .iter()
+        .filter(|s| !updated.stores.contains(s))
+    {
+        state.store.delete(store, &id).await;
+    }
     Ok(Json(
         updated.to_json_for(&who, LocationView::of(&state.config)),
     ))
