@@ -246,7 +246,8 @@ async fn mock_passes_own_scenarios() {
 
 /// Own scenarios recorded from a variant of the reference deployment
 /// (`tests/conformance/own/variants/NAME/`: `mock.toml` says how the
-/// deployment differs, and the mock is started with it).
+/// deployment differs, and the mock is started with it; a `files.json`
+/// is served on loopback meanwhile).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_passes_own_variant_scenarios() {
     let variants = conformance::own_data_dir().join("variants");
@@ -257,6 +258,9 @@ async fn mock_passes_own_variant_scenarios() {
         let config = glance_mock_server::Config::from_toml(&toml).expect("mock.toml valid");
         let names =
             conformance::scenario_names(&dir.join("scenarios")).expect("variant scenarios listed");
+        let _files = conformance::serve_dir(&dir)
+            .await
+            .expect("files.json served");
         for name in &names {
             let server = MockServer::builder()
                 .config(config.clone())

@@ -34,6 +34,7 @@ mod json;
 mod normalise;
 mod run;
 mod scenario;
+mod serve;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -43,6 +44,7 @@ pub use json::{OrderedJson, py_eq};
 pub use normalise::{Normaliser, describe_body};
 pub use run::{det_bytes, run_scenario};
 pub use scenario::{Data, RequestBody, Scenario, ScenarioStep, Wait};
+pub use serve::{FileServer, serve_dir};
 
 /// The identities a step can act as (`as`): name, `X-Roles`, project and
 /// user (both sent prefixed by `SCENARIO-`). `anon` sends no identity headers.
