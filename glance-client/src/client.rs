@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 use url::Url;
 
 use tokio::sync::OnceCell;
@@ -18,7 +19,7 @@ use crate::auth::{
 use crate::error::{Error, Result};
 use crate::images::Images;
 use crate::retry::{self, RetryConfig};
-use crate::transport::{self, Payload, RequestSpec};
+use crate::transport::{self, Payload, REQUEST_ID_HEADER, RequestSpec};
 use crate::versions::VersionCache;
 
 /// A connection to one Image service endpoint. Cheap to clone (clones share
@@ -37,6 +38,8 @@ use crate::versions::VersionCache;
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Sent as `X-OpenStack-Request-ID` on every request of this handle.
+    global_request_id: Option<HeaderValue>,
 }
 
 struct Inner {
@@ -114,6 +117,7 @@ pub struct ClientBuilder {
     identity: Option<(Source, Option<Source>)>,
     retry: RetryConfig,
     auth: AuthOptions,
+    global_request_id: Option<String>,
 }
 
 /// PEM data, given in memory or as a file read when the client is built.
@@ -178,6 +182,7 @@ impl Default for ClientBuilder {
             identity: None,
             retry: RetryConfig::default(),
             auth: AuthOptions::default(),
+            global_request_id: None,
         }
     }
 }
@@ -366,6 +371,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Send `X-OpenStack-Request-ID: <id>` on every request, so that the
+    /// server logs this client's calls under the caller's global request id
+    /// (what nova and cinder pass to glanceclient as `global_request_id`).
+    /// The id must be `req-` followed by a lowercase UUID; [`build`] refuses
+    /// anything else with [`Error::InvalidInput`]. See also
+    /// [`Client::with_global_request_id`] for one id per operation.
+    ///
+    /// [`build`]: ClientBuilder::build
+    pub fn global_request_id(mut self, id: impl Into<String>) -> Self {
+        self.global_request_id = Some(id.into());
+        self
+    }
+
     /// Check the options and build the client.
     pub fn build(self) -> Result<Client> {
         let keystone = self.auth.credentials.is_some() || self.auth.auth_url.is_some();
@@ -451,6 +469,11 @@ impl ClientBuilder {
             )?)),
             None => Auth::None,
         };
+        let global_request_id = self
+            .global_request_id
+            .as_deref()
+            .map(global_request_id_header)
+            .transpose()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -460,8 +483,28 @@ impl ClientBuilder {
                 retry: self.retry,
                 versions: VersionCache::default(),
             }),
+            global_request_id,
         })
     }
+}
+
+/// Check a global request id (`req-` and a lowercase UUID, the only form
+/// oslo.middleware accepts; anything else would be dropped by the server
+/// without a word) and make it a header value.
+fn global_request_id_header(id: &str) -> Result<HeaderValue> {
+    let valid = id.strip_prefix("req-").is_some_and(|uuid| {
+        uuid.len() == 36
+            && uuid.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+            })
+    });
+    if !valid {
+        return Err(Error::InvalidInput(format!(
+            "global request id {id:?} is not of the form req-<lowercase uuid>"
+        )));
+    }
+    HeaderValue::from_str(id).map_err(|e| Error::InvalidInput(format!("global request id: {e}")))
 }
 
 /// Headers whose values are credentials (kept out of logs).
@@ -496,8 +539,9 @@ fn normalise_endpoint(raw: &str) -> Result<Url> {
 enum Received {
     /// The response, its body not read yet (data transfers).
     Streaming(reqwest::Response),
-    /// The whole body, read within the retry loop.
-    Buffered(Bytes),
+    /// The whole body, read within the retry loop, and the response's
+    /// request id.
+    Buffered(Bytes, Option<String>),
 }
 
 impl Client {
@@ -572,6 +616,24 @@ impl Client {
         }
     }
 
+    /// A handle to the same client (connections, token, caches) whose
+    /// requests carry `X-OpenStack-Request-ID: <id>`: one global request
+    /// id per operation of the caller, as nova does with glanceclient.
+    /// Cheap to make; the id must be `req-` and a lowercase UUID.
+    ///
+    /// ```
+    /// # fn demo(client: &glance_client::Client) -> glance_client::Result<()> {
+    /// let traced = client.with_global_request_id("req-4a1c2d3e-0f9b-4c5d-8e7f-0a1b2c3d4e5f")?;
+    /// // traced.images().get(…) is logged by Glance under that global id.
+    /// # let _ = traced; Ok(()) }
+    /// ```
+    pub fn with_global_request_id(&self, id: &str) -> Result<Client> {
+        Ok(Client {
+            inner: Arc::clone(&self.inner),
+            global_request_id: Some(global_request_id_header(id)?),
+        })
+    }
+
     /// The retry policy of this client.
     pub fn retry_config(&self) -> &RetryConfig {
         &self.inner.retry
@@ -591,16 +653,36 @@ impl Client {
     pub(crate) async fn send(&self, spec: RequestSpec) -> Result<reqwest::Response> {
         match self.execute(spec, false).await? {
             Received::Streaming(resp) => Ok(resp),
-            Received::Buffered(_) => Err(Error::Config("internal: body was buffered".into())),
+            Received::Buffered(..) => Err(Error::Config("internal: body was buffered".into())),
         }
     }
 
     /// Send a request and read its whole body.
     pub(crate) async fn send_bytes(&self, spec: RequestSpec) -> Result<Bytes> {
+        self.send_bytes_with_id(spec).await.map(|(bytes, _)| bytes)
+    }
+
+    /// Send a request and read its whole body, with the response's
+    /// `x-openstack-request-id`.
+    async fn send_bytes_with_id(&self, spec: RequestSpec) -> Result<(Bytes, Option<String>)> {
         match self.execute(spec, true).await? {
-            Received::Buffered(bytes) => Ok(bytes),
-            Received::Streaming(resp) => resp.bytes().await.map_err(Error::Transport),
+            Received::Buffered(bytes, id) => Ok((bytes, id)),
+            Received::Streaming(resp) => {
+                let id = transport::request_id(resp.headers());
+                let bytes = resp.bytes().await.map_err(Error::Transport)?;
+                Ok((bytes, id))
+            }
         }
+    }
+
+    /// Send a request and decode its JSON answer, returning the
+    /// response's request id beside it (the paging loop forwards it).
+    pub(crate) async fn send_json_with_id<T: DeserializeOwned>(
+        &self,
+        spec: RequestSpec,
+    ) -> Result<(T, Option<String>)> {
+        let (bytes, id) = self.send_bytes_with_id(spec).await?;
+        Ok((transport::decode(&bytes)?, id))
     }
 
     /// Send a request and decode its JSON answer.
@@ -620,7 +702,19 @@ impl Client {
     /// With Keystone credentials, a 401 makes the client forget the token
     /// and send the request once more with a new one (unless its body was
     /// a one-shot stream already spent); a second 401 is returned.
-    async fn execute(&self, mut spec: RequestSpec, buffer: bool) -> Result<Received> {
+    async fn execute(&self, spec: RequestSpec, buffer: bool) -> Result<Received> {
+        // One span per logical request (all its attempts). It names the
+        // method and the path only: query strings may hold filter values,
+        // never credentials, and headers are not recorded at all.
+        let span = tracing::debug_span!(
+            "glance_request",
+            method = %spec.method,
+            path = %spec.describe_path(),
+        );
+        self.execute_in_span(spec, buffer).instrument(span).await
+    }
+
+    async fn execute_in_span(&self, mut spec: RequestSpec, buffer: bool) -> Result<Received> {
         let url = spec.url(self.resolve_endpoint().await?)?;
         let replayable = spec.is_replayable();
         let resendable = !matches!(spec.payload, Payload::OneShot(_));
@@ -684,6 +778,16 @@ impl Client {
         }
     }
 
+    /// The headers of a request: its own, and the global request id of
+    /// this handle, which wins over a forwarded page id.
+    fn request_headers(&self, own: &HeaderMap) -> HeaderMap {
+        let mut headers = own.clone();
+        if let Some(id) = &self.global_request_id {
+            headers.insert(REQUEST_ID_HEADER, id.clone());
+        }
+        headers
+    }
+
     /// One attempt of a request.
     async fn attempt(
         &self,
@@ -696,7 +800,7 @@ impl Client {
             .inner
             .http
             .request(spec.method.clone(), url.clone())
-            .headers(spec.headers.clone());
+            .headers(self.request_headers(&spec.headers));
         let mut used = None;
         match &self.inner.auth {
             Auth::None => {}
@@ -743,8 +847,9 @@ impl Client {
         if !buffer {
             return Ok(Received::Streaming(resp));
         }
+        let request_id = transport::request_id(resp.headers());
         match resp.bytes().await {
-            Ok(bytes) => Ok(Received::Buffered(bytes)),
+            Ok(bytes) => Ok(Received::Buffered(bytes, request_id)),
             Err(e) => Err(Failure::Transport(e)),
         }
     }

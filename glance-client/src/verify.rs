@@ -134,8 +134,81 @@ pub fn choose(
     }
 }
 
+/// Chunks are handed to the hashing thread in batches of about this many
+/// bytes (network reads are often only a few KiB).
+const BATCH: usize = 256 * 1024;
+/// Batches queued for the hashing thread: bounds the memory between the
+/// network and the hash (`BATCH * DEPTH` plus what is in flight).
+const DEPTH: usize = 16;
+
+/// A digest computed on a blocking thread, fed through a bounded channel,
+/// so that reading the network and hashing overlap.
+struct OffThreadHasher {
+    batch: Vec<Bytes>,
+    batched: usize,
+    tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
+    done: tokio::task::JoinHandle<String>,
+}
+
+impl OffThreadHasher {
+    fn spawn(mut hasher: Hasher) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(DEPTH);
+        let done = tokio::task::spawn_blocking(move || {
+            while let Some(batch) = rx.blocking_recv() {
+                for chunk in batch {
+                    hasher.update(&chunk);
+                }
+            }
+            hasher.finish_hex()
+        });
+        OffThreadHasher {
+            batch: Vec::new(),
+            batched: 0,
+            tx,
+            done,
+        }
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.batched = 0;
+        let batch = std::mem::take(&mut self.batch);
+        self.tx
+            .send(batch)
+            .await
+            .map_err(|_| Error::Io(std::io::Error::other("the hashing thread stopped")))
+    }
+
+    /// Queue a chunk (cheap: `Bytes` are shared, not copied).
+    async fn update(&mut self, chunk: Bytes) -> Result<()> {
+        self.batched += chunk.len();
+        self.batch.push(chunk);
+        if self.batched >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// The hex digest of everything queued.
+    async fn finish(mut self) -> Result<String> {
+        self.flush().await?;
+        drop(self.tx);
+        self.done.await.map_err(|e| {
+            Error::Io(std::io::Error::other(format!(
+                "the hashing thread failed: {e}"
+            )))
+        })
+    }
+}
+
 /// Wrap `inner` so that it ends in an error unless its bytes match
 /// `verification` and number `expected_len` (when known).
+///
+/// The digest is computed on a blocking thread while the next bytes are
+/// read; the most recent chunk is held back until it has been compared.
+/// Poll the stream inside a Tokio runtime (it uses `spawn_blocking`).
 pub fn verified<S>(
     inner: S,
     verification: Verification,
@@ -145,11 +218,17 @@ where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
     async_stream::stream! {
-        let mut check = match verification {
+        let (mut hasher, check) = match verification {
             Verification::Digest { algorithm, expected } => {
-                Hasher::for_algorithm(&algorithm).map(|h| (h, algorithm, expected))
+                match Hasher::for_algorithm(&algorithm) {
+                    Some(h) => (Some(OffThreadHasher::spawn(h)), Some((algorithm, expected))),
+                    None => {
+                        yield Err(Error::UnsupportedHashAlgorithm(algorithm));
+                        return;
+                    }
+                }
             }
-            Verification::None => None,
+            Verification::None => (None, None),
         };
         let mut pending: Option<Bytes> = None;
         let mut received: u64 = 0;
@@ -166,8 +245,11 @@ where
                 continue;
             }
             received += chunk.len() as u64;
-            if let Some((h, _, _)) = check.as_mut() {
-                h.update(&chunk);
+            if let Some(h) = hasher.as_mut() {
+                if let Err(e) = h.update(chunk.clone()).await {
+                    yield Err(e);
+                    return;
+                }
             }
             if let Some(previous) = pending.replace(chunk) {
                 yield Ok(previous);
@@ -179,8 +261,14 @@ where
                 return;
             }
         }
-        if let Some((h, algorithm, expected)) = check {
-            let actual = h.finish_hex();
+        if let (Some(h), Some((algorithm, expected))) = (hasher, check) {
+            let actual = match h.finish().await {
+                Ok(actual) => actual,
+                Err(e) => {
+                    yield Err(e);
+                    return;
+                }
+            };
             if !actual.eq_ignore_ascii_case(&expected) {
                 yield Err(Error::ChecksumMismatch { algorithm, expected, actual });
                 return;
@@ -244,6 +332,42 @@ mod tests {
         assert!(
             matches!(&out[1], Err(Error::ChecksumMismatch { algorithm, .. }) if algorithm == "sha512")
         );
+    }
+
+    #[tokio::test]
+    async fn many_small_chunks_are_hashed_in_order_across_batches() {
+        // 600 KiB in 1000-byte pieces: several batches reach the hashing
+        // thread, the last one only at the end.
+        let data: Vec<u8> = (0..600 * 1024).map(|i| (i % 253) as u8).collect();
+        let pieces: Vec<Result<Bytes>> = data
+            .chunks(1000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let v = Verification::Digest {
+            algorithm: "sha512".into(),
+            expected: sha512_hex(&data),
+        };
+        let out: Vec<Result<Bytes>> = verified(stream::iter(pieces), v, Some(data.len() as u64))
+            .collect()
+            .await;
+        let mut joined = Vec::new();
+        for item in out {
+            joined.extend_from_slice(&item.expect("verified"));
+        }
+        assert_eq!(joined, data);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_algorithm_is_an_error_not_a_pass() {
+        let v = Verification::Digest {
+            algorithm: "crc7".into(),
+            expected: "00".into(),
+        };
+        let out: Vec<Result<Bytes>> = verified(chunks(&[b"x"]), v, None).collect().await;
+        assert!(matches!(
+            out.as_slice(),
+            [Err(Error::UnsupportedHashAlgorithm(a))] if a == "crc7"
+        ));
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ fn image_json(os_hash_value: &str, checksum: Option<&str>) -> serde_json::Value 
         "id": ID, "name": "lying", "status": "active", "visibility": "shared",
         "protected": false, "os_hidden": false, "checksum": checksum,
         "os_hash_algo": "sha512", "os_hash_value": os_hash_value, "owner": "p",
-        "size": 8, "virtual_size": 8, "container_format": "bare", "disk_format": "raw",
+        "size": null, "virtual_size": null, "container_format": "bare", "disk_format": "raw",
         "min_ram": 0, "min_disk": 0, "tags": [], "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z", "self": format!("/v2/images/{ID}"),
         "file": format!("/v2/images/{ID}/file"), "schema": "/v2/schemas/image"

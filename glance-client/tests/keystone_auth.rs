@@ -675,6 +675,11 @@ async fn secrets_never_reach_debug_or_tracing_output() {
     let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
     assert!(log.contains("authenticating with Keystone"), "{log}");
     assert!(log.contains("401 with a Keystone token"), "{log}");
+    // Every event of a call sits in its request span (method and path).
+    assert!(
+        log.contains("glance_request{method=GET path=/v2/images}"),
+        "{log}"
+    );
     let debug = format!("{builder:?} {client:?}");
     for text in [&log, &debug] {
         assert!(!text.contains(PASSWORD), "{text}");

@@ -1,13 +1,15 @@
-//! The metadata calls against a real Glance that trusts keystone-middleware
-//! identity headers (`/work/shared/real-glance/start 9605`). Ignored unless
-//! asked for:
+//! The client's calls against a whole server, the same suite for both:
+//! the in-process glance-mock-server by default, or a real Glance that
+//! trusts keystone-middleware identity headers when `GLANCE_TEST_URL` is set
+//! (`.ci/run` starts `../shared/real-glance/start` and does that):
 //!
 //! ```text
-//! GLANCE_TEST_URL=http://127.0.0.1:9605 cargo test -p glance-client --test real_glance -- --ignored --test-threads=1
+//! ../shared/real-glance/start 9605
+//! GLANCE_TEST_URL=http://127.0.0.1:9605 cargo test -p glance-client --test real_glance -- --test-threads=1
 //! ```
 //!
-//! One thread: the reference server keeps its records in SQLite and answers
-//! concurrent writes with 500s now and then.
+//! One thread against the real server: it keeps its records in SQLite and
+//! answers concurrent writes with 500s now and then.
 
 use futures::TryStreamExt;
 use glance_client::images::{ImagePatch, PatchOp, SortDir, TimeOp};
@@ -17,20 +19,42 @@ use glance_client::{
 };
 use serde_json::json;
 
-fn url() -> String {
-    std::env::var("GLANCE_TEST_URL").expect("set GLANCE_TEST_URL to a header-trusting Glance")
+/// The server under test: a real Glance at `GLANCE_TEST_URL`, or a fresh
+/// in-process mock living as long as this value.
+struct Target {
+    url: String,
+    _mock: Option<glance_mock_server::MockServer>,
 }
 
-fn client_as(project: &str, roles: &str) -> Client {
-    Client::builder()
-        .endpoint(url())
-        .token("unused-by-the-trusted-pipeline")
-        .default_header("X-Identity-Status", "Confirmed")
-        .default_header("X-Roles", roles)
-        .default_header("X-Project-Id", project)
-        .default_header("X-User-Id", format!("user-of-{project}"))
-        .build()
-        .expect("client builds")
+async fn target() -> Target {
+    match std::env::var("GLANCE_TEST_URL") {
+        Ok(url) if !url.is_empty() => Target { url, _mock: None },
+        _ => {
+            let mock = glance_mock_server::MockServer::start()
+                .await
+                .expect("mock starts");
+            Target {
+                url: mock.url(),
+                _mock: Some(mock),
+            }
+        }
+    }
+}
+
+impl Target {
+    /// A client acting as `project` with `roles`, by keystone-middleware
+    /// identity headers.
+    fn client_as(&self, project: &str, roles: &str) -> Client {
+        Client::builder()
+            .endpoint(&self.url)
+            .token("unused-by-the-trusted-pipeline")
+            .default_header("X-Identity-Status", "Confirmed")
+            .default_header("X-Roles", roles)
+            .default_header("X-Project-Id", project)
+            .default_header("X-User-Id", format!("user-of-{project}"))
+            .build()
+            .expect("client builds")
+    }
 }
 
 fn unique(prefix: &str) -> String {
@@ -56,9 +80,9 @@ async fn raw_image(client: &Client, name: &str) -> Image {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn versions_and_discovery() {
-    let c = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-a", "admin,member,reader");
     let versions = c.versions().await.expect("versions");
     assert!(versions.iter().any(|v| v.id == "v2.17"));
     assert!(c.has_version("2.17").await.expect("cached"));
@@ -81,9 +105,9 @@ async fn versions_and_discovery() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn update_computes_patches_the_server_accepts() {
-    let c = client_as("proj-a", "member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-a", "member,reader");
     let img = raw_image(&c, &unique("upd")).await;
     let images = c.images();
 
@@ -176,9 +200,9 @@ async fn update_computes_patches_the_server_accepts() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn tags_actions_and_tasks() {
-    let c = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-a", "admin,member,reader");
     let img = raw_image(&c, &unique("act")).await;
     let images = c.images();
     let odd = "t 1?x#y%z+;";
@@ -230,10 +254,10 @@ async fn tags_actions_and_tasks() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn members_flow() {
-    let owner = client_as("proj-owner", "member,reader");
-    let other = client_as("proj-member", "member,reader");
+    let t = target().await;
+    let owner = t.client_as("proj-owner", "member,reader");
+    let other = t.client_as("proj-member", "member,reader");
     let img = owner
         .images()
         .create(&CreateImage::new(unique("mem")).visibility(Visibility::Private))
@@ -307,9 +331,9 @@ async fn members_flow() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn typed_list_filters_are_understood() {
-    let c = client_as("proj-list", "member,reader");
+    let t = target().await;
+    let c = t.client_as("proj-list", "member,reader");
     let tag = unique("lst");
     let colon = format!("{tag}:colon");
     let comma = format!("{tag},comma");
@@ -443,9 +467,9 @@ async fn typed_list_filters_are_understood() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn tasks_api() {
-    let admin = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let _: Vec<_> = admin
         .tasks()
         .list(
@@ -459,11 +483,11 @@ async fn tasks_api() {
         .expect("admins list tasks");
     let err = admin
         .tasks()
-        .create("import", json!({"import_from": "http://127.0.0.1:1/x"}))
+        .create("import", json!({"import_from": "http://192.0.2.1:8080/x"}))
         .await
         .expect_err("filtered URI");
     assert!(err.is_bad_request(), "{err}");
-    let user = client_as("proj-a", "member,reader");
+    let user = t.client_as("proj-a", "member,reader");
     let err = user
         .tasks()
         .list(glance_client::ListTasks::new())
@@ -474,9 +498,9 @@ async fn tasks_api() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn locations() {
-    let admin = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let img = raw_image(&admin, &unique("loc")).await;
     assert!(
         admin
@@ -492,7 +516,7 @@ async fn locations() {
         .await
         .expect_err("no http store");
     assert!(err.is_forbidden(), "{err}");
-    let service = client_as("proj-a", "service,member,reader");
+    let service = t.client_as("proj-a", "service,member,reader");
     service
         .images()
         .add_image_location(&img.id, "file:///nowhere", None)
@@ -515,20 +539,20 @@ async fn locations() {
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn cache_is_refused_without_an_image_cache() {
-    let admin = client_as("proj-a", "admin,member,reader");
+    let t = target().await;
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let err = admin.cache().list().await.expect_err("no cache configured");
     assert!(err.is_unsupported_version(), "{err}");
 }
 
 #[tokio::test]
-#[ignore = "needs a real Glance at GLANCE_TEST_URL"]
 async fn metadefs_flow() {
+    let t = target().await;
     use glance_client::metadefs::{
         ListNamespaces, MetadefObject, MetadefProperty, Namespace, ResourceTypeAssociation,
     };
-    let admin = client_as("proj-a", "admin,member,reader");
+    let admin = t.client_as("proj-a", "admin,member,reader");
     let md = admin.metadefs();
     let name = format!("OS::Test::{}", unique("ns").replace('-', ""));
     let mut ns = Namespace::new(&name);
@@ -628,4 +652,232 @@ async fn metadefs_flow() {
         .expect("properties gone");
     md.delete_namespace(&name).await.expect("deleted");
     assert!(md.namespace(&name).await.expect_err("gone").is_not_found());
+}
+
+/// Deterministic, non-repeating test data.
+fn pattern(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ len as u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn quick_wait() -> glance_client::images::WaitOptions {
+    glance_client::images::WaitOptions::default()
+        .interval(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(1),
+        )
+        .timeout(std::time::Duration::from_secs(120))
+}
+
+#[tokio::test]
+async fn data_round_trips_verified() {
+    let t = target().await;
+    let c = t.client_as("proj-data", "member,reader");
+    for len in [0, 1, (1 << 20) + 7, 64 << 20] {
+        let img = raw_image(&c, &unique("rt")).await;
+        let body = pattern(len);
+        c.images()
+            .upload(&img.id, body.clone())
+            .await
+            .expect("uploaded");
+        let back = match c.images().download(&img.id).await.expect("download") {
+            Some(d) => d.bytes().await.expect("verified").to_vec(),
+            None => Vec::new(),
+        };
+        assert!(back == body, "{len} bytes came back different");
+        c.images().delete(&img.id).await.expect("deleted");
+    }
+}
+
+#[tokio::test]
+async fn stage_import_copy_and_wait() {
+    let t = target().await;
+    use glance_client::images::{ImageData, ImportRequest};
+    let c = t.client_as("proj-data", "member,reader");
+    let body = pattern(300_000);
+    let staged = c
+        .images()
+        .create_with_data(
+            &CreateImage::new(unique("staged"))
+                .disk_format(DiskFormat::Raw)
+                .container_format(ContainerFormat::Bare),
+            ImageData::StageAndImport {
+                body: body.clone().into(),
+                options: Default::default(),
+                import: ImportRequest::glance_direct().store("cheap"),
+            },
+            &quick_wait(),
+        )
+        .await
+        .expect("imported");
+    assert_eq!(staged.status, ImageStatus::Active);
+    assert_eq!(staged.stores.as_deref(), Some("cheap"));
+    // copy-image is for admins by default.
+    let admin = t.client_as("proj-data", "admin,member,reader");
+    let err = c
+        .images()
+        .import(&staged.id, &ImportRequest::copy_image().all_stores())
+        .await
+        .expect_err("members may not copy");
+    assert!(err.is_forbidden(), "{err}");
+    admin
+        .images()
+        .import(&staged.id, &ImportRequest::copy_image().all_stores())
+        .await
+        .expect("copy accepted");
+    let copied = admin
+        .images()
+        .wait_for_import(&staged.id, &quick_wait())
+        .await
+        .expect("copied");
+    let mut stores: Vec<&str> = copied.stores.as_deref().unwrap_or("").split(',').collect();
+    stores.sort_unstable();
+    assert_eq!(stores, ["cheap", "fast"]);
+    let back = c
+        .images()
+        .download(&staged.id)
+        .await
+        .expect("download")
+        .expect("data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert!(back.as_ref() == body.as_slice());
+    c.images().delete(&staged.id).await.expect("deleted");
+}
+
+/// A TCP proxy to `upstream` that cuts the first connection to carry more
+/// than `cut_after` bytes towards the client.
+async fn cutting_proxy(upstream: std::net::SocketAddr, cut_after: usize) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let cut_done = Arc::new(AtomicBool::new(false));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let cut_done = cut_done.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
+                });
+                let mut sent = 0usize;
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if !cut_done.load(Ordering::SeqCst) && sent + n > cut_after {
+                        cut_done.store(true, Ordering::SeqCst);
+                        let _ = cw.write_all(&buf[..cut_after - sent]).await;
+                        break;
+                    }
+                    sent += n;
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                up.abort();
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_cut_download_resumes_against_real_glance() {
+    let t = target().await;
+    let c = t.client_as("proj-data", "member,reader");
+    let body = pattern(3 << 20);
+    let img = raw_image(&c, &unique("resume")).await;
+    c.images()
+        .upload(&img.id, body.clone())
+        .await
+        .expect("uploaded");
+    let upstream: url::Url = t.url.parse().expect("GLANCE_TEST_URL is a URL");
+    let addr = upstream
+        .socket_addrs(|| None)
+        .expect("resolves")
+        .into_iter()
+        .next()
+        .expect("an address");
+    let proxy = cutting_proxy(addr, 1_000_000).await;
+    let through = Client::builder()
+        .endpoint(proxy)
+        .token("unused-by-the-trusted-pipeline")
+        .default_header("X-Identity-Status", "Confirmed")
+        .default_header("X-Roles", "member,reader")
+        .default_header("X-Project-Id", "proj-data")
+        .default_header("X-User-Id", "user-of-proj-data")
+        .build()
+        .expect("client builds");
+    let back = through
+        .images()
+        .download(&img.id)
+        .await
+        .expect("download")
+        .expect("data")
+        .bytes()
+        .await
+        .expect("resumed and verified");
+    assert!(back.as_ref() == body.as_slice());
+    c.images().delete(&img.id).await.expect("deleted");
+}
+
+#[tokio::test]
+async fn a_failing_import_is_reported() {
+    let t = target().await;
+    use glance_client::images::ImportRequest;
+    let c = t.client_as("proj-data", "member,reader");
+    // Declared qcow2, staged as random bytes: Glance's format check fails
+    // the import task, leaves the image `importing` and lists the store in
+    // os_glance_failed_import.
+    let img = c
+        .images()
+        .create(
+            &CreateImage::new(unique("badformat"))
+                .disk_format(DiskFormat::Qcow2)
+                .container_format(ContainerFormat::Bare),
+        )
+        .await
+        .expect("created");
+    c.images()
+        .stage(&img.id, pattern(100_000), Default::default())
+        .await
+        .expect("staged");
+    c.images()
+        .import(&img.id, &ImportRequest::glance_direct())
+        .await
+        .expect("accepted");
+    let err = c
+        .images()
+        .wait_for_import(&img.id, &quick_wait())
+        .await
+        .expect_err("fails");
+    let glance_client::Error::ImportFailed(failure) = &err else {
+        panic!("expected ImportFailed, got {err}");
+    };
+    assert_eq!(failure.failed_stores, ["fast"]);
+    assert_eq!(
+        failure.task.as_ref().map(|t| t.status.clone()),
+        Some(glance_client::TaskStatus::Failure)
+    );
+    assert!(failure.message().is_some(), "{failure:?}");
+    let _ = c.images().delete(&img.id).await;
 }

@@ -415,6 +415,37 @@ async fn stream_uploads_are_never_replayed() {
     assert_eq!(count(&server).await, 1);
 }
 
+#[tokio::test]
+async fn reader_uploads_and_stages_are_never_replayed() {
+    let server = MockServer::start().await;
+    for tail in ["file", "stage"] {
+        Mock::given(method("PUT"))
+            .and(path(format!("/v2/images/{ID}/{tail}")))
+            .respond_with(unavailable())
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server, fast());
+    let err = c
+        .images()
+        .upload(ID, UploadBody::reader(&b"once"[..], None))
+        .await
+        .expect_err("503");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(count(&server).await, 1);
+    let err = c
+        .images()
+        .stage(
+            ID,
+            UploadBody::reader(&b"once"[..], Some(4)),
+            Default::default(),
+        )
+        .await
+        .expect_err("503");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(count(&server).await, 2);
+}
+
 /// A server that drops the first `drops` connections, then answers every
 /// request with the version document.
 async fn dropping_server(drops: usize) -> (String, Arc<AtomicUsize>) {

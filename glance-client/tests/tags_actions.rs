@@ -3,6 +3,8 @@
 mod common;
 
 use common::{ID, client, glance_error, requests};
+use glance_client::{Client, Error};
+use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -128,4 +130,52 @@ async fn delete_from_store_addresses_the_store() {
         .delete_from_store(ID, "cheap")
         .await
         .expect("deleted");
+}
+
+#[tokio::test]
+async fn create_sends_the_store_as_a_header_not_in_the_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/images"))
+        .and(wiremock::matchers::header("x-image-meta-store", "cheap"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(common::image_json(json!({}))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .images()
+        .create(&glance_client::CreateImage::new("n").store("cheap"))
+        .await
+        .expect("created");
+    let received = server.received_requests().await.unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_slice(&received[0].body).expect("json");
+    assert_eq!(body, json!({"name": "n"}));
+}
+
+#[tokio::test]
+async fn status_kinds_have_predicates() {
+    for (status, check) in [
+        (405u16, Error::is_method_not_allowed as fn(&Error) -> bool),
+        (415, Error::is_unsupported_media_type),
+        (416, Error::is_range_not_satisfiable),
+        (429, Error::is_rate_limited),
+        (503, Error::is_server_error),
+        (413, Error::is_over_limit),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("DELETE"))
+            .respond_with(common::glance_error(status, "no"))
+            .mount(&server)
+            .await;
+        let c = Client::builder()
+            .endpoint(server.uri())
+            .token("t")
+            .retry(glance_client::RetryConfig::disabled())
+            .build()
+            .expect("builds");
+        let err = c.images().delete(common::ID).await.expect_err("fails");
+        assert!(check(&err), "{status}: {err:?}");
+        assert_eq!(err.request_id(), Some("req-err"));
+        assert!(!err.is_not_found());
+    }
 }

@@ -139,6 +139,24 @@ impl Config {
     pub fn has_store(&self, id: &str) -> bool {
         self.stores.iter().any(|s| s.id == id)
     }
+
+    /// Keep all image data on disk under `dir` (`--data-dir`): each store
+    /// in `dir/<store id>/`, staged data in `dir/os_glance_staging_store/`.
+    /// Fails, changing nothing, on a store id that cannot name a directory.
+    pub fn use_data_dir(&mut self, dir: &std::path::Path) -> Result<(), String> {
+        if let Some(bad) = self
+            .stores
+            .iter()
+            .find(|s| s.id.is_empty() || s.id.starts_with('.') || s.id.contains(['/', '\\', '\0']))
+        {
+            return Err(format!("store id {:?} cannot name a directory", bad.id));
+        }
+        for store in &mut self.stores {
+            store.data_dir = Some(dir.join(&store.id));
+        }
+        self.tasks.staging_dir = Some(dir.join("os_glance_staging_store"));
+        Ok(())
+    }
 }
 
 /// The image cache: with it, `/v2/cache` manages which images this node
@@ -297,6 +315,28 @@ mod tests {
         assert_eq!(parse_storage_quota("GB"), None);
         assert_eq!(parse_storage_quota("5gb"), None);
         assert_eq!(parse_storage_quota("-5"), None);
+    }
+
+    #[test]
+    fn a_data_dir_puts_every_store_on_disk() {
+        let mut c = Config::default();
+        c.use_data_dir(std::path::Path::new("/d"))
+            .expect("plain ids");
+        assert_eq!(
+            c.stores[0].data_dir.as_deref(),
+            Some(std::path::Path::new("/d/fast"))
+        );
+        assert_eq!(
+            c.stores[1].data_dir.as_deref(),
+            Some(std::path::Path::new("/d/cheap"))
+        );
+        assert!(c.tasks.staging_dir.is_some());
+        c.stores[0].id = "../up".into();
+        assert!(c.use_data_dir(std::path::Path::new("/e")).is_err());
+        assert_eq!(
+            c.stores[1].data_dir.as_deref(),
+            Some(std::path::Path::new("/d/cheap"))
+        );
     }
 
     #[test]

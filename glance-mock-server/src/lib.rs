@@ -17,9 +17,16 @@
 //! user `admin` in project `admin` with roles admin, member and reader.
 //! A Keystone v3 shim under `/identity` issues tokens that act as their
 //! user and project instead (see [`keystone`]).
+//!
+//! Tests can inspect, reset, seed and break the server through its control
+//! plane under `/_mock`, or the same methods on [`MockServer`]: state dumps
+//! and seeds, a request journal, fault rules (error answers, latency,
+//! dropped connections, short or corrupted bodies) and manual task steps
+//! (see [`control`]).
 
 pub mod api;
 pub mod config;
+pub mod control;
 pub mod db;
 pub mod domain;
 pub mod keystone;

@@ -18,6 +18,13 @@ struct Args {
     /// The deployment: configuration file and settings.
     #[command(flatten)]
     deployment: args::DeploymentArgs,
+    /// Keep image data on disk: each store in DIR/<store>/, staged data in
+    /// DIR/os_glance_staging_store/ (default: in memory).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// Start with the state in FILE, a dump from GET /_mock/state.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -29,22 +36,37 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let config = match args.deployment.config() {
+    let mut config = match args.deployment.config() {
         Ok(config) => config,
         Err(e) => {
             eprintln!("glance-mock-server: {e}");
             return ExitCode::from(2);
         }
     };
-    let server = match MockServer::builder()
-        .bind(args.bind)
-        .config(config)
-        .start()
-        .await
-    {
+    if let Some(dir) = &args.data_dir {
+        if let Err(e) = config.use_data_dir(dir) {
+            eprintln!("glance-mock-server: --data-dir: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let mut builder = MockServer::builder().bind(args.bind).config(config);
+    if let Some(path) = &args.seed {
+        match read_seed(path) {
+            Ok(seed) => builder = builder.seed(seed),
+            Err(e) => {
+                eprintln!("glance-mock-server: --seed {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let server = match builder.start().await {
         Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            eprintln!("glance-mock-server: --seed: {e}");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
-            eprintln!("glance-mock-server: cannot listen on {}: {e}", args.bind);
+            eprintln!("glance-mock-server: cannot start on {}: {e}", args.bind);
             return ExitCode::FAILURE;
         }
     };
@@ -52,6 +74,12 @@ async fn main() -> ExitCode {
     shutdown_signal().await;
     server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The dump in `path`.
+fn read_seed(path: &std::path::Path) -> Result<glance_mock_server::control::StateDump, String> {
+    let text = std::fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&text).map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

@@ -9,12 +9,17 @@ use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::control::{
+    self, DataMode, FaultRule, InstalledFault, InvalidFault, JournalEntry, SeedError, StateDump,
+};
+use crate::store::StoreError;
 
 /// Builder for a [`MockServer`].
 #[derive(Debug, Clone)]
 pub struct MockServerBuilder {
     bind: SocketAddr,
     config: Config,
+    seed: Option<StateDump>,
 }
 
 impl Default for MockServerBuilder {
@@ -22,6 +27,7 @@ impl Default for MockServerBuilder {
         MockServerBuilder {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             config: Config::default(),
+            seed: None,
         }
     }
 }
@@ -39,11 +45,29 @@ impl MockServerBuilder {
         self
     }
 
+    /// State to start with (see [`crate::control::state`]); a seed that
+    /// cannot be loaded makes [`MockServerBuilder::start`] fail with
+    /// [`std::io::ErrorKind::InvalidData`].
+    pub fn seed(mut self, seed: StateDump) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Bind the socket and start serving on the current tokio runtime.
     pub async fn start(self) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(AppState::new(self.config));
+        if let Some(seed) = self.seed {
+            control::state::load(&state, seed).await.map_err(|e| {
+                let kind = if e.is_bad_seed() {
+                    std::io::ErrorKind::InvalidData
+                } else {
+                    std::io::ErrorKind::Other
+                };
+                std::io::Error::new(kind, e)
+            })?;
+        }
         let app = api::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -117,6 +141,58 @@ impl MockServer {
     /// Returns how many ended.
     pub async fn finish_tasks(&self) -> usize {
         self.state.finish_tasks().await
+    }
+
+    /// Manual task progression: move the waiting task `id` one step on.
+    /// `None` if no such task waits; otherwise whether it has ended.
+    pub async fn advance_task(&self, id: &str) -> Option<bool> {
+        self.state.advance_task(id).await
+    }
+
+    /// Back to a fresh start (`POST /_mock/reset`): see
+    /// [`control::state::reset`].
+    pub async fn reset(&self) -> Result<(), StoreError> {
+        control::state::reset(&self.state).await
+    }
+
+    /// The state as JSON would carry it (`GET /_mock/state`).
+    pub async fn dump_state(&self, mode: DataMode) -> Result<StateDump, StoreError> {
+        control::state::dump(&self.state, mode).await
+    }
+
+    /// Replace the state by `seed` (`POST /_mock/state`).
+    pub async fn load_state(&self, seed: StateDump) -> Result<(), SeedError> {
+        control::state::load(&self.state, seed).await
+    }
+
+    /// The request journal, oldest first (`GET /_mock/requests`).
+    pub fn requests(&self) -> Vec<JournalEntry> {
+        self.state.control.journal.entries()
+    }
+
+    /// Empty the journal (`DELETE /_mock/requests`).
+    pub fn clear_requests(&self) {
+        self.state.control.journal.clear();
+    }
+
+    /// Install a fault rule after the others (`POST /_mock/faults`).
+    pub fn add_fault(&self, rule: FaultRule) -> Result<InstalledFault, InvalidFault> {
+        self.state.control.faults.add(rule)
+    }
+
+    /// The installed fault rules (`GET /_mock/faults`).
+    pub fn faults(&self) -> Vec<InstalledFault> {
+        self.state.control.faults.list()
+    }
+
+    /// Remove one fault rule (`DELETE /_mock/faults/{id}`); whether it was there.
+    pub fn remove_fault(&self, id: &str) -> bool {
+        self.state.control.faults.remove(id)
+    }
+
+    /// Remove every fault rule (`DELETE /_mock/faults`).
+    pub fn clear_faults(&self) {
+        self.state.control.faults.clear();
     }
 
     /// Stop accepting connections, finish requests in flight, and wait.

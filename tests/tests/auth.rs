@@ -7,7 +7,7 @@
 //! the `clouds.yaml` it writes:
 //!
 //! ```text
-//! KEYSTONE_REF_TOKEN_CACHE_TIME=-1 ../shared/real-keystone/start 5609 9609
+//! KEYSTONE_REF_TOKEN_CACHE_TIME=-1 ../shared/real-keystone/start 5609 9609   # (.ci/run does this)
 //! KEYSTONE_TEST_CLOUDS_YAML=/tmp/keystone-ref-5609/clouds.yaml \
 //!   cargo test -p glance-e2e-tests --test auth -- --ignored
 //! ```

@@ -10,16 +10,29 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::{Method, StatusCode};
 use tokio::io::AsyncWriteExt;
 
-use super::{Image, Images, get_spec};
+use super::{Image, Images, get_spec, resume};
 use crate::error::{Error, Result};
 use crate::transport::{RequestSpec, request_id};
 use crate::verify::{self, Verification, VerifyOptions};
 
 /// Options of a download.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownloadOptions {
     /// How the bytes are checked.
     pub verify: VerifyOptions,
+    /// How many times a broken transfer is resumed (`Range: bytes=N-`)
+    /// before giving up with [`Error::ResumeFailed`]. Default 3; 0 turns
+    /// resuming off.
+    pub resume_attempts: u32,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            verify: VerifyOptions::default(),
+            resume_attempts: 3,
+        }
+    }
 }
 
 impl DownloadOptions {
@@ -30,7 +43,14 @@ impl DownloadOptions {
                 enabled: false,
                 allow_md5_fallback: false,
             },
+            ..Self::default()
         }
+    }
+
+    /// Resume a broken transfer at most `attempts` times (0: never).
+    pub fn resume_attempts(mut self, attempts: u32) -> Self {
+        self.resume_attempts = attempts;
+        self
     }
 
     /// Fall back to md5 when `os_hash_algo` is not supported here.
@@ -92,7 +112,9 @@ impl Download {
         tokio_util::io::StreamReader::new(self.stream.map_err(|e| {
             let kind = match &e {
                 Error::ChecksumMismatch { .. } => std::io::ErrorKind::InvalidData,
-                Error::Incomplete { .. } => std::io::ErrorKind::UnexpectedEof,
+                Error::Incomplete { .. } | Error::ResumeFailed { .. } => {
+                    std::io::ErrorKind::UnexpectedEof
+                }
                 _ => std::io::ErrorKind::Other,
             };
             std::io::Error::new(kind, e)
@@ -162,7 +184,15 @@ impl Images<'_> {
         self.download_with(id, DownloadOptions::default()).await
     }
 
-    /// Download with options (verification off, md5 fallback).
+    /// Download with options (verification off, md5 fallback, resume
+    /// attempts).
+    ///
+    /// When the connection breaks mid-body, the rest is asked for with
+    /// `Range: bytes=N-` once the image record (its `os_hash_value`,
+    /// `checksum` and `size`) and the ranged response (`206`,
+    /// `Content-Range`, `Content-MD5`) show it is still the same image; the
+    /// digest continues over the joined bytes, so the whole is verified as
+    /// one.
     pub async fn download_with(
         &self,
         id: &str,
@@ -189,8 +219,24 @@ impl Images<'_> {
         let content_length = resp.content_length();
         let request_id = request_id(headers);
         let verification = verify::choose(image.as_ref(), content_md5.as_deref(), options.verify)?;
-        let body = resp.bytes_stream().map_err(Error::Transport);
-        let stream = verify::verified(body, verification.clone(), content_length).boxed();
+        // Resuming needs the size, to ask for and check the rest.
+        let original = content_length.map(|length| resume::Original {
+            image: image.clone(),
+            length,
+            content_md5: content_md5.clone(),
+        });
+        let body = resume::resumable(
+            self.client.clone(),
+            id.to_owned(),
+            resp,
+            original,
+            options.resume_attempts,
+        );
+        // The record's size is the truth: a body that is complete by its own
+        // Content-Length but shorter than the image must not pass, even when
+        // there is no digest to catch it.
+        let expected_len = image.as_ref().and_then(|i| i.size).or(content_length);
+        let stream = verify::verified(body, verification.clone(), expected_len).boxed();
         Ok(Some(Download {
             image,
             content_length,
@@ -199,6 +245,42 @@ impl Images<'_> {
             request_id,
             stream,
         }))
+    }
+
+    /// Download into `writer` (nova's `download(data=…)`), verified as it
+    /// goes; returns the number of bytes written, or `None` if the image has
+    /// no data. The writer is flushed, not closed.
+    ///
+    /// A writer cannot take bytes back: on an error it holds a prefix of the
+    /// image, never all of it (the last chunk is written only once the
+    /// digest matched). Use [`Images::download_to_path`] for a file that
+    /// must appear whole or not at all.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// let mut out = tokio::io::stdout();
+    /// client.images().download_to_writer(id, &mut out, Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_to_writer<W>(
+        &self,
+        id: &str,
+        writer: &mut W,
+        options: DownloadOptions,
+    ) -> Result<Option<u64>>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        let Some(mut download) = self.download_with(id, options).await? else {
+            return Ok(None);
+        };
+        let mut written = 0u64;
+        while let Some(chunk) = download.try_next().await? {
+            writer.write_all(&chunk).await?;
+            written += chunk.len() as u64;
+        }
+        writer.flush().await?;
+        Ok(Some(written))
     }
 
     /// Download to `path` atomically: the data goes to a temporary file

@@ -88,6 +88,50 @@ impl Image {
 }
 
 impl Images<'_> {
+    /// Nova's `get(id, include_locations)`: the image record with its
+    /// `locations` (and `direct_url`) present when asked for and removed
+    /// otherwise.
+    ///
+    /// With `include_locations`, a record that does not show them (the
+    /// operator hides locations) is completed from
+    /// `GET /v2/images/{id}/locations` (API v2.17) when the server lets the
+    /// caller read it; otherwise, as in Nova, `locations` is an empty list.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// let image = client.images().get_with(id, true).await?;
+    /// for location in image.locations().unwrap_or_default() {
+    ///     println!("{} {:?}", location.url, location.metadata.get("store"));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_with(&self, id: &str, include_locations: bool) -> Result<Image> {
+        let mut image = self.get(id).await?;
+        if !include_locations {
+            image.properties.remove("locations");
+            image.properties.remove("direct_url");
+            return Ok(image);
+        }
+        if image.locations().is_none() {
+            let locations = match self.image_locations(id).await {
+                Ok(list) => list,
+                Err(e)
+                    if e.is_forbidden()
+                        || e.is_not_found()
+                        || e.is_unsupported_version()
+                        || e.status().is_some_and(|s| s.as_u16() == 501) =>
+                {
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
+            image
+                .properties
+                .insert("locations".into(), json!(locations));
+        }
+        Ok(image)
+    }
+
     /// `POST /v2/images/{id}/locations` (API v2.17): add a location to a
     /// `queued` image; Glance checks it and imports it asynchronously.
     /// Needs a service role, or the `http` store for other callers.

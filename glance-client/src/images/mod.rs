@@ -1,18 +1,24 @@
 //! Image calls: `client.images()`.
 
 mod download;
+mod import;
 pub(crate) mod list;
 mod locations;
 pub mod model;
+mod resume;
+mod stage;
 mod update;
 mod upload;
+mod wait;
 
 pub use download::{Download, DownloadOptions};
+pub use import::{ImportMethod, ImportRequest, StoreSelection};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use locations::{Location, ValidationData};
 pub use model::{ContainerFormat, CreateImage, DiskFormat, Image, ImageStatus, Visibility};
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
+pub use wait::{ImageData, WaitOptions};
 
 use reqwest::Method;
 
@@ -31,10 +37,14 @@ impl<'a> Images<'a> {
         Images { client }
     }
 
-    /// `POST /v2/images`: create an image record (status `queued`).
+    /// `POST /v2/images`: create an image record (status `queued`), with
+    /// `X-Image-Meta-Store` when [`CreateImage::store`] is set.
     pub async fn create(&self, image: &CreateImage) -> Result<Image> {
-        let spec = RequestSpec::new(Method::POST, ["v2", "images"])
+        let mut spec = RequestSpec::new(Method::POST, ["v2", "images"])
             .json_body(&image.to_json(), "application/json");
+        if let Some(store) = &image.store {
+            spec = spec.header("x-image-meta-store", store)?;
+        }
         self.client.send_json(spec).await
     }
 

@@ -232,9 +232,19 @@ pub struct CreateImage {
     /// Extra string properties.
     #[serde(flatten)]
     pub properties: BTreeMap<String, String>,
+    /// The store (backend) to create the image for, sent as
+    /// `X-Image-Meta-Store` (glanceclient's `backend`); not part of the body.
+    #[serde(skip)]
+    pub store: Option<String>,
 }
 
 impl CreateImage {
+    /// Ask for a store (backend), as glanceclient's `create(backend=…)`.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = Some(store.into());
+        self
+    }
+
     /// A new image with a name.
     pub fn new(name: impl Into<String>) -> Self {
         CreateImage {

@@ -115,6 +115,15 @@ impl RequestSpec {
         spec
     }
 
+    /// The path this request goes to, for logs: `/v2/images/{id}`, or the
+    /// server's link as given.
+    pub fn describe_path(&self) -> String {
+        match &self.raw_path {
+            Some(raw) => raw.split('?').next().unwrap_or_default().to_owned(),
+            None => format!("/{}", self.segments.join("/")),
+        }
+    }
+
     /// Add a header (values that are not valid header text are refused).
     pub fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
         let value = HeaderValue::from_str(value)
@@ -201,10 +210,14 @@ pub(crate) fn check_param(what: &str, value: &str) -> Result<()> {
     }
 }
 
+/// The header carrying request ids: the server's own in each response; in
+/// a request, a global id the server logs beside its own.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-openstack-request-id";
+
 /// The request id of a response.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
-        .get("x-openstack-request-id")
+        .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }

@@ -6,7 +6,9 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::RequestSpec;
+use reqwest::header::HeaderValue;
+
+use super::{REQUEST_ID_HEADER, RequestSpec};
 use crate::client::Client;
 use crate::error::Result;
 
@@ -25,6 +27,10 @@ pub(crate) trait Page: DeserializeOwned + Send + 'static {
 /// the next link is lowered when fewer than `page_size` remain), at an
 /// empty page, or when the server repeats a link (a paging loop). An error
 /// building the first request is the stream's first item.
+///
+/// Like glanceclient, each page after the first carries the previous
+/// page's `x-openstack-request-id`, so the server's log ties the pages of
+/// one listing together (a client-wide global request id takes precedence).
 pub(crate) fn paginate<P: Page>(
     client: Client,
     first: Result<RequestSpec>,
@@ -36,7 +42,8 @@ pub(crate) fn paginate<P: Page>(
         let mut spec = first?;
         let mut seen = HashSet::new();
         loop {
-            let (items, next) = client.send_json::<P>(spec).await?.into_parts();
+            let (page, request_id) = client.send_json_with_id::<P>(spec).await?;
+            let (items, next) = page.into_parts();
             let empty = items.is_empty();
             for item in items {
                 yield item;
@@ -56,6 +63,9 @@ pub(crate) fn paginate<P: Page>(
                 _ => next,
             };
             spec = RequestSpec::link(&link);
+            if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                spec.headers.insert(REQUEST_ID_HEADER, value);
+            }
         }
     }
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod flaky;
+
 use std::time::Duration;
 
 use glance_client::{Client, RetryConfig};

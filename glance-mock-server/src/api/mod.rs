@@ -59,6 +59,8 @@ pub struct AppState {
     pub worker: crate::worker::Worker,
     /// The image cache's records (used when `config.cache.enabled`).
     pub cache: crate::db::ImageCache,
+    /// Fault rules and the request journal (see [`crate::control`]).
+    pub control: crate::control::Control,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             db: Box::new(MemoryDb::default()),
             metadefs: Box::new(MemoryMetadefs::default()),
             cache: crate::db::ImageCache::default(),
+            control: crate::control::Control::default(),
         }
     }
 }
@@ -122,9 +125,11 @@ pub fn router(state: SharedState) -> Router {
         .layer(middleware::from_fn(preflight))
         .layer(middleware::from_fn(wsgi::undecodable_path));
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
-    Router::new()
-        .merge(crate::keystone::api::router().with_state(state))
-        .fallback_service(glance)
+    let app = Router::new()
+        .merge(crate::keystone::api::router().with_state(state.clone()))
+        .fallback_service(glance);
+    // The control plane (`/_mock`) sits beside both, its faults and journal around them.
+    crate::control::router(state, app)
 }
 
 /// A route of Glance's table the mock does not serve.

@@ -69,6 +69,10 @@ impl ImageRepository for MemoryDb {
             .collect()
     }
 
+    fn all_with_deleted(&self) -> Vec<Arc<Image>> {
+        self.read().values().cloned().collect()
+    }
+
     fn reset(&self) {
         self.write().clear();
     }

@@ -42,6 +42,9 @@ pub trait ImageRepository: Debug + Send + Sync {
     /// and paging are the domain's, in [`crate::domain::list`]).
     fn all(&self) -> Vec<Arc<Image>>;
 
+    /// Every record, deleted rows included (what the control plane dumps).
+    fn all_with_deleted(&self) -> Vec<Arc<Image>>;
+
     /// Forget everything, deleted rows included.
     fn reset(&self);
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::image::LocationView;
 use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
@@ -170,7 +169,7 @@ impl ListQuery {
                         .into_iter()
                         .find(|o| *o == op)
                         .ok_or_else(|| bad("Unable to filter on a unknown operator."))?;
-                    let t = parse_time(when).ok_or_else(|| {
+                    let t = super::time::parse_iso8601(when).ok_or_else(|| {
                         bad(format!(
                             "Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."
                         ))
@@ -411,14 +410,6 @@ fn split_in(list: &str) -> Result<Vec<String>, Fault> {
     }
     out.push(cur);
     Ok(out)
-}
-
-fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t);
-    }
-    // Glance (iso8601) also takes a timestamp without zone, meaning UTC.
-    OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok()
 }
 
 fn parse_sort(raw: &[(String, String)]) -> Result<Vec<(String, bool)>, Fault> {

@@ -25,7 +25,8 @@ pub use list::{TaskQuery, is_uuid_like, list_links};
 
 /// Task status (`pending → processing → success | failure`, or
 /// `pending → failure`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Created, not started.
     Pending,
@@ -64,7 +65,8 @@ impl TaskStatus {
 }
 
 /// The task types Glance knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TaskType {
     /// The legacy import task (`POST /v2/tasks`).
     Import,
@@ -100,7 +102,7 @@ impl TaskType {
 pub const INTERNAL_ERROR: &str = "Task failed due to Internal Error";
 
 /// A task record (a `tasks` row with its `task_info`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     /// UUID.
     pub id: String,
@@ -111,12 +113,16 @@ pub struct Task {
     /// The project that created it.
     pub owner: Option<String>,
     /// When it stops being listed: set when it ends.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// Creation time (microseconds kept).
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     /// When it was soft-deleted (expired and scrubbed).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub deleted_at: Option<OffsetDateTime>,
     /// Soft-deleted.
     pub deleted: bool,

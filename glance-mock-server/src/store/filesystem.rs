@@ -184,6 +184,36 @@ impl ImageStore for FilesystemStore {
         }
         .boxed()
     }
+
+    fn image_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        async move {
+            let dir = self.dir.clone();
+            blocking(move || {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    // Created on first upload: no directory, no data.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(e) => return Err(e),
+                };
+                let mut ids = Vec::new();
+                for entry in entries {
+                    let entry = entry?;
+                    // Uploads in flight are dot files; they hold no image yet.
+                    let Ok(name) = entry.file_name().into_string() else {
+                        continue;
+                    };
+                    if !name.starts_with('.') && entry.file_type()?.is_file() {
+                        ids.push(name);
+                    }
+                }
+                ids.sort();
+                Ok(ids)
+            })
+            .await
+            .map_err(StoreError::Io)
+        }
+        .boxed()
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +246,7 @@ mod tests {
             .expect("stored");
         assert_eq!(stored.md5, "5eb63bbbe01eeed093cb22bb8f5acdc3");
         assert_eq!(files_in(store.dir()), vec!["img".to_owned()]);
+        assert_eq!(store.image_ids().await.expect("listed"), vec!["img"]);
         assert_eq!(store.get_size("img").await.expect("size"), 11);
         let part = store.get("img", 6, Some(100)).await.expect("read");
         assert_eq!(part.len, 5);
@@ -227,6 +258,26 @@ mod tests {
         store.delete("img").await.expect("deleted");
         assert!(files_in(store.dir()).is_empty());
         assert!(store.delete("img").await.expect_err("gone").is_not_found());
+    }
+
+    #[tokio::test]
+    async fn reads_stream_in_pieces_not_whole_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = FilesystemStore::new(dir.path().to_owned());
+        let data = vec![7u8; 5 * PIECE as usize + 3];
+        store
+            .add("img", data_stream(&data, 1 << 20), None, u64::MAX)
+            .await
+            .expect("stored");
+        let mut stream = store.get("img", 0, None).await.expect("read").stream;
+        let mut sizes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            sizes.push(chunk.expect("readable").len());
+        }
+        // A download holds one piece at a time, whatever the image's size.
+        assert!(sizes.len() >= 6, "{sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= PIECE as usize), "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), data.len());
     }
 
     #[tokio::test]

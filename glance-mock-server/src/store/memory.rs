@@ -137,6 +137,21 @@ impl ImageStore for MemoryStore {
         }
         .boxed()
     }
+
+    fn image_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        async move {
+            let mut ids: Vec<String> = self
+                .blobs
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .keys()
+                .cloned()
+                .collect();
+            ids.sort();
+            Ok(ids)
+        }
+        .boxed()
+    }
 }
 
 #[cfg(test)]

@@ -134,6 +134,10 @@ pub trait ImageStore: Debug + Send + Sync {
 
     /// How many bytes the store holds for the image.
     fn get_size<'a>(&'a self, image_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
+
+    /// The ids of every image the store holds data for, sorted (what the
+    /// control plane dumps and resets).
+    fn image_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 }
 
 /// The staging area (`os_glance_staging_store`): a [`FilesystemStore`] in
@@ -169,6 +173,11 @@ impl Stores {
             })
             .collect();
         Stores { stores }
+    }
+
+    /// Every store with its id, in configuration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn ImageStore>)> {
+        self.stores.iter().map(|(id, s)| (id.as_str(), s))
     }
 
     /// The store with this id.

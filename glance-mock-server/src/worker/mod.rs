@@ -69,6 +69,11 @@ impl Worker {
         self.queue().len()
     }
 
+    /// Forget every waiting task (a reset of the mock's state).
+    pub fn clear(&self) {
+        self.queue().clear();
+    }
+
     fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -160,6 +165,22 @@ impl AppState {
                 ended += 1;
             }
         }
+    }
+
+    /// Manual progression: move the waiting task `id` one step on.
+    /// `None` if no task with that id waits (it ended, never existed, or
+    /// runs in the background); otherwise whether it has ended.
+    pub async fn advance_task(&self, id: &str) -> Option<bool> {
+        let mut job = {
+            let mut queue = self.worker.queue();
+            let at = queue.iter().position(|j| j.task_id == id)?;
+            queue.remove(at)?
+        };
+        let ended = self.step(&mut job).await;
+        if !ended {
+            self.worker.queue().push_back(job);
+        }
+        Some(ended)
     }
 
     /// `[task] task_time_to_live`.

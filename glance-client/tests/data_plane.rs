@@ -1,0 +1,434 @@
+//! Moving image bytes against the in-process mock server: upload, stage,
+//! import, wait, verified and resumed downloads.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::flaky::{self, Flaky};
+use glance_client::images::{ImageData, ImportRequest, WaitOptions};
+use glance_client::{
+    Client, ContainerFormat, CreateImage, DiskFormat, DownloadOptions, Error, ImageStatus,
+    UploadBody, UploadOptions,
+};
+use glance_mock_server::MockServer;
+use sha2::{Digest, Sha512};
+
+fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .endpoint(server.url())
+        .token("t")
+        .build()
+        .expect("client builds")
+}
+
+fn raw(name: &str) -> CreateImage {
+    CreateImage::new(name)
+        .disk_format(DiskFormat::Raw)
+        .container_format(ContainerFormat::Bare)
+}
+
+/// Deterministic, non-repeating test data.
+fn data(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ len as u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn quick() -> WaitOptions {
+    WaitOptions::default()
+        .interval(Duration::from_millis(10), Duration::from_millis(50))
+        .timeout(Duration::from_secs(30))
+}
+
+#[tokio::test]
+async fn glance_direct_import_of_staged_data() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images.create(&raw("staged")).await.expect("created");
+    let body = data(1 << 20);
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen2 = seen.clone();
+    images
+        .stage(
+            &image.id,
+            body.clone(),
+            UploadOptions::default().progress(move |done, _| {
+                seen2.store(done, std::sync::atomic::Ordering::Relaxed);
+            }),
+        )
+        .await
+        .expect("staged");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 1 << 20);
+    assert_eq!(
+        images.get(&image.id).await.expect("get").status,
+        ImageStatus::Uploading
+    );
+    images
+        .import(&image.id, &ImportRequest::glance_direct().store("cheap"))
+        .await
+        .expect("import accepted");
+    let active = images
+        .wait_for_import(&image.id, &quick())
+        .await
+        .expect("import succeeds");
+    assert_eq!(active.status, ImageStatus::Active);
+    assert_eq!(active.stores.as_deref(), Some("cheap"));
+    let back = images
+        .download(&image.id)
+        .await
+        .expect("download")
+        .expect("has data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert_eq!(back.as_ref(), body.as_slice());
+}
+
+#[tokio::test]
+async fn staging_refuses_a_store() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let err = client
+        .images()
+        .stage("x", b"x".to_vec(), UploadOptions::default().store("fast"))
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    let _ = UploadBody::from(b"x".to_vec());
+}
+
+async fn round_trip(client: &Client, len: usize) {
+    let images = client.images();
+    let image = images
+        .create(&raw(&format!("rt-{len}")))
+        .await
+        .expect("created");
+    let body = data(len);
+    images
+        .upload(&image.id, body.clone())
+        .await
+        .expect("uploaded");
+    let record = images.get(&image.id).await.expect("get");
+    assert_eq!(record.status, ImageStatus::Active);
+    assert_eq!(record.size, Some(len as u64));
+    assert_eq!(
+        record.os_hash_value.as_deref(),
+        Some(hex::encode(Sha512::digest(&body)).as_str())
+    );
+    let back = match images.download(&image.id).await.expect("download") {
+        Some(d) => {
+            assert!(
+                matches!(&d.verification, glance_client::Verification::Digest { algorithm, .. } if algorithm == "sha512")
+            );
+            d.bytes().await.expect("verified").to_vec()
+        }
+        None => Vec::new(),
+    };
+    assert_eq!(back.len(), len);
+    assert!(back == body, "{len} bytes came back different");
+}
+
+#[tokio::test]
+async fn round_trips_of_small_and_odd_sizes() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    for len in [0, 1, (1 << 20) + 7] {
+        round_trip(&client, len).await;
+    }
+}
+
+#[tokio::test]
+async fn sixty_four_mib_from_a_reader_to_a_path() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let len = 64 << 20;
+    let body = data(len);
+    let digest = hex::encode(Sha512::digest(&body));
+    let image = images.create(&raw("big")).await.expect("created");
+    // A one-shot body from an AsyncRead (here a pipe fed by another task).
+    let (mut tx, rx) = tokio::io::duplex(1 << 16);
+    let feed = body.clone();
+    let writer = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        tx.write_all(&feed).await.expect("fed");
+        tx.shutdown().await.expect("closed");
+    });
+    images
+        .upload_with(
+            &image.id,
+            UploadBody::reader(rx, Some(len as u64)),
+            UploadOptions::default(),
+        )
+        .await
+        .expect("uploaded");
+    writer.await.expect("feeder");
+    drop(body);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.raw");
+    let written = images
+        .download_to_path(&image.id, &path, DownloadOptions::default())
+        .await
+        .expect("downloaded");
+    assert_eq!(written, Some(len as u64));
+    let on_disk = std::fs::read(&path).expect("read");
+    assert_eq!(hex::encode(Sha512::digest(&on_disk)), digest);
+}
+
+#[tokio::test]
+async fn web_download_from_a_loopback_file_server() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let body = data(300_000);
+    let files = flaky::serve(Arc::new(Flaky {
+        data: body.clone(),
+        ..Flaky::default()
+    }))
+    .await;
+    let image = client
+        .images()
+        .create_with_data(
+            &raw("fetched"),
+            ImageData::Import(ImportRequest::web_download(format!("{files}/disk.img"))),
+            &quick(),
+        )
+        .await
+        .expect("imported");
+    assert_eq!(image.status, ImageStatus::Active);
+    assert_eq!(image.size, Some(300_000));
+    let back = client
+        .images()
+        .download(&image.id)
+        .await
+        .expect("download")
+        .expect("data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert!(back.as_ref() == body.as_slice());
+}
+
+#[tokio::test]
+async fn copy_image_to_all_stores() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images
+        .create_with_data(&raw("copied"), ImageData::upload(data(5000)), &quick())
+        .await
+        .expect("uploaded");
+    assert_eq!(image.stores.as_deref(), Some("fast"));
+    images
+        .import(&image.id, &ImportRequest::copy_image().all_stores())
+        .await
+        .expect("copy accepted");
+    let copied = images
+        .wait_for_import(&image.id, &quick())
+        .await
+        .expect("copied");
+    let mut stores: Vec<&str> = copied.stores.as_deref().unwrap_or("").split(',').collect();
+    stores.sort_unstable();
+    assert_eq!(stores, ["cheap", "fast"]);
+}
+
+#[tokio::test]
+async fn stage_and_import_into_listed_stores_in_one_call() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let body = data(70_000);
+    let image = client
+        .images()
+        .create_with_data(
+            &raw("both"),
+            ImageData::StageAndImport {
+                body: UploadBody::stream(
+                    futures::stream::iter(
+                        body.chunks(4096)
+                            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+                            .collect::<Vec<_>>(),
+                    ),
+                    None,
+                ),
+                options: UploadOptions::default(),
+                import: ImportRequest::glance_direct()
+                    .stores(["fast", "cheap"])
+                    .all_stores_must_succeed(true),
+            },
+            &quick(),
+        )
+        .await
+        .expect("imported");
+    assert_eq!(image.status, ImageStatus::Active);
+    assert_eq!(image.size, Some(70_000));
+    let mut stores: Vec<&str> = image.stores.as_deref().unwrap_or("").split(',').collect();
+    stores.sort_unstable();
+    assert_eq!(stores, ["cheap", "fast"]);
+}
+
+#[tokio::test]
+async fn a_failing_import_is_reported_not_awaited_forever() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    // The file server answers 404 for this path: the import task fails.
+    let files = flaky::serve(Arc::new(Flaky::default())).await;
+    let images = client.images();
+    let image = images.create(&raw("doomed")).await.expect("created");
+    images
+        .import(
+            &image.id,
+            &ImportRequest::web_download(format!("{files}/missing")),
+        )
+        .await
+        .expect("accepted");
+    let err = images
+        .wait_for_import(&image.id, &quick())
+        .await
+        .expect_err("fails");
+    let Error::ImportFailed(failure) = &err else {
+        panic!("expected ImportFailed, got {err}");
+    };
+    assert_eq!(failure.image_id, image.id);
+    assert_eq!(failure.status, ImageStatus::Queued);
+    assert_eq!(failure.failed_stores, ["fast"]);
+    assert!(failure.importing_stores.is_empty());
+    let task = failure.task.as_ref().expect("the import task");
+    assert_eq!(task.status, glance_client::TaskStatus::Failure);
+    assert!(failure.message().is_some(), "{task:?}");
+    assert!(err.to_string().contains("failed stores: fast"), "{err}");
+}
+
+#[tokio::test]
+async fn waiting_times_out_with_the_import_still_running() {
+    let mut config = glance_mock_server::Config::default();
+    config.tasks.progression = glance_mock_server::TaskProgression::Manual;
+    let server = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images.create(&raw("stuck")).await.expect("created");
+    images
+        .stage(&image.id, data(10), UploadOptions::default())
+        .await
+        .expect("staged");
+    images
+        .import(&image.id, &ImportRequest::glance_direct())
+        .await
+        .expect("accepted");
+    let err = images
+        .wait_for_import(&image.id, &quick().timeout(Duration::from_millis(100)))
+        .await
+        .expect_err("times out");
+    assert!(
+        matches!(&err, Error::WaitTimeout { image_id, status, .. } if *image_id == image.id && status == "uploading"),
+        "{err}"
+    );
+    server.finish_tasks().await;
+    let active = images
+        .wait_for_import(&image.id, &quick())
+        .await
+        .expect("finished");
+    assert_eq!(active.status, ImageStatus::Active);
+}
+
+#[tokio::test]
+async fn create_with_data_removes_the_record_when_the_upload_is_refused() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let err = client
+        .images()
+        .create_with_data(
+            &raw("nowhere"),
+            ImageData::Upload {
+                body: UploadBody::from(data(10)),
+                options: UploadOptions::default().store("no-such-store"),
+            },
+            &quick(),
+        )
+        .await
+        .expect_err("refused");
+    assert!(err.is_bad_request(), "{err}");
+    let left: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(
+        client
+            .images()
+            .list(glance_client::ListImages::new().filter("name", "nowhere")),
+    )
+    .await
+    .expect("list");
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn get_with_or_without_locations_as_nova_asks() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images
+        .create_with_data(&raw("located"), ImageData::upload(data(10)), &quick())
+        .await
+        .expect("uploaded");
+    let with = images.get_with(&image.id, true).await.expect("get");
+    let locations = with.locations().expect("locations are always present");
+    assert!(locations.len() <= 1, "{locations:?}");
+    let without = images.get_with(&image.id, false).await.expect("get");
+    assert!(without.locations().is_none());
+    assert!(without.property("direct_url").is_none());
+}
+
+#[tokio::test]
+async fn glance_download_from_another_region() {
+    let remote = MockServer::start().await.expect("remote starts");
+    let remote_client = client(&remote);
+    let body = data(123_457);
+    let source = remote_client
+        .images()
+        .create_with_data(&raw("abroad"), ImageData::upload(body.clone()), &quick())
+        .await
+        .expect("remote image");
+    let mut config = glance_mock_server::Config::default();
+    config.import_methods.push("glance-download".into());
+    config.tasks.glance_download_endpoint = Some(remote.url());
+    let local = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("local starts");
+    let client = client(&local);
+    let image = client
+        .images()
+        .create_with_data(
+            &raw("fetched-abroad"),
+            ImageData::Import(glance_client::ImportRequest::new(
+                glance_client::ImportMethod::GlanceDownload {
+                    region: "RegionTwo".into(),
+                    image_id: source.id.clone(),
+                    service_interface: Some("public".into()),
+                },
+            )),
+            &quick(),
+        )
+        .await
+        .expect("imported");
+    assert_eq!(image.os_hash_value, source.os_hash_value);
+    let back = client
+        .images()
+        .download(&image.id)
+        .await
+        .expect("download")
+        .expect("data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert!(back.as_ref() == body.as_slice());
+}

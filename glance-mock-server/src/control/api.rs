@@ -1,0 +1,167 @@
+//! The `/_mock` routes: HTTP over [`super::state`], [`super::faults`],
+//! [`super::journal`] and the worker. Errors are Glance-shaped (by
+//! `Accept`), bodies and answers JSON.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::faults::FaultRule;
+use super::state::{self, DataMode, StateDump};
+use crate::api::SharedState;
+use crate::api::error::{self, ApiError};
+
+/// The control plane's routes, errors rendered as Glance renders them.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route("/_mock/health", get(health))
+        .route("/_mock/reset", post(reset))
+        .route("/_mock/state", get(dump).post(load))
+        .route("/_mock/requests", get(requests).delete(clear_requests))
+        .route(
+            "/_mock/faults",
+            get(faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/_mock/faults/{id}", delete(remove_fault))
+        .route("/_mock/tasks/advance", post(advance_all))
+        .route("/_mock/tasks/finish", post(finish_all))
+        .route("/_mock/tasks/{id}/advance", post(advance_one))
+        .route("/_mock", axum::routing::any(not_found))
+        .route("/_mock/{*rest}", axum::routing::any(not_found))
+        .layer(middleware::from_fn(error::render))
+        // Seeds carry image data inline: more than axum's 2 MiB default.
+        .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
+}
+
+/// The largest body a control request may have (an inline seed).
+const SEED_LIMIT: usize = 256 << 20;
+
+async fn not_found() -> ApiError {
+    ApiError::not_found_default()
+}
+
+/// A JSON body, or a 400 saying what is wrong with it.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Malformed control request body: {e}")))
+}
+
+fn storage_failed(e: impl std::fmt::Display) -> ApiError {
+    ApiError::with_detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+async fn health(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "images": state.db.all().len(),
+        "tasks_waiting": state.worker.waiting(),
+        "faults": state.control.faults.list().len(),
+        "requests": state.control.journal.len(),
+    }))
+}
+
+async fn reset(State(state): State<SharedState>) -> Result<StatusCode, ApiError> {
+    state::reset(&state).await.map_err(storage_failed)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct DumpQuery {
+    #[serde(default)]
+    data: DataMode,
+}
+
+async fn dump(
+    State(state): State<SharedState>,
+    query: Result<Query<DumpQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<StateDump>, ApiError> {
+    let Query(q) = query.map_err(|_| {
+        ApiError::bad_request("Invalid data mode: use data=reference or data=inline")
+    })?;
+    let dumped = state::dump(&state, q.data).await.map_err(storage_failed)?;
+    Ok(Json(dumped))
+}
+
+async fn load(State(state): State<SharedState>, body: Bytes) -> Result<StatusCode, ApiError> {
+    let seed: StateDump = parse(&body)?;
+    match state::load(&state, seed).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(e) if e.is_bad_seed() => Err(ApiError::bad_request(e.to_string())),
+        Err(e) => Err(storage_failed(e)),
+    }
+}
+
+async fn requests(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    Json(json!({ "requests": state.control.journal.entries() }))
+}
+
+async fn clear_requests(State(state): State<SharedState>) -> StatusCode {
+    state.control.journal.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn faults(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    Json(json!({ "faults": state.control.faults.list() }))
+}
+
+async fn add_fault(State(state): State<SharedState>, body: Bytes) -> Result<Response, ApiError> {
+    let rule: FaultRule = parse(&body)?;
+    let installed = state
+        .control
+        .faults
+        .add(rule)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(installed)).into_response())
+}
+
+async fn clear_faults(State(state): State<SharedState>) -> StatusCode {
+    state.control.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn remove_fault(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.control.faults.remove(&id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No fault rule with id {id}"),
+        ))
+    }
+}
+
+async fn advance_all(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    Json(json!({ "moved": state.advance_tasks().await }))
+}
+
+async fn finish_all(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    Json(json!({ "ended": state.finish_tasks().await }))
+}
+
+async fn advance_one(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if state.advance_task(&id).await.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No task {id} is waiting for a step"),
+        ));
+    }
+    let task = state
+        .tasks
+        .get(&id)
+        .ok_or_else(ApiError::not_found_default)?;
+    Ok(Json(task.full_view()))
+}

@@ -1,0 +1,189 @@
+//! The middleware around everything but `/_mock`: fault rules act here
+//! (answers, delays, and the body changes of `drop_after`, `truncate` and
+//! `flip_byte`), before the request reaches Glance's pipeline or the Keystone shim, and
+//! every request is journaled on its way out.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+
+use super::faults::FaultAction;
+use super::journal::JournalEntry;
+use crate::api::SharedState;
+use crate::api::error::{ApiError, Format};
+use crate::api::identity::identify;
+use crate::domain::Identity;
+use crate::keystone::Lookup;
+use crate::keystone::guard::request_token;
+
+/// The identity a request will act as, as far as it can be told before
+/// the API sees it: a token the shim issued acts as its user and project;
+/// otherwise the identity headers, unless authentication is required.
+pub fn identity_of(state: &SharedState, headers: &HeaderMap) -> Option<Identity> {
+    match request_token(headers).map(|t| state.keystone.lookup(t)) {
+        Some(Lookup::Valid(token)) => Some(token.data.identity()),
+        Some(Lookup::Invalid(_)) => None,
+        _ if state.config.require_auth => None,
+        _ => identify(headers),
+    }
+}
+
+/// A Glance-shaped error body for `status`, by the request's `Accept`.
+pub fn glance_error(headers: &HeaderMap, err: &ApiError) -> Response {
+    let format = Format::from_accept(headers.get(header::ACCEPT).map(HeaderValue::as_bytes));
+    err.body(format)
+}
+
+/// The answer of a `respond` action.
+fn respond(
+    headers: &HeaderMap,
+    status: u16,
+    extra: &std::collections::BTreeMap<String, String>,
+    body: Option<&str>,
+) -> Response {
+    // Rules were validated when installed.
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = match body {
+        Some(body) => {
+            let mut r = Response::new(Body::from(body.to_owned()));
+            *r.status_mut() = status;
+            r
+        }
+        None => glance_error(headers, &ApiError::default_for(status)),
+    };
+    for (name, value) in extra {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            resp.headers_mut().insert(n, v);
+        }
+    }
+    resp
+}
+
+/// The response with `action`'s change to its body, for the actions that
+/// change bodies (others return it untouched).
+fn alter_body(action: &FaultAction, resp: Response) -> Response {
+    if matches!(
+        action,
+        FaultAction::Respond { .. } | FaultAction::Delay { .. }
+    ) {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let stream = body.into_data_stream();
+    let body = match *action {
+        FaultAction::DropAfter { bytes } => {
+            let dropped = || io::Error::other("fault: connection dropped");
+            Body::from_stream(futures::stream::unfold(
+                (stream, bytes, false),
+                move |(mut stream, left, spent)| async move {
+                    if spent {
+                        // Let the server flush what was allowed before the
+                        // failure makes it abort the connection.
+                        tokio::task::yield_now().await;
+                        return Some((Err(dropped()), (stream, 0, true)));
+                    }
+                    let out = match stream.next().await? {
+                        Err(e) => return Some((Err(io::Error::other(e)), (stream, 0, true))),
+                        Ok(chunk) if chunk.len() as u64 <= left => {
+                            let left = left - chunk.len() as u64;
+                            (Ok(chunk), (stream, left, false))
+                        }
+                        // `left` is below this chunk's length, so it fits.
+                        Ok(chunk) => (Ok(chunk.slice(..left as usize)), (stream, 0, true)),
+                    };
+                    Some(out)
+                },
+            ))
+        }
+        FaultAction::Truncate { bytes } => {
+            let declared = parts
+                .headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            if let Some(len) = declared {
+                parts
+                    .headers
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len.min(bytes)));
+            }
+            // Stops reading the source once the allowance is spent.
+            Body::from_stream(stream.scan(bytes, |left, chunk| {
+                let out = match chunk {
+                    _ if *left == 0 => None,
+                    Err(e) => Some(Err(io::Error::other(e))),
+                    Ok(chunk) => {
+                        let keep = chunk
+                            .len()
+                            .min(usize::try_from(*left).unwrap_or(usize::MAX));
+                        *left -= keep as u64;
+                        Some(Ok(chunk.slice(..keep)))
+                    }
+                };
+                std::future::ready(out)
+            }))
+        }
+        FaultAction::FlipByte { offset } => {
+            let mut at = 0u64;
+            Body::from_stream(stream.map(move |chunk| {
+                let chunk = chunk.map_err(io::Error::other)?;
+                let start = at;
+                at += chunk.len() as u64;
+                if (start..at).contains(&offset) {
+                    let mut owned = BytesMut::from(&chunk[..]);
+                    owned[(offset - start) as usize] ^= 0xff;
+                    return Ok::<Bytes, io::Error>(owned.freeze());
+                }
+                Ok(chunk)
+            }))
+        }
+        FaultAction::Respond { .. } | FaultAction::Delay { .. } => Body::from_stream(stream),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Middleware: fire a matching fault rule, pass the request on (unless
+/// the rule answers it), and journal it.
+pub async fn intercept(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let who = identity_of(&state, req.headers());
+    let fired = state.control.faults.fire(&method, &path, who.as_ref());
+    let resp = match fired.as_ref().map(|f| &f.action) {
+        Some(FaultAction::Respond {
+            status,
+            headers,
+            body,
+        }) => respond(req.headers(), *status, headers, body.as_deref()),
+        Some(FaultAction::Delay { ms }) => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            next.run(req).await
+        }
+        Some(action) => alter_body(action, next.run(req).await),
+        None => next.run(req).await,
+    };
+    state.control.journal.record(JournalEntry {
+        seq: 0,
+        method,
+        path,
+        query,
+        project_id: who.as_ref().and_then(|w| w.project_id.clone()),
+        user_id: who.and_then(|w| w.user_id),
+        status: resp.status().as_u16(),
+        // Microsecond precision is all a journal reader can use.
+        duration_ms: started.elapsed().as_micros() as f64 / 1000.0,
+        fault: fired.map(|f| f.id),
+    });
+    resp
+}

@@ -1,0 +1,74 @@
+//! The control plane: what a test can do to the mock that no real Glance
+//! allows. It lives under the reserved prefix `/_mock`, outside Glance's
+//! request pipeline (no token needed), and the same operations are typed
+//! methods on [`crate::MockServer`].
+//!
+//! | request | `MockServer` | what it does |
+//! | --- | --- | --- |
+//! | `GET /_mock/health` | | `{"status": "ok", ...}` with a few counts |
+//! | `POST /_mock/reset` | `reset` | back to a fresh start ([`state::reset`]) |
+//! | `GET /_mock/state[?data=inline]` | `dump_state` | the state as JSON ([`state::StateDump`]) |
+//! | `POST /_mock/state` | `load_state` | replace the state by a dump (seeding) |
+//! | `GET`/`DELETE /_mock/requests` | `requests`/`clear_requests` | the request journal ([`journal`]) |
+//! | `GET`/`POST`/`DELETE /_mock/faults` | `faults`/`add_fault`/`clear_faults` | fault rules ([`faults`]) |
+//! | `DELETE /_mock/faults/{id}` | `remove_fault` | remove one rule |
+//! | `POST /_mock/tasks/{id}/advance` | `advance_task` | manual progression: one step of one task |
+//! | `POST /_mock/tasks/advance`, `/finish` | `advance_tasks`, `finish_tasks` | the same for every waiting task |
+//!
+//! Every other request passes [`layer::intercept`] first: a fault rule may
+//! act on it, and the journal records it. Requests to `/_mock` are neither
+//! faulted nor journaled.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use glance_mock_server::MockServer;
+//! use glance_mock_server::control::{FaultAction, FaultRule};
+//!
+//! let server = MockServer::start().await?;
+//! // The next GET of an image list fails once with 503 and Retry-After.
+//! let rule = FaultRule::new(FaultAction::Respond {
+//!     status: 503,
+//!     headers: [("Retry-After".to_owned(), "1".to_owned())].into(),
+//!     body: None,
+//! })
+//! .method("GET")
+//! .path("/v2/images")
+//! .count(1);
+//! server.add_fault(rule).expect("a valid rule");
+//! // ... run the client ...
+//! for entry in server.requests() {
+//!     println!("{} {} -> {}", entry.method, entry.path, entry.status);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod faults;
+pub mod journal;
+pub mod layer;
+pub mod state;
+
+pub use faults::{FaultAction, FaultMatch, FaultRule, InstalledFault, InvalidFault};
+pub use journal::{JOURNAL_CAPACITY, JournalEntry};
+pub use state::{DataMode, STAGING_STORE, SeedError, StateDump, StoredData};
+
+use axum::Router;
+use axum::middleware;
+
+use crate::api::SharedState;
+
+/// The control plane's own state: fault rules and the journal.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// Installed fault rules.
+    pub faults: faults::Faults,
+    /// Requests seen.
+    pub journal: journal::Journal,
+}
+
+/// `app` behind the fault and journal layer, with `/_mock` beside it.
+pub fn router(state: SharedState, app: Router) -> Router {
+    Router::new()
+        .merge(api::router().with_state(state.clone()))
+        .fallback_service(app.layer(middleware::from_fn_with_state(state, layer::intercept)))
+}

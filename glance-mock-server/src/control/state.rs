@@ -1,0 +1,388 @@
+//! The mock's state as one JSON document: dumping it, loading it (seeding)
+//! and resetting it.
+//!
+//! A [`StateDump`] holds every image record (deleted rows too, with their
+//! members and tags), every task, and one [`StoredData`] entry per image
+//! blob in a store or in the staging area
+//! ([`STAGING_STORE`]): its size, md5 and sha512, and, when asked for,
+//! the bytes themselves in base64.
+//!
+//! Data travels in one of two ways ([`DataMode`]):
+//!
+//! * **by reference** (the default): an entry without `content_base64`
+//!   says "this store already holds these bytes". Loading it keeps what
+//!   the store has (and checks its size). This is how a filesystem store
+//!   (`--data-dir`) survives a restart: dump, stop, start again with the
+//!   same data directory and `--seed` the dump. Nothing large is copied.
+//! * **inline**: `content_base64` carries the bytes; loading writes them
+//!   (checking `size`, `md5` and `sha512`). The whole blob passes through
+//!   memory, so this is for small test images only.
+//!
+//! Loading replaces the state: images, tasks and stored data not in the
+//! seed are gone afterwards, and a dump taken right after loading equals
+//! the seed (entries in the dump's order: images by `created_at` then id,
+//! tasks in creation order, data by store then image id). Tasks loaded
+//! `pending` or `processing` do not move on: no worker job comes with them.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use sha2::Sha512;
+
+use crate::api::AppState;
+use crate::domain::Image;
+use crate::domain::tasks::Task;
+use crate::store::{ImageStore, StoreError};
+
+/// The name data in the staging area goes by in a dump (Glance's
+/// `os_glance_staging_store`).
+pub const STAGING_STORE: &str = "os_glance_staging_store";
+
+/// Everything the Image API keeps, as `GET /_mock/state` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateDump {
+    /// Image records, deleted ones included, with members and tags.
+    #[serde(default)]
+    pub images: Vec<Image>,
+    /// Task records.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    /// Image data, per store.
+    #[serde(default)]
+    pub data: Vec<StoredData>,
+}
+
+/// One image's bytes in one store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredData {
+    /// Store id, or [`STAGING_STORE`].
+    pub store: String,
+    /// The image the bytes belong to (a UUID).
+    pub image_id: String,
+    /// Bytes held.
+    pub size: u64,
+    /// md5 of the bytes, lower-case hex (checked on load when inline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    /// sha512 of the bytes, lower-case hex (checked on load when inline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+    /// The bytes, base64 (standard alphabet, padded); `None`: by reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_base64: Option<String>,
+}
+
+/// How a dump carries image data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataMode {
+    /// Sizes and hashes only.
+    #[default]
+    Reference,
+    /// Sizes, hashes and the bytes in base64.
+    Inline,
+}
+
+/// Why a seed cannot be loaded. Nothing changes when loading fails on
+/// anything but [`SeedError::Store`].
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// An id used for a file name that is not a UUID.
+    #[error("image id {0:?} of stored data is not a UUID")]
+    InvalidId(String),
+    /// A store the deployment does not have.
+    #[error("unknown store {0:?}")]
+    UnknownStore(String),
+    /// The same image, task or blob twice.
+    #[error("duplicate {0}")]
+    Duplicate(String),
+    /// `content_base64` that is not base64.
+    #[error("content_base64 of image {0} in store {1} is not base64")]
+    Base64(String, String),
+    /// Inline bytes that do not match their size or hashes.
+    #[error("the {what} of image {image} in store {store} does not match its content")]
+    Mismatch {
+        /// `size`, `md5` or `sha512`.
+        what: &'static str,
+        /// Image id.
+        image: String,
+        /// Store id.
+        store: String,
+    },
+    /// A by-reference entry whose store holds no such bytes.
+    #[error("store {store} holds no {size} bytes for image {image}")]
+    MissingData {
+        /// Store id.
+        store: String,
+        /// Image id.
+        image: String,
+        /// The size the seed expects.
+        size: u64,
+    },
+    /// A store failed while the seed was applied.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SeedError {
+    /// Whether the seed itself is at fault (else the mock's storage).
+    pub fn is_bad_seed(&self) -> bool {
+        !matches!(self, SeedError::Store(_))
+    }
+}
+
+/// The stores of `state` with their dump names, staging last.
+fn stores(state: &AppState) -> Vec<(String, Arc<dyn ImageStore>)> {
+    state
+        .store
+        .iter()
+        .map(|(id, s)| (id.to_owned(), s.clone()))
+        .chain(std::iter::once((
+            STAGING_STORE.to_owned(),
+            state.staging.clone(),
+        )))
+        .collect()
+}
+
+/// Whether `id` is a UUID spelt with hex digits and hyphens only, so it is
+/// safe as a file name.
+fn valid_data_id(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok() && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
+/// The state of `state` now.
+pub async fn dump(state: &AppState, mode: DataMode) -> Result<StateDump, StoreError> {
+    let mut images: Vec<Arc<Image>> = state.db.all_with_deleted();
+    images.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), &**i)).collect();
+    let mut data = Vec::new();
+    for (store_id, store) in stores(state) {
+        for image_id in store.image_ids().await? {
+            let known = by_id.get(image_id.as_str()).and_then(|img| {
+                // The record's hash is the dump's sha512 only when the
+                // deployment's hashing_algorithm is sha512.
+                let holds =
+                    img.stores.contains(&store_id) && img.os_hash_algo.as_deref() == Some("sha512");
+                match (&img.checksum, &img.os_hash_value) {
+                    (Some(md5), Some(sha)) if holds => Some((md5.clone(), sha.clone())),
+                    _ => None,
+                }
+            });
+            data.push(describe(&store_id, store.as_ref(), image_id, known, mode).await?);
+        }
+    }
+    Ok(StateDump {
+        images: images.iter().map(|i| Image::clone(i)).collect(),
+        tasks: state.tasks.all().iter().map(|t| Task::clone(t)).collect(),
+        data,
+    })
+}
+
+/// One blob's entry: hashes from the image record when it has them (no
+/// need to read the bytes), else read and hashed.
+async fn describe(
+    store_id: &str,
+    store: &dyn ImageStore,
+    image_id: String,
+    known: Option<(String, String)>,
+    mode: DataMode,
+) -> Result<StoredData, StoreError> {
+    if let (Some((md5, sha512)), DataMode::Reference) = (&known, mode) {
+        return Ok(StoredData {
+            store: store_id.to_owned(),
+            size: store.get_size(&image_id).await?,
+            image_id,
+            md5: Some(md5.clone()),
+            sha512: Some(sha512.clone()),
+            content_base64: None,
+        });
+    }
+    let mut stream = store.get(&image_id, 0, None).await?.stream;
+    let (mut md5, mut sha512, mut size) = (Md5::new(), Sha512::new(), 0u64);
+    let mut content = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(StoreError::Io)?;
+        md5.update(&chunk);
+        sha512.update(&chunk);
+        size += chunk.len() as u64;
+        if mode == DataMode::Inline {
+            content.extend_from_slice(&chunk);
+        }
+    }
+    Ok(StoredData {
+        store: store_id.to_owned(),
+        image_id,
+        size,
+        md5: Some(hex::encode(md5.finalize())),
+        sha512: Some(hex::encode(sha512.finalize())),
+        content_base64: (mode == DataMode::Inline).then(|| BASE64.encode(&content)),
+    })
+}
+
+/// A checked data entry, ready to apply.
+struct Blob {
+    store: String,
+    image_id: String,
+    /// The bytes to write; `None` keeps what the store holds.
+    content: Option<Bytes>,
+}
+
+/// Check every entry of `seed` against `state` without changing anything.
+async fn check(state: &AppState, seed: &StateDump) -> Result<Vec<Blob>, SeedError> {
+    let mut seen = HashSet::new();
+    for image in &seed.images {
+        if !seen.insert(("image", image.id.as_str())) {
+            return Err(SeedError::Duplicate(format!("image {}", image.id)));
+        }
+    }
+    for task in &seed.tasks {
+        if !seen.insert(("task", task.id.as_str())) {
+            return Err(SeedError::Duplicate(format!("task {}", task.id)));
+        }
+    }
+    let stores = stores(state);
+    let mut blobs = Vec::new();
+    let mut placed = BTreeSet::new();
+    for entry in &seed.data {
+        let (image, store_id) = (&entry.image_id, &entry.store);
+        if !valid_data_id(image) {
+            return Err(SeedError::InvalidId(image.clone()));
+        }
+        let Some((_, store)) = stores.iter().find(|(id, _)| id == store_id) else {
+            return Err(SeedError::UnknownStore(store_id.clone()));
+        };
+        if !placed.insert((store_id.as_str(), image.as_str())) {
+            return Err(SeedError::Duplicate(format!(
+                "data of image {image} in store {store_id}"
+            )));
+        }
+        let mismatch = |what| SeedError::Mismatch {
+            what,
+            image: image.clone(),
+            store: store_id.clone(),
+        };
+        let content = match &entry.content_base64 {
+            Some(b64) => {
+                let bytes = BASE64
+                    .decode(b64)
+                    .map_err(|_| SeedError::Base64(image.clone(), store_id.clone()))?;
+                if bytes.len() as u64 != entry.size {
+                    return Err(mismatch("size"));
+                }
+                let given = |h: &Option<String>, actual: String| {
+                    h.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(&actual))
+                };
+                if given(&entry.md5, hex::encode(Md5::digest(&bytes))) {
+                    return Err(mismatch("md5"));
+                }
+                if given(&entry.sha512, hex::encode(Sha512::digest(&bytes))) {
+                    return Err(mismatch("sha512"));
+                }
+                Some(Bytes::from(bytes))
+            }
+            None => {
+                if store.get_size(image).await.ok() != Some(entry.size) {
+                    return Err(SeedError::MissingData {
+                        store: store_id.clone(),
+                        image: image.clone(),
+                        size: entry.size,
+                    });
+                }
+                None
+            }
+        };
+        blobs.push(Blob {
+            store: store_id.clone(),
+            image_id: image.clone(),
+            content,
+        });
+    }
+    Ok(blobs)
+}
+
+/// Replace the state of `state` by `seed` (see the module docs).
+pub async fn load(state: &AppState, seed: StateDump) -> Result<(), SeedError> {
+    let blobs = check(state, &seed).await?;
+    state.db.reset();
+    state.tasks.reset();
+    state.worker.clear();
+    for (store_id, store) in stores(state) {
+        let kept: BTreeSet<&str> = blobs
+            .iter()
+            .filter(|b| b.store == store_id && b.content.is_none())
+            .map(|b| b.image_id.as_str())
+            .collect();
+        for id in store.image_ids().await? {
+            if !kept.contains(id.as_str()) {
+                remove(store.as_ref(), &id).await?;
+            }
+        }
+        for blob in blobs.iter().filter(|b| b.store == store_id) {
+            if let Some(content) = &blob.content {
+                let data = futures::stream::iter([Ok(content.clone())]).boxed();
+                store.add(&blob.image_id, data, None, u64::MAX).await?;
+            }
+        }
+    }
+    for image in seed.images {
+        // Ids were checked unique and the table is empty.
+        let _ = state.db.create(image);
+    }
+    for task in seed.tasks {
+        state.tasks.create(task);
+    }
+    Ok(())
+}
+
+async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), StoreError> {
+    match store.delete(id).await {
+        Err(e) if !e.is_not_found() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Back to a fresh start: no images, tasks, image data, staged data,
+/// waiting tasks, metadata definitions, fault rules, journal entries or
+/// image cache entries.
+/// Tokens the Keystone shim issued stay valid.
+pub async fn reset(state: &AppState) -> Result<(), StoreError> {
+    state.db.reset();
+    state.tasks.reset();
+    state.metadefs.reset();
+    state.worker.clear();
+    for (_, store) in stores(state) {
+        for id in store.image_ids().await? {
+            remove(store.as_ref(), &id).await?;
+        }
+    }
+    state.control.faults.clear();
+    state.control.journal.clear();
+    state.cache.clear_cached();
+    state.cache.clear_queued();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_uuids_name_files() {
+        assert!(valid_data_id("0b8e4b3c-5c36-4d6b-9b5e-0d3c2f1a9e77"));
+        assert!(valid_data_id("0b8e4b3c5c364d6b9b5e0d3c2f1a9e77"));
+        assert!(!valid_data_id("../0b8e4b3c-5c36-4d6b-9b5e-0d3c2f1a9e77"));
+        assert!(!valid_data_id("{0b8e4b3c-5c36-4d6b-9b5e-0d3c2f1a9e77}"));
+        assert!(!valid_data_id(
+            "urn:uuid:0b8e4b3c-5c36-4d6b-9b5e-0d3c2f1a9e77"
+        ));
+        assert!(!valid_data_id(""));
+    }
+}
