@@ -1,4 +1,15 @@
 //! The mock's deployment configuration: what a `glance-api.conf` would say.
+//!
+//! Every type here deserializes from the TOML file the binary reads with
+//! `--config` (see [`Config::from_toml`]); unknown keys are refused.
+
+mod file;
+mod hashing;
+mod limits;
+
+pub use file::ConfigError;
+pub use hashing::HashAlgorithm;
+pub use limits::ImageLimits;
 
 use std::path::PathBuf;
 
@@ -8,10 +19,12 @@ use crate::keystone::IdentityConfig;
 
 /// One configured image store (a `enabled_backends` entry in Glance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// Store id, as used in `X-Image-Meta-Store` and `stores`.
     pub id: String,
     /// Human-readable description (`store_description`).
+    #[serde(default)]
     pub description: String,
     /// Where a filesystem store keeps image files (`filesystem_store_datadir`);
     /// `None` keeps the store's bytes in memory.
@@ -46,6 +59,7 @@ impl StoreConfig {
 /// `shared/real-glance/start` brings up: stores `fast` (default) and `cheap`,
 /// the three default import methods, and Glance's default limits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Stores in the order Glance lists them; the first id in `default_store` is the default.
     pub stores: Vec<StoreConfig>,
@@ -57,25 +71,37 @@ pub struct Config {
     pub image_size_cap: u64,
     /// `user_storage_quota` in bytes: how much image data one project may
     /// keep; 0 (Glance's default) means unlimited. See
-    /// [`parse_storage_quota`] for Glance's `20B`/`5GB` notation.
-    #[serde(default)]
+    /// [`parse_storage_quota`] for Glance's `20B`/`5GB` notation, which
+    /// the configuration file accepts as well as a plain number.
+    #[serde(deserialize_with = "limits::storage_quota")]
     pub user_storage_quota: u64,
+    /// `use_keystone_limits` with the per-project limits registered in
+    /// Keystone (unified limits); `None` (Glance's default) enforces none
+    /// and leaves `/v2/info/usage` empty.
+    pub limits: Option<ImageLimits>,
+    /// `hashing_algorithm`: the `os_hash_algo` of uploaded data.
+    pub hashing_algorithm: HashAlgorithm,
+    /// `show_multiple_locations`: image records show `locations`, and
+    /// PATCH may change them.
+    pub show_multiple_locations: bool,
+    /// `show_image_direct_url`: image records show `direct_url`.
+    pub show_image_direct_url: bool,
+    /// The image cache (`image_cache_dir`); off, as in the reference
+    /// deployment.
+    pub cache: CacheConfig,
     /// `limit_param_default`: page size when a list request gives no `limit`.
     pub limit_param_default: usize,
     /// `api_limit_max`: largest page a list request may get.
     pub api_limit_max: usize,
     /// Users, projects, roles and application credentials of the Keystone
     /// shim under `/identity`.
-    #[serde(default)]
     pub identity: IdentityConfig,
     /// Strict authentication: `/v2` requests act only as tokens the shim
     /// issued (client-sent identity headers are ignored); anything else
     /// gets 401.
-    #[serde(default)]
     pub require_auth: bool,
     /// Imports and other tasks, their staging area and their sources: see
     /// [`TaskConfig`].
-    #[serde(default)]
     pub tasks: TaskConfig,
     /// Answer 500 where Glance 33 itself crashes on input it does not
     /// check (an unparsable Range, a path that is not UTF-8, ...). Off by
@@ -100,6 +126,11 @@ impl Default for Config {
             ],
             image_size_cap: 1 << 40,
             user_storage_quota: 0,
+            limits: None,
+            hashing_algorithm: HashAlgorithm::default(),
+            show_multiple_locations: false,
+            show_image_direct_url: false,
+            cache: CacheConfig::default(),
             limit_param_default: 25,
             api_limit_max: 1000,
             identity: IdentityConfig::default(),
@@ -135,6 +166,17 @@ impl Config {
     }
 }
 
+/// The image cache: with it, `/v2/cache` manages which images this node
+/// keeps a local copy of, downloads fill it, and the versions document
+/// lists the cache versions (v2.14, v2.16, v2.18).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Whether the deployment has an image cache (`image_cache_dir` set,
+    /// the `cache` filter in the pipeline, the `centralized_db` driver).
+    pub enabled: bool,
+}
+
 /// How a task (an image import, or one created through `POST /v2/tasks`)
 /// moves on after the request that started it has been answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -163,7 +205,7 @@ pub enum TaskProgression {
 /// `127.0.0.1:0`: with [`ImportFiltering::allow_loopback`], a URI whose
 /// host resolves to loopback addresses only passes, whatever its port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ImportFiltering {
     /// `allowed_schemes` (Glance: `http`, `https`).
     pub allowed_schemes: Vec<String>,
@@ -199,7 +241,7 @@ impl Default for ImportFiltering {
 /// Tasks and imports: how they progress, where staged data lives, where
 /// `web-download` and `glance-download` may fetch from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TaskConfig {
     /// Background (default, as Glance) or manual progression.
     pub progression: TaskProgression,

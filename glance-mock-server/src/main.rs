@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use glance_mock_server::{Config, MockServer};
+use glance_mock_server::MockServer;
+
+mod args;
 
 /// An in-memory OpenStack Image service (Glance) API v2 server.
 #[derive(Debug, Parser)]
@@ -13,14 +15,13 @@ struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:9292")]
     bind: SocketAddr,
-    /// Accept on /v2 only tokens issued by the Keystone shim at /identity
-    /// (identity headers sent by clients are ignored); everything else gets 401.
-    #[arg(long)]
-    require_auth: bool,
     /// Answer 500 where Glance 33 itself crashes on unchecked input, instead
     /// of the 4xx the mock gives by default (see RELIABILITY.md).
     #[arg(long)]
     glance_server_errors: bool,
+    /// The deployment: configuration file and settings.
+    #[command(flatten)]
+    deployment: args::DeploymentArgs,
     /// Keep image data on disk: each store in DIR/<store>/, staged data in
     /// DIR/os_glance_staging_store/ (default: in memory).
     #[arg(long, value_name = "DIR")]
@@ -39,11 +40,14 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let mut config = Config {
-        require_auth: args.require_auth,
-        glance_server_errors: args.glance_server_errors,
-        ..Config::default()
+    let mut config = match args.deployment.config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("glance-mock-server: {e}");
+            return ExitCode::from(2);
+        }
     };
+    config.glance_server_errors |= args.glance_server_errors;
     if let Some(dir) = &args.data_dir {
         if let Err(e) = config.use_data_dir(dir) {
             eprintln!("glance-mock-server: --data-dir: {e}");

@@ -65,6 +65,49 @@ async fn versions_are_discovered_and_gate_calls() {
 }
 
 #[tokio::test]
+async fn with_an_image_cache_the_cache_versions_allow_the_cache_calls() {
+    use glance_client::cache::CacheTarget;
+    let config = glance_mock_server::Config::from_toml("[cache]\nenabled = true").expect("config");
+    let server = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("mock starts");
+    let client = Client::builder()
+        .endpoint(server.url())
+        .token("e2e")
+        .build()
+        .expect("client builds");
+    assert!(client.has_version("2.14").await.expect("versions"));
+    assert!(client.has_version("2.16").await.expect("versions"));
+    let image = raw(&client, "cached").await;
+    client
+        .images()
+        .upload(&image.id, bytes::Bytes::from_static(b"cache me"))
+        .await
+        .expect("uploaded");
+    client.cache().queue(&image.id).await.expect("queued");
+    let contents = client.cache().list().await.expect("listed");
+    assert_eq!(contents.cached_images.len(), 1);
+    assert_eq!(contents.cached_images[0].image_id, image.id);
+    assert_eq!(contents.cached_images[0].size, 8);
+    client
+        .cache()
+        .clear(CacheTarget::Cache)
+        .await
+        .expect("cleared");
+    assert!(
+        client
+            .cache()
+            .list()
+            .await
+            .expect("listed")
+            .cached_images
+            .is_empty()
+    );
+}
+
+#[tokio::test]
 async fn update_sends_minimal_patches_the_mock_applies() {
     let (_server, client) = setup().await;
     let images = client.images();

@@ -2,6 +2,8 @@
 //! mock server (and, on request, any other server).
 
 use glance_e2e_tests::conformance::{self, Outcome, Step, compare, load_expected, run_scenario};
+use std::path::Path;
+
 use glance_mock_server::MockServer;
 use serde_json::json;
 
@@ -31,9 +33,19 @@ const PASSING: &[&str] = &[
     "versions",
 ];
 
-/// Runs scenario `name` against `base` and compares it with the reference.
-async fn check(base: &str, name: &str, strict: bool) -> Outcome {
-    conformance::check(base, name, strict)
+/// The project's own scenarios (in `tests/conformance/own`), each of which
+/// the mock must pass strictly.
+const OWN: &[&str] = &[
+    "copy-image-all-stores",
+    "import-failing",
+    "locations",
+    "metadefs-lifecycle",
+];
+
+/// Runs scenario `name` of `data` (the shared copies or the project's own)
+/// against `base` and compares it with the reference.
+async fn check_in(data: &Path, base: &str, name: &str, strict: bool) -> Outcome {
+    conformance::check_in(data, base, name, strict)
         .await
         .unwrap_or_else(|e| Outcome {
             problems: vec![format!("could not run: {e}")],
@@ -171,7 +183,7 @@ async fn mock_passes_conformance() {
     // timeout once, not one after another.
     let runs = names.iter().map(|name| async move {
         let server = MockServer::start().await.expect("mock starts");
-        let outcome = check(&server.url(), name, true).await;
+        let outcome = check_in(&conformance::data_dir(), &server.url(), name, true).await;
         (name.as_str(), outcome)
     });
     let results = futures::future::join_all(runs).await;
@@ -198,6 +210,76 @@ async fn mock_passes_conformance() {
     );
 }
 
+/// The project's own scenarios (`tests/conformance/own`), recorded from the
+/// reference like the shared ones: the mock passes every one, strictly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_passes_own_scenarios() {
+    let own = conformance::own_data_dir();
+    let names = conformance::scenario_names(&own.join("scenarios")).expect("own scenarios listed");
+    for wanted in OWN {
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "own scenario {wanted} is missing"
+        );
+    }
+    let runs = names.iter().map(|name| {
+        let own = own.clone();
+        async move {
+            let server = MockServer::start().await.expect("mock starts");
+            let outcome = check_in(&own, &server.url(), name, true).await;
+            (name.as_str(), outcome)
+        }
+    });
+    let results = futures::future::join_all(runs).await;
+    let failures: Vec<String> = results
+        .iter()
+        .inspect(|(name, outcome)| println!("{}", outcome.report(name)))
+        .filter(|(_, outcome)| !outcome.passed())
+        .map(|(name, outcome)| outcome.report(name))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "own scenarios fail against the mock:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Own scenarios recorded from a variant of the reference deployment
+/// (`tests/conformance/own/variants/NAME/`: `mock.toml` says how the
+/// deployment differs, and the mock is started with it; a `files.json`
+/// is served on loopback meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_passes_own_variant_scenarios() {
+    let variants = conformance::own_data_dir().join("variants");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&variants).expect("variants listed") {
+        let dir = entry.expect("variant entry").path();
+        let toml = std::fs::read_to_string(dir.join("mock.toml")).expect("mock.toml readable");
+        let config = glance_mock_server::Config::from_toml(&toml).expect("mock.toml valid");
+        let names =
+            conformance::scenario_names(&dir.join("scenarios")).expect("variant scenarios listed");
+        let _files = conformance::serve_dir(&dir)
+            .await
+            .expect("files.json served");
+        for name in &names {
+            let server = MockServer::builder()
+                .config(config.clone())
+                .start()
+                .await
+                .expect("mock starts");
+            let outcome = check_in(&dir, &server.url(), name, true).await;
+            println!("{}", outcome.report(name));
+            assert!(outcome.passed(), "{}", outcome.report(name));
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0,
+        "no variant scenarios in {}",
+        variants.display()
+    );
+}
+
 #[tokio::test]
 async fn reference_server_conformance() {
     let Ok(target) = std::env::var("GLANCE_CONFORMANCE_TARGET") else {
@@ -212,9 +294,17 @@ async fn reference_server_conformance() {
         conformance::scenario_names(&conformance::scenarios_dir()).expect("scenarios listed");
     let mut failed = Vec::new();
     let mut notes = 0;
-    // In name order against one server, as the Python tool runs them.
-    for name in &names {
-        let outcome = check(&target, name, strict).await;
+    let own = conformance::own_data_dir();
+    let own_names =
+        conformance::scenario_names(&own.join("scenarios")).expect("own scenarios listed");
+    // In name order against one server, as the Python tool runs them; the
+    // project's own scenarios after the shared ones.
+    let all = names
+        .iter()
+        .map(|n| (conformance::data_dir(), n))
+        .chain(own_names.iter().map(|n| (own.clone(), n)));
+    for (data, name) in all {
+        let outcome = check_in(&data, &target, name, strict).await;
         println!("{}", outcome.report(name));
         notes += outcome.notes.len();
         if !outcome.passed() {
@@ -226,10 +316,10 @@ async fn reference_server_conformance() {
             "{notes} error messages differ from the reference (they fail only with GLANCE_CONFORMANCE_STRICT=1)"
         );
     }
+    let total = names.len() + own_names.len();
     println!(
-        "reference conformance: {} of {} scenarios pass",
-        names.len() - failed.len(),
-        names.len()
+        "reference conformance: {} of {total} scenarios pass",
+        total - failed.len(),
     );
     assert!(
         failed.is_empty(),

@@ -479,6 +479,13 @@ async fn serve(
         h.insert("content-md5", sum);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(data.len));
+    // The cache filter tees complete downloads of active images into the
+    // cache (or serves them from it, a hit); ranges pass it by.
+    if state.config.cache.enabled && span.is_none() && img.status == ImageStatus::Active {
+        state
+            .cache
+            .read_through(id, data.len, time::epoch_seconds(time::now()));
+    }
     Ok(resp)
 }
 

@@ -12,6 +12,7 @@ use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
+use crate::domain::image::LocationView;
 use crate::domain::list::ListQuery;
 use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
 use crate::domain::policy::Rule;
@@ -59,7 +60,10 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let doc = json_body(&body)?;
     let image = create::new_image(&doc, &who, time::now(), || uuid::Uuid::new_v4().to_string())?;
-    let rendered = state.db.create(image)?.to_json();
+    let rendered = state
+        .db
+        .create(image)?
+        .to_json_for(&who, LocationView::of(&state.config));
     let location = format!(
         "{}/v2/images/{}",
         base_url(&headers),
@@ -102,7 +106,9 @@ async fn list(
         .into());
     }
     let all = state.db.all();
-    let body = q.run(&who, &all, |id| state.db.get(id, true))?;
+    let body = q
+        .locations(LocationView::of(&state.config))
+        .run(&who, &all, |id| state.db.get(id, true))?;
     Ok(Json(body))
 }
 
@@ -113,7 +119,7 @@ async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let img = state.db.get(&id, false);
     let img = policy::visible(&who, img.as_deref(), &id)?;
-    Ok(Json(img.to_json_for(&who)))
+    Ok(Json(img.to_json_for(&who, LocationView::of(&state.config))))
 }
 
 /// `Transfer-Encoding` values that make webob read a body even without a length.
@@ -151,7 +157,8 @@ async fn update(
         )
         .header(HeaderName::from_static("accept-patch"), MEDIA_TYPES));
     };
-    let patch = Patch::parse(&patch_body(&headers, &body)?, dialect)?;
+    let patch = Patch::parse(&patch_body(&headers, &body)?, dialect)?
+        .locations_visible(state.config.show_multiple_locations);
 
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     let current = state
@@ -160,7 +167,9 @@ async fn update(
         .filter(|img| policy::can_see(&who, img))
         .ok_or_else(not_found)?;
     if patch.is_empty() {
-        return Ok(Json(current.to_json_for(&who)));
+        return Ok(Json(
+            current.to_json_for(&who, LocationView::of(&state.config)),
+        ));
     }
     let updated = state
         .db
@@ -171,7 +180,17 @@ async fn update(
             patch.apply(img, &who, time::now())
         })
         .ok_or_else(not_found)??;
-    Ok(Json(updated.to_json_for(&who)))
+    // A location removed through the patch takes its store's copy along.
+    for store in current
+        .stores
+        .iter()
+        .filter(|s| !updated.stores.contains(s))
+    {
+        state.store.delete(store, &id).await;
+    }
+    Ok(Json(
+        updated.to_json_for(&who, LocationView::of(&state.config)),
+    ))
 }
 
 async fn delete(
@@ -203,7 +222,9 @@ async fn delete(
     for store in stores {
         state.store.delete(&store, &id).await;
     }
-    // Glance also drops whatever is staged for the image.
+    // Glance also drops whatever is staged for the image, and the cache
+    // filter its cached copy.
     let _ = state.staging.delete(&id).await;
+    state.cache.remove(&id);
     Ok(StatusCode::NO_CONTENT)
 }

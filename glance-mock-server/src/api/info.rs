@@ -11,6 +11,7 @@ use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::Fault;
+use crate::domain::usage::ProjectUsage;
 
 /// Routes of this resource.
 pub fn router() -> Router<SharedState> {
@@ -81,7 +82,14 @@ async fn stores_detail(
     Ok(Json(json!({ "stores": stores })))
 }
 
-/// Without Keystone limits Glance reports no usage at all.
-async fn usage(Caller(_): Caller) -> Json<Value> {
-    Json(json!({ "usage": {} }))
+/// The caller's project's usage against the unified limits; without them
+/// (`use_keystone_limits` off) Glance reports no usage at all.
+async fn usage(State(state): State<SharedState>, Caller(who): Caller) -> Json<Value> {
+    let usage = match (&state.config.limits, who.project_id.as_deref()) {
+        (Some(limits), Some(project)) => {
+            ProjectUsage::of(&state.db.all(), project).document(limits)
+        }
+        _ => json!({}),
+    };
+    Json(json!({ "usage": usage }))
 }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub staging: Arc<dyn crate::store::ImageStore>,
     /// Tasks waiting to move on (see [`crate::worker`]).
     pub worker: crate::worker::Worker,
+    /// The image cache's records (used when `config.cache.enabled`).
+    pub cache: crate::db::ImageCache,
     /// Fault rules and the request journal (see [`crate::control`]).
     pub control: crate::control::Control,
 }
@@ -73,6 +75,7 @@ impl AppState {
             config,
             db: Box::new(MemoryDb::default()),
             metadefs: Box::new(MemoryMetadefs::default()),
+            cache: crate::db::ImageCache::default(),
             control: crate::control::Control::default(),
         }
     }

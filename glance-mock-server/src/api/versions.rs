@@ -31,7 +31,7 @@ const VND_MIME_TYPE: &str = "application/vnd.openstack.images-";
 /// What the deployment has that changes the version list.
 #[derive(Debug, Clone, Copy)]
 struct Features {
-    /// `image_cache_dir` is set (never, in the mock).
+    /// `image_cache_dir` is set (`config.cache.enabled`).
     cache: bool,
     /// `enabled_backends` is set.
     multistore: bool,
@@ -40,7 +40,7 @@ struct Features {
 impl Features {
     fn of(config: &Config) -> Self {
         Features {
-            cache: false,
+            cache: config.cache.enabled,
             multistore: !config.stores.is_empty(),
         }
     }

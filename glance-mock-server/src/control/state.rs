@@ -166,7 +166,10 @@ pub async fn dump(state: &AppState, mode: DataMode) -> Result<StateDump, StoreEr
     for (store_id, store) in stores(state) {
         for image_id in store.image_ids().await? {
             let known = by_id.get(image_id.as_str()).and_then(|img| {
-                let holds = img.stores.contains(&store_id);
+                // The record's hash is the dump's sha512 only when the
+                // deployment's hashing_algorithm is sha512.
+                let holds =
+                    img.stores.contains(&store_id) && img.os_hash_algo.as_deref() == Some("sha512");
                 match (&img.checksum, &img.os_hash_value) {
                     (Some(md5), Some(sha)) if holds => Some((md5.clone(), sha.clone())),
                     _ => None,
@@ -355,7 +358,8 @@ async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), StoreError> {
 }
 
 /// Back to a fresh start: no images, tasks, image data, staged data,
-/// waiting tasks, metadata definitions, fault rules or journal entries.
+/// waiting tasks, metadata definitions, fault rules, journal entries or
+/// image cache entries.
 /// Tokens the Keystone shim issued stay valid.
 pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     state.db.reset();
@@ -369,6 +373,8 @@ pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     }
     state.control.faults.clear();
     state.control.journal.clear();
+    state.cache.clear_cached();
+    state.cache.clear_queued();
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! `from_state`) and the change it guards cannot interleave with another
 //! request.
 
+pub mod cache;
 pub mod memory;
 pub mod metadefs;
 pub mod tasks;
@@ -12,6 +13,7 @@ pub mod tasks;
 use std::fmt::Debug;
 use std::sync::Arc;
 
+pub use cache::{CachedImage, ImageCache};
 pub use memory::MemoryDb;
 pub use metadefs::{MemoryMetadefs, MetadefRepository};
 pub use tasks::{MemoryTaskDb, TaskRepository};

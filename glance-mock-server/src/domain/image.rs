@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::time::format;
@@ -189,6 +189,33 @@ pub struct Image {
     pub members: Vec<Member>,
 }
 
+/// Which of an image's locations its JSON shows: Glance's
+/// `show_multiple_locations` (`locations`, each `{url, metadata}`) and
+/// `show_image_direct_url` (`direct_url`, the first location's URL).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LocationView {
+    /// `show_multiple_locations`.
+    pub multiple_locations: bool,
+    /// `show_image_direct_url`.
+    pub direct_url: bool,
+}
+
+impl LocationView {
+    /// The deployment's switches.
+    pub fn of(config: &crate::config::Config) -> Self {
+        LocationView {
+            multiple_locations: config.show_multiple_locations,
+            direct_url: config.show_image_direct_url,
+        }
+    }
+}
+
+/// Where the mock's stores keep an image's data, as a `file://` URL (the
+/// stores describe themselves as Glance's file stores do).
+pub fn store_url(store: &str, image_id: &str) -> String {
+    format!("file:///var/lib/glance-mock/{store}/{image_id}")
+}
+
 impl Image {
     /// A fresh queued image with Glance's defaults.
     pub fn new(id: String, owner: Option<String>, now: OffsetDateTime) -> Self {
@@ -229,12 +256,26 @@ impl Image {
     }
 
     /// The image as `who` is shown it: Glance's DB layer hides a
-    /// deactivated image's locations (so its `stores`) from non-admins.
-    pub fn to_json_for(&self, who: &super::Identity) -> Value {
+    /// deactivated image's locations (so its `stores`, `locations` and
+    /// `direct_url`) from non-admins; `view` says whether the deployment
+    /// shows locations at all.
+    pub fn to_json_for(&self, who: &super::Identity, view: LocationView) -> Value {
         let mut v = self.to_json();
-        if self.status == ImageStatus::Deactivated && !who.is_admin() {
-            if let Value::Object(m) = &mut v {
+        let hidden = self.status == ImageStatus::Deactivated && !who.is_admin();
+        if let Value::Object(m) = &mut v {
+            if hidden {
                 m.remove("stores");
+            }
+            let stores: &[String] = if hidden { &[] } else { &self.stores };
+            if view.multiple_locations {
+                let locations: Vec<Value> = stores
+                    .iter()
+                    .map(|s| json!({"url": store_url(s, &self.id), "metadata": {"store": s}}))
+                    .collect();
+                m.insert("locations".into(), Value::Array(locations));
+            }
+            if let Some(first) = stores.first().filter(|_| view.direct_url) {
+                m.insert("direct_url".into(), json!(store_url(first, &self.id)));
             }
         }
         v
@@ -324,10 +365,24 @@ mod tests {
             roles: vec!["member".into(), "reader".into()],
         };
         img.status = ImageStatus::Active;
-        assert_eq!(img.to_json_for(&member)["stores"], "fast");
+        let all = LocationView {
+            multiple_locations: true,
+            direct_url: true,
+        };
+        assert_eq!(img.to_json_for(&member, all)["stores"], "fast");
         img.status = ImageStatus::Deactivated;
-        assert!(img.to_json_for(&member).get("stores").is_none());
+        let hidden = img.to_json_for(&member, all);
+        assert!(hidden.get("stores").is_none() && hidden.get("direct_url").is_none());
+        assert_eq!(hidden["locations"], json!([]));
         let admin = crate::domain::Identity::default_admin();
-        assert_eq!(img.to_json_for(&admin)["stores"], "fast");
+        let shown = img.to_json_for(&admin, all);
+        assert_eq!(shown["stores"], "fast");
+        assert_eq!(shown["direct_url"], "file:///var/lib/glance-mock/fast/i");
+        assert_eq!(
+            shown["locations"],
+            json!([{"url": "file:///var/lib/glance-mock/fast/i", "metadata": {"store": "fast"}}])
+        );
+        let plain = img.to_json_for(&admin, LocationView::default());
+        assert!(plain.get("locations").is_none() && plain.get("direct_url").is_none());
     }
 }

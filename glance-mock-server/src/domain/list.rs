@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::image::LocationView;
 use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
 
 /// Keys `sort`/`sort_key` accept.
@@ -35,6 +36,7 @@ pub struct ListQuery {
     member_status: String,
     os_hidden: bool,
     params: Vec<(String, String)>,
+    view: LocationView,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,12 @@ pub(crate) fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 impl ListQuery {
+    /// Show the listed images' locations as `view` says (default: none).
+    pub fn locations(mut self, view: LocationView) -> Self {
+        self.view = view;
+        self
+    }
+
     /// Parse query parameters (in request order, repeated keys kept).
     pub fn parse(
         raw: &[(String, String)],
@@ -193,6 +201,7 @@ impl ListQuery {
             member_status,
             os_hidden,
             params,
+            view: LocationView::default(),
         })
     }
 
@@ -295,7 +304,7 @@ impl ListQuery {
         let mut body = Map::new();
         body.insert(
             "images".into(),
-            Value::Array(rows.iter().map(|i| i.to_json_for(who)).collect()),
+            Value::Array(rows.iter().map(|i| i.to_json_for(who, self.view)).collect()),
         );
         body.insert("first".into(), Value::String(first));
         body.insert("schema".into(), "/v2/schemas/images".into());

@@ -1,7 +1,8 @@
-//! The location API (`GET`/`POST /v2/images/{id}/locations`, Glance
-//! 2024.2+) in a deployment that shows no locations
-//! (`show_multiple_locations` off) and has no `http` store, like the
-//! reference one.
+//! Locations: the location API (`GET`/`POST /v2/images/{id}/locations`,
+//! Glance 2024.2+) in a deployment without an `http` store, like the
+//! reference one, and the PATCH forms on `/locations` when
+//! `show_multiple_locations` is on ([`remove`], [`replace`],
+//! [`invalid_location`]; with it off, `crate::domain::patch` refuses them).
 //!
 //! * `GET`: policy `fetch_image_location` (the `service` or `admin` role);
 //!   a bare list of `{url, metadata}`, one per store holding the data.
@@ -24,10 +25,7 @@ use super::policy::{self, NOT_FOUND_DEFAULT, Rule};
 use super::pyrepr::Py;
 use super::{Fault, Identity, Image, ImageStatus};
 
-/// Where the mock's file stores keep an image's data, as `file://` URL.
-pub fn store_url(store: &str, image_id: &str) -> String {
-    format!("file:///var/lib/glance-mock/{store}/{image_id}")
-}
+pub use super::image::store_url;
 
 /// `service_api`: the `service` or the `admin` role.
 fn service_api(who: &Identity) -> bool {
@@ -248,6 +246,99 @@ fn blocked(ip: IpAddr) -> bool {
     }
 }
 
+/// The PATCH forms on `/locations` with `show_multiple_locations` on. An
+/// image's locations are its stores' copies, in `stores` order; the mock
+/// knows no other (external) locations, so adding one, or replacing the
+/// list of a queued image, is refused as Glance refuses a URL no store
+/// accepts.
+pub fn invalid_location() -> Fault {
+    Fault::BadRequest("Invalid location".into())
+}
+
+/// `remove /locations/N` (after the `delete_image_location` policy): only
+/// from an active image, at an existing position, and never the last.
+/// The caller removes the bytes from the store that no longer holds them.
+pub fn remove(image: &mut Image, position: Option<&str>) -> Result<(), Fault> {
+    if image.status != ImageStatus::Active {
+        return Err(Fault::Conflict(format!(
+            "It's not allowed to remove locations if image status is {}.",
+            image.status.as_str()
+        )));
+    }
+    let index = position
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|&i| i < image.stores.len())
+        .ok_or_else(|| Fault::BadRequest("Invalid position for removing a location.".into()))?;
+    if image.stores.len() == 1 {
+        return Err(Fault::ForbiddenDetail(
+            "Cannot remove last location in the image.".into(),
+        ));
+    }
+    image.stores.remove(index);
+    Ok(())
+}
+
+/// `replace /locations` with a non-empty list (after the policy): the same
+/// locations in another order reorder the stores; anything else is refused
+/// (`Original locations is not empty`, or `Invalid location` while there
+/// are none).
+pub fn replace(image: &mut Image, value: &Value) -> Result<(), Fault> {
+    let urls: Option<Vec<&str>> = value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|l| l["url"].as_str())
+                .collect::<Option<Vec<_>>>()
+        })
+        .unwrap_or(None);
+    let current: Vec<String> = image
+        .stores
+        .iter()
+        .map(|s| store_url(s, &image.id))
+        .collect();
+    if current.is_empty() {
+        return Err(invalid_location());
+    }
+    let Some(urls) = urls else {
+        return Err(invalid_location());
+    };
+    let mut wanted: Vec<&str> = urls.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut have: Vec<&str> = current.iter().map(String::as_str).collect();
+    have.sort_unstable();
+    if wanted != have || urls.len() != current.len() {
+        let listed: Vec<String> = image
+            .stores
+            .iter()
+            .zip(&current)
+            .enumerate()
+            .map(|(i, (store, url))| {
+                format!(
+                    "{{'id': {}, 'url': '{url}', 'metadata': {{'store': '{store}'}}, 'status': 'active'}}",
+                    i + 1
+                )
+            })
+            .collect();
+        return Err(Fault::BadRequest(format!(
+            "Original locations is not empty: [{}]",
+            listed.join(", ")
+        )));
+    }
+    image.stores = urls
+        .iter()
+        .filter_map(|u| {
+            image
+                .stores
+                .iter()
+                .find(|s| store_url(s, &image.id) == *u)
+                .cloned()
+        })
+        .collect();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +465,45 @@ mod tests {
         assert_eq!(
             NewLocation::read(None),
             Err(Fault::BadRequest("Body expected in request.".into()))
+        );
+    }
+
+    #[test]
+    fn visible_locations_can_be_reordered_and_removed_but_not_emptied() {
+        let mut img = Image::new("i".into(), Some("p".into()), crate::domain::time::now());
+        assert_eq!(
+            remove(&mut img, Some("0")),
+            Err(Fault::Conflict(
+                "It's not allowed to remove locations if image status is queued.".into()
+            ))
+        );
+        assert_eq!(
+            replace(&mut img, &json!([{"url": "file:///x"}])),
+            Err(invalid_location())
+        );
+        img.status = ImageStatus::Active;
+        img.stores = vec!["fast".into(), "cheap".into()];
+        let reversed = json!([
+            {"url": store_url("cheap", "i"), "metadata": {}},
+            {"url": store_url("fast", "i"), "metadata": {}},
+        ]);
+        assert_eq!(replace(&mut img, &reversed), Ok(()));
+        assert_eq!(img.stores, ["cheap", "fast"]);
+        let subset = json!([{"url": store_url("fast", "i"), "metadata": {}}]);
+        assert!(
+            matches!(replace(&mut img, &subset), Err(Fault::BadRequest(m)) if m.starts_with("Original locations is not empty: [{'id': 1"))
+        );
+        assert!(matches!(
+            remove(&mut img, Some("2")),
+            Err(Fault::BadRequest(_))
+        ));
+        assert_eq!(remove(&mut img, Some("1")), Ok(()));
+        assert_eq!(img.stores, ["cheap"]);
+        assert_eq!(
+            remove(&mut img, Some("0")),
+            Err(Fault::ForbiddenDetail(
+                "Cannot remove last location in the image.".into()
+            ))
         );
     }
 }

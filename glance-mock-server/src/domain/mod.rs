@@ -22,6 +22,7 @@ pub mod tags;
 pub mod tasks;
 pub mod time;
 pub mod upload;
+pub mod usage;
 
 pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};

@@ -15,7 +15,7 @@ use super::create::{
     min_value, schema,
 };
 use super::pyrepr::{Py, is_py_space, repr};
-use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
+use super::{Fault, Identity, Image, ImageStatus, Visibility, locations, policy};
 
 /// `application/openstack-images-v2.0-json-patch`.
 pub const V2_0_MEDIA_TYPE: &str = "application/openstack-images-v2.0-json-patch";
@@ -96,6 +96,8 @@ impl Change {
 pub struct Patch {
     dialect: Dialect,
     changes: Vec<Change>,
+    /// `show_multiple_locations`: whether `/locations` may be changed.
+    locations_visible: bool,
 }
 
 /// Roots no operation may touch.
@@ -220,7 +222,18 @@ impl Patch {
             check_change(&change)?;
             changes.push(change);
         }
-        Ok(Patch { dialect, changes })
+        Ok(Patch {
+            dialect,
+            changes,
+            locations_visible: false,
+        })
+    }
+
+    /// Apply as a deployment with `show_multiple_locations` set to
+    /// `visible` does (default: off, locations are invisible).
+    pub fn locations_visible(mut self, visible: bool) -> Self {
+        self.locations_visible = visible;
+        self
     }
 
     /// The operations, in request order.
@@ -249,9 +262,9 @@ impl Patch {
         let mut pending = Pending::default();
         for change in &self.changes {
             match change.op {
-                Op::Replace => replace(change, image, who, &mut pending)?,
+                Op::Replace => self.replace(change, image, who, &mut pending)?,
                 Op::Add => self.add(change, image, who, &mut pending)?,
-                Op::Remove => remove(change, image, who)?,
+                Op::Remove => self.remove(change, image, who)?,
             }
         }
         if image.properties.keys().any(|k| !original_keys.contains(k)) {
@@ -287,6 +300,9 @@ impl Patch {
                 policy::can_modify(who, image),
                 "set_image_location",
             )?;
+            if self.locations_visible {
+                return Err(locations::invalid_location());
+            }
             return Err(Fault::Forbidden(
                 "It's not allowed to add locations if locations are invisible.".into(),
             ));
@@ -307,6 +323,48 @@ impl Patch {
             Ok(())
         }
     }
+
+    fn replace(
+        &self,
+        change: &Change,
+        image: &mut Image,
+        who: &Identity,
+        pending: &mut Pending,
+    ) -> Result<(), Fault> {
+        if change.root() == "locations" {
+            if change.value.as_array().is_some_and(Vec::is_empty) {
+                return Err(Fault::ForbiddenDetail(
+                    "Cannot set locations to empty list.".into(),
+                ));
+            }
+            enforce(
+                who,
+                image,
+                policy::can_modify(who, image),
+                "set_image_location",
+            )?;
+            if self.locations_visible {
+                return locations::replace(image, &change.value);
+            }
+            return Err(Fault::Forbidden(
+                "It's not allowed to update locations if locations are invisible.".into(),
+            ));
+        }
+        replace(change, image, who, pending)
+    }
+
+    fn remove(&self, change: &Change, image: &mut Image, who: &Identity) -> Result<(), Fault> {
+        if change.root() == "locations" {
+            enforce(who, image, who.is_admin(), "delete_image_location")?;
+            if self.locations_visible {
+                return locations::remove(image, change.path.get(1).map(String::as_str));
+            }
+            return Err(Fault::Forbidden(
+                "It's not allowed to remove locations if locations are invisible.".into(),
+            ));
+        }
+        remove(change, image, who)
+    }
 }
 
 fn replace(
@@ -316,22 +374,6 @@ fn replace(
     pending: &mut Pending,
 ) -> Result<(), Fault> {
     let root = change.root();
-    if root == "locations" {
-        if change.value.as_array().is_some_and(Vec::is_empty) {
-            return Err(Fault::ForbiddenDetail(
-                "Cannot set locations to empty list.".into(),
-            ));
-        }
-        enforce(
-            who,
-            image,
-            policy::can_modify(who, image),
-            "set_image_location",
-        )?;
-        return Err(Fault::Forbidden(
-            "It's not allowed to update locations if locations are invisible.".into(),
-        ));
-    }
     if root == "owner" && !who.is_admin() {
         return Err(Fault::ForbiddenDetail(
             "Owner can't be updated by non admin.".into(),
@@ -352,12 +394,6 @@ fn replace(
 
 fn remove(change: &Change, image: &mut Image, who: &Identity) -> Result<(), Fault> {
     let root = change.root();
-    if root == "locations" {
-        enforce(who, image, who.is_admin(), "delete_image_location")?;
-        return Err(Fault::Forbidden(
-            "It's not allowed to remove locations if locations are invisible.".into(),
-        ));
-    }
     update_property(who, image, root, None)?;
     if is_attribute(root) {
         Err(Fault::ForbiddenDetail(format!(

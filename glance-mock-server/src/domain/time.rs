@@ -15,6 +15,12 @@ pub fn format(t: OffsetDateTime) -> String {
     t.format(&fmt).unwrap_or_default()
 }
 
+/// `t` in seconds since the epoch, to the microsecond (Python's
+/// `time.time()`, as the image cache records it).
+pub fn epoch_seconds(t: OffsetDateTime) -> f64 {
+    (t.unix_timestamp_nanos() / 1_000) as f64 / 1e6
+}
+
 /// The timestamps Glance's `created_at`/`updated_at` filters accept: the
 /// grammar of Python's `iso8601` package (what `oslo_utils.timeutils.
 /// parse_isotime` uses), which is looser than RFC 3339 — `2000`,

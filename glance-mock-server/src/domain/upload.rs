@@ -12,9 +12,6 @@ use super::inspect::InvalidImageData;
 use super::{Fault, Image, ImageStatus};
 use crate::store::Stored;
 
-/// The hash algorithm Glance records (`hashing_algorithm`).
-pub const HASH_ALGO: &str = "sha512";
-
 /// Why an upload failed after it started, beyond the plain [`Fault`]s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadFault {
@@ -154,15 +151,15 @@ pub fn finish(
         || img
             .os_hash_value
             .as_deref()
-            .is_some_and(|h| h != stored.sha512)
+            .is_some_and(|h| h != stored.os_hash_value)
         || img.checksum.as_deref().is_some_and(|c| c != stored.md5);
     if disagrees {
         restore_queued(img, now);
         return Err(UploadFault::Internal);
     }
     img.checksum = Some(stored.md5.clone());
-    img.os_hash_algo = Some(HASH_ALGO.into());
-    img.os_hash_value = Some(stored.sha512.clone());
+    img.os_hash_algo = Some(stored.os_hash_algo.name().into());
+    img.os_hash_value = Some(stored.os_hash_value.clone());
     img.size = Some(stored.size);
     let virtual_size = match verdict {
         None => None,
@@ -190,6 +187,7 @@ pub fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HashAlgorithm;
     use crate::domain::time::now;
 
     fn queued() -> Image {
@@ -203,7 +201,8 @@ mod tests {
         Stored {
             size,
             md5: "m".into(),
-            sha512: "s".into(),
+            os_hash_algo: HashAlgorithm::Sha512,
+            os_hash_value: "s".into(),
         }
     }
 

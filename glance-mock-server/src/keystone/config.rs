@@ -23,6 +23,7 @@ fn default_region() -> String {
 
 /// An identity domain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DomainConfig {
     /// Domain id (Keystone's default domain has id `default`).
     pub id: String,
@@ -32,6 +33,7 @@ pub struct DomainConfig {
 
 /// A project a token can be scoped to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectConfig {
     /// Project id: what Glance sees as `X-Project-Id` and image `owner`.
     pub id: String,
@@ -44,6 +46,7 @@ pub struct ProjectConfig {
 
 /// A role. Tokens list roles by id and name; Glance sees the names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RoleConfig {
     /// Role id.
     pub id: String,
@@ -55,6 +58,7 @@ pub struct RoleConfig {
 /// included (Keystone's token lists admin's implied manager, member and
 /// reader too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AssignmentConfig {
     /// The project's id.
     pub project_id: String,
@@ -64,6 +68,7 @@ pub struct AssignmentConfig {
 
 /// A user who can authenticate with a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserConfig {
     /// User id (`X-User-Id`).
     pub id: String,
@@ -85,6 +90,7 @@ pub struct UserConfig {
 /// An application credential: a secret that authenticates as its user on
 /// one project, with a fixed set of roles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AppCredentialConfig {
     /// Application credential id.
     pub id: String,
@@ -103,7 +109,7 @@ pub struct AppCredentialConfig {
 
 /// The identity section of [`crate::Config`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
     /// Domains.
     pub domains: Vec<DomainConfig>,

@@ -14,6 +14,7 @@ use tokio_util::io::ReaderStream;
 
 use super::ingest::{ChunkSink, PIECE, ingest};
 use super::{DataStream, ImageData, ImageStore, StoreError, Stored};
+use crate::config::HashAlgorithm;
 
 /// Write buffer for uploads: fewer, larger writes.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -22,12 +23,22 @@ const WRITE_BUFFER: usize = 1 << 20;
 #[derive(Debug)]
 pub struct FilesystemStore {
     dir: PathBuf,
+    hashing: HashAlgorithm,
 }
 
 impl FilesystemStore {
     /// A store keeping its files in `dir`.
     pub fn new(dir: PathBuf) -> Self {
-        FilesystemStore { dir }
+        FilesystemStore {
+            dir,
+            hashing: HashAlgorithm::default(),
+        }
+    }
+
+    /// The same store computing `os_hash_value` with `algo` (default sha512).
+    pub fn hashing(mut self, algo: HashAlgorithm) -> Self {
+        self.hashing = algo;
+        self
     }
 
     /// The directory the store writes to.
@@ -99,7 +110,7 @@ impl ImageStore for FilesystemStore {
             .map_err(StoreError::Io)?;
             let sink = TempFileSink(BufWriter::with_capacity(WRITE_BUFFER, temp));
             let (stored, TempFileSink(writer)) =
-                ingest(data, expected_size, size_cap, sink).await?;
+                ingest(data, expected_size, size_cap, self.hashing, sink).await?;
             let id = image_id.to_owned();
             blocking(move || {
                 let temp = writer.into_inner().map_err(|e| e.into_error())?;

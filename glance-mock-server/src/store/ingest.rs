@@ -1,9 +1,10 @@
 //! The one streaming pass every store's `add` makes over incoming data:
-//! limits, size checks, md5 and sha512, and handing the bytes to the
+//! limits, size checks, md5 and the configured multihash (sha512 by
+//! default), and handing the bytes to the
 //! store's sink.
 //!
 //! The two hashes run concurrently: md5 and the sink's writes on a
-//! dedicated blocking thread fed through a bounded channel, sha512 inline
+//! dedicated blocking thread fed through a bounded channel, the multihash inline
 //! on the task reading the stream. Ingest is bounded by the slower hash,
 //! not by their sum, and the async runtime never waits on the disk.
 //!
@@ -19,7 +20,9 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
+use super::multihash::Multihash;
 use super::{DataStream, StoreError, Stored};
+use crate::config::HashAlgorithm;
 
 /// `glance_store` reads uploads in pieces of this size (the filesystem
 /// store's `WRITE_CHUNKSIZE`), so a "Size exceeds" is noticed, and
@@ -43,6 +46,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
     mut data: DataStream,
     expected_size: Option<i64>,
     size_cap: u64,
+    hashing: HashAlgorithm,
     sink: S,
 ) -> Result<(Stored, S), StoreError> {
     let expected = expected_size.filter(|&n| n != 0);
@@ -57,10 +61,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
         Ok::<_, io::Error>((hex::encode(md5.finalize()), sink))
     });
 
-    // aws-lc's SHA-512 (already linked through reqwest's rustls): about
-    // 1.4x sha2's here, and SHA-512 is the slower half of ingest (74% of
-    // its instructions with sha2, bench/profile ingest).
-    let mut sha512 = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA512);
+    let mut multihash = Multihash::new(hashing);
     let mut received: u64 = 0;
     let read = async {
         while let Some(chunk) = data.next().await {
@@ -77,7 +78,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
             if received > size_cap {
                 return Err(StoreError::TooLarge);
             }
-            sha512.update(&chunk);
+            multihash.update(&chunk);
             if tx.send(chunk).await.is_err() {
                 // The worker stopped on a write error; it is reported below.
                 break;
@@ -102,7 +103,8 @@ pub(crate) async fn ingest<S: ChunkSink>(
         Stored {
             size: received,
             md5,
-            sha512: hex::encode(sha512.finish()),
+            os_hash_algo: hashing,
+            os_hash_value: multihash.finish(),
         },
         sink,
     ))
@@ -164,21 +166,36 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_and_keeps_everything() {
-        let (stored, sink) = ingest(chunks(100_000, 7_000), None, u64::MAX, VecSink::default())
-            .await
-            .expect("stored");
+        let (stored, sink) = ingest(
+            chunks(100_000, 7_000),
+            None,
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect("stored");
         let data: Vec<u8> = (0..100_000).map(|i| (i % 251) as u8).collect();
         assert_eq!(sink.0, data);
         assert_eq!(stored.size, 100_000);
         assert_eq!(stored.md5, hex::encode(Md5::digest(&data)));
-        assert_eq!(stored.sha512, hex::encode(Sha512::digest(&data)));
+        assert_eq!(
+            stored.os_hash_value,
+            hex::encode(sha2::Sha512::digest(&data))
+        );
     }
 
     #[tokio::test]
     async fn empty_data_has_the_empty_hashes() {
-        let (stored, _) = ingest(chunks(0, 1), Some(0), 10, VecSink::default())
-            .await
-            .expect("stored");
+        let (stored, _) = ingest(
+            chunks(0, 1),
+            Some(0),
+            10,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect("stored");
         assert_eq!(stored.size, 0);
         assert_eq!(stored.md5, "d41d8cd98f00b204e9800998ecf8427e");
     }
@@ -197,6 +214,7 @@ mod tests {
                 chunks(total, 10_000),
                 Some(expected),
                 u64::MAX,
+                HashAlgorithm::Sha512,
                 VecSink::default(),
             )
             .await
@@ -210,9 +228,15 @@ mod tests {
 
     #[tokio::test]
     async fn negative_sizes_are_exceeded_by_any_data() {
-        let err = ingest(chunks(5, 5), Some(-1), u64::MAX, VecSink::default())
-            .await
-            .expect_err("exceeds");
+        let err = ingest(
+            chunks(5, 5),
+            Some(-1),
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("exceeds");
         assert_eq!(
             err.to_string(),
             "Size exceeds: expected -1 bytes, got 5 bytes"
@@ -221,6 +245,7 @@ mod tests {
             chunks(100_000, 1000),
             Some(-1),
             u64::MAX,
+            HashAlgorithm::Sha512,
             VecSink::default(),
         )
         .await
@@ -229,9 +254,15 @@ mod tests {
             err.to_string(),
             "Size exceeds: expected -1 bytes, got 65536 bytes"
         );
-        let err = ingest(chunks(0, 1), Some(-1), u64::MAX, VecSink::default())
-            .await
-            .expect_err("mismatch");
+        let err = ingest(
+            chunks(0, 1),
+            Some(-1),
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("mismatch");
         assert_eq!(
             err.to_string(),
             "Size mismatch: expected -1 bytes, got 0 bytes"
@@ -240,33 +271,63 @@ mod tests {
 
     #[tokio::test]
     async fn size_mismatch_and_zero_means_unknown() {
-        let err = ingest(chunks(3, 1), Some(10), u64::MAX, VecSink::default())
-            .await
-            .expect_err("too few bytes");
+        let err = ingest(
+            chunks(3, 1),
+            Some(10),
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("too few bytes");
         assert_eq!(
             err.to_string(),
             "Size mismatch: expected 10 bytes, got 3 bytes"
         );
-        let (stored, _) = ingest(chunks(3, 1), Some(0), u64::MAX, VecSink::default())
-            .await
-            .expect("zero is unknown");
+        let (stored, _) = ingest(
+            chunks(3, 1),
+            Some(0),
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect("zero is unknown");
         assert_eq!(stored.size, 3);
     }
 
     #[tokio::test]
     async fn size_cap_wins_over_size_checks() {
-        let err = ingest(chunks(11, 3), None, 10, VecSink::default())
-            .await
-            .expect_err("over the cap");
+        let err = ingest(
+            chunks(11, 3),
+            None,
+            10,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("over the cap");
         assert!(matches!(err, StoreError::TooLarge));
-        let (stored, _) = ingest(chunks(10, 3), None, 10, VecSink::default())
-            .await
-            .expect("at the cap");
+        let (stored, _) = ingest(
+            chunks(10, 3),
+            None,
+            10,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect("at the cap");
         assert_eq!(stored.size, 10);
         // The piece that overflows the announced size also passes the cap.
-        let err = ingest(chunks(200_000, 1000), Some(10), 50_000, VecSink::default())
-            .await
-            .expect_err("over the cap");
+        let err = ingest(
+            chunks(200_000, 1000),
+            Some(10),
+            50_000,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("over the cap");
         assert!(matches!(err, StoreError::TooLarge));
     }
 
@@ -277,13 +338,25 @@ mod tests {
             Err(io::Error::new(io::ErrorKind::ConnectionReset, "gone")),
         ])
         .boxed();
-        let err = ingest(failing, None, u64::MAX, VecSink::default())
-            .await
-            .expect_err("source failed");
+        let err = ingest(
+            failing,
+            None,
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            VecSink::default(),
+        )
+        .await
+        .expect_err("source failed");
         assert!(matches!(err, StoreError::Source(e) if e.kind() == io::ErrorKind::ConnectionReset));
-        let err = ingest(chunks(10, 2), None, u64::MAX, FailingSink)
-            .await
-            .expect_err("sink failed");
+        let err = ingest(
+            chunks(10, 2),
+            None,
+            u64::MAX,
+            HashAlgorithm::Sha512,
+            FailingSink,
+        )
+        .await
+        .expect_err("sink failed");
         assert!(matches!(err, StoreError::Io(_)));
     }
 }

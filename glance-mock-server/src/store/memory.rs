@@ -10,6 +10,7 @@ use futures::{FutureExt, StreamExt, stream};
 
 use super::ingest::{ChunkSink, ingest};
 use super::{DataStream, ImageData, ImageStore, StoreError, Stored};
+use crate::config::HashAlgorithm;
 
 /// One image's bytes: its chunks in order.
 #[derive(Debug, Default)]
@@ -42,9 +43,16 @@ impl Blob {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     blobs: RwLock<HashMap<String, Arc<Blob>>>,
+    hashing: HashAlgorithm,
 }
 
 impl MemoryStore {
+    /// The same store computing `os_hash_value` with `algo` (default sha512).
+    pub fn hashing(mut self, algo: HashAlgorithm) -> Self {
+        self.hashing = algo;
+        self
+    }
+
     fn blob(&self, image_id: &str) -> Option<Arc<Blob>> {
         self.blobs
             .read()
@@ -76,7 +84,8 @@ impl ImageStore for MemoryStore {
             if self.blob(image_id).is_some() {
                 return Err(StoreError::Duplicate(image_id.to_owned()));
             }
-            let (stored, blob) = ingest(data, expected_size, size_cap, Blob::default()).await?;
+            let (stored, blob) =
+                ingest(data, expected_size, size_cap, self.hashing, Blob::default()).await?;
             let mut blobs = self.blobs.write().unwrap_or_else(|p| p.into_inner());
             if blobs.contains_key(image_id) {
                 return Err(StoreError::Duplicate(image_id.to_owned()));

@@ -7,6 +7,7 @@
 pub mod filesystem;
 mod ingest;
 pub mod memory;
+mod multihash;
 
 use std::fmt::Debug;
 use std::io;
@@ -19,7 +20,7 @@ use futures::stream::BoxStream;
 pub use filesystem::FilesystemStore;
 pub use memory::MemoryStore;
 
-use crate::config::Config;
+use crate::config::{Config, HashAlgorithm};
 
 /// Image data in flight: chunks in order, or the reason the source failed
 /// (a client that went away, or a limit a wrapper enforces).
@@ -27,15 +28,17 @@ pub type DataStream = BoxStream<'static, io::Result<Bytes>>;
 
 /// What [`ImageStore::add`] reports, as `glance_store`'s
 /// `add_with_multihash` does: bytes written, md5 hex (`checksum`) and the
-/// sha512 hex (`os_hash_value`).
+/// digest of the configured `hashing_algorithm` (`os_hash_value`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     /// Bytes written.
     pub size: u64,
     /// md5 of the data, lower-case hex.
     pub md5: String,
-    /// sha512 of the data, lower-case hex.
-    pub sha512: String,
+    /// The algorithm of `os_hash_value`.
+    pub os_hash_algo: HashAlgorithm,
+    /// The data's digest with `os_hash_algo`, lower-case hex.
+    pub os_hash_value: String,
 }
 
 /// Bytes read back from a store.
@@ -102,7 +105,7 @@ impl StoreError {
 /// Every operation is keyed by image id; a store holds at most one blob
 /// per image. Failed or abandoned `add`s leave nothing behind.
 pub trait ImageStore: Debug + Send + Sync {
-    /// Store `data` as the image's bytes, computing md5 and sha512 in the
+    /// Store `data` as the image's bytes, computing md5 and the multihash in the
     /// same pass. `expected_size` is the size the client announced, checked
     /// both ways as `glance_store` does (`Some(0)` counts as unknown, and a
     /// negative one is exceeded by any data); more than `size_cap` bytes fails with
@@ -141,8 +144,8 @@ pub trait ImageStore: Debug + Send + Sync {
 /// `tasks.staging_dir` when configured, else a [`MemoryStore`].
 pub fn staging_store(config: &Config) -> Arc<dyn ImageStore> {
     match &config.tasks.staging_dir {
-        Some(dir) => Arc::new(FilesystemStore::new(dir.clone())),
-        None => Arc::new(MemoryStore::default()),
+        Some(dir) => Arc::new(FilesystemStore::new(dir.clone()).hashing(config.hashing_algorithm)),
+        None => Arc::new(MemoryStore::default().hashing(config.hashing_algorithm)),
     }
 }
 
@@ -161,8 +164,10 @@ impl Stores {
             .iter()
             .map(|s| {
                 let store: Arc<dyn ImageStore> = match &s.data_dir {
-                    Some(dir) => Arc::new(FilesystemStore::new(dir.clone())),
-                    None => Arc::new(MemoryStore::default()),
+                    Some(dir) => Arc::new(
+                        FilesystemStore::new(dir.clone()).hashing(config.hashing_algorithm),
+                    ),
+                    None => Arc::new(MemoryStore::default().hashing(config.hashing_algorithm)),
                 };
                 (s.id.clone(), store)
             })

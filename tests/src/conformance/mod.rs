@@ -4,7 +4,10 @@
 //!
 //! The scenarios and the reference transcripts live in
 //! `tests/conformance/{scenarios,expected}` ([`data_dir`]); they are copies of
-//! the shared ones, so the tests run on a fresh clone.
+//! the shared ones, so the tests run on a fresh clone. The project's own
+//! scenarios, recorded the same way from the same reference deployment, live
+//! apart in `tests/conformance/own/{scenarios,expected}` ([`own_data_dir`]),
+//! so that the copies stay equal to `../shared`.
 //!
 //! Semantics follow the Python tool exactly:
 //! - each step is sent as `http.client` sends it (one connection per request,
@@ -31,6 +34,7 @@ mod json;
 mod normalise;
 mod run;
 mod scenario;
+mod serve;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -40,6 +44,7 @@ pub use json::{OrderedJson, py_eq};
 pub use normalise::{Normaliser, describe_body};
 pub use run::{det_bytes, run_scenario};
 pub use scenario::{Data, RequestBody, Scenario, ScenarioStep, Wait};
+pub use serve::{FileServer, serve_dir};
 
 /// The identities a step can act as (`as`): name, `X-Roles`, project and
 /// user (both sent prefixed by `SCENARIO-`). `anon` sends no identity headers.
@@ -119,6 +124,13 @@ pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
 }
 
+/// `tests/conformance/own`: the project's own scenarios (`scenarios/`) and
+/// their transcripts (`expected/`), recorded from the reference with
+/// `glance-conformance record --scenarios ... --expected ...`.
+pub fn own_data_dir() -> PathBuf {
+    data_dir().join("own")
+}
+
 /// `tests/conformance/scenarios`.
 pub fn scenarios_dir() -> PathBuf {
     data_dir().join("scenarios")
@@ -165,8 +177,19 @@ pub fn load_expected(dir: &Path, name: &str) -> Result<Transcript, Error> {
 /// Runs the scenario `name` of [`scenarios_dir`] against `base_url` and
 /// compares its transcript with the one in [`expected_dir`].
 pub async fn check(base_url: &str, name: &str, strict: bool) -> Result<Outcome, Error> {
-    let scenario = Scenario::load(&scenarios_dir().join(format!("{name}.json")))?;
-    let expected = load_expected(&expected_dir(), name)?;
+    check_in(&data_dir(), base_url, name, strict).await
+}
+
+/// [`check`] for the scenario `name` of `data` (a directory holding
+/// `scenarios/` and `expected/`, such as [`own_data_dir`]).
+pub async fn check_in(
+    data: &Path,
+    base_url: &str,
+    name: &str,
+    strict: bool,
+) -> Result<Outcome, Error> {
+    let scenario = Scenario::load(&data.join("scenarios").join(format!("{name}.json")))?;
+    let expected = load_expected(&data.join("expected"), name)?;
     let actual = run_scenario(base_url, name, &scenario).await?;
     Ok(compare(&expected, &actual, strict))
 }

@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 
 use super::ImportMethod;
 use crate::domain::inspect::InvalidImageData;
-use crate::domain::upload::HASH_ALGO;
 use crate::domain::{Fault, Image, ImageStatus};
 use crate::store::Stored;
 
@@ -149,7 +148,7 @@ pub fn record_location(
     if img
         .os_hash_value
         .as_deref()
-        .is_some_and(|h| h != stored.sha512)
+        .is_some_and(|h| h != stored.os_hash_value)
     {
         return Err(StoreFault::Disagrees("os_hash_value"));
     }
@@ -160,9 +159,9 @@ pub fn record_location(
         img.stores.push(store.to_owned());
     }
     img.checksum = Some(stored.md5.clone());
-    img.os_hash_value = Some(stored.sha512.clone());
+    img.os_hash_value = Some(stored.os_hash_value.clone());
     img.size = Some(stored.size);
-    img.os_hash_algo = Some(HASH_ALGO.into());
+    img.os_hash_algo = Some(stored.os_hash_algo.name().into());
     img.updated_at = now;
     let virtual_size = match verdict {
         None => None,
@@ -241,6 +240,7 @@ pub fn clean_stale_progress(img: &mut Image, stores: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HashAlgorithm;
     use crate::domain::time::now;
 
     fn image(status: ImageStatus) -> Image {
@@ -253,7 +253,8 @@ mod tests {
         Stored {
             size: 5,
             md5: "m".into(),
-            sha512: "s".into(),
+            os_hash_algo: HashAlgorithm::Sha512,
+            os_hash_value: "s".into(),
         }
     }
 

@@ -1,0 +1,196 @@
+//! The binary's deployment flags: `--config FILE` and the settings that
+//! can also be given one by one. Flags win over the file, which wins over
+//! the defaults (the reference deployment).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use glance_mock_server::Config;
+use glance_mock_server::config::{ConfigError, HashAlgorithm, ImageLimits, StoreConfig};
+
+/// Flags that shape the deployment (see the README's "Configuration").
+#[derive(Debug, Default, Args)]
+pub struct DeploymentArgs {
+    /// A TOML configuration file (format: README, `mock.example.toml`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A store, `ID` (in memory) or `ID=DIR` (files in DIR); repeat for
+    /// more. Replaces the configured stores; the first is the default
+    /// unless --default-store says otherwise.
+    #[arg(long = "store", value_name = "ID[=DIR]")]
+    stores: Vec<String>,
+    /// The default store (`default_backend`).
+    #[arg(long, value_name = "ID")]
+    default_store: Option<String>,
+    /// Enabled import methods, comma-separated (e.g.
+    /// `glance-direct,web-download,copy-image,glance-download`).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    import_methods: Option<Vec<String>>,
+    /// `user_storage_quota`: bytes per project, e.g. `5GB` (0: unlimited).
+    #[arg(long, value_name = "SIZE")]
+    user_storage_quota: Option<String>,
+    /// Unified limit `image_count_total` (turns on `use_keystone_limits`).
+    #[arg(long, value_name = "N")]
+    image_count_total: Option<i64>,
+    /// Unified limit `image_count_uploading` (turns on `use_keystone_limits`).
+    #[arg(long, value_name = "N")]
+    image_count_uploading: Option<i64>,
+    /// Unified limit `image_size_total` in MiB (turns on `use_keystone_limits`).
+    #[arg(long, value_name = "MIB")]
+    image_size_total: Option<i64>,
+    /// Unified limit `image_stage_total` in MiB (turns on `use_keystone_limits`).
+    #[arg(long, value_name = "MIB")]
+    image_stage_total: Option<i64>,
+    /// Enable the image cache (`/v2/cache`, versions v2.14, v2.16, v2.18).
+    #[arg(long)]
+    cache: bool,
+    /// `hashing_algorithm` for `os_hash_value` (default sha512).
+    #[arg(long, value_name = "ALGO")]
+    hashing_algorithm: Option<HashAlgorithm>,
+    /// `show_multiple_locations = True`.
+    #[arg(long)]
+    show_multiple_locations: bool,
+    /// `show_image_direct_url = True`.
+    #[arg(long)]
+    show_image_direct_url: bool,
+    /// Accept on /v2 only tokens issued by the Keystone shim at /identity
+    /// (identity headers sent by clients are ignored); everything else gets 401.
+    #[arg(long)]
+    require_auth: bool,
+}
+
+impl DeploymentArgs {
+    /// The configuration: the file's (or the default), then the flags.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        let mut config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        if !self.stores.is_empty() {
+            config.stores = self.stores.iter().map(|s| store(s)).collect();
+            config.default_store = config.stores[0].id.clone();
+        }
+        if let Some(id) = &self.default_store {
+            config.default_store = id.clone();
+        }
+        if let Some(methods) = &self.import_methods {
+            config.import_methods = methods.clone();
+        }
+        if let Some(quota) = &self.user_storage_quota {
+            config.user_storage_quota = glance_mock_server::config::parse_storage_quota(quota)
+                .ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "--user-storage-quota `{quota}`: digits with an optional unit B, KB, MB, GB or TB"
+                    ))
+                })?;
+        }
+        let limit_flags = [
+            self.image_size_total,
+            self.image_stage_total,
+            self.image_count_total,
+            self.image_count_uploading,
+        ];
+        if limit_flags.iter().any(Option::is_some) {
+            let limits = config.limits.get_or_insert_with(ImageLimits::default);
+            let fields = [
+                &mut limits.image_size_total,
+                &mut limits.image_stage_total,
+                &mut limits.image_count_total,
+                &mut limits.image_count_uploading,
+            ];
+            for (field, flag) in fields.into_iter().zip(limit_flags) {
+                if let Some(value) = flag {
+                    *field = value;
+                }
+            }
+        }
+        config.cache.enabled |= self.cache;
+        if let Some(algo) = self.hashing_algorithm {
+            config.hashing_algorithm = algo;
+        }
+        config.show_multiple_locations |= self.show_multiple_locations;
+        config.show_image_direct_url |= self.show_image_direct_url;
+        config.require_auth |= self.require_auth;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// `ID` or `ID=DIR`.
+fn store(spec: &str) -> StoreConfig {
+    match spec.split_once('=') {
+        Some((id, dir)) => StoreConfig::filesystem(id, "", dir),
+        None => StoreConfig::memory(spec, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        deployment: DeploymentArgs,
+    }
+
+    fn config(args: &[&str]) -> Result<Config, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("mock").chain(args.iter().copied()))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        cli.deployment.config()
+    }
+
+    #[test]
+    fn no_flags_is_the_reference_deployment() {
+        let c = config(&[]).expect("default");
+        assert_eq!(c.stores, Config::default().stores);
+        assert!(c.limits.is_none() && !c.cache.enabled);
+    }
+
+    #[test]
+    fn flags_override_the_defaults() {
+        let c = config(&[
+            "--store",
+            "a",
+            "--store",
+            "b=/tmp/b",
+            "--default-store",
+            "b",
+            "--import-methods",
+            "glance-direct,copy-image",
+            "--user-storage-quota",
+            "1KB",
+            "--image-count-total",
+            "2",
+            "--cache",
+            "--hashing-algorithm",
+            "sha256",
+            "--show-image-direct-url",
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.stores,
+            vec![
+                StoreConfig::memory("a", ""),
+                StoreConfig::filesystem("b", "", "/tmp/b")
+            ]
+        );
+        assert_eq!(c.default_store, "b");
+        assert_eq!(c.import_methods, ["glance-direct", "copy-image"]);
+        assert_eq!(c.user_storage_quota, 1024);
+        let limits = c.limits.expect("limits");
+        assert_eq!((limits.image_count_total, limits.image_size_total), (2, -1));
+        assert!(c.cache.enabled && c.show_image_direct_url && !c.show_multiple_locations);
+        assert_eq!(c.hashing_algorithm, HashAlgorithm::Sha256);
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        assert!(config(&["--default-store", "elsewhere"]).is_err());
+        assert!(config(&["--import-methods", "ftp"]).is_err());
+        assert!(config(&["--user-storage-quota", "lots"]).is_err());
+        assert!(config(&["--hashing-algorithm", "crc"]).is_err());
+    }
+}
