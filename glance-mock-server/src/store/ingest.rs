@@ -134,7 +134,6 @@ async fn finish_piece(
 mod tests {
     use super::*;
     use futures::stream;
-    use sha2::Sha512;
 
     #[derive(Debug, Default)]
     struct VecSink(Vec<u8>);
