@@ -17,7 +17,9 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-/// A value as Python's `str()` prints it in a table cell.
+/// A value as python-glanceclient's `print_dict` shows it: `str()` for
+/// scalars, `json.dumps` (with its `, ` and `: ` separators) for lists and
+/// objects.
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),
@@ -25,8 +27,106 @@ fn cell(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
+        other => py_json(other),
+    }
+}
+
+/// `json.dumps(v)` with Python's default separators.
+fn py_json(v: &Value) -> String {
+    match v {
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(py_json).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Object(map) => {
+            let inner: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), py_json(v)))
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
         other => other.to_string(),
     }
+}
+
+/// A value as a `print_list` cell: falsy values blank (glanceclient's
+/// `or ''`), lists as Python's repr.
+fn list_cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => String::new(),
+        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => String::new(),
+        Some(Value::String(s)) if s.is_empty() => String::new(),
+        Some(Value::Array(a)) if a.is_empty() => String::new(),
+        Some(Value::Array(a)) => {
+            let inner: Vec<String> = a
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => format!("'{s}'"),
+                    other => cell(other),
+                })
+                .collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Some(v) => cell(v),
+    }
+}
+
+/// Print `value` as pretty JSON (the `-f json` output of every command).
+pub fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// Any serialisable result as a JSON value (`Null` if it cannot be).
+pub fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// glanceclient's `print_dict`: a Property/Value table sorted by property,
+/// values wrapped at `max_width`. With `-f json`, the object itself.
+pub fn print_dict(value: &Value, format: Format, max_width: usize) {
+    if format == Format::Json {
+        print_json(value);
+        return;
+    }
+    let mut rows: Vec<(&String, &Value)> = match value {
+        Value::Object(map) => map.iter().collect(),
+        _ => Vec::new(),
+    };
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    let mut t = table(&["Property", "Value"]);
+    for (k, v) in rows {
+        t.add_row(vec![k.clone(), wrap(&cell(v), max_width)]);
+    }
+    println!("{t}");
+}
+
+/// glanceclient's `print_list`: one row per object, a column per header;
+/// the key of a header is its lower-case form with `_` for spaces
+/// (`Member ID` → `member_id`). With `-f json`, the objects themselves.
+pub fn print_list(rows: &[Value], columns: &[&str], format: Format) {
+    let keyed: Vec<(&str, String)> = columns
+        .iter()
+        .map(|c| (*c, c.to_ascii_lowercase().replace(' ', "_")))
+        .collect();
+    let keyed: Vec<(&str, &str)> = keyed.iter().map(|(c, k)| (*c, k.as_str())).collect();
+    print_list_keyed(rows, &keyed, format);
+}
+
+/// [`print_list`] with explicit `(header, key)` pairs.
+pub fn print_list_keyed(rows: &[Value], columns: &[(&str, &str)], format: Format) {
+    if format == Format::Json {
+        print_json(&Value::Array(rows.to_vec()));
+        return;
+    }
+    let header: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+    let mut t = table(&header);
+    for row in rows {
+        t.add_row(columns.iter().map(|(_, key)| list_cell(row.get(*key))));
+    }
+    println!("{t}");
 }
 
 /// Wrap `s` into lines of at most `width` characters.
@@ -58,14 +158,13 @@ pub fn human_size(size: Option<u64>) -> String {
     format!("{text}{}", suffixes[i])
 }
 
-/// `image-show` and friends: a Property/Value table sorted by property.
+/// glanceclient's `print_image`: the image without `self`, `file`,
+/// `schema` and `access`, `virtual_size` "Not available" when unset, and
+/// the size human-readable on demand. With `-f json`, the whole image.
 pub fn print_image(image: &Image, format: Format, human_readable: bool, max_width: usize) {
-    let mut value = serde_json::to_value(image).unwrap_or(Value::Null);
+    let mut value = to_value(image);
     if format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
+        print_json(&value);
         return;
     }
     let Value::Object(map) = &mut value else {
@@ -80,39 +179,13 @@ pub fn print_image(image: &Image, format: Format, human_readable: bool, max_widt
     if human_readable {
         map.insert("size".into(), Value::String(human_size(image.size)));
     }
-    let mut rows: Vec<(&String, &Value)> = map.iter().collect();
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    let mut t = table(&["Property", "Value"]);
-    for (k, v) in rows {
-        t.add_row(vec![k.clone(), wrap(&cell(v), max_width)]);
-    }
-    println!("{t}");
+    print_dict(&value, format, max_width);
 }
 
 /// A list of images with the given columns (header names as glanceclient's).
 pub fn print_images(images: &[Image], columns: &[&str], format: Format) {
-    if format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(images).unwrap_or_default()
-        );
-        return;
-    }
-    let mut t = table(columns);
-    for img in images {
-        let value = serde_json::to_value(img).unwrap_or(Value::Null);
-        t.add_row(columns.iter().map(|c| {
-            let key = c.to_ascii_lowercase().replace(' ', "_");
-            match value.get(&key) {
-                // glanceclient prints falsy values as blanks in lists.
-                None | Some(Value::Null) | Some(Value::Bool(false)) => String::new(),
-                Some(Value::Number(n)) if n.as_u64() == Some(0) => String::new(),
-                Some(Value::String(s)) if s.is_empty() => String::new(),
-                Some(v) => cell(v),
-            }
-        }));
-    }
-    println!("{t}");
+    let rows: Vec<Value> = images.iter().map(to_value).collect();
+    print_list(&rows, columns, format);
 }
 
 #[cfg(test)]
@@ -127,6 +200,18 @@ mod tests {
         assert_eq!(human_size(Some(1_476_395_008)), "1.4GB");
         assert_eq!(human_size(Some(9_761_280)), "9.3MB");
         assert_eq!(human_size(None), "0B");
+    }
+
+    #[test]
+    fn cells_print_like_python() {
+        let v = serde_json::json!({"a": [1, "b"]});
+        assert_eq!(cell(&v), r#"{"a": [1, "b"]}"#);
+        assert_eq!(
+            list_cell(Some(&serde_json::json!(["x", "y"]))),
+            "['x', 'y']"
+        );
+        assert_eq!(list_cell(Some(&serde_json::json!(0))), "");
+        assert_eq!(list_cell(None), "");
     }
 
     #[test]
