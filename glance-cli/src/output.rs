@@ -73,10 +73,7 @@ fn list_cell(v: Option<&Value>) -> String {
 
 /// Print `value` as pretty JSON (the `-f json` output of every command).
 pub fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_default()
-    );
+    emit(&serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 /// Any serialisable result as a JSON value (`Null` if it cannot be).
@@ -100,7 +97,7 @@ pub fn print_dict(value: &Value, format: Format, max_width: usize) {
     for (k, v) in rows {
         t.add_row(vec![k.clone(), wrap(&cell(v), max_width)]);
     }
-    println!("{t}");
+    emit(&t.to_string());
 }
 
 /// glanceclient's `print_list`: one row per object, a column per header;
@@ -126,20 +123,52 @@ pub fn print_list_keyed(rows: &[Value], columns: &[(&str, &str)], format: Format
     for row in rows {
         t.add_row(columns.iter().map(|(_, key)| list_cell(row.get(*key))));
     }
-    println!("{t}");
+    emit(&t.to_string());
 }
 
-/// Wrap `s` into lines of at most `width` characters.
+/// Write `text` and a newline to stdout. A closed pipe (`glance … | head`)
+/// is not an error worth a panic: the rest of the output is dropped.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Wrap `s` at `width` characters the way Python's `textwrap.fill` does
+/// for PrettyTable's `max_width`: at spaces, splitting words longer than
+/// a line.
 fn wrap(s: &str, width: usize) -> String {
-    if width == 0 || s.chars().count() <= width {
+    if width == 0 {
         return s.to_owned();
     }
-    let chars: Vec<char> = s.chars().collect();
-    chars
-        .chunks(width)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out: Vec<String> = Vec::new();
+    for para in s.split('\n') {
+        if para.chars().count() <= width {
+            out.push(para.to_owned());
+            continue;
+        }
+        let mut line = String::new();
+        for word in para.split(' ') {
+            let mut word: Vec<char> = word.chars().collect();
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.len() <= width {
+                line.push(' ');
+                line.extend(word.iter());
+                continue;
+            }
+            if len > 0 {
+                out.push(std::mem::take(&mut line));
+            }
+            while word.len() > width {
+                out.push(word.drain(..width).collect());
+            }
+            line = word.into_iter().collect();
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+    }
+    out.join("\n")
 }
 
 /// Sizes in base 1024 with glanceclient's suffixes (`1.4GB`, `106B`).
@@ -200,6 +229,13 @@ mod tests {
         assert_eq!(human_size(Some(1_476_395_008)), "1.4GB");
         assert_eq!(human_size(Some(9_761_280)), "9.3MB");
         assert_eq!(human_size(None), "0B");
+    }
+
+    #[test]
+    fn long_values_wrap_at_spaces() {
+        assert_eq!(wrap("aaa bbb ccc", 7), "aaa bbb\nccc");
+        assert_eq!(wrap("abcdefghij", 4), "abcd\nefgh\nij");
+        assert_eq!(wrap("short", 80), "short");
     }
 
     #[test]
