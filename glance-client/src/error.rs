@@ -95,6 +95,93 @@ pub enum Error {
     /// A local file could not be read or written.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// An import ended without the image active in every store asked for
+    /// (see [`Images::wait_for_import`](crate::Images::wait_for_import)).
+    #[error("{0}")]
+    ImportFailed(Box<ImportFailure>),
+    /// An image reached a status the awaited one cannot follow (`killed`,
+    /// `deleted`, …).
+    #[error("image {image_id} is {status}, so it will not become {expected}")]
+    UnexpectedStatus {
+        /// The image.
+        image_id: String,
+        /// Its status now.
+        status: String,
+        /// The status waited for.
+        expected: String,
+    },
+    /// Waiting for an image gave up after its timeout.
+    #[error("gave up waiting for image {image_id} after {waited:?}: it is still {status}{}", if importing_stores.is_empty() { String::new() } else { format!(", importing to {}", importing_stores.join(", ")) })]
+    WaitTimeout {
+        /// The image.
+        image_id: String,
+        /// How long it was watched.
+        waited: std::time::Duration,
+        /// Its last status.
+        status: String,
+        /// Stores an import was still writing to (`os_glance_importing_to_stores`).
+        importing_stores: Vec<String>,
+    },
+    /// A download broke off and could not be resumed: attempts ran out, the
+    /// server ignored the `Range`, or the image changed in between.
+    #[error("download could not be resumed at byte {offset}: {reason}")]
+    ResumeFailed {
+        /// Bytes received (and delivered or held back) before the break.
+        offset: u64,
+        /// Why.
+        reason: String,
+        /// The error that broke the transfer last.
+        #[source]
+        cause: Option<Box<Error>>,
+    },
+}
+
+/// What is known about a failed import: the image's import properties and
+/// the message of its latest task.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ImportFailure {
+    /// The image.
+    pub image_id: String,
+    /// Its status after the import (`queued` when the data was rolled
+    /// back, `active` when only some stores failed).
+    pub status: crate::images::ImageStatus,
+    /// `os_glance_failed_import`: stores the import failed for.
+    pub failed_stores: Vec<String>,
+    /// `os_glance_importing_to_stores`: stores it was still writing to.
+    pub importing_stores: Vec<String>,
+    /// The image's latest task (`GET /v2/images/{id}/tasks`), when the
+    /// server offers that call.
+    pub task: Option<crate::tasks::Task>,
+}
+
+impl ImportFailure {
+    /// The latest task's message, if any.
+    pub fn message(&self) -> Option<&str> {
+        self.task
+            .as_ref()
+            .and_then(|t| t.message.as_deref())
+            .filter(|m| !m.is_empty())
+    }
+}
+
+impl std::fmt::Display for ImportFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "import into image {} failed (status {}",
+            self.image_id,
+            self.status.as_str()
+        )?;
+        if !self.failed_stores.is_empty() {
+            write!(f, ", failed stores: {}", self.failed_stores.join(", "))?;
+        }
+        f.write_str(")")?;
+        if let Some(message) = self.message() {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Shorthand for results of this crate.
@@ -168,6 +255,11 @@ impl Error {
     /// Whether an argument was refused before anything was sent.
     pub fn is_invalid_input(&self) -> bool {
         matches!(self, Error::InvalidInput(_))
+    }
+
+    /// Whether an import failed ([`Error::ImportFailed`]).
+    pub fn is_import_failed(&self) -> bool {
+        matches!(self, Error::ImportFailed(_))
     }
 
     /// Whether the data received did not match its digest.

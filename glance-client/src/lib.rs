@@ -74,10 +74,11 @@ pub mod versions;
 
 pub use client::{Client, ClientBuilder};
 pub use config::CloudConfig;
-pub use error::{Error, Result};
+pub use error::{Error, ImportFailure, Result};
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
-    ImageStatus, Images, ListImages, PatchOp, UploadBody, UploadOptions, Visibility,
+    ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, UploadBody,
+    UploadOptions, Visibility,
 };
 pub use info::{ImportInfo, Info, QuotaUsage, Store};
 pub use members::{Member, MemberStatus, Members};

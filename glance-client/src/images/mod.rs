@@ -1,18 +1,23 @@
 //! Image calls: `client.images()`.
 
 mod download;
+mod import;
 pub(crate) mod list;
 mod locations;
 pub mod model;
+mod stage;
 mod update;
 mod upload;
+mod wait;
 
 pub use download::{Download, DownloadOptions};
+pub use import::{ImportMethod, ImportRequest, StoreSelection};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use locations::{Location, ValidationData};
 pub use model::{ContainerFormat, CreateImage, DiskFormat, Image, ImageStatus, Visibility};
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
+pub use wait::{ImageData, WaitOptions};
 
 use reqwest::Method;
 

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use reqwest::Method;
+use tokio::io::AsyncRead;
 use tokio_util::io::ReaderStream;
 
 use super::Images;
@@ -33,6 +34,37 @@ pub enum UploadBody {
         /// Total size, announced as `x-openstack-image-size` when known.
         size: Option<u64>,
     },
+    /// Any reader (read to its end, sent once, never retried), with its
+    /// size if known.
+    Reader {
+        /// The data.
+        reader: Box<dyn AsyncRead + Send + Unpin + 'static>,
+        /// Total size, announced as `x-openstack-image-size` when known.
+        size: Option<u64>,
+    },
+}
+
+impl UploadBody {
+    /// A one-shot body from any stream of byte chunks.
+    pub fn stream<S, B>(stream: S, size: Option<u64>) -> Self
+    where
+        S: futures::Stream<Item = std::io::Result<B>> + Send + 'static,
+        B: Into<Bytes> + 'static,
+    {
+        UploadBody::Stream {
+            stream: stream.map_ok(Into::into).boxed(),
+            size,
+        }
+    }
+
+    /// A one-shot body from any `AsyncRead` (a pipe, a socket, stdin, a
+    /// decompressor, …).
+    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static, size: Option<u64>) -> Self {
+        UploadBody::Reader {
+            reader: Box::new(reader),
+            size,
+        }
+    }
 }
 
 impl fmt::Debug for UploadBody {
@@ -41,6 +73,7 @@ impl fmt::Debug for UploadBody {
             UploadBody::Bytes(b) => write!(f, "UploadBody::Bytes({} bytes)", b.len()),
             UploadBody::File(p) => write!(f, "UploadBody::File({})", p.display()),
             UploadBody::Stream { size, .. } => write!(f, "UploadBody::Stream(size {size:?})"),
+            UploadBody::Reader { size, .. } => write!(f, "UploadBody::Reader(size {size:?})"),
         }
     }
 }
@@ -136,6 +169,79 @@ async fn open(path: &std::path::Path) -> Result<tokio::fs::File> {
     })
 }
 
+/// The request carrying `body` to `segments` (`…/file` or `…/stage`):
+/// the file's size is read here, nothing is sent.
+pub(crate) async fn data_request(
+    segments: [&str; 4],
+    body: UploadBody,
+    progress: Option<Progress>,
+) -> Result<RequestSpec> {
+    let (payload, size) = match body {
+        UploadBody::Bytes(b) => {
+            let size = b.len() as u64;
+            let make: BodyFactory = Arc::new(move || {
+                let b = b.clone();
+                let progress = progress.clone();
+                Box::pin(async move {
+                    let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
+                        .step_by(CHUNK)
+                        .map(|start| Ok(b.slice(start..b.len().min(start + CHUNK))))
+                        .collect();
+                    let stream =
+                        counting(futures::stream::iter(chunks).boxed(), Some(size), progress);
+                    Ok(reqwest::Body::wrap_stream(stream))
+                })
+            });
+            (Payload::Replayable(make), Some(size))
+        }
+        UploadBody::File(path) => {
+            let size = open(&path).await?.metadata().await?.len();
+            let make: BodyFactory = Arc::new(move || {
+                let path = path.clone();
+                let progress = progress.clone();
+                Box::pin(async move {
+                    let file = open(&path).await?;
+                    let stream = counting(
+                        ReaderStream::with_capacity(file, CHUNK).boxed(),
+                        Some(size),
+                        progress,
+                    );
+                    Ok(reqwest::Body::wrap_stream(stream))
+                })
+            });
+            (Payload::Replayable(make), Some(size))
+        }
+        UploadBody::Stream { stream, size } => {
+            let stream = counting(stream, size, progress);
+            (
+                Payload::OneShot(Some(reqwest::Body::wrap_stream(stream))),
+                size,
+            )
+        }
+        UploadBody::Reader { reader, size } => {
+            let stream = counting(
+                ReaderStream::with_capacity(reader, CHUNK).boxed(),
+                size,
+                progress,
+            );
+            (
+                Payload::OneShot(Some(reqwest::Body::wrap_stream(stream))),
+                size,
+            )
+        }
+    };
+    let mut spec = RequestSpec::new(Method::PUT, segments)
+        .header("content-type", "application/octet-stream")?;
+    if let Some(size) = size {
+        spec = spec
+            .header("x-openstack-image-size", &size.to_string())?
+            .header("content-length", &size.to_string())?;
+    }
+    spec.payload = payload;
+    spec.streams_data = true;
+    Ok(spec)
+}
+
 impl Images<'_> {
     /// Upload data for a `queued` image; it becomes `active`.
     ///
@@ -153,69 +259,34 @@ impl Images<'_> {
     ///
     /// Bytes and file bodies are retried like other idempotent requests
     /// (the file is reopened, the progress restarts from zero); a
-    /// [`UploadBody::Stream`] is sent once and never replayed.
+    /// [`UploadBody::Stream`] or [`UploadBody::Reader`] is sent once and
+    /// never replayed.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// use glance_client::{UploadBody, UploadOptions};
+    /// let stdin = tokio::io::stdin();
+    /// client
+    ///     .images()
+    ///     .upload_with(id, UploadBody::reader(stdin, None), UploadOptions::default().store("fast"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn upload_with(
         &self,
         id: &str,
         body: impl Into<UploadBody>,
         options: UploadOptions,
     ) -> Result<()> {
-        let progress = options.progress.clone();
-        let (payload, size) = match body.into() {
-            UploadBody::Bytes(b) => {
-                let size = b.len() as u64;
-                let make: BodyFactory = Arc::new(move || {
-                    let b = b.clone();
-                    let progress = progress.clone();
-                    Box::pin(async move {
-                        let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
-                            .step_by(CHUNK)
-                            .map(|start| Ok(b.slice(start..b.len().min(start + CHUNK))))
-                            .collect();
-                        let stream =
-                            counting(futures::stream::iter(chunks).boxed(), Some(size), progress);
-                        Ok(reqwest::Body::wrap_stream(stream))
-                    })
-                });
-                (Payload::Replayable(make), Some(size))
-            }
-            UploadBody::File(path) => {
-                let size = open(&path).await?.metadata().await?.len();
-                let make: BodyFactory = Arc::new(move || {
-                    let path = path.clone();
-                    let progress = progress.clone();
-                    Box::pin(async move {
-                        let file = open(&path).await?;
-                        let stream = counting(
-                            ReaderStream::with_capacity(file, CHUNK).boxed(),
-                            Some(size),
-                            progress,
-                        );
-                        Ok(reqwest::Body::wrap_stream(stream))
-                    })
-                });
-                (Payload::Replayable(make), Some(size))
-            }
-            UploadBody::Stream { stream, size } => {
-                let stream = counting(stream, size, progress);
-                (
-                    Payload::OneShot(Some(reqwest::Body::wrap_stream(stream))),
-                    size,
-                )
-            }
-        };
-        let mut spec = RequestSpec::new(Method::PUT, ["v2", "images", id, "file"])
-            .header("content-type", "application/octet-stream")?;
-        if let Some(size) = size {
-            spec = spec
-                .header("x-openstack-image-size", &size.to_string())?
-                .header("content-length", &size.to_string())?;
-        }
+        let mut spec = data_request(
+            ["v2", "images", id, "file"],
+            body.into(),
+            options.progress.clone(),
+        )
+        .await?;
         if let Some(store) = &options.store {
             spec = spec.header("x-image-meta-store", store)?;
         }
-        spec.payload = payload;
-        spec.streams_data = true;
         self.client.send(spec).await?;
         Ok(())
     }

@@ -1,0 +1,321 @@
+//! Importing image data: `POST /v2/images/{id}/import`.
+//!
+//! The request body is python-glanceclient's (`image_import`), built from
+//! typed values so that the combinations it only refuses at run time (a
+//! `uri` with another method, a header store together with a store list)
+//! cannot be written.
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::Images;
+use crate::error::{Error, Result};
+use crate::transport::{RequestSpec, check_param};
+
+/// How Glance gets the data of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportMethod {
+    /// `glance-direct`: the data already sent with [`Images::stage`].
+    GlanceDirect,
+    /// `web-download`: Glance fetches the data from `uri`.
+    WebDownload {
+        /// The URL Glance downloads from.
+        uri: String,
+    },
+    /// `copy-image`: copy an active image's data into more stores.
+    CopyImage,
+    /// `glance-download`: fetch an image from the Glance of another region.
+    GlanceDownload {
+        /// The remote region.
+        region: String,
+        /// The image's id there.
+        image_id: String,
+        /// The catalog interface to reach it by (`public` when `None`).
+        service_interface: Option<String>,
+    },
+}
+
+impl ImportMethod {
+    /// The method's name in the API (`glance-direct`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ImportMethod::GlanceDirect => "glance-direct",
+            ImportMethod::WebDownload { .. } => "web-download",
+            ImportMethod::CopyImage => "copy-image",
+            ImportMethod::GlanceDownload { .. } => "glance-download",
+        }
+    }
+}
+
+/// Which stores an import writes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StoreSelection {
+    /// The deployment's default store (nothing sent).
+    #[default]
+    Default,
+    /// One store, named in the `X-Image-Meta-Store` header (glanceclient's
+    /// `backend`).
+    Store(String),
+    /// These stores, as the body's `stores` list.
+    Stores(Vec<String>),
+    /// Every store of the deployment (`"all_stores": true`).
+    AllStores,
+}
+
+/// What [`Images::import`] asks for.
+///
+/// ```
+/// use glance_client::images::{ImportMethod, ImportRequest};
+/// let req = ImportRequest::new(ImportMethod::CopyImage)
+///     .stores(["fast", "cheap"])
+///     .all_stores_must_succeed(true);
+/// assert_eq!(
+///     req.body().unwrap(),
+///     serde_json::json!({"method": {"name": "copy-image"}, "stores": ["fast", "cheap"]})
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRequest {
+    /// How the data is obtained.
+    pub method: ImportMethod,
+    /// Where it goes.
+    pub stores: StoreSelection,
+    /// With several stores, whether one failing fails the whole import.
+    /// `false` by default, as glanceclient's `allow_failure=True`: the
+    /// import succeeds in the stores that worked, and the others are listed
+    /// in `os_glance_failed_import`.
+    pub all_stores_must_succeed: bool,
+}
+
+impl ImportRequest {
+    /// An import by `method` into the default store.
+    pub fn new(method: ImportMethod) -> Self {
+        ImportRequest {
+            method,
+            stores: StoreSelection::Default,
+            all_stores_must_succeed: false,
+        }
+    }
+
+    /// `glance-direct` (the data was staged).
+    pub fn glance_direct() -> Self {
+        Self::new(ImportMethod::GlanceDirect)
+    }
+
+    /// `web-download` from `uri`.
+    pub fn web_download(uri: impl Into<String>) -> Self {
+        Self::new(ImportMethod::WebDownload { uri: uri.into() })
+    }
+
+    /// `copy-image` (name the stores with [`ImportRequest::stores`] or
+    /// [`ImportRequest::all_stores`]).
+    pub fn copy_image() -> Self {
+        Self::new(ImportMethod::CopyImage)
+    }
+
+    /// `glance-download` of `image_id` in `region`.
+    pub fn glance_download(region: impl Into<String>, image_id: impl Into<String>) -> Self {
+        Self::new(ImportMethod::GlanceDownload {
+            region: region.into(),
+            image_id: image_id.into(),
+            service_interface: None,
+        })
+    }
+
+    /// Import into one store (sent as `X-Image-Meta-Store`).
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.stores = StoreSelection::Store(store.into());
+        self
+    }
+
+    /// Import into these stores.
+    pub fn stores<I, S>(mut self, stores: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.stores = StoreSelection::Stores(stores.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Import into every store.
+    pub fn all_stores(mut self) -> Self {
+        self.stores = StoreSelection::AllStores;
+        self
+    }
+
+    /// Whether one store failing fails the import (default `false`).
+    pub fn all_stores_must_succeed(mut self, must: bool) -> Self {
+        self.all_stores_must_succeed = must;
+        self
+    }
+
+    /// The stores named explicitly (header or list), if any.
+    pub fn named_stores(&self) -> Vec<String> {
+        match &self.stores {
+            StoreSelection::Store(s) => vec![s.clone()],
+            StoreSelection::Stores(list) => list.clone(),
+            StoreSelection::Default | StoreSelection::AllStores => Vec::new(),
+        }
+    }
+
+    /// The JSON body, as glanceclient builds it.
+    ///
+    /// `all_stores_must_succeed` is sent as `false` only with a store list
+    /// or all stores, and left out otherwise (Glance's default is `true`),
+    /// like glanceclient. Empty values are refused before anything is sent.
+    pub fn body(&self) -> Result<Value> {
+        let mut method = Map::new();
+        method.insert("name".into(), json!(self.method.name()));
+        match &self.method {
+            ImportMethod::WebDownload { uri } => {
+                check_param("web-download uri", uri)?;
+                method.insert("uri".into(), json!(uri));
+            }
+            ImportMethod::GlanceDownload {
+                region,
+                image_id,
+                service_interface,
+            } => {
+                check_param("glance-download region", region)?;
+                check_param("glance-download image id", image_id)?;
+                if let Some(interface) = service_interface {
+                    check_param("glance-download service interface", interface)?;
+                    method.insert("glance_service_interface".into(), json!(interface));
+                }
+                method.insert("glance_region".into(), json!(region));
+                method.insert("glance_image_id".into(), json!(image_id));
+            }
+            ImportMethod::GlanceDirect | ImportMethod::CopyImage => {}
+        }
+        let mut body = Map::new();
+        body.insert("method".into(), Value::Object(method));
+        let allow_failure = !self.all_stores_must_succeed;
+        match &self.stores {
+            StoreSelection::Default => {}
+            StoreSelection::Store(store) => check_param("store", store)?,
+            StoreSelection::Stores(list) => {
+                if list.is_empty() {
+                    return Err(Error::InvalidInput(
+                        "an empty store list (use StoreSelection::Default)".into(),
+                    ));
+                }
+                for s in list {
+                    check_param("store", s)?;
+                }
+                body.insert("stores".into(), json!(list));
+                if allow_failure {
+                    body.insert("all_stores_must_succeed".into(), json!(false));
+                }
+            }
+            StoreSelection::AllStores => {
+                body.insert("all_stores".into(), json!(true));
+                if allow_failure {
+                    body.insert("all_stores_must_succeed".into(), json!(false));
+                }
+            }
+        }
+        Ok(Value::Object(body))
+    }
+
+    /// The request, built without sending it.
+    pub(crate) fn spec(&self, id: &str) -> Result<RequestSpec> {
+        let mut spec = RequestSpec::new(Method::POST, ["v2", "images", id, "import"])
+            .json_body(&self.body()?, "application/json");
+        if let StoreSelection::Store(store) = &self.stores {
+            spec = spec.header("x-image-meta-store", store)?;
+        }
+        Ok(spec)
+    }
+}
+
+impl Images<'_> {
+    /// `POST /v2/images/{id}/import`: start an import (Glance answers 202
+    /// and works in the background; follow it with
+    /// [`Images::wait_for_import`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// use glance_client::images::ImportRequest;
+    /// client.images().stage(id, b"data".to_vec(), Default::default()).await?;
+    /// client.images().import(id, &ImportRequest::glance_direct()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn import(&self, id: &str, request: &ImportRequest) -> Result<()> {
+        self.client.send_unit(request.spec(id)?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(spec: &RequestSpec) -> Option<&str> {
+        spec.headers
+            .get("x-image-meta-store")
+            .and_then(|v| v.to_str().ok())
+    }
+
+    #[test]
+    fn bodies_match_glanceclient() {
+        let direct = ImportRequest::glance_direct();
+        assert_eq!(
+            direct.body().expect("body"),
+            json!({"method": {"name": "glance-direct"}})
+        );
+
+        let web = ImportRequest::web_download("http://x/y.img").store("b1");
+        let spec = web.spec("i").expect("spec");
+        assert_eq!(header(&spec), Some("b1"));
+        assert_eq!(
+            web.body().expect("body"),
+            json!({"method": {"name": "web-download", "uri": "http://x/y.img"}})
+        );
+
+        let copy = ImportRequest::copy_image().stores(["s1", "s2"]);
+        assert_eq!(
+            copy.body().expect("body"),
+            json!({"method": {"name": "copy-image"}, "stores": ["s1", "s2"],
+                   "all_stores_must_succeed": false})
+        );
+        assert_eq!(header(&copy.spec("i").expect("spec")), None);
+        assert_eq!(
+            copy.all_stores_must_succeed(true).body().expect("body"),
+            json!({"method": {"name": "copy-image"}, "stores": ["s1", "s2"]})
+        );
+
+        let all = ImportRequest::copy_image().all_stores();
+        assert_eq!(
+            all.body().expect("body"),
+            json!({"method": {"name": "copy-image"}, "all_stores": true,
+                   "all_stores_must_succeed": false})
+        );
+
+        let remote = ImportRequest::new(ImportMethod::GlanceDownload {
+            region: "R2".into(),
+            image_id: "rid".into(),
+            service_interface: Some("internal".into()),
+        });
+        assert_eq!(
+            remote.body().expect("body"),
+            json!({"method": {"name": "glance-download", "glance_service_interface": "internal",
+                              "glance_region": "R2", "glance_image_id": "rid"}})
+        );
+        let spec = remote.spec("i").expect("spec");
+        assert_eq!(spec.method, Method::POST);
+        assert_eq!(spec.segments, ["v2", "images", "i", "import"]);
+    }
+
+    #[test]
+    fn empty_values_are_refused() {
+        assert!(ImportRequest::web_download("").body().is_err());
+        assert!(ImportRequest::glance_download("", "x").body().is_err());
+        assert!(
+            ImportRequest::copy_image()
+                .stores(Vec::<String>::new())
+                .body()
+                .is_err()
+        );
+        assert!(ImportRequest::glance_direct().store("").body().is_err());
+    }
+}
