@@ -7,6 +7,7 @@ mod commands;
 mod output;
 mod progress;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -93,6 +94,7 @@ fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter("glance_client=debug")
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

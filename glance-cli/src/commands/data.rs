@@ -47,6 +47,16 @@ pub struct ImageDownload {
     pub allow_md5_fallback: bool,
 }
 
+/// Where image data goes: the image itself (`PUT …/file`) or its
+/// staging area (`PUT …/stage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// `image-upload`, `image-create --file`.
+    Upload,
+    /// `image-stage`, `image-create-via-import` with data.
+    Stage,
+}
+
 /// Upload `file` (or stdin for `-`) to image `id`.
 pub async fn upload_data(
     client: &Client,
@@ -55,6 +65,29 @@ pub async fn upload_data(
     size: Option<u64>,
     show_progress: bool,
     store: Option<String>,
+) -> Result<()> {
+    send_data(
+        client,
+        id,
+        file,
+        size,
+        show_progress,
+        store,
+        Destination::Upload,
+    )
+    .await
+}
+
+/// Send `file` (or stdin for `-`) to image `id`'s `destination`, with a
+/// progress bar when asked for and the size is known.
+pub async fn send_data(
+    client: &Client,
+    id: &str,
+    file: &Path,
+    size: Option<u64>,
+    show_progress: bool,
+    store: Option<String>,
+    destination: Destination,
 ) -> Result<()> {
     let (body, total) = if file == Path::new("-") {
         let stdin = stdin_stream();
@@ -87,7 +120,10 @@ pub async fn upload_data(
     if let Some(bar) = bar.clone() {
         options = options.progress(move |done, _| bar.set_position(done));
     }
-    let result = client.images().upload_with(id, body, options).await;
+    let result = match destination {
+        Destination::Upload => client.images().upload_with(id, body, options).await,
+        Destination::Stage => client.images().stage(id, body, options).await,
+    };
     if let Some(bar) = bar {
         bar.finish();
     }

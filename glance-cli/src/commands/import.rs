@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 use glance_client::Image;
+use glance_client::images::{ImportMethod, ImportRequest};
 
 use super::Ctx;
 use super::images::ImageFields;
@@ -166,8 +167,49 @@ async fn stage_data(
     size: Option<u64>,
     progress: bool,
 ) -> Result<()> {
-    let _ = (ctx, id, file, size, progress);
-    bail!("image-stage needs glance-client's Images::stage")
+    super::data::send_data(
+        ctx.client,
+        id,
+        file,
+        size,
+        progress,
+        None,
+        super::data::Destination::Stage,
+    )
+    .await
+}
+
+/// The import request the arguments describe.
+fn import_request(method: &str, target: &ImportTarget, stores: &[String]) -> Result<ImportRequest> {
+    let mut req = match method {
+        "glance-direct" => ImportRequest::glance_direct(),
+        "web-download" => match &target.uri {
+            Some(uri) => ImportRequest::web_download(uri),
+            None => bail!("Provide URI for web-download import method."),
+        },
+        "copy-image" => ImportRequest::copy_image(),
+        "glance-download" => match (&target.remote_region, &target.remote_image_id) {
+            (Some(region), Some(image)) => ImportRequest::new(ImportMethod::GlanceDownload {
+                region: region.clone(),
+                image_id: image.clone(),
+                service_interface: Some(target.remote_service_interface.clone()),
+            }),
+            _ => bail!(
+                "Provide REMOTE_IMAGE_ID and remote-region for 'glance-download' import method."
+            ),
+        },
+        other => bail!(
+            "Import method '{other}' is not valid for this cloud. Valid values can be retrieved with import-info command."
+        ),
+    };
+    if let Some(store) = &target.store {
+        req = req.store(store.clone());
+    } else if !stores.is_empty() {
+        req = req.stores(stores.iter().cloned());
+    } else if target.all_stores == Some(true) {
+        req = req.all_stores();
+    }
+    Ok(req.all_stores_must_succeed(!target.allow_failure))
 }
 
 /// Start the import of image `id`.
@@ -178,8 +220,9 @@ async fn start_import(
     target: &ImportTarget,
     stores: &[String],
 ) -> Result<()> {
-    let _ = (ctx, id, method, target, stores);
-    bail!("image-import needs glance-client's Images::import")
+    let req = import_request(method, target, stores)?;
+    ctx.client.images().import(id, &req).await?;
+    Ok(())
 }
 
 /// `image-stage`.
