@@ -94,8 +94,23 @@ pub fn print_dict(value: &Value, format: Format, max_width: usize) {
     };
     rows.sort_by(|a, b| a.0.cmp(b.0));
     let mut t = table(&["Property", "Value"]);
+    // PrettyTable's max_width holds for both columns, and a column with a
+    // wrapped value is exactly max_width wide (it sizes columns from the
+    // unwrapped values).
+    let too_long = |s: &str| max_width > 0 && s.lines().any(|l| l.chars().count() > max_width);
+    let mut wrapped = [false, false];
     for (k, v) in rows {
-        t.add_row(vec![k.clone(), wrap(&cell(v), max_width)]);
+        let text = cell(v);
+        wrapped[0] |= too_long(k);
+        wrapped[1] |= too_long(&text);
+        t.add_row(vec![wrap(k, max_width), wrap(&text, max_width)]);
+    }
+    for (i, w) in wrapped.into_iter().enumerate() {
+        if let (true, Some(col), Ok(width)) = (w, t.column_mut(i), u16::try_from(max_width + 2)) {
+            col.set_constraint(comfy_table::ColumnConstraint::Absolute(
+                comfy_table::Width::Fixed(width),
+            ));
+        }
     }
     emit(&t.to_string());
 }
@@ -134,41 +149,93 @@ pub fn emit(text: &str) {
     let _ = writeln!(out, "{text}");
 }
 
-/// Wrap `s` at `width` characters the way Python's `textwrap.fill` does
-/// for PrettyTable's `max_width`: at spaces, splitting words longer than
-/// a line.
+/// Python's `textwrap` chunks: words, runs of spaces, and words split
+/// after a hyphen between letters (`glance-` `direct`).
+fn chunks(para: &str) -> Vec<Vec<char>> {
+    let mut out: Vec<Vec<char>> = Vec::new();
+    let chars: Vec<char> = para.chars().collect();
+    let mut cur: Vec<char> = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let space = c == ' ';
+        if !cur.is_empty() && (cur[0] == ' ') != space {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+        // textwrap's rule: after `ab-` or `a-b-`, before `c` + optional
+        // hyphen + `d`, where letters are word characters but digits.
+        let lt = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphabetic() || *c == '_')
+        };
+        let at = |j: Option<usize>, want: char| j.and_then(|j| chars.get(j)) == Some(&want);
+        let back = |n: usize| i.checked_sub(n);
+        let hyphen_break = c == '-'
+            && ((lt(back(1)) && lt(back(2))) || (lt(back(1)) && at(back(2), '-') && lt(back(3))))
+            && lt(Some(i + 1))
+            && (lt(Some(i + 2)) || (at(Some(i + 2), '-') && lt(Some(i + 3))));
+        if hyphen_break {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Wrap `s` at `width` characters as Python's `textwrap.fill` does for
+/// PrettyTable's `max_width`: at spaces and after hyphens, long words
+/// split to fill the line.
 fn wrap(s: &str, width: usize) -> String {
     if width == 0 {
         return s.to_owned();
     }
-    let mut out: Vec<String> = Vec::new();
+    let is_space = |c: &Vec<char>| c.first() == Some(&' ');
+    let mut lines: Vec<String> = Vec::new();
     for para in s.split('\n') {
         if para.chars().count() <= width {
-            out.push(para.to_owned());
+            lines.push(para.to_owned());
             continue;
         }
-        let mut line = String::new();
-        for word in para.split(' ') {
-            let mut word: Vec<char> = word.chars().collect();
-            let len = line.chars().count();
-            if len > 0 && len + 1 + word.len() <= width {
-                line.push(' ');
-                line.extend(word.iter());
-                continue;
+        let mut stack = chunks(para);
+        stack.reverse();
+        let mut first = true;
+        while !stack.is_empty() {
+            if !first && stack.last().is_some_and(is_space) {
+                stack.pop();
             }
-            if len > 0 {
-                out.push(std::mem::take(&mut line));
+            first = false;
+            let mut line: Vec<char> = Vec::new();
+            while let Some(chunk) = stack.last() {
+                if line.len() + chunk.len() <= width {
+                    line.extend(chunk.iter());
+                    stack.pop();
+                } else {
+                    break;
+                }
             }
-            while word.len() > width {
-                out.push(word.drain(..width).collect());
+            if let Some(chunk) = stack.last_mut() {
+                if chunk.len() > width {
+                    let room = width.saturating_sub(line.len()).max(1);
+                    // Python 3's textwrap breaks a long word after its
+                    // last hyphen that fits, if any.
+                    let end = chunk[..room]
+                        .iter()
+                        .rposition(|c| *c == '-')
+                        .filter(|&h| h > 0 && chunk[..h].iter().any(|c| *c != '-'))
+                        .map_or(room, |h| h + 1);
+                    line.extend(chunk.drain(..end));
+                }
             }
-            line = word.into_iter().collect();
-        }
-        if !line.is_empty() {
-            out.push(line);
+            while line.last() == Some(&' ') {
+                line.pop();
+            }
+            if !line.is_empty() {
+                lines.push(line.into_iter().collect());
+            }
         }
     }
-    out.join("\n")
+    lines.join("\n")
 }
 
 /// Sizes in base 1024 with glanceclient's suffixes (`1.4GB`, `106B`).
@@ -236,6 +303,16 @@ mod tests {
         assert_eq!(wrap("aaa bbb ccc", 7), "aaa bbb\nccc");
         assert_eq!(wrap("abcdefghij", 4), "abcd\nefgh\nij");
         assert_eq!(wrap("short", 80), "short");
+        // textwrap breaks after hyphens and fills lines with long words.
+        assert_eq!(
+            wrap("aa [\"glance-direct\"]", 12),
+            "aa [\"glance-\ndirect\"]"
+        );
+        assert_eq!(wrap("ab cdefgh", 4), "ab c\ndefg\nh");
+        assert_eq!(
+            wrap("11073cb0-64a5-46af-9e5a-7eed413476f3", 20),
+            "11073cb0-64a5-46af-\n9e5a-7eed413476f3"
+        );
     }
 
     #[test]

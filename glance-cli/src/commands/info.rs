@@ -48,8 +48,39 @@ pub async fn stores_info(ctx: &Ctx<'_>, args: StoresInfo) -> Result<()> {
         Err(e) if e.is_not_found() => bail!("Multi Backend support is not enabled"),
         Err(e) => return Err(e.into()),
     };
-    print_dict(&json!({ "stores": to_value(&stores) }), ctx.format, 80);
+    let stores: Vec<Value> = if ctx.format == crate::cli::Format::Table {
+        stores.iter().map(as_glance_sends).collect()
+    } else {
+        stores.iter().map(to_value).collect()
+    };
+    print_dict(&json!({ "stores": stores }), ctx.format, 80);
     Ok(())
+}
+
+/// A store as Glance sends it (and glanceclient prints it): the flags as
+/// the strings `"true"`, and only when set.
+fn as_glance_sends(store: &glance_client::Store) -> Value {
+    let mut map = store.extra.clone();
+    map.insert("id".into(), json!(store.id));
+    if let Some(d) = &store.description {
+        map.insert("description".into(), json!(d));
+    }
+    if store.default {
+        map.insert("default".into(), json!("true"));
+    }
+    if store.read_only {
+        map.insert("read-only".into(), json!("true"));
+    }
+    if let Some(t) = &store.store_type {
+        map.insert("type".into(), json!(t));
+    }
+    if let Some(w) = store.weight {
+        map.insert("weight".into(), json!(w));
+    }
+    if let Some(p) = &store.properties {
+        map.insert("properties".into(), Value::Object(p.clone()));
+    }
+    Value::Object(map)
 }
 
 /// `stores-delete <id> --store <store>`.

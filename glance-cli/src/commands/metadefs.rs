@@ -378,7 +378,7 @@ fn show_namespace(ctx: &Ctx<'_>, ns: &Namespace, width: usize) {
                     map.insert(key.into(), names(list));
                 }
             }
-            map.remove("schema");
+            // glanceclient's namespace model has no `self`.
             map.remove("self");
         }
     }
