@@ -143,6 +143,9 @@ pub async fn upload(ctx: &Ctx<'_>, args: ImageUpload) -> Result<()> {
         None if !std::io::stdin().is_terminal() => "-".into(),
         None => bail!("No image data given: use --file FILE (or pipe the data to stdin)."),
     };
+    if let Some(store) = &args.store {
+        super::import::validate_backend(ctx, store).await?;
+    }
     upload_data(
         ctx.client,
         &args.id,

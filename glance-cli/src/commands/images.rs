@@ -280,6 +280,9 @@ pub async fn create(ctx: &Ctx<'_>, args: ImageCreate) -> Result<()> {
             );
         }
     }
+    if let Some(store) = &args.store {
+        super::import::validate_backend(ctx, store).await?;
+    }
     let req = args.fields.into_create(args.id, args.tags);
     let images = ctx.client.images();
     let image = images.create(&req).await?;

@@ -128,7 +128,7 @@ pub struct ImageCreateViaImport {
 
 /// A store must be one `stores-info` lists (a cloud without multiple
 /// stores answers 404 there: nothing to check).
-async fn validate_backend(ctx: &Ctx<'_>, store: &str) -> Result<()> {
+pub async fn validate_backend(ctx: &Ctx<'_>, store: &str) -> Result<()> {
     match ctx.client.info().stores().await {
         Ok(stores) if !stores.iter().any(|s| s.id == store) => bail!(
             "Store '{store}' is not valid for this cloud. Valid values can be retrieved with stores-info command."
