@@ -516,6 +516,57 @@ async fn image_data_stage_import_tasks_and_stores() {
 }
 
 #[tokio::test]
+async fn piped_data_is_the_image_data_as_in_glanceclient() {
+    use tokio::io::AsyncWriteExt;
+    let server = MockServer::start().await.expect("mock starts");
+    let run = |args: &'static [&'static str], data: &'static [u8]| {
+        let url = server.url();
+        async move {
+            let mut child = tokio::process::Command::new(glance_bin())
+                .args(args)
+                .env("OS_IMAGE_URL", url)
+                .env("OS_AUTH_TOKEN", "t")
+                .env_remove("OS_CLOUD")
+                .env_remove("OS_IMAGE_STORE")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("glance starts");
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(data).await.expect("data written");
+            drop(stdin);
+            child.wait_with_output().await.expect("glance ends")
+        }
+    };
+    let err = fails(&run(&["image-create", "--name", "p"], b"bytes").await);
+    assert_eq!(
+        err.trim(),
+        "error: Must provide --disk-format, --container-format when using stdin."
+    );
+    let created = json(
+        &run(
+            &[
+                "-f",
+                "json",
+                "image-create",
+                "--disk-format",
+                "raw",
+                "--container-format",
+                "bare",
+            ],
+            b"piped image",
+        )
+        .await,
+    );
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["size"], 11);
+    // Without data (stdin from /dev/null) only the record is created.
+    let record = json(&glance(&server, &["-f", "json", "image-create", "--name", "r"]).await);
+    assert_eq!(record["status"], "queued");
+}
+
+#[tokio::test]
 async fn members_create_list_get_update_delete() {
     let server = MockServer::start().await.expect("mock starts");
     let id = new_image(&server, "shared").await;

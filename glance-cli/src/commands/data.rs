@@ -124,11 +124,35 @@ pub async fn send_data(
         Destination::Upload => client.images().upload_with(id, body, options).await,
         Destination::Stage => client.images().stage(id, body, options).await,
     };
-    if let Some(bar) = bar {
-        bar.finish();
-    }
+    progress::finish(bar);
     result?;
     Ok(())
+}
+
+/// Whether image data comes on stdin (glanceclient's `get_data_file`): a
+/// pipe or a redirected file, not a terminal nor `/dev/null`-like devices
+/// (so that scripts run without input do not upload nothing).
+pub fn stdin_has_data() -> bool {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::FileTypeExt;
+        let Ok(fd) = stdin.as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        match std::fs::File::from(fd).metadata() {
+            Ok(m) => m.file_type().is_fifo() || m.is_file(),
+            Err(_) => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
 }
 
 /// stdin as a byte stream for uploads.
@@ -140,7 +164,7 @@ fn stdin_stream() -> futures::stream::BoxStream<'static, std::io::Result<bytes::
 pub async fn upload(ctx: &Ctx<'_>, args: ImageUpload) -> Result<()> {
     let file = match args.file {
         Some(f) => f,
-        None if !std::io::stdin().is_terminal() => "-".into(),
+        None if stdin_has_data() => "-".into(),
         None => bail!("No image data given: use --file FILE (or pipe the data to stdin)."),
     };
     if let Some(store) = &args.store {
@@ -209,8 +233,6 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
             result
         }
     };
-    if let Some(bar) = bar {
-        bar.finish();
-    }
+    progress::finish(bar);
     result.with_context(|| format!("image {} was not saved", args.id))
 }

@@ -256,10 +256,15 @@ pub async fn create(ctx: &Ctx<'_>, args: ImageCreate) -> Result<()> {
             "Setting 'size' during image creation is not supported. Please use --size only when uploading data."
         );
     }
-    if args.store.is_some() && args.file.is_none() {
+    // Data on stdin counts as `--file -`, as in glanceclient.
+    let file = args
+        .file
+        .clone()
+        .or_else(|| super::data::stdin_has_data().then(|| PathBuf::from("-")));
+    if args.store.is_some() && file.is_none() {
         bail!("--store option should only be provided with --file option or stdin.");
     }
-    if let Some(file) = &args.file {
+    if let Some(file) = &file {
         if file.as_os_str() != "-" && !file.is_file() {
             bail!(
                 "File {} does not exist or user does not have read privileges to it",
@@ -274,8 +279,13 @@ pub async fn create(ctx: &Ctx<'_>, args: ImageCreate) -> Result<()> {
             missing.push("--container-format");
         }
         if !missing.is_empty() {
+            let opt = if file.as_os_str() == "-" {
+                "stdin"
+            } else {
+                "--file"
+            };
             bail!(
-                "error: Must provide {} when using --file.",
+                "error: Must provide {} when using {opt}.",
                 missing.join(", ")
             );
         }
@@ -286,7 +296,7 @@ pub async fn create(ctx: &Ctx<'_>, args: ImageCreate) -> Result<()> {
     let req = args.fields.into_create(args.id, args.tags);
     let images = ctx.client.images();
     let image = images.create(&req).await?;
-    let image = match args.file {
+    let image = match file {
         None => image,
         Some(file) => {
             super::data::upload_data(

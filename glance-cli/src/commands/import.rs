@@ -1,7 +1,6 @@
 //! The interoperable import workflow: `image-stage`, `image-import` and
 //! `image-create-via-import`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -229,7 +228,7 @@ async fn start_import(
 pub async fn stage(ctx: &Ctx<'_>, args: ImageStage) -> Result<()> {
     let file = match args.file {
         Some(f) => f,
-        None if !std::io::stdin().is_terminal() => "-".into(),
+        None if super::data::stdin_has_data() => "-".into(),
         None => bail!("No image data given: use --file FILE (or pipe the data to stdin)."),
     };
     stage_data(ctx, &args.id, &file, args.size, args.progress).await
@@ -293,7 +292,7 @@ pub async fn create_via_import(ctx: &Ctx<'_>, args: ImageCreateViaImport) -> Res
             "Setting 'size' during image creation is not supported. Please use --size only when uploading data."
         );
     }
-    let using_stdin = args.file.is_none() && !std::io::stdin().is_terminal();
+    let using_stdin = args.file.is_none() && super::data::stdin_has_data();
     let has_data = args.file.is_some() || using_stdin;
     if has_data {
         let mut missing = Vec::new();

@@ -607,12 +607,17 @@ pub async fn property_list(ctx: &Ctx<'_>, args: Ns) -> Result<()> {
 /// An object as glanceclient shows it: its properties reduced to names.
 fn show_object(ctx: &Ctx<'_>, obj: &MetadefObject, width: usize) {
     let mut value = to_value(obj);
-    if ctx.format == crate::cli::Format::Table && !obj.properties.is_empty() {
+    if ctx.format == crate::cli::Format::Table {
         if let Value::Object(map) = &mut value {
-            map.insert(
-                "properties".into(),
-                json!(obj.properties.keys().collect::<Vec<_>>()),
-            );
+            if !obj.properties.is_empty() {
+                map.insert(
+                    "properties".into(),
+                    json!(obj.properties.keys().collect::<Vec<_>>()),
+                );
+            }
+            // As Glance sends it and glanceclient's model keeps it.
+            map.entry("required").or_insert_with(|| json!([]));
+            map.remove("self");
         }
     }
     print_dict(&value, ctx.format, width);
