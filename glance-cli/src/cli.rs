@@ -4,9 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::commands::{cache, data, images, import, info, locations, members, metadefs, tasks};
+
 /// Command-line interface to the OpenStack Image service (Glance) API v2.
 #[derive(Debug, Parser)]
-#[command(name = "glance", version, about, propagate_version = true)]
+#[command(
+    name = "glance",
+    version,
+    about,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// Image service endpoint, e.g. http://controller:9292.
     #[arg(long, env = "OS_IMAGE_URL", global = true, hide_env_values = true)]
@@ -40,10 +48,26 @@ pub struct Cli {
     #[arg(short = 'd', long, env = "GLANCECLIENT_DEBUG", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub debug: bool,
 
+    /// Show more columns (image-list, image-tasks).
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+
     /// The command.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit statuses, shown at the end of `glance --help`.
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0    the command succeeded
+  1    it failed: the server refused (the error line shows the HTTP status, the server's
+       message and the request id), the input was invalid, a download did not verify,
+       or one of several ids (image-delete, cache-queue, cache-delete) failed
+  2    the command line itself is wrong (unknown option, missing argument)
+  130  interrupted (Ctrl-C)
+
+Run `glance help <command>` for a command's options.";
 
 /// The global options of keystoneauth and openstacksdk, each with its
 /// `OS_*` default. Given explicitly (or by variable), they override the
@@ -243,193 +267,153 @@ pub enum Format {
     Json,
 }
 
-/// The subcommands (named as python-glanceclient's, hence the shared prefix for now).
+/// The subcommands, named as python-glanceclient's (hence the shared
+/// prefixes). Each resource's arguments live beside its handlers in
+/// `commands/<resource>.rs`.
 #[derive(Debug, Subcommand)]
-#[allow(clippy::enum_variant_names)]
 pub enum Command {
     /// Create a new image.
-    ImageCreate(ImageCreate),
+    ImageCreate(images::ImageCreate),
+    /// EXPERIMENTAL: Create a new image via image import.
+    ImageCreateViaImport(import::ImageCreateViaImport),
+    /// Update an existing image.
+    ImageUpdate(images::ImageUpdate),
     /// List images you can access.
-    ImageList(ImageList),
+    ImageList(images::ImageList),
     /// Describe a specific image.
-    ImageShow(ImageShow),
+    ImageShow(images::ImageShow),
     /// Upload data for a specific image.
-    ImageUpload(ImageUpload),
+    ImageUpload(data::ImageUpload),
+    /// Upload data for a specific image to staging.
+    ImageStage(import::ImageStage),
+    /// Initiate the image import taskflow.
+    ImageImport(import::ImageImport),
     /// Download a specific image.
-    ImageDownload(ImageDownload),
+    ImageDownload(data::ImageDownload),
     /// Delete specified image(s).
-    ImageDelete(ImageDelete),
+    ImageDelete(images::ImageDelete),
+    /// Deactivate specified image.
+    ImageDeactivate(images::ImageId),
+    /// Reactivate specified image.
+    ImageReactivate(images::ImageId),
+    /// Update an image with the given tag.
+    ImageTagUpdate(images::ImageTag),
+    /// Delete the tag associated with the given image.
+    ImageTagDelete(images::ImageTag),
+    /// Get tasks associated with image.
+    ImageTasks(images::ImageId),
+    /// Add a location (and related metadata) to an image.
+    LocationAdd(locations::LocationAdd),
+    /// Remove locations (and related metadata) from an image.
+    LocationDelete(locations::LocationDelete),
+    /// Update metadata of an image's location.
+    LocationUpdate(locations::LocationUpdate),
+    /// Add location to an image which is in `queued` state only.
+    AddLocation(locations::AddLocation),
+    /// Describe sharing permissions by image.
+    MemberList(members::MemberList),
+    /// Show details of an image member.
+    MemberGet(members::MemberIds),
+    /// Create member for a given image.
+    MemberCreate(members::MemberIds),
+    /// Update the status of a member for a given image.
+    MemberUpdate(members::MemberUpdate),
+    /// Delete image member.
+    MemberDelete(members::MemberIds),
+    /// Print available backends from Glance.
+    StoresInfo(info::StoresInfo),
+    /// Delete image from specific store.
+    StoresDelete(info::StoresDelete),
+    /// Print import methods available from Glance.
+    ImportInfo,
+    /// Get quota usage information.
+    Usage,
+    /// Describe a specific model.
+    Explain(info::Explain),
+    /// List tasks you can access.
+    TaskList(tasks::TaskList),
+    /// Describe a specific task.
+    TaskShow(tasks::TaskShow),
+    /// Create a new task.
+    TaskCreate(tasks::TaskCreate),
+    /// Get cache state.
+    CacheList,
+    /// Queue image(s) for caching.
+    CacheQueue(cache::CacheIds),
+    /// Delete image from cache/caching queue.
+    CacheDelete(cache::CacheIds),
+    /// Clear all images from cache, queue or both.
+    CacheClear(cache::CacheClear),
+    /// Create a new metadata definitions namespace.
+    MdNamespaceCreate(metadefs::NamespaceCreate),
+    /// Import a metadata definitions namespace from file or standard input.
+    MdNamespaceImport(metadefs::NamespaceImport),
+    /// Update an existing metadata definitions namespace.
+    MdNamespaceUpdate(metadefs::NamespaceUpdate),
+    /// Describe a specific metadata definitions namespace.
+    MdNamespaceShow(metadefs::NamespaceShow),
+    /// List metadata definitions namespaces.
+    MdNamespaceList(metadefs::NamespaceList),
+    /// Delete specified metadata definitions namespace with its contents.
+    MdNamespaceDelete(metadefs::Ns),
+    /// Associate resource type with a metadata definitions namespace.
+    MdResourceTypeAssociate(metadefs::ResourceTypeAssociate),
+    /// Deassociate resource type with a metadata definitions namespace.
+    MdResourceTypeDeassociate(metadefs::ResourceTypeDeassociate),
+    /// List available resource type names.
+    MdResourceTypeList,
+    /// List resource types associated to specific namespace.
+    MdNamespaceResourceTypeList(metadefs::Ns),
+    /// Create a new metadata definitions property inside a namespace.
+    MdPropertyCreate(metadefs::PropertyCreate),
+    /// Update metadata definitions property inside a namespace.
+    MdPropertyUpdate(metadefs::PropertyUpdate),
+    /// Describe a specific metadata definitions property inside a namespace.
+    MdPropertyShow(metadefs::PropertyShow),
+    /// Delete a specific metadata definitions property inside a namespace.
+    MdPropertyDelete(metadefs::PropertyName),
+    /// Delete all metadata definitions property inside a specific namespace.
+    MdNamespacePropertiesDelete(metadefs::Ns),
+    /// List metadata definitions properties inside a specific namespace.
+    MdPropertyList(metadefs::Ns),
+    /// Create a new metadata definitions object inside a namespace.
+    MdObjectCreate(metadefs::ObjectCreate),
+    /// Update metadata definitions object inside a namespace.
+    MdObjectUpdate(metadefs::ObjectUpdate),
+    /// Describe a specific metadata definitions object inside a namespace.
+    MdObjectShow(metadefs::ObjectShow),
+    /// Describe a specific metadata definitions property inside an object.
+    MdObjectPropertyShow(metadefs::ObjectPropertyShow),
+    /// Delete a specific metadata definitions object inside a namespace.
+    MdObjectDelete(metadefs::ObjectName),
+    /// Delete all metadata definitions objects inside a specific namespace.
+    MdNamespaceObjectsDelete(metadefs::Ns),
+    /// List metadata definitions objects inside a specific namespace.
+    MdObjectList(metadefs::Ns),
+    /// Add a new metadata definitions tag inside a namespace.
+    MdTagCreate(metadefs::TagCreate),
+    /// Create new metadata definitions tags inside a namespace.
+    MdTagCreateMultiple(metadefs::TagCreateMultiple),
+    /// Rename a metadata definitions tag inside a namespace.
+    MdTagUpdate(metadefs::TagUpdate),
+    /// Describe a specific metadata definitions tag inside a namespace.
+    MdTagShow(metadefs::TagName),
+    /// Delete a specific metadata definitions tag inside a namespace.
+    MdTagDelete(metadefs::TagName),
+    /// Delete all metadata definitions tags inside a specific namespace.
+    MdNamespaceTagsDelete(metadefs::Ns),
+    /// List metadata definitions tags inside a specific namespace.
+    MdTagList(metadefs::Ns),
+    /// Print a shell completion script: `glance completion bash > /etc/bash_completion.d/glance`.
+    Completion(Completion),
 }
 
-/// `image-create`.
+/// `completion`.
 #[derive(Debug, Args)]
-pub struct ImageCreate {
-    /// An identifier for the image (a UUID).
-    #[arg(long)]
-    pub id: Option<String>,
-    /// Descriptive name for the image.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Scope of image accessibility. Valid values: community, public, private, shared.
-    #[arg(long)]
-    pub visibility: Option<String>,
-    /// If true, image will not be deletable.
-    #[arg(long, value_parser = parse_bool)]
-    pub protected: Option<bool>,
-    /// If true, image won't be listed by default.
-    #[arg(long, value_parser = parse_bool)]
-    pub hidden: Option<bool>,
-    /// Format of the container. Valid values: ami, ari, aki, bare, ovf, ova, docker, compressed.
-    #[arg(long)]
-    pub container_format: Option<String>,
-    /// Format of the disk. Valid values: ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop.
-    #[arg(long)]
-    pub disk_format: Option<String>,
-    /// Amount of disk space (in GB) required to boot image.
-    #[arg(long)]
-    pub min_disk: Option<u64>,
-    /// Amount of ram (in MB) required to boot image.
-    #[arg(long)]
-    pub min_ram: Option<u64>,
-    /// Owner of the image (admins only may name another project).
-    #[arg(long)]
-    pub owner: Option<String>,
-    /// List of strings related to the image.
-    #[arg(long, num_args = 1..)]
-    pub tags: Vec<String>,
-    /// Arbitrary property to associate with image. May be used multiple times.
-    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_property)]
-    pub properties: Vec<(String, String)>,
-    /// Local file that contains the image data to upload (`-` for stdin).
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-    /// Not supported at creation: the size comes from the data.
-    #[arg(long, hide = true)]
-    pub size: Option<u64>,
-    /// Show upload progress bar.
-    #[arg(long)]
-    pub progress: bool,
-    /// Backend store to upload image to.
-    #[arg(long, env = "OS_IMAGE_STORE")]
-    pub store: Option<String>,
-}
-
-/// `image-list`.
-#[derive(Debug, Args)]
-pub struct ImageList {
-    /// Maximum number of images to get.
-    #[arg(long)]
-    pub limit: Option<u64>,
-    /// Number of images to request in each paginated request.
-    #[arg(long)]
-    pub page_size: Option<u32>,
-    /// The visibility of the images to display.
-    #[arg(long)]
-    pub visibility: Option<String>,
-    /// The status of images to display.
-    #[arg(long)]
-    pub member_status: Option<String>,
-    /// Display images owned by `OWNER`.
-    #[arg(long)]
-    pub owner: Option<String>,
-    /// Filter images by a user-defined image property.
-    #[arg(long = "property-filter", value_name = "KEY=VALUE", value_parser = parse_property)]
-    pub property_filter: Vec<(String, String)>,
-    /// Displays images that match the MD5 checksum.
-    #[arg(long)]
-    pub checksum: Option<String>,
-    /// Displays images that match the specified hash value.
-    #[arg(long)]
-    pub hash: Option<String>,
-    /// Filter images by a user-defined tag.
-    #[arg(long)]
-    pub tag: Vec<String>,
-    /// Sort image list by specified fields.
-    #[arg(long = "sort-key", value_parser = SORT_KEYS)]
-    pub sort_key: Vec<String>,
-    /// Sort image list in specified directions.
-    #[arg(long = "sort-dir", value_parser = ["asc", "desc"])]
-    pub sort_dir: Vec<String>,
-    /// Comma-separated list of sort keys and directions in the form of `key[:asc|desc]`.
-    #[arg(long, conflicts_with_all = ["sort_key", "sort_dir"])]
-    pub sort: Option<String>,
-    /// Filters results by hidden status.
-    #[arg(long, value_parser = parse_bool)]
-    pub hidden: Option<bool>,
-    /// Print the stores holding each image.
-    #[arg(long, value_parser = parse_bool, num_args = 0..=1, default_missing_value = "true")]
-    pub include_stores: Option<bool>,
-    /// Show more columns.
-    #[arg(long)]
-    pub verbose: bool,
-}
-
-/// Keys python-glanceclient accepts for `--sort-key`.
-pub const SORT_KEYS: [&str; 8] = [
-    "name",
-    "status",
-    "container_format",
-    "disk_format",
-    "size",
-    "id",
-    "created_at",
-    "updated_at",
-];
-
-/// `image-show`.
-#[derive(Debug, Args)]
-pub struct ImageShow {
-    /// ID of image to describe.
-    pub id: String,
-    /// Print image size in a human-friendly format.
-    #[arg(long)]
-    pub human_readable: bool,
-    /// The max column width of the printed table.
-    #[arg(long, default_value_t = 80)]
-    pub max_column_width: u16,
-}
-
-/// `image-upload`.
-#[derive(Debug, Args)]
-pub struct ImageUpload {
-    /// ID of image to upload data to.
-    pub id: String,
-    /// Local file that contains the image data (`-` for stdin).
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-    /// Size in bytes of image to be uploaded.
-    #[arg(long)]
-    pub size: Option<u64>,
-    /// Show upload progress bar.
-    #[arg(long)]
-    pub progress: bool,
-    /// Backend store to upload image to.
-    #[arg(long, env = "OS_IMAGE_STORE")]
-    pub store: Option<String>,
-}
-
-/// `image-download`.
-#[derive(Debug, Args)]
-pub struct ImageDownload {
-    /// ID of image to download.
-    pub id: String,
-    /// Local file to save downloaded image data to. Without it, data goes to stdout.
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-    /// Show download progress bar.
-    #[arg(long)]
-    pub progress: bool,
-    /// Validate with the md5 checksum if the image's os_hash_algo is not supported.
-    #[arg(long, env = "OS_IMAGE_ALLOW_MD5_FALLBACK")]
-    pub allow_md5_fallback: bool,
-}
-
-/// `image-delete`.
-#[derive(Debug, Args)]
-pub struct ImageDelete {
-    /// ID of image(s) to delete.
-    #[arg(required = true)]
-    pub ids: Vec<String>,
+pub struct Completion {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Booleans as python-glanceclient's strict parser takes them.

@@ -7,10 +7,11 @@ mod commands;
 mod output;
 mod progress;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use glance_client::Client;
 
 use cli::{Cli, Command};
@@ -27,24 +28,73 @@ fn client(cli: &Cli) -> anyhow::Result<Client> {
 
 async fn run(cli: Cli) -> anyhow::Result<bool> {
     let client = client(&cli)?;
-    let format = cli.format;
-    match cli.command {
-        Command::ImageCreate(a) => commands::images::create(&client, a, format).await?,
-        Command::ImageList(a) => commands::images::list(&client, a, format).await?,
-        Command::ImageShow(a) => commands::images::show(&client, a, format).await?,
-        Command::ImageUpload(a) => commands::images::upload(&client, a).await?,
-        Command::ImageDownload(a) => commands::images::download(&client, a).await?,
-        Command::ImageDelete(a) => return commands::images::delete(&client, a).await,
+    let ctx = commands::Ctx {
+        client: &client,
+        format: cli.format,
+        verbose: cli.verbose,
+        endpoint_given: cli.os_image_url.is_some(),
+    };
+    commands::run(&ctx, cli.command).await
+}
+
+/// A server error as one line: `HTTP 404 Not Found: <message> (Request-ID: req-…)`;
+/// other errors as the client words them.
+pub fn error_line(e: &glance_client::Error) -> String {
+    match e {
+        glance_client::Error::Http {
+            status,
+            message,
+            request_id,
+        } => {
+            let mut line = format!("HTTP {status}: {}", message.trim());
+            if let Some(id) = request_id {
+                line.push_str(&format!(" (Request-ID: {id})"));
+            }
+            line
+        }
+        other => other.to_string(),
     }
-    Ok(true)
+}
+
+/// Any error as one line: the error and its causes, the server's errors
+/// in [`error_line`]'s form.
+fn report(e: &anyhow::Error) -> String {
+    if let Some(ge) = e.downcast_ref::<glance_client::Error>() {
+        // A token the Image service still refuses (after one
+        // re-authentication): glanceclient's words.
+        if matches!(ge, glance_client::Error::Http { status, .. } if status.as_u16() == 401) {
+            return "Invalid OpenStack Identity credentials.".into();
+        }
+    }
+    let mut parts = Vec::new();
+    for cause in e.chain() {
+        let text = match cause.downcast_ref::<glance_client::Error>() {
+            Some(ge) => error_line(ge),
+            None => cause.to_string(),
+        };
+        parts.push(text.replace('\n', " "));
+    }
+    parts.join(": ")
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completion(c) = &cli.command {
+        clap_complete::generate(
+            c.shell,
+            &mut Cli::command(),
+            "glance",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
     if cli.debug {
+        // Requests and responses (method, URL, status, request id) from
+        // glance-client; it never logs tokens or passwords.
         tracing_subscriber::fmt()
             .with_env_filter("glance_client=debug")
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -57,27 +107,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            // A token the Image service still refuses (after one
-            // re-authentication): glanceclient's words.
-            if let Some(glance_client::Error::Http { status, .. }) =
-                e.downcast_ref::<glance_client::Error>()
-            {
-                if status.as_u16() == 401 {
-                    eprintln!("Invalid OpenStack Identity credentials.");
-                    return ExitCode::FAILURE;
-                }
-            }
-            // One line: the error and its causes.
-            let mut msg = e.to_string();
-            for cause in e.chain().skip(1) {
-                msg.push_str(": ");
-                msg.push_str(&cause.to_string());
-            }
-            eprintln!("{msg}");
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            r = run(cli) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    match outcome {
+        None => {
+            eprintln!("... terminating glance client");
+            ExitCode::from(130)
+        }
+        Some(Ok(true)) => ExitCode::SUCCESS,
+        Some(Ok(false)) => ExitCode::FAILURE,
+        Some(Err(e)) => {
+            eprintln!("{}", report(&e));
             ExitCode::FAILURE
         }
     }

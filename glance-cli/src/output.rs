@@ -17,7 +17,9 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-/// A value as Python's `str()` prints it in a table cell.
+/// A value as python-glanceclient's `print_dict` shows it: `str()` for
+/// scalars, `json.dumps` (with its `, ` and `: ` separators) for lists and
+/// objects.
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),
@@ -25,21 +27,215 @@ fn cell(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
+        other => py_json(other),
+    }
+}
+
+/// `json.dumps(v)` with Python's default separators.
+fn py_json(v: &Value) -> String {
+    match v {
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(py_json).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Object(map) => {
+            let inner: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), py_json(v)))
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
         other => other.to_string(),
     }
 }
 
-/// Wrap `s` into lines of at most `width` characters.
+/// A value as a `print_list` cell: falsy values blank (glanceclient's
+/// `or ''`), lists as Python's repr.
+fn list_cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => String::new(),
+        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => String::new(),
+        Some(Value::String(s)) if s.is_empty() => String::new(),
+        Some(Value::Array(a)) if a.is_empty() => String::new(),
+        Some(Value::Array(a)) => {
+            let inner: Vec<String> = a
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => format!("'{s}'"),
+                    other => cell(other),
+                })
+                .collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Some(v) => cell(v),
+    }
+}
+
+/// Print `value` as pretty JSON (the `-f json` output of every command).
+pub fn print_json(value: &Value) {
+    emit(&serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// Any serialisable result as a JSON value (`Null` if it cannot be).
+pub fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// glanceclient's `print_dict`: a Property/Value table sorted by property,
+/// values wrapped at `max_width`. With `-f json`, the object itself.
+pub fn print_dict(value: &Value, format: Format, max_width: usize) {
+    if format == Format::Json {
+        print_json(value);
+        return;
+    }
+    let mut rows: Vec<(&String, &Value)> = match value {
+        Value::Object(map) => map.iter().collect(),
+        _ => Vec::new(),
+    };
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    let mut t = table(&["Property", "Value"]);
+    // PrettyTable's max_width holds for both columns, and a column with a
+    // wrapped value is exactly max_width wide (it sizes columns from the
+    // unwrapped values).
+    let too_long = |s: &str| max_width > 0 && s.lines().any(|l| l.chars().count() > max_width);
+    let mut wrapped = [false, false];
+    for (k, v) in rows {
+        let text = cell(v);
+        wrapped[0] |= too_long(k);
+        wrapped[1] |= too_long(&text);
+        t.add_row(vec![wrap(k, max_width), wrap(&text, max_width)]);
+    }
+    for (i, w) in wrapped.into_iter().enumerate() {
+        if let (true, Some(col), Ok(width)) = (w, t.column_mut(i), u16::try_from(max_width + 2)) {
+            col.set_constraint(comfy_table::ColumnConstraint::Absolute(
+                comfy_table::Width::Fixed(width),
+            ));
+        }
+    }
+    emit(&t.to_string());
+}
+
+/// glanceclient's `print_list`: one row per object, a column per header;
+/// the key of a header is its lower-case form with `_` for spaces
+/// (`Member ID` → `member_id`). With `-f json`, the objects themselves.
+pub fn print_list(rows: &[Value], columns: &[&str], format: Format) {
+    let keyed: Vec<(&str, String)> = columns
+        .iter()
+        .map(|c| (*c, c.to_ascii_lowercase().replace(' ', "_")))
+        .collect();
+    let keyed: Vec<(&str, &str)> = keyed.iter().map(|(c, k)| (*c, k.as_str())).collect();
+    print_list_keyed(rows, &keyed, format);
+}
+
+/// [`print_list`] with explicit `(header, key)` pairs.
+pub fn print_list_keyed(rows: &[Value], columns: &[(&str, &str)], format: Format) {
+    if format == Format::Json {
+        print_json(&Value::Array(rows.to_vec()));
+        return;
+    }
+    let header: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+    let mut t = table(&header);
+    for row in rows {
+        t.add_row(columns.iter().map(|(_, key)| list_cell(row.get(*key))));
+    }
+    emit(&t.to_string());
+}
+
+/// Write `text` and a newline to stdout. A closed pipe (`glance … | head`)
+/// is not an error worth a panic: the rest of the output is dropped.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Python's `textwrap` chunks: words, runs of spaces, and words split
+/// after a hyphen between letters (`glance-` `direct`).
+fn chunks(para: &str) -> Vec<Vec<char>> {
+    let mut out: Vec<Vec<char>> = Vec::new();
+    let chars: Vec<char> = para.chars().collect();
+    let mut cur: Vec<char> = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let space = c == ' ';
+        if !cur.is_empty() && (cur[0] == ' ') != space {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+        // textwrap's rule: after `ab-` or `a-b-`, before `c` + optional
+        // hyphen + `d`, where letters are word characters but digits.
+        let lt = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphabetic() || *c == '_')
+        };
+        let at = |j: Option<usize>, want: char| j.and_then(|j| chars.get(j)) == Some(&want);
+        let back = |n: usize| i.checked_sub(n);
+        let hyphen_break = c == '-'
+            && ((lt(back(1)) && lt(back(2))) || (lt(back(1)) && at(back(2), '-') && lt(back(3))))
+            && lt(Some(i + 1))
+            && (lt(Some(i + 2)) || (at(Some(i + 2), '-') && lt(Some(i + 3))));
+        if hyphen_break {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Wrap `s` at `width` characters as Python's `textwrap.fill` does for
+/// PrettyTable's `max_width`: at spaces and after hyphens, long words
+/// split to fill the line.
 fn wrap(s: &str, width: usize) -> String {
-    if width == 0 || s.chars().count() <= width {
+    if width == 0 {
         return s.to_owned();
     }
-    let chars: Vec<char> = s.chars().collect();
-    chars
-        .chunks(width)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let is_space = |c: &Vec<char>| c.first() == Some(&' ');
+    let mut lines: Vec<String> = Vec::new();
+    for para in s.split('\n') {
+        if para.chars().count() <= width {
+            lines.push(para.to_owned());
+            continue;
+        }
+        let mut stack = chunks(para);
+        stack.reverse();
+        let mut first = true;
+        while !stack.is_empty() {
+            if !first && stack.last().is_some_and(is_space) {
+                stack.pop();
+            }
+            first = false;
+            let mut line: Vec<char> = Vec::new();
+            while let Some(chunk) = stack.last() {
+                if line.len() + chunk.len() <= width {
+                    line.extend(chunk.iter());
+                    stack.pop();
+                } else {
+                    break;
+                }
+            }
+            if let Some(chunk) = stack.last_mut() {
+                if chunk.len() > width {
+                    let room = width.saturating_sub(line.len()).max(1);
+                    // Python 3's textwrap breaks a long word after its
+                    // last hyphen that fits, if any.
+                    let end = chunk[..room]
+                        .iter()
+                        .rposition(|c| *c == '-')
+                        .filter(|&h| h > 0 && chunk[..h].iter().any(|c| *c != '-'))
+                        .map_or(room, |h| h + 1);
+                    line.extend(chunk.drain(..end));
+                }
+            }
+            while line.last() == Some(&' ') {
+                line.pop();
+            }
+            if !line.is_empty() {
+                lines.push(line.into_iter().collect());
+            }
+        }
+    }
+    lines.join("\n")
 }
 
 /// Sizes in base 1024 with glanceclient's suffixes (`1.4GB`, `106B`).
@@ -58,14 +254,13 @@ pub fn human_size(size: Option<u64>) -> String {
     format!("{text}{}", suffixes[i])
 }
 
-/// `image-show` and friends: a Property/Value table sorted by property.
+/// glanceclient's `print_image`: the image without `self`, `file`,
+/// `schema` and `access`, `virtual_size` "Not available" when unset, and
+/// the size human-readable on demand. With `-f json`, the whole image.
 pub fn print_image(image: &Image, format: Format, human_readable: bool, max_width: usize) {
-    let mut value = serde_json::to_value(image).unwrap_or(Value::Null);
+    let mut value = to_value(image);
     if format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
+        print_json(&value);
         return;
     }
     let Value::Object(map) = &mut value else {
@@ -80,39 +275,13 @@ pub fn print_image(image: &Image, format: Format, human_readable: bool, max_widt
     if human_readable {
         map.insert("size".into(), Value::String(human_size(image.size)));
     }
-    let mut rows: Vec<(&String, &Value)> = map.iter().collect();
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    let mut t = table(&["Property", "Value"]);
-    for (k, v) in rows {
-        t.add_row(vec![k.clone(), wrap(&cell(v), max_width)]);
-    }
-    println!("{t}");
+    print_dict(&value, format, max_width);
 }
 
 /// A list of images with the given columns (header names as glanceclient's).
 pub fn print_images(images: &[Image], columns: &[&str], format: Format) {
-    if format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(images).unwrap_or_default()
-        );
-        return;
-    }
-    let mut t = table(columns);
-    for img in images {
-        let value = serde_json::to_value(img).unwrap_or(Value::Null);
-        t.add_row(columns.iter().map(|c| {
-            let key = c.to_ascii_lowercase().replace(' ', "_");
-            match value.get(&key) {
-                // glanceclient prints falsy values as blanks in lists.
-                None | Some(Value::Null) | Some(Value::Bool(false)) => String::new(),
-                Some(Value::Number(n)) if n.as_u64() == Some(0) => String::new(),
-                Some(Value::String(s)) if s.is_empty() => String::new(),
-                Some(v) => cell(v),
-            }
-        }));
-    }
-    println!("{t}");
+    let rows: Vec<Value> = images.iter().map(to_value).collect();
+    print_list(&rows, columns, format);
 }
 
 #[cfg(test)]
@@ -127,6 +296,35 @@ mod tests {
         assert_eq!(human_size(Some(1_476_395_008)), "1.4GB");
         assert_eq!(human_size(Some(9_761_280)), "9.3MB");
         assert_eq!(human_size(None), "0B");
+    }
+
+    #[test]
+    fn long_values_wrap_at_spaces() {
+        assert_eq!(wrap("aaa bbb ccc", 7), "aaa bbb\nccc");
+        assert_eq!(wrap("abcdefghij", 4), "abcd\nefgh\nij");
+        assert_eq!(wrap("short", 80), "short");
+        // textwrap breaks after hyphens and fills lines with long words.
+        assert_eq!(
+            wrap("aa [\"glance-direct\"]", 12),
+            "aa [\"glance-\ndirect\"]"
+        );
+        assert_eq!(wrap("ab cdefgh", 4), "ab c\ndefg\nh");
+        assert_eq!(
+            wrap("11073cb0-64a5-46af-9e5a-7eed413476f3", 20),
+            "11073cb0-64a5-46af-\n9e5a-7eed413476f3"
+        );
+    }
+
+    #[test]
+    fn cells_print_like_python() {
+        let v = serde_json::json!({"a": [1, "b"]});
+        assert_eq!(cell(&v), r#"{"a": [1, "b"]}"#);
+        assert_eq!(
+            list_cell(Some(&serde_json::json!(["x", "y"]))),
+            "['x', 'y']"
+        );
+        assert_eq!(list_cell(Some(&serde_json::json!(0))), "");
+        assert_eq!(list_cell(None), "");
     }
 
     #[test]

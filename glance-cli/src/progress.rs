@@ -21,3 +21,12 @@ pub fn bar(wanted: bool, total: Option<u64>) -> Option<ProgressBar> {
     );
     Some(bar)
 }
+
+/// Leave the finished bar on its own line, so that what follows (the image
+/// table) starts on the next one, as glanceclient's bar ends with `\n`.
+pub fn finish(bar: Option<ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.finish();
+        eprintln!();
+    }
+}
