@@ -58,6 +58,11 @@ fn respond(
         }
         None => glance_error(headers, &ApiError::default_for(status)),
     };
+    // Every Glance answer carries a request id; a rule's headers may
+    // replace it.
+    if let Ok(id) = HeaderValue::from_str(&format!("req-{}", uuid::Uuid::new_v4())) {
+        resp.headers_mut().insert("x-openstack-request-id", id);
+    }
     for (name, value) in extra {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
