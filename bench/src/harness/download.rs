@@ -66,13 +66,13 @@ pub async fn run(env: &Env) -> Result<String> {
                 f(ours / theirs),
             ],
             vec![
-                "sha2 0.11 SHA-512 alone, one core, 1 MiB chunks".into(),
+                "sha2 0.11 SHA-512 alone, one core, 1 MiB chunks (not shipped)".into(),
                 f(sha),
                 "".into(),
                 f(ours / sha),
             ],
             vec![
-                "aws-lc-rs SHA-512 alone (linked already, through rustls), one core".into(),
+                "aws-lc-rs SHA-512 alone, one core (shipped: the client verifies with it)".into(),
                 f(median(&aws)),
                 "".into(),
                 f(ours / median(&aws)),
@@ -86,9 +86,9 @@ pub async fn run(env: &Env) -> Result<String> {
         ],
     );
     s.line(format!(
-        "- Target ≥ 90% of the SHA-512 alone: {:.0}% — {}",
-        100.0 * ours / sha,
-        verdict(ours >= 0.9 * sha)
+        "- Target ≥ 90% of the shipped SHA-512 (aws-lc-rs) alone: {:.0}% — {}",
+        100.0 * ours / median(&aws),
+        verdict(ours >= 0.9 * median(&aws))
     ));
     s.line(format!(
         "- Target ahead of python-glanceclient: {}× — {} (stretch 1.5×: {})",
