@@ -1183,3 +1183,34 @@ async fn table_and_json_output_match_the_goldens() {
         &ok(&glance(&server, &["md-namespace-show", "OS::Golden"]).await),
     );
 }
+
+#[tokio::test]
+async fn cache_commands_against_a_mock_with_an_image_cache() {
+    let mut config = glance_mock_server::Config::default();
+    config.cache.enabled = true;
+    let server = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("mock starts");
+    let id = new_image(&server, "cached").await;
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), b"cache me").expect("written");
+    ok(&glance(&server, &["image-upload", "--file", path(file.path()), &id]).await);
+
+    ok(&glance(&server, &["cache-queue", &id]).await);
+    let listed = ok(&glance(&server, &["cache-list"]).await);
+    assert!(listed.contains(&id), "queued image not listed: {listed}");
+
+    ok(&glance(&server, &["cache-delete", &id]).await);
+    ok(&glance(&server, &["cache-clear"]).await);
+    let listed = ok(&glance(&server, &["cache-list"]).await);
+    assert!(
+        !listed.contains(&id),
+        "deleted image still listed: {listed}"
+    );
+
+    // An image that is not active cannot be queued.
+    let queued = new_image(&server, "queued").await;
+    fails(&glance(&server, &["cache-queue", &queued]).await);
+}
