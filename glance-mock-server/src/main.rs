@@ -8,6 +8,12 @@ use glance_mock_server::MockServer;
 
 mod args;
 
+/// mimalloc, not glibc's malloc: a request allocates a few dozen small
+/// objects, and glibc's malloc/free took 45% of the server's instructions
+/// (BENCHMARKS.md, section 3). A library user keeps their own allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An in-memory OpenStack Image service (Glance) API v2 server.
 #[derive(Debug, Parser)]
 #[command(name = "glance-mock-server", version, about)]

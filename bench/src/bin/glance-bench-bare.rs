@@ -11,6 +11,10 @@ use axum::routing::get;
 use bytes::Bytes;
 use clap::Parser;
 
+/// The mock binary's allocator, so the ceiling is measured on equal terms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 struct Args {
     /// Address to listen on.
