@@ -2,6 +2,7 @@
 //! refused before the handlers run (the route's `body_reject`, in
 //! [`super::routes`]).
 
+use crate::db::Record;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,7 +34,7 @@ fn act(
     switch: Switch,
 ) -> Result<StatusCode, ApiError> {
     let current = state.db.get(id, false);
-    let current = policy::lookup(who, current.as_deref(), id)?;
+    let current = policy::lookup(who, current.as_deref().map(Record::image), id)?;
     policy::enforce(who, rule, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     // A repeated action leaves the record as it is, updated_at included.

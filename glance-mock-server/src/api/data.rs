@@ -3,6 +3,7 @@
 
 mod range;
 
+use crate::db::Record;
 use range::RangeError;
 
 use std::io;
@@ -24,7 +25,7 @@ use super::wsgi;
 use crate::domain::inspect::FormatInspector;
 use crate::domain::policy::Rule;
 use crate::domain::upload::{self, UploadFault};
-use crate::domain::{Fault, Image, ImageStatus, policy, time};
+use crate::domain::{Fault, ImageStatus, policy, time};
 use crate::store::{DataStream, ImageData, StoreError};
 
 /// Routes of this resource.
@@ -281,10 +282,10 @@ async fn upload(
     // ImageDataController.upload
     let store_id = chosen_store(&state, &headers)?;
     let current = state.db.get(&id, false);
-    let current = policy::lookup(&who, current.as_deref(), &id)?;
+    let current = policy::lookup(&who, current.as_deref().map(Record::image), &id)?;
     policy::enforce(&who, Rule::UploadImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    let saving: Arc<Image> = state
+    let saving: Arc<crate::db::Record> = state
         .db
         .update(&id, &mut |img| upload::begin(img, time::now()))
         .ok_or_else(not_found)??;
@@ -420,7 +421,7 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, DownloadError> {
     let img = state.db.get(id, false);
-    let img = policy::lookup(who, img.as_deref(), id)?;
+    let img = policy::lookup(who, img.as_deref().map(Record::image), id)?;
     if img.status == ImageStatus::Deactivated && !who.is_admin() {
         return Err(Fault::Forbidden(
             "The requested image has been deactivated. Image data download is forbidden.".into(),

@@ -12,6 +12,7 @@ use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
+use crate::db::Record;
 use crate::domain::image::LocationView;
 use crate::domain::list::ListQuery;
 use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
@@ -89,7 +90,7 @@ async fn list(
     State(state): State<SharedState>,
     Caller(who): Caller,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
         .collect();
@@ -109,17 +110,33 @@ async fn list(
     let body = q
         .locations(LocationView::of(&state.config))
         .run(&who, &all, |id| state.db.get(id, true))?;
-    Ok(Json(body))
+    Ok(json_response(body))
 }
 
 async fn show(
     State(state): State<SharedState>,
     Caller(who): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let img = state.db.get(&id, false);
-    let img = policy::visible(&who, img.as_deref(), &id)?;
-    Ok(Json(img.to_json_for(&who, LocationView::of(&state.config))))
+) -> Result<Response, ApiError> {
+    let record = state.db.get(&id, false);
+    policy::visible(&who, record.as_deref().map(Record::image), &id)?;
+    // `visible` refuses a missing record.
+    let body = record
+        .map(|r| r.json_for(&who, LocationView::of(&state.config)))
+        .unwrap_or_default();
+    Ok(json_response(body))
+}
+
+/// A `200 OK` with a JSON body already rendered.
+pub fn json_response(body: bytes::Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `Transfer-Encoding` values that make webob read a body even without a length.

@@ -2,6 +2,7 @@
 //! `ImagesController.import_image` checks things; the import itself runs
 //! afterwards as a task (see [`crate::worker`]).
 
+use crate::db::Record;
 use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
@@ -81,7 +82,7 @@ async fn import_image(
     let mut req = ImportRequest::parse(&doc, &state.config.import_methods)?;
     // ImagesController.import_image
     let img = state.db.get(&id, false);
-    let img = policy::lookup(&who, img.as_deref(), &id)?;
+    let img = policy::lookup(&who, img.as_deref().map(Record::image), &id)?;
     import::check_image(img, req.method)?;
     req.check_glance_download()?;
     import::check_policy(&who, img, req.method)?;

@@ -1,6 +1,7 @@
 //! `/v2/images/{id}/locations`: list (`GET`) and add (`POST`) locations.
 //! The rules are in [`crate::domain::locations`].
 
+use crate::db::Record;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -24,7 +25,7 @@ pub fn router() -> Router<SharedState> {
 /// `image_repo.get`: the image if the caller can see it.
 fn image(state: &SharedState, who: &Identity, id: &str) -> Result<Image, ApiError> {
     let img = state.db.get(id, false);
-    Ok(policy::lookup(who, img.as_deref(), id)?.clone())
+    Ok(policy::lookup(who, img.as_deref().map(Record::image), id)?.clone())
 }
 
 async fn list(

@@ -1,6 +1,7 @@
 //! `/v2/images/{id}/members` and `/v2/images/{id}/members/{member_id}`:
 //! sharing an image with other projects.
 
+use crate::db::Record;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -61,7 +62,7 @@ async fn list(
     wsgi::reject_body(&method, &headers)?;
     let id = params.get("id");
     let image = state.db.get(id, false);
-    let rows = members::list(&who, image.as_deref(), id)?;
+    let rows = members::list(&who, image.as_deref().map(Record::image), id)?;
     Ok(Json(members::list_view(id, &rows)))
 }
 
@@ -90,7 +91,12 @@ async fn show(
     wsgi::reject_body(&method, &headers)?;
     let id = params.get("id");
     let image = state.db.get(id, false);
-    let member = members::show(&who, image.as_deref(), id, params.get("member_id"))?;
+    let member = members::show(
+        &who,
+        image.as_deref().map(Record::image),
+        id,
+        params.get("member_id"),
+    )?;
     Ok(Json(members::view(id, &member)))
 }
 

@@ -2,6 +2,7 @@
 //! kept in the staging area (not a configured store) while the image is
 //! `uploading`, in the order Glance's deserializer and controller check.
 
+use crate::db::Record;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -108,7 +109,7 @@ async fn stage(
     let size = upload_size(&headers)?;
     // ImageDataController.stage: get_image access, then modify_image.
     let current = state.db.get(&id, false);
-    let current = policy::lookup(&who, current.as_deref(), &id)?;
+    let current = policy::lookup(&who, current.as_deref().map(Record::image), &id)?;
     policy::enforce(&who, Rule::ModifyImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     state

@@ -2,6 +2,7 @@
 //! tasks API: `GET /v2/tasks`, `POST /v2/tasks`, `GET /v2/tasks/{id}`,
 //! and `DELETE /v2/tasks/{id}`, which Glance refuses.
 
+use crate::db::Record;
 use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
@@ -38,7 +39,7 @@ async fn image_tasks(
 ) -> Result<Json<Value>, ApiError> {
     let hidden = || Fault::NotFound(NOT_FOUND_DEFAULT.into());
     let img = state.db.get(&id, false);
-    let img = policy::lookup(&who, img.as_deref(), &id).map_err(|_| hidden())?;
+    let img = policy::lookup(&who, img.as_deref().map(Record::image), &id).map_err(|_| hidden())?;
     policy::enforce(&who, Rule::GetImage, img).map_err(|_| hidden())?;
     let now = now_micros();
     state.tasks.scrub_expired(who.project_id.as_deref(), now);

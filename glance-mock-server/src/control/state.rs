@@ -159,9 +159,9 @@ fn valid_data_id(id: &str) -> bool {
 
 /// The state of `state` now.
 pub async fn dump(state: &AppState, mode: DataMode) -> Result<StateDump, StoreError> {
-    let mut images: Vec<Arc<Image>> = state.db.all_with_deleted();
+    let mut images: Vec<Arc<crate::db::Record>> = state.db.all_with_deleted();
     images.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-    let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), &**i)).collect();
+    let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), i.image())).collect();
     let mut data = Vec::new();
     for (store_id, store) in stores(state) {
         for image_id in store.image_ids().await? {

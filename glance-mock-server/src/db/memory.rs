@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::{Change, ImageRepository};
+use super::{Change, ImageRepository, Record};
 use crate::domain::{Fault, Image, ImageStatus};
 
 /// All image records, deleted ones included, behind one lock.
@@ -13,15 +13,15 @@ use crate::domain::{Fault, Image, ImageStatus};
 /// an `.await`.
 #[derive(Debug, Default)]
 pub struct MemoryDb {
-    images: RwLock<HashMap<String, Arc<Image>>>,
+    images: RwLock<HashMap<String, Arc<Record>>>,
 }
 
 impl MemoryDb {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Image>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Record>>> {
         self.images.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Image>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Record>>> {
         self.images.write().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -31,7 +31,7 @@ fn is_live(img: &Image) -> bool {
 }
 
 impl ImageRepository for MemoryDb {
-    fn create(&self, image: Image) -> Result<Arc<Image>, Fault> {
+    fn create(&self, image: Image) -> Result<Arc<Record>, Fault> {
         let mut db = self.write();
         if db.contains_key(&image.id) {
             return Err(Fault::Conflict(format!(
@@ -39,29 +39,29 @@ impl ImageRepository for MemoryDb {
                 image.id
             )));
         }
-        let image = Arc::new(image);
+        let image = Arc::new(Record::new(image));
         db.insert(image.id.clone(), image.clone());
         Ok(image)
     }
 
-    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Image>> {
+    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Record>> {
         self.read()
             .get(id)
             .filter(|i| force_show_deleted || is_live(i))
             .cloned()
     }
 
-    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Image>, Fault>> {
+    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Record>, Fault>> {
         let mut db = self.write();
         let slot = db.get_mut(id).filter(|i| is_live(i))?;
         let mut draft = Image::clone(slot);
         Some(change(&mut draft).map(|()| {
-            *slot = Arc::new(draft);
+            *slot = Arc::new(Record::new(draft));
             slot.clone()
         }))
     }
 
-    fn all(&self) -> Vec<Arc<Image>> {
+    fn all(&self) -> Vec<Arc<Record>> {
         self.read()
             .values()
             .filter(|i| is_live(i))
@@ -69,7 +69,7 @@ impl ImageRepository for MemoryDb {
             .collect()
     }
 
-    fn all_with_deleted(&self) -> Vec<Arc<Image>> {
+    fn all_with_deleted(&self) -> Vec<Arc<Record>> {
         self.read().values().cloned().collect()
     }
 

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod memory;
 pub mod metadefs;
+pub mod record;
 pub mod tasks;
 
 use std::fmt::Debug;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use cache::{CachedImage, ImageCache};
 pub use memory::MemoryDb;
 pub use metadefs::{MemoryMetadefs, MetadefRepository};
+pub use record::Record;
 pub use tasks::{MemoryTaskDb, TaskRepository};
 
 use crate::domain::{Fault, Image};
@@ -27,23 +29,23 @@ pub type Change<'a> = &'a mut dyn FnMut(&mut Image) -> Result<(), Fault>;
 /// Where image records live.
 pub trait ImageRepository: Debug + Send + Sync {
     /// `image_create`: store a new record; 409 if the id was ever used.
-    fn create(&self, image: Image) -> Result<Arc<Image>, Fault>;
+    fn create(&self, image: Image) -> Result<Arc<Record>, Fault>;
 
     /// `image_get`: the record, `None` if missing, or deleted unless
     /// `force_show_deleted`.
-    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Image>>;
+    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Record>>;
 
     /// `image_update`: apply `change` atomically to a live (not deleted)
     /// record and stamp nothing itself (the change sets `updated_at` when
     /// Glance would). `None` if there is no live record with that id.
-    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Image>, Fault>>;
+    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Record>, Fault>>;
 
     /// `image_get_all` without filters: every live record (filters, sorting
     /// and paging are the domain's, in [`crate::domain::list`]).
-    fn all(&self) -> Vec<Arc<Image>>;
+    fn all(&self) -> Vec<Arc<Record>>;
 
     /// Every record, deleted rows included (what the control plane dumps).
-    fn all_with_deleted(&self) -> Vec<Arc<Image>>;
+    fn all_with_deleted(&self) -> Vec<Arc<Record>>;
 
     /// Forget everything, deleted rows included.
     fn reset(&self);

@@ -255,13 +255,19 @@ impl Image {
         self.members.iter().filter(|m| !m.deleted)
     }
 
+    /// Whether `who` is shown this image without its locations: a
+    /// deactivated image's, to anyone but an admin.
+    pub fn hides_locations_from(&self, who: &super::Identity) -> bool {
+        self.status == ImageStatus::Deactivated && !who.is_admin()
+    }
+
     /// The image as `who` is shown it: Glance's DB layer hides a
     /// deactivated image's locations (so its `stores`, `locations` and
     /// `direct_url`) from non-admins; `view` says whether the deployment
     /// shows locations at all.
     pub fn to_json_for(&self, who: &super::Identity, view: LocationView) -> Value {
         let mut v = self.to_json();
-        let hidden = self.status == ImageStatus::Deactivated && !who.is_admin();
+        let hidden = self.hides_locations_from(who);
         if let Value::Object(m) = &mut v {
             if hidden {
                 m.remove("stores");

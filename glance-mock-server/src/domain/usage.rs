@@ -42,7 +42,7 @@ fn copying(img: &Image) -> bool {
 
 impl ProjectUsage {
     /// Count `project`'s images among all live records.
-    pub fn of(images: &[Arc<Image>], project: &str) -> Self {
+    pub fn of(images: &[Arc<crate::db::Record>], project: &str) -> Self {
         let mut usage = ProjectUsage::default();
         let (mut stored, mut staged) = (0u64, 0u64);
         for img in images
@@ -106,7 +106,12 @@ impl ProjectUsage {
 mod tests {
     use super::*;
 
-    fn image(owner: &str, status: ImageStatus, size: u64, stores: &[&str]) -> Arc<Image> {
+    fn image(
+        owner: &str,
+        status: ImageStatus,
+        size: u64,
+        stores: &[&str],
+    ) -> Arc<crate::db::Record> {
         let mut img = Image::new(
             uuid::Uuid::new_v4().to_string(),
             Some(owner.into()),
@@ -115,12 +120,14 @@ mod tests {
         img.status = status;
         img.size = Some(size);
         img.stores = stores.iter().map(|s| (*s).to_owned()).collect();
-        Arc::new(img)
+        Arc::new(img.into())
     }
 
     #[test]
     fn counts_as_glance_does() {
-        let mut copy = (*image("p", ImageStatus::Active, 3 * MIB, &["fast"])).clone();
+        let mut copy = image("p", ImageStatus::Active, 3 * MIB, &["fast"])
+            .image()
+            .clone();
         copy.properties
             .insert(IMPORTING_TO_STORES.into(), "cheap".into());
         let images = vec![
@@ -129,7 +136,7 @@ mod tests {
             image("p", ImageStatus::Killed, 5 * MIB, &["fast"]),
             image("p", ImageStatus::Queued, 0, &[]),
             image("q", ImageStatus::Active, 9 * MIB, &["fast"]),
-            Arc::new(copy),
+            Arc::new(copy.into()),
         ];
         assert_eq!(
             ProjectUsage::of(&images, "p"),
