@@ -473,7 +473,8 @@ pub async fn soften_crashes(
 /// (headers only for `HEAD`), keeping headers set around them (such as the
 /// request id).
 pub async fn render(req: Request, next: Next) -> Response {
-    let format = Format::from_accept(req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes));
+    // Parsed only for an error: most answers are not.
+    let accept = req.headers().get(header::ACCEPT).cloned();
     let head = req.method() == Method::HEAD;
     let resp = next.run(req).await;
     let Some(err) = resp.extensions().get::<ApiError>() else {
@@ -482,7 +483,9 @@ pub async fn render(req: Request, next: Next) -> Response {
     let mut out = if head {
         err.bodiless()
     } else {
-        err.body(format)
+        err.body(Format::from_accept(
+            accept.as_ref().map(HeaderValue::as_bytes),
+        ))
     };
     let own: Vec<HeaderName> = out.headers().keys().cloned().collect();
     for (name, value) in resp.headers() {

@@ -58,6 +58,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // [`context`] worked it out already, unless a handler runs without it.
+        if let Some(Caller(who)) = parts.extensions.get::<Caller>() {
+            return Ok(Caller(who.clone()));
+        }
         identify(&parts.headers)
             .map(Caller)
             .ok_or_else(ApiError::unauthorized)
@@ -92,8 +96,15 @@ fn request_id(headers: &HeaderMap) -> Option<HeaderValue> {
             };
             HeaderValue::from_bytes(&id).ok()
         }
-        _ => HeaderValue::from_str(&format!("req-{}", uuid::Uuid::new_v4())).ok(),
+        _ => HeaderValue::from_str(&format!("req-{}", fresh_uuid())).ok(),
     }
+}
+
+/// A random (version 4) UUID for a request id, from a fast non-cryptographic
+/// generator: `Uuid::new_v4` asks the kernel for every one, a system call
+/// per request. Ids that name records (images, tasks) still use it.
+fn fresh_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
 /// Middleware: Glance's `ContextMiddleware`. A request without identity gets
@@ -102,9 +113,9 @@ fn request_id(headers: &HeaderMap) -> Option<HeaderValue> {
 /// `x-openstack-request-id`.
 pub async fn context(req: Request, next: Next) -> Response {
     let headers = req.headers();
-    if identify(headers).is_none() {
+    let Some(who) = identify(headers) else {
         return ApiError::unauthorized().into_response();
-    }
+    };
     let confirmed = headers
         .get("x-identity-status")
         .is_some_and(|v| v.as_bytes() == b"Confirmed");
@@ -122,6 +133,8 @@ pub async fn context(req: Request, next: Next) -> Response {
     if let Some(rid) = id.as_ref().and_then(|v| v.to_str().ok()) {
         req.extensions_mut().insert(RequestId(rid.to_owned()));
     }
+    // For the [`Caller`] extractor: the headers do not change past here.
+    req.extensions_mut().insert(Caller(who));
     let mut resp = next.run(req).await;
     if let Some(id) = id {
         resp.headers_mut().insert("x-openstack-request-id", id);
