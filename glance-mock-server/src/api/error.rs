@@ -12,7 +12,6 @@ use std::sync::LazyLock;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use regex::Regex;
 
@@ -449,12 +448,12 @@ pub fn python_json_string(s: &str) -> String {
 /// reproduces Glance ([`ApiError::glance_crash`], `Fault::Internal`,
 /// [`ApiError::unknown_method`]) becomes the 4xx it stands for, so that no
 /// input makes the mock answer 5xx.
-pub async fn soften_crashes(
-    axum::extract::State(state): axum::extract::State<super::SharedState>,
+pub async fn soften_crashes<F: std::future::Future<Output = Response>>(
+    state: &super::SharedState,
     req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
-    let mut resp = next.run(req).await;
+    let mut resp = next(req).await;
     if state.config.glance_server_errors {
         return resp;
     }
@@ -472,11 +471,14 @@ pub async fn soften_crashes(
 /// Middleware: render [`ApiError`]s in the format the request accepts
 /// (headers only for `HEAD`), keeping headers set around them (such as the
 /// request id).
-pub async fn render(req: Request, next: Next) -> Response {
+pub async fn render<F: std::future::Future<Output = Response>>(
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     // Parsed only for an error: most answers are not.
     let accept = req.headers().get(header::ACCEPT).cloned();
     let head = req.method() == Method::HEAD;
-    let resp = next.run(req).await;
+    let resp = next(req).await;
     let Some(err) = resp.extensions().get::<ApiError>() else {
         return resp;
     };

@@ -27,10 +27,11 @@ pub mod wsgi;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::Layer;
 
 use crate::config::Config;
 use crate::db::{ImageRepository, MemoryDb, MemoryMetadefs, MetadefRepository};
@@ -108,29 +109,9 @@ pub fn router(state: SharedState) -> Router {
         .merge(stores::router())
         .fallback(not_found)
         .with_state(state.clone());
-    let glance = Router::new()
-        .fallback_service(resources)
-        .layer(middleware::from_fn(routes::screen))
-        .layer(middleware::from_fn(identity::context))
-        // Shim-issued tokens become identity headers, as keystonemiddleware's do.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::keystone::guard,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            error::soften_crashes,
-        ))
-        .layer(middleware::from_fn(error::render))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            versions::negotiate,
-        ))
-        .layer(middleware::from_fn(preflight))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            wsgi::undecodable_path,
-        ));
+    // The pipeline wraps the resources' router itself, not a router of
+    // its own around it: one router less to pass per request.
+    let glance = middleware::from_fn_with_state(state.clone(), pipeline).layer(resources);
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
     let app = Router::new()
         .merge(crate::keystone::api::router().with_state(state.clone()))
@@ -144,11 +125,42 @@ async fn not_found() -> ApiError {
     ApiError::not_found_default()
 }
 
+/// Middleware: what Glance's pipeline does around its handlers, outermost
+/// first: a path that does not decode, CORS preflights, version negotiation
+/// (which rewrites paths, so it wraps the routing), error rendering by
+/// `Accept`, softening Glance's crashes, the Keystone shim's tokens, the
+/// identity context (401, request ids), and the route table's rules.
+///
+/// One layer calling each step in turn, not a layer per step: each
+/// `from_fn` layer cloned and boxed the services inside it for every
+/// request, most of the mock's own cost of a `GET /v2/images/{id}`
+/// (BENCHMARKS.md, section 3).
+async fn pipeline(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    let state = &state;
+    wsgi::undecodable_path(state, req, |req| {
+        preflight(req, |req| {
+            versions::negotiate(state, req, |req| {
+                error::render(req, |req| {
+                    error::soften_crashes(state, req, |req| {
+                        crate::keystone::guard(state, req, |req| {
+                            identity::context(req, |req| routes::screen(req, |req| next.run(req)))
+                        })
+                    })
+                })
+            })
+        })
+    })
+    .await
+}
+
 /// Glance's CORS filter answers every `OPTIONS` request itself, with an
 /// empty 200 (no CORS origins are configured, so no CORS headers).
-async fn preflight(req: Request, next: Next) -> Response {
+async fn preflight<F: std::future::Future<Output = Response>>(
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     if req.method() == Method::OPTIONS {
         return StatusCode::OK.into_response();
     }
-    next.run(req).await
+    next(req).await
 }

@@ -21,7 +21,6 @@ use std::sync::LazyLock;
 use axum::body::to_bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -422,7 +421,10 @@ fn allow_list(path: &str) -> Option<String> {
 }
 
 /// Middleware (before the handlers' routing): apply Glance's router rules.
-pub async fn screen(req: Request, next: Next) -> Response {
+pub async fn screen<F: std::future::Future<Output = Response>>(
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let Some(path) = path.strip_prefix("/v2") else {
@@ -462,7 +464,7 @@ pub async fn screen(req: Request, next: Next) -> Response {
                 .into_response(),
             },
             _ => {
-                let resp = next.run(req).await;
+                let resp = next(req).await;
                 if resp.status() == StatusCode::METHOD_NOT_ALLOWED
                     && resp.extensions().get::<ApiError>().is_none()
                 {

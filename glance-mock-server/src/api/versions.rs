@@ -14,10 +14,9 @@
 //! stays as sent (percent escapes included): handlers decode their
 //! parameters the way Glance's WSGI server does.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::SharedState;
@@ -195,8 +194,23 @@ fn collapse_slashes(path: &str) -> String {
 
 /// Middleware (before routing): answer version discovery, or rewrite the
 /// request's path to `/v2/...`.
-pub async fn negotiate(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
-    let path = collapse_slashes(req.uri().path());
+pub async fn negotiate<F: std::future::Future<Output = Response>>(
+    state: &SharedState,
+    mut req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
+    let raw = req.uri().path();
+    let vnd_accept = req.headers().get(header::ACCEPT).is_some_and(|v| {
+        v.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"vnd"))
+    });
+    // The common case changes nothing: a `/v2/...` path, no `//`, and no
+    // version asked for in `Accept`.
+    if raw.starts_with("/v2/") && !raw.contains("//") && !vnd_accept {
+        return next(req).await;
+    }
+    let path = collapse_slashes(raw);
     let accept = Accept::parse(req.headers().get(header::ACCEPT).map(HeaderValue::as_bytes));
     match negotiate_path(Features::of(&state.config), &path, &accept) {
         Negotiated::Versions => versions_response(StatusCode::OK, &state.config, req.headers()),
@@ -216,7 +230,7 @@ pub async fn negotiate(State(state): State<SharedState>, mut req: Request, next:
                     *req.uri_mut() = uri;
                 }
             }
-            next.run(req).await
+            next(req).await
         }
     }
 }

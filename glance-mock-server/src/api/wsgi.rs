@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use serde_json::Value;
@@ -106,13 +105,15 @@ pub fn wsgi_decode(raw: &str) -> String {
 /// whose percent-decoded bytes are not UTF-8; its WSGI server (gunicorn)
 /// then answers with its own bare 500 page, whatever the `Accept`. Unless
 /// `Config::glance_server_errors`, the mock answers a 400 instead.
-pub async fn undecodable_path(
-    axum::extract::State(state): axum::extract::State<super::SharedState>,
+pub async fn undecodable_path<F: std::future::Future<Output = Response>>(
+    state: &super::SharedState,
     req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
-    if std::str::from_utf8(&percent_decode(req.uri().path())).is_ok() {
-        return next.run(req).await;
+    let path = req.uri().path();
+    // Without an escape, the path is the `&str` it already is.
+    if !path.contains('%') || std::str::from_utf8(&percent_decode(path)).is_ok() {
+        return next(req).await;
     }
     if state.config.glance_server_errors {
         return server_error();

@@ -5,9 +5,10 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
@@ -36,9 +37,14 @@ pub fn router() -> Router<SharedState> {
         .route("/_mock/tasks/{id}/advance", post(advance_one))
         .route("/_mock", axum::routing::any(not_found))
         .route("/_mock/{*rest}", axum::routing::any(not_found))
-        .layer(middleware::from_fn(error::render))
+        .layer(middleware::from_fn(render_errors))
         // Seeds carry image data inline: more than axum's 2 MiB default.
         .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
+}
+
+/// Errors of the control plane rendered as the API's are.
+async fn render_errors(req: Request, next: Next) -> Response {
+    error::render(req, |req| next.run(req)).await
 }
 
 /// The largest body a control request may have (an inline seed).

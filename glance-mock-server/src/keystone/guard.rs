@@ -5,9 +5,8 @@
 //! [`crate::Config::require_auth`] is set: then only tokens issued here get
 //! through.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::Lookup;
@@ -54,9 +53,13 @@ pub fn base_url(headers: &HeaderMap) -> String {
 
 /// The token a request carries (`X-Auth-Token`, or the older `X-Storage-Token`).
 pub fn request_token(headers: &HeaderMap) -> Option<&str> {
-    ["x-auth-token", "x-storage-token"].iter().find_map(|n| {
+    const NAMES: [HeaderName; 2] = [
+        HeaderName::from_static("x-auth-token"),
+        HeaderName::from_static("x-storage-token"),
+    ];
+    NAMES.iter().find_map(|n| {
         headers
-            .get(*n)
+            .get(n)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -106,10 +109,14 @@ pub fn strip_identity_headers(headers: &mut HeaderMap) {
 }
 
 /// Middleware for the whole API; acts on `/v2` only.
-pub async fn guard(State(state): State<SharedState>, mut req: Request, next: Next) -> Response {
+pub async fn guard<F: std::future::Future<Output = Response>>(
+    state: &SharedState,
+    mut req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     let path = req.uri().path();
     if path != "/v2" && !path.starts_with("/v2/") {
-        return next.run(req).await;
+        return next(req).await;
     }
     let lookup = request_token(req.headers()).map(|t| state.keystone.lookup(t));
     match lookup {
@@ -120,7 +127,7 @@ pub async fn guard(State(state): State<SharedState>, mut req: Request, next: Nex
         }
         Some(Lookup::Unknown) | None => {}
     }
-    next.run(req).await
+    next(req).await
 }
 
 #[cfg(test)]
