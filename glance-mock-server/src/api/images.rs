@@ -91,7 +91,12 @@ async fn list(
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+    let query = query.unwrap_or_default();
+    let generation = state.db.generation();
+    if let Some(page) = state.pages.get(generation, &who, &query) {
+        return Ok(json_response(page));
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
     let q = ListQuery::parse(
@@ -110,6 +115,7 @@ async fn list(
     let body = q
         .locations(LocationView::of(&state.config))
         .run(&who, &all, |id| state.db.get(id, true))?;
+    state.pages.put(generation, &who, &query, body.clone());
     Ok(json_response(body))
 }
 

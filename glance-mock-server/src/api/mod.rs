@@ -62,6 +62,8 @@ pub struct AppState {
     pub cache: crate::db::ImageCache,
     /// Fault rules and the request journal (see [`crate::control`]).
     pub control: crate::control::Control,
+    /// List pages already rendered.
+    pub pages: crate::db::PageCache,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             metadefs: Box::new(MemoryMetadefs::default()),
             cache: crate::db::ImageCache::default(),
             control: crate::control::Control::default(),
+            pages: crate::db::PageCache::default(),
         }
     }
 }

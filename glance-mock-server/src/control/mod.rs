@@ -68,7 +68,12 @@ pub struct Control {
 
 /// `app` behind the fault and journal layer, with `/_mock` beside it.
 pub fn router(state: SharedState, app: Router) -> Router {
-    Router::new()
-        .merge(api::router().with_state(state.clone()))
-        .fallback_service(app.layer(middleware::from_fn_with_state(state, layer::intercept)))
+    // One router for both (`/_mock` merged in after the layer, so the layer
+    // does not wrap it), not a router of its own around `app`: a router
+    // less to pass per request.
+    app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        layer::intercept,
+    ))
+    .merge(api::router().with_state(state))
 }

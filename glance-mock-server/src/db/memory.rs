@@ -1,6 +1,7 @@
 //! The in-memory image table.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, RwLock};
 
 use super::{Change, ImageRepository, Record};
@@ -14,6 +15,9 @@ use crate::domain::{Fault, Image, ImageStatus};
 #[derive(Debug, Default)]
 pub struct MemoryDb {
     images: RwLock<HashMap<String, Arc<Record>>>,
+    /// Bumped whenever the write lock is taken (see
+    /// [`ImageRepository::generation`]).
+    generation: AtomicU64,
 }
 
 impl MemoryDb {
@@ -22,7 +26,11 @@ impl MemoryDb {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Record>>> {
-        self.images.write().unwrap_or_else(|p| p.into_inner())
+        let guard = self.images.write().unwrap_or_else(|p| p.into_inner());
+        // Under the lock: a reader that sees the new generation reads the
+        // records after this writer is done.
+        self.generation.fetch_add(1, AtomicOrdering::SeqCst);
+        guard
     }
 }
 
@@ -59,6 +67,10 @@ impl ImageRepository for MemoryDb {
             *slot = Arc::new(Record::new(draft));
             slot.clone()
         }))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(AtomicOrdering::SeqCst)
     }
 
     fn all(&self) -> Vec<Arc<Record>> {

@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod memory;
 pub mod metadefs;
+pub mod pages;
 pub mod record;
 pub mod tasks;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub use cache::{CachedImage, ImageCache};
 pub use memory::MemoryDb;
 pub use metadefs::{MemoryMetadefs, MetadefRepository};
+pub use pages::PageCache;
 pub use record::Record;
 pub use tasks::{MemoryTaskDb, TaskRepository};
 
@@ -39,6 +41,10 @@ pub trait ImageRepository: Debug + Send + Sync {
     /// record and stamp nothing itself (the change sets `updated_at` when
     /// Glance would). `None` if there is no live record with that id.
     fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Record>, Fault>>;
+
+    /// A number that changes whenever any record may have: what was read
+    /// at one generation (a rendered list page) holds until it moves on.
+    fn generation(&self) -> u64;
 
     /// `image_get_all` without filters: every live record (filters, sorting
     /// and paging are the domain's, in [`crate::domain::list`]).

@@ -1,7 +1,7 @@
 //! Who is calling, as keystone-middleware would have told Glance.
 
 /// The caller's identity: project, user and (lower-cased) roles.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {
     /// The project the request is scoped to (`X-Project-Id`); owns what it creates.
     pub project_id: Option<String>,

@@ -195,10 +195,7 @@ impl ListQuery {
                 _ => filters.push(Filter::In(key.clone(), vec![value.clone()])),
             }
         }
-        let keys = sort
-            .iter()
-            .map(|(k, asc)| (SortKey::of(k), *asc))
-            .collect();
+        let keys = sort.iter().map(|(k, asc)| (SortKey::of(k), *asc)).collect();
         Ok(ListQuery {
             keys,
             limit,
