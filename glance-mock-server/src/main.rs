@@ -12,7 +12,7 @@ mod args;
 /// objects, and glibc's malloc/free took 45% of the server's instructions
 /// (BENCHMARKS.md, section 3). A library user keeps their own allocator.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// An in-memory OpenStack Image service (Glance) API v2 server.
 #[derive(Debug, Parser)]

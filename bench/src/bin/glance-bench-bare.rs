@@ -13,7 +13,7 @@ use clap::Parser;
 
 /// The mock binary's allocator, so the ceiling is measured on equal terms.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Debug, Parser)]
 struct Args {
