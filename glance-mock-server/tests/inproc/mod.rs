@@ -11,6 +11,8 @@ use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use glance_mock_server::Config;
 use glance_mock_server::api::{self, AppState};
+use glance_mock_server::control::{DataMode, StateDump};
+use glance_mock_server::domain::metadefs::Tables;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -140,9 +142,9 @@ impl App {
         self.send(req).await
     }
 
-    /// Everything observable through the API that a rejected request must
-    /// leave alone: every image as admin sees it (all fields, tags included),
-    /// its members, and its bytes.
+    /// Everything a rejected request must leave alone: every image as admin
+    /// sees it (all fields, tags included), its members and its bytes, then
+    /// the whole state as the control plane dumps it, and metadefs.
     pub async fn snapshot(&self) -> Snapshot {
         let mut images = BTreeMap::new();
         let mut uri = "/v2/images?limit=1000&member_status=all".to_owned();
@@ -178,10 +180,18 @@ impl App {
                 data.insert(id.clone(), (d.status.as_u16(), d.body));
             }
         }
+        // And what the API does not show: deleted rows, tasks, staged and
+        // per-store data (the control plane's dump), and metadefs.
+        let dump = glance_mock_server::control::state::dump(&self.state, DataMode::Inline)
+            .await
+            .expect("dump");
+        let metadefs = Tables::clone(&self.state.metadefs.snapshot());
         Snapshot {
             images,
             members,
             data,
+            dump,
+            metadefs,
         }
     }
 }
@@ -192,4 +202,6 @@ pub struct Snapshot {
     pub images: BTreeMap<String, Value>,
     pub members: BTreeMap<String, (u16, Value)>,
     pub data: BTreeMap<String, (u16, Bytes)>,
+    pub dump: StateDump,
+    pub metadefs: Tables,
 }
