@@ -2,4 +2,5 @@
 
 pub mod bin;
 pub mod conformance;
+pub mod fixture;
 pub mod shared;

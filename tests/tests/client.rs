@@ -1,41 +1,10 @@
 //! glance-client against the in-process glance-mock-server.
 
 use futures::TryStreamExt;
-use glance_client::{
-    Client, ContainerFormat, CreateImage, DiskFormat, Error, ImageStatus, ListImages, UploadOptions,
-};
+use glance_client::{Client, Error, ImageStatus, ListImages, UploadOptions};
+use glance_e2e_tests::fixture::{data, raw, setup};
 use glance_mock_server::MockServer;
 use sha2::{Digest, Sha512};
-
-async fn setup() -> (MockServer, Client) {
-    let server = MockServer::start().await.expect("mock starts");
-    let client = Client::builder()
-        .endpoint(server.url())
-        .token("e2e")
-        .build()
-        .expect("client builds");
-    (server, client)
-}
-
-fn raw(name: &str) -> CreateImage {
-    CreateImage::new(name)
-        .disk_format(DiskFormat::Raw)
-        .container_format(ContainerFormat::Bare)
-}
-
-/// Deterministic, non-repeating test data.
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut block = 0u64;
-    while out.len() < len {
-        out.extend_from_slice(&Sha512::digest(
-            [&[seed][..], &block.to_le_bytes()].concat(),
-        ));
-        block += 1;
-    }
-    out.truncate(len);
-    out
-}
 
 #[tokio::test]
 async fn upload_then_download_returns_the_same_bytes() {

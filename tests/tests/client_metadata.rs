@@ -8,18 +8,9 @@ use glance_client::{
     Client, ContainerFormat, CreateImage, DiskFormat, Error, Image, ImageStatus, ListImages,
     MemberStatus, Visibility,
 };
+use glance_e2e_tests::fixture::setup;
 use glance_mock_server::MockServer;
 use serde_json::json;
-
-async fn setup() -> (MockServer, Client) {
-    let server = MockServer::start().await.expect("mock starts");
-    let client = Client::builder()
-        .endpoint(server.url())
-        .token("e2e")
-        .build()
-        .expect("client builds");
-    (server, client)
-}
 
 /// A client acting as `project` through keystone-middleware style headers.
 fn client_as(server: &MockServer, project: &str) -> Client {

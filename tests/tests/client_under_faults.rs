@@ -7,6 +7,7 @@
 //!   cargo test -p glance-e2e-tests --test client_under_faults -- --nocapture
 //! ```
 
+use glance_e2e_tests::fixture::data;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -37,20 +38,6 @@ fn quick_retries() -> RetryConfig {
     RetryConfig::default()
         .with_initial_backoff(Duration::from_millis(1))
         .with_max_backoff(Duration::from_millis(5))
-}
-
-/// Deterministic, non-repeating data.
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 64);
-    let mut block = 0u64;
-    while out.len() < len {
-        out.extend_from_slice(&Sha512::digest(
-            [&[seed][..], &block.to_le_bytes()].concat(),
-        ));
-        block += 1;
-    }
-    out.truncate(len);
-    out
 }
 
 async fn image_with(client: &Client, payload: &[u8]) -> Image {

@@ -4,46 +4,14 @@
 //! bytes as success); then reset, seeding and the request journal as a
 //! test harness sees them.
 
+use glance_e2e_tests::fixture::{data, raw, setup};
 use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
 use glance_client::auth::{Domain, Project, User};
-use glance_client::{
-    Client, ContainerFormat, CreateImage, DiskFormat, Error, Image, ListImages, RetryConfig,
-};
+use glance_client::{Client, Error, Image, ListImages, RetryConfig};
 use glance_mock_server::MockServer;
 use glance_mock_server::control::{DataMode, FaultAction, FaultRule};
-use sha2::{Digest, Sha512};
-
-async fn setup() -> (MockServer, Client) {
-    let server = MockServer::start().await.expect("mock starts");
-    let client = Client::builder()
-        .endpoint(server.url())
-        .token("e2e")
-        .build()
-        .expect("client builds");
-    (server, client)
-}
-
-fn raw(name: &str) -> CreateImage {
-    CreateImage::new(name)
-        .disk_format(DiskFormat::Raw)
-        .container_format(ContainerFormat::Bare)
-}
-
-/// Deterministic, non-repeating test data.
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut block = 0u64;
-    while out.len() < len {
-        out.extend_from_slice(&Sha512::digest(
-            [&[seed][..], &block.to_le_bytes()].concat(),
-        ));
-        block += 1;
-    }
-    out.truncate(len);
-    out
-}
 
 /// An active image holding `payload`.
 async fn image_with(client: &Client, name: &str, payload: &[u8]) -> Image {
