@@ -25,15 +25,18 @@
 //! (see [`control`]).
 
 pub mod api;
+pub mod app;
 pub mod config;
 pub mod control;
 pub mod db;
 pub mod domain;
 pub mod keystone;
+pub mod queue;
 mod server;
+pub mod state;
 pub mod store;
 pub mod worker;
 
 pub use config::{Config, ImportFiltering, StoreConfig, TaskConfig, TaskProgression};
 pub use keystone::IdentityConfig;
-pub use server::{MockServer, MockServerBuilder};
+pub use server::{MockServer, MockServerBuilder, router};

@@ -7,12 +7,22 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::control::{
     self, DataMode, FaultRule, InstalledFault, InvalidFault, JournalEntry, SeedError, StateDump,
 };
+use crate::state::{AppState, SharedState};
 use crate::store::StoreError;
+use crate::{api, worker};
+
+/// The whole mock for `state` as one router: the worker attached to run
+/// its background tasks, and the HTTP layer (Glance's API, the Keystone
+/// shim, the control plane). What [`MockServer`] serves; for embedding
+/// the mock in a router of one's own.
+pub fn router(state: SharedState) -> axum::Router {
+    worker::attach(&state);
+    api::router(state)
+}
 
 /// Builder for a [`MockServer`].
 #[derive(Debug, Clone)]
@@ -68,7 +78,7 @@ impl MockServerBuilder {
                 std::io::Error::new(kind, e)
             })?;
         }
-        let app = api::router(state.clone());
+        let app = router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -134,19 +144,19 @@ impl MockServer {
     /// task created through `POST /v2/tasks`) one step on; see
     /// [`crate::worker`]. Returns how many moved.
     pub async fn advance_tasks(&self) -> usize {
-        self.state.advance_tasks().await
+        worker::advance_tasks(&self.state).await
     }
 
     /// Manual task progression: run every waiting task to its end.
     /// Returns how many ended.
     pub async fn finish_tasks(&self) -> usize {
-        self.state.finish_tasks().await
+        worker::finish_tasks(&self.state).await
     }
 
     /// Manual task progression: move the waiting task `id` one step on.
     /// `None` if no such task waits; otherwise whether it has ended.
     pub async fn advance_task(&self, id: &str) -> Option<bool> {
-        self.state.advance_task(id).await
+        worker::advance_task(&self.state, id).await
     }
 
     /// Back to a fresh start (`POST /_mock/reset`): see

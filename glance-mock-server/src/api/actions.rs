@@ -2,20 +2,19 @@
 //! refused before the handlers run (the route's `body_reject`, in
 //! [`super::routes`]).
 
-use crate::db::Record;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::policy::Rule;
 use crate::domain::{Fault, Identity, Image, activation, policy, time};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route("/v2/images/{id}/actions/deactivate", post(deactivate))
         .route("/v2/images/{id}/actions/reactivate", post(reactivate))
@@ -34,7 +33,7 @@ fn act(
     switch: Switch,
 ) -> Result<StatusCode, ApiError> {
     let current = state.db.get(id, false);
-    let current = policy::lookup(who, current.as_deref().map(Record::image), id)?;
+    let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, rule, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     // A repeated action leaves the record as it is, updated_at included.

@@ -9,16 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
 use super::wsgi::WsgiParams;
 use crate::domain::cache::{self, ClearTarget, Rule};
 use crate::domain::{Fault, Identity, ImageStatus, policy, time};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route("/v2/cache", get(list).delete(clear))
         .route("/v2/cache/{image_id}", put(queue).delete(remove))

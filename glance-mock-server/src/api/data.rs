@@ -3,7 +3,6 @@
 
 mod range;
 
-use crate::db::Record;
 use range::RangeError;
 
 use std::io;
@@ -18,7 +17,6 @@ use axum::routing::get;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt, stream};
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi;
@@ -26,10 +24,11 @@ use crate::domain::inspect::FormatInspector;
 use crate::domain::policy::Rule;
 use crate::domain::upload::{self, UploadFault};
 use crate::domain::{Fault, ImageStatus, policy, time};
+use crate::state::SharedState;
 use crate::store::{DataStream, ImageData, StoreError};
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new().route("/v2/images/{id}/file", get(download).put(upload))
 }
 
@@ -282,10 +281,10 @@ async fn upload(
     // ImageDataController.upload
     let store_id = chosen_store(&state, &headers)?;
     let current = state.db.get(&id, false);
-    let current = policy::lookup(&who, current.as_deref().map(Record::image), &id)?;
+    let current = policy::lookup(&who, current.as_deref(), &id)?;
     policy::enforce(&who, Rule::UploadImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    let saving: Arc<crate::db::Record> = state
+    let saving: Arc<crate::domain::Image> = state
         .db
         .update(&id, &mut |img| upload::begin(img, time::now()))
         .ok_or_else(not_found)??;
@@ -421,7 +420,7 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, DownloadError> {
     let img = state.db.get(id, false);
-    let img = policy::lookup(who, img.as_deref().map(Record::image), id)?;
+    let img = policy::lookup(who, img.as_deref(), id)?;
     if img.status == ImageStatus::Deactivated && !who.is_admin() {
         return Err(Fault::Forbidden(
             "The requested image has been deactivated. Image data download is forbidden.".into(),

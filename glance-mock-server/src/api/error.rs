@@ -449,7 +449,7 @@ pub fn python_json_string(s: &str) -> String {
 /// [`ApiError::unknown_method`]) becomes the 4xx it stands for, so that no
 /// input makes the mock answer 5xx.
 pub async fn soften_crashes<F: std::future::Future<Output = Response>>(
-    state: &super::SharedState,
+    state: &crate::state::SharedState,
     req: Request,
     next: impl FnOnce(Request) -> F,
 ) -> Response {

@@ -1,5 +1,7 @@
 //! `/v2/images` and `/v2/images/{id}`: create, list, show, update (PATCH), delete.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -8,19 +10,19 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::Value;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
+use super::render::Views;
 use super::versions::base_url;
-use crate::db::Record;
 use crate::domain::image::LocationView;
 use crate::domain::list::ListQuery;
 use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
 use crate::domain::policy::Rule;
 use crate::domain::{Fault, ImageStatus, create, policy, time};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route("/v2/images", get(list).post(create))
         .route("/v2/images/{id}", get(show).patch(update).delete(delete))
@@ -88,12 +90,13 @@ async fn create(
 
 async fn list(
     State(state): State<SharedState>,
+    State(views): State<Arc<Views>>,
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
     let generation = state.db.generation();
-    if let Some(page) = state.pages.get(generation, &who, &query) {
+    if let Some(page) = views.cached_page(generation, &who, &query) {
         return Ok(json_response(page));
     }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -112,23 +115,23 @@ async fn list(
         .into());
     }
     let all = state.db.all();
-    let body = q
-        .locations(LocationView::of(&state.config))
-        .run(&who, &all, |id| state.db.get(id, true))?;
-    state.pages.put(generation, &who, &query, body.clone());
+    let page = q.run(&who, &all, |id| state.db.get(id, true))?;
+    let body = views.page(&page, &who, LocationView::of(&state.config));
+    views.keep_page(generation, &who, &query, body.clone());
     Ok(json_response(body))
 }
 
 async fn show(
     State(state): State<SharedState>,
+    State(views): State<Arc<Views>>,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let record = state.db.get(&id, false);
-    policy::visible(&who, record.as_deref().map(Record::image), &id)?;
+    policy::visible(&who, record.as_deref(), &id)?;
     // `visible` refuses a missing record.
     let body = record
-        .map(|r| r.json_for(&who, LocationView::of(&state.config)))
+        .map(|r| views.image(&r, &who, LocationView::of(&state.config)))
         .unwrap_or_default();
     Ok(json_response(body))
 }

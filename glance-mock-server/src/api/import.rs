@@ -2,7 +2,6 @@
 //! `ImagesController.import_image` checks things; the import itself runs
 //! afterwards as a task (see [`crate::worker`]).
 
-use crate::db::Record;
 use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
@@ -10,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::{Caller, RequestId};
 use super::images::json_body;
@@ -18,10 +16,12 @@ use crate::domain::import::progress::{self, IMPORT_TASK};
 use crate::domain::import::{self, ImportMethod, ImportRequest};
 use crate::domain::tasks::{Task, TaskType, now_micros};
 use crate::domain::{Fault, Identity, Image, policy, time};
-use crate::worker::{self, ImportJob, Job, Work, fetch};
+use crate::queue::{ImportJob, Job, Work};
+use crate::state::SharedState;
+use crate::worker::fetch;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new().route("/v2/images/{id}/import", post(import_image))
 }
 
@@ -82,7 +82,7 @@ async fn import_image(
     let mut req = ImportRequest::parse(&doc, &state.config.import_methods)?;
     // ImagesController.import_image
     let img = state.db.get(&id, false);
-    let img = policy::lookup(&who, img.as_deref().map(Record::image), &id)?;
+    let img = policy::lookup(&who, img.as_deref(), &id)?;
     import::check_image(img, req.method)?;
     req.check_glance_download()?;
     import::check_policy(&who, img, req.method)?;
@@ -167,6 +167,8 @@ fn start(
         token: header_text(headers, "x-auth-token"),
     };
     let task = state.tasks.create(task);
-    worker::submit(state, Job::new(task.id.clone(), Work::Import(job)));
+    state
+        .queue
+        .submit(Job::new(task.id.clone(), Work::Import(job)));
     Ok(())
 }

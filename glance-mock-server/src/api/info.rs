@@ -7,14 +7,14 @@ use axum::response::Json;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::Fault;
 use crate::domain::usage::ProjectUsage;
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route("/v2/info/import", get(import))
         .route("/v2/info/stores", get(stores))

@@ -1,7 +1,6 @@
 //! `/v2/images/{id}/locations`: list (`GET`) and add (`POST`) locations.
 //! The rules are in [`crate::domain::locations`].
 
-use crate::db::Record;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -9,23 +8,23 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi::{self, WsgiParams};
 use crate::domain::locations::{self, NewLocation};
 use crate::domain::metadefs::wsme;
 use crate::domain::{Identity, Image, policy};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new().route("/v2/images/{id}/locations", get(list).post(add))
 }
 
 /// `image_repo.get`: the image if the caller can see it.
 fn image(state: &SharedState, who: &Identity, id: &str) -> Result<Image, ApiError> {
     let img = state.db.get(id, false);
-    Ok(policy::lookup(who, img.as_deref().map(Record::image), id)?.clone())
+    Ok(policy::lookup(who, img.as_deref(), id)?.clone())
 }
 
 async fn list(

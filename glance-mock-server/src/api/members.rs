@@ -1,7 +1,6 @@
 //! `/v2/images/{id}/members` and `/v2/images/{id}/members/{member_id}`:
 //! sharing an image with other projects.
 
-use crate::db::Record;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,14 +9,14 @@ use axum::response::Json;
 use axum::routing::get;
 use serde_json::Value;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi::{self, WsgiParams};
 use crate::domain::{Fault, Image, members, time};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route(
             "/v2/images/{id}/members",
@@ -62,7 +61,7 @@ async fn list(
     wsgi::reject_body(&method, &headers)?;
     let id = params.get("id");
     let image = state.db.get(id, false);
-    let rows = members::list(&who, image.as_deref().map(Record::image), id)?;
+    let rows = members::list(&who, image.as_deref(), id)?;
     Ok(Json(members::list_view(id, &rows)))
 }
 
@@ -91,12 +90,7 @@ async fn show(
     wsgi::reject_body(&method, &headers)?;
     let id = params.get("id");
     let image = state.db.get(id, false);
-    let member = members::show(
-        &who,
-        image.as_deref().map(Record::image),
-        id,
-        params.get("member_id"),
-    )?;
+    let member = members::show(&who, image.as_deref(), id, params.get("member_id"))?;
     Ok(Json(members::view(id, &member)))
 }
 

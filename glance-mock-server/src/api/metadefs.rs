@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{delete, get};
 use serde_json::Value;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
@@ -25,11 +24,12 @@ use crate::domain::metadefs::tags::{self, TagBody, TagsBody};
 use crate::domain::metadefs::{Tables, wsme};
 use crate::domain::pyrepr::Py;
 use crate::domain::{Fault, time};
+use crate::state::SharedState;
 
 const NS: &str = "/v2/metadefs/namespaces/{namespace}";
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route("/v2/metadefs/resource_types", get(list_resource_types))
         .route(

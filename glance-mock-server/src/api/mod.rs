@@ -6,15 +6,18 @@
 pub mod accept;
 pub mod actions;
 pub mod cache;
+pub mod control;
 pub mod data;
 pub mod error;
 pub mod identity;
 pub mod images;
 pub mod import;
 pub mod info;
+pub mod keystone;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
+pub mod render;
 pub mod routes;
 pub mod schemas;
 pub mod stage;
@@ -27,66 +30,63 @@ pub mod wsgi;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower::Layer;
 
-use crate::config::Config;
-use crate::db::{ImageRepository, MemoryDb, MemoryMetadefs, MetadefRepository};
-use crate::store::Stores;
+use crate::state::{IdentityState, SharedState};
 use error::ApiError;
 
-/// Everything a request handler can reach.
-#[derive(Debug)]
-pub struct AppState {
-    /// Deployment settings.
-    pub config: Config,
-    /// Image records.
-    pub db: Box<dyn ImageRepository>,
-    /// Image bytes, by store id.
-    pub store: Stores,
-    /// Metadata definitions.
-    pub metadefs: Box<dyn MetadefRepository>,
-    /// The Keystone shim: identity configuration and issued tokens.
-    pub keystone: crate::keystone::Keystone,
-    /// Task records (imports, `/v2/tasks`).
-    pub tasks: Box<dyn crate::db::TaskRepository>,
-    /// The staging area (`os_glance_staging_store`): staged and fetched
-    /// data waiting to be imported; not one of the configured stores.
-    pub staging: Arc<dyn crate::store::ImageStore>,
-    /// Tasks waiting to move on (see [`crate::worker`]).
-    pub worker: crate::worker::Worker,
-    /// The image cache's records (used when `config.cache.enabled`).
-    pub cache: crate::db::ImageCache,
-    /// Fault rules and the request journal (see [`crate::control`]).
-    pub control: crate::control::Control,
-    /// List pages already rendered.
-    pub pages: crate::db::PageCache,
+/// What the HTTP layer's handlers receive: the application's state, the
+/// substate the identity steps use, and the renderings kept between
+/// requests. Handlers take the part they need (`State<SharedState>`,
+/// `State<IdentityState>`, `State<Arc<Views>>`, …) through `FromRef`.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    /// The application's state.
+    pub app: SharedState,
+    /// The Keystone shim's part of it.
+    pub identity: IdentityState,
+    /// Cached renderings of records and list pages.
+    pub views: Arc<render::Views>,
 }
 
-impl AppState {
-    /// State for `config`, with empty in-memory records and the configured stores.
-    pub fn new(config: Config) -> Self {
-        AppState {
-            store: Stores::from_config(&config),
-            keystone: crate::keystone::Keystone::new(config.identity.clone()),
-            tasks: Box::new(crate::db::MemoryTaskDb::default()),
-            staging: crate::store::staging_store(&config),
-            worker: crate::worker::Worker::new(&config),
-            config,
-            db: Box::new(MemoryDb::default()),
-            metadefs: Box::new(MemoryMetadefs::default()),
-            cache: crate::db::ImageCache::default(),
-            control: crate::control::Control::default(),
-            pages: crate::db::PageCache::default(),
+impl ApiState {
+    /// The HTTP layer's state around `app`.
+    pub fn new(app: SharedState) -> Self {
+        ApiState {
+            identity: IdentityState::from_ref(&app),
+            views: Arc::new(render::Views::default()),
+            app,
         }
     }
 }
 
-/// The state as handlers receive it.
-pub type SharedState = Arc<AppState>;
+impl FromRef<ApiState> for SharedState {
+    fn from_ref(state: &ApiState) -> Self {
+        state.app.clone()
+    }
+}
+
+impl FromRef<ApiState> for IdentityState {
+    fn from_ref(state: &ApiState) -> Self {
+        state.identity.clone()
+    }
+}
+
+impl FromRef<ApiState> for Arc<render::Views> {
+    fn from_ref(state: &ApiState) -> Self {
+        state.views.clone()
+    }
+}
+
+impl FromRef<ApiState> for Arc<crate::control::Control> {
+    fn from_ref(state: &ApiState) -> Self {
+        state.app.control.clone()
+    }
+}
 
 /// The whole API as one router.
 ///
@@ -94,7 +94,8 @@ pub type SharedState = Arc<AppState>;
 /// handlers: CORS preflights, version negotiation (which rewrites paths, so
 /// it wraps the routing), error rendering by `Accept`, the identity context
 /// (401, request ids), and the route table's rules; then the resources.
-pub fn router(state: SharedState) -> Router {
+pub fn router(app: SharedState) -> Router {
+    let state = ApiState::new(app);
     let resources = Router::new()
         .merge(images::router())
         .merge(data::router())
@@ -117,10 +118,10 @@ pub fn router(state: SharedState) -> Router {
     let glance = middleware::from_fn_with_state(state.clone(), pipeline).layer(resources);
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
     let app = Router::new()
-        .merge(crate::keystone::api::router().with_state(state.clone()))
+        .merge(keystone::router().with_state(state.clone()))
         .fallback_service(glance);
     // The control plane (`/_mock`) sits beside both, its faults and journal around them.
-    crate::control::router(state, app)
+    control::router(state, app)
 }
 
 /// A route of Glance's table the mock does not serve.
@@ -138,14 +139,14 @@ async fn not_found() -> ApiError {
 /// `from_fn` layer cloned and boxed the services inside it for every
 /// request, most of the mock's own cost of a `GET /v2/images/{id}`
 /// (BENCHMARKS.md, section 3).
-async fn pipeline(State(state): State<SharedState>, req: Request, next: Next) -> Response {
-    let state = &state;
+async fn pipeline(State(api): State<ApiState>, req: Request, next: Next) -> Response {
+    let state = &api.app;
     wsgi::undecodable_path(state, req, |req| {
         preflight(req, |req| {
             versions::negotiate(state, req, |req| {
                 error::render(req, |req| {
                     error::soften_crashes(state, req, |req| {
-                        crate::keystone::guard(state, req, |req| {
+                        keystone::guard(&api.identity, req, |req| {
                             identity::context(req, |req| routes::screen(req, |req| next.run(req)))
                         })
                     })

@@ -8,8 +8,6 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use super::SharedState;
-
 /// The published documents: the path under `/v2/schemas/` and the document.
 pub const DOCUMENTS: &[(&str, &str)] = &[
     ("image", include_str!("schemas/image.json")),
@@ -63,7 +61,7 @@ pub fn document(name: &str) -> Option<&'static str> {
 
 /// Routes of this resource: one `GET` per document. Other methods, and
 /// bodies, are answered before routing (see [`super::routes`]).
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     DOCUMENTS
         .iter()
         .fold(Router::new(), |router, &(name, doc)| {

@@ -2,24 +2,23 @@
 //! kept in the staging area (not a configured store) while the image is
 //! `uploading`, in the order Glance's deserializer and controller check.
 
-use crate::db::Record;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::put;
 
-use super::SharedState;
 use super::data::{octet_stream, upload_size, upload_stream};
 use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::import::{begin_stage, finish_stage, restore_staged};
 use crate::domain::policy::{self, Rule};
 use crate::domain::{Fault, time};
+use crate::state::SharedState;
 use crate::store::StoreError;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new().route("/v2/images/{id}/stage", put(stage))
 }
 
@@ -109,7 +108,7 @@ async fn stage(
     let size = upload_size(&headers)?;
     // ImageDataController.stage: get_image access, then modify_image.
     let current = state.db.get(&id, false);
-    let current = policy::lookup(&who, current.as_deref().map(Record::image), &id)?;
+    let current = policy::lookup(&who, current.as_deref(), &id)?;
     policy::enforce(&who, Rule::ModifyImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     state

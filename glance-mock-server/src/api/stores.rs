@@ -1,19 +1,18 @@
 //! `DELETE /v2/stores/{store_id}/{image_id}`: remove an image's data from
 //! one of the stores holding it.
 
-use crate::db::Record;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::delete;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use crate::domain::{Fault, import, policy, time};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new().route("/v2/stores/{store}/{id}", delete(delete_from_store))
 }
 
@@ -36,7 +35,7 @@ async fn delete_from_store(
     }
     let not_found = || Fault::NotFound(format!("Failed to find image {id}"));
     let current = state.db.get(&id, false);
-    policy::lookup(&who, current.as_deref().map(Record::image), &id).map_err(|_| not_found())?;
+    policy::lookup(&who, current.as_deref(), &id).map_err(|_| not_found())?;
     state
         .db
         .update(&id, &mut |img| {

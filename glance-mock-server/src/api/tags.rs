@@ -5,14 +5,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::put;
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi::{self, WsgiParams};
 use crate::domain::{Fault, Image, tags, time};
+use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new().route(
         "/v2/images/{id}/tags/{tag}",
         put(add)

@@ -2,7 +2,6 @@
 //! tasks API: `GET /v2/tasks`, `POST /v2/tasks`, `GET /v2/tasks/{id}`,
 //! and `DELETE /v2/tasks/{id}`, which Glance refuses.
 
-use crate::db::Record;
 use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
@@ -12,7 +11,6 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::SharedState;
 use super::error::ApiError;
 use super::identity::{Caller, RequestId};
 use super::images::json_body;
@@ -20,10 +18,12 @@ use super::versions::base_url;
 use crate::domain::policy::{self, NOT_FOUND_DEFAULT, Rule};
 use crate::domain::tasks::{self, Task, TaskQuery, TaskType, now_micros};
 use crate::domain::{Fault, pyrepr::Py};
-use crate::worker::{self, Job, Work, fetch};
+use crate::queue::{Job, Work};
+use crate::state::SharedState;
+use crate::worker::fetch;
 
 /// Routes of this resource.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<super::ApiState> {
     Router::new()
         .route("/v2/images/{id}/tasks", get(image_tasks))
         .route("/v2/tasks", get(list).post(create))
@@ -39,7 +39,7 @@ async fn image_tasks(
 ) -> Result<Json<Value>, ApiError> {
     let hidden = || Fault::NotFound(NOT_FOUND_DEFAULT.into());
     let img = state.db.get(&id, false);
-    let img = policy::lookup(&who, img.as_deref().map(Record::image), &id).map_err(|_| hidden())?;
+    let img = policy::lookup(&who, img.as_deref(), &id).map_err(|_| hidden())?;
     policy::enforce(&who, Rule::GetImage, img).map_err(|_| hidden())?;
     let now = now_micros();
     state.tasks.scrub_expired(who.project_id.as_deref(), now);
@@ -118,7 +118,9 @@ async fn create(
         .get("x-auth-token")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let view = task.full_view();
-    worker::submit(&state, Job::new(task.id.clone(), Work::Created { token }));
+    state
+        .queue
+        .submit(Job::new(task.id.clone(), Work::Created { token }));
     let location = format!("{}/v2/tasks/{}", base_url(&headers), task.id);
     let mut resp = (StatusCode::CREATED, Json(view)).into_response();
     if let Ok(v) = location.parse() {

@@ -19,10 +19,10 @@ use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use super::SharedState;
 use super::accept::Accept;
 use super::error::python_json_string;
 use crate::config::Config;
+use crate::state::SharedState;
 
 /// The media type prefix that selects a version through `Accept`.
 const VND_MIME_TYPE: &str = "application/vnd.openstack.images-";

@@ -106,7 +106,7 @@ pub fn wsgi_decode(raw: &str) -> String {
 /// then answers with its own bare 500 page, whatever the `Accept`. Unless
 /// `Config::glance_server_errors`, the mock answers a 400 instead.
 pub async fn undecodable_path<F: std::future::Future<Output = Response>>(
-    state: &super::SharedState,
+    state: &crate::state::SharedState,
     req: Request,
     next: impl FnOnce(Request) -> F,
 ) -> Response {

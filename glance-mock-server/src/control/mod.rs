@@ -15,7 +15,7 @@
 //! | `POST /_mock/tasks/{id}/advance` | `advance_task` | manual progression: one step of one task |
 //! | `POST /_mock/tasks/advance`, `/finish` | `advance_tasks`, `finish_tasks` | the same for every waiting task |
 //!
-//! Every other request passes [`layer::intercept`] first: a fault rule may
+//! Every other request passes [`crate::api::control::intercept`] first: a fault rule may
 //! act on it, and the journal records it. Requests to `/_mock` are neither
 //! faulted nor journaled.
 //!
@@ -42,20 +42,13 @@
 //! # Ok(()) }
 //! ```
 
-pub mod api;
 pub mod faults;
 pub mod journal;
-pub mod layer;
 pub mod state;
 
 pub use faults::{FaultAction, FaultMatch, FaultRule, InstalledFault, InvalidFault};
 pub use journal::{JOURNAL_CAPACITY, JournalEntry};
 pub use state::{DataMode, STAGING_STORE, SeedError, StateDump, StoredData};
-
-use axum::Router;
-use axum::middleware;
-
-use crate::api::SharedState;
 
 /// The control plane's own state: fault rules and the journal.
 #[derive(Debug, Default)]
@@ -64,16 +57,4 @@ pub struct Control {
     pub faults: faults::Faults,
     /// Requests seen.
     pub journal: journal::Journal,
-}
-
-/// `app` behind the fault and journal layer, with `/_mock` beside it.
-pub fn router(state: SharedState, app: Router) -> Router {
-    // One router for both (`/_mock` merged in after the layer, so the layer
-    // does not wrap it), not a router of its own around `app`: a router
-    // less to pass per request.
-    app.layer(middleware::from_fn_with_state(
-        state.clone(),
-        layer::intercept,
-    ))
-    .merge(api::router().with_state(state))
 }

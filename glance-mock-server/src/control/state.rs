@@ -34,9 +34,9 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
-use crate::api::AppState;
 use crate::domain::Image;
 use crate::domain::tasks::Task;
+use crate::state::AppState;
 use crate::store::{ImageStore, StoreError};
 
 /// The name data in the staging area goes by in a dump (Glance's
@@ -159,9 +159,9 @@ fn valid_data_id(id: &str) -> bool {
 
 /// The state of `state` now.
 pub async fn dump(state: &AppState, mode: DataMode) -> Result<StateDump, StoreError> {
-    let mut images: Vec<Arc<crate::db::Record>> = state.db.all_with_deleted();
+    let mut images: Vec<Arc<crate::domain::Image>> = state.db.all_with_deleted();
     images.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-    let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), i.image())).collect();
+    let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), &**i)).collect();
     let mut data = Vec::new();
     for (store_id, store) in stores(state) {
         for image_id in store.image_ids().await? {
@@ -321,7 +321,7 @@ pub async fn load(state: &AppState, seed: StateDump) -> Result<(), SeedError> {
     let blobs = check(state, &seed).await?;
     state.db.reset();
     state.tasks.reset();
-    state.worker.clear();
+    state.queue.clear();
     for (store_id, store) in stores(state) {
         let kept: BTreeSet<&str> = blobs
             .iter()
@@ -365,7 +365,7 @@ pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     state.db.reset();
     state.tasks.reset();
     state.metadefs.reset();
-    state.worker.clear();
+    state.queue.clear();
     for (_, store) in stores(state) {
         for id in store.image_ids().await? {
             remove(store.as_ref(), &id).await?;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, RwLock};
 
-use super::{Change, ImageRepository, Record};
+use super::{Change, ImageRepository};
 use crate::domain::{Fault, Image, ImageStatus};
 
 /// All image records, deleted ones included, behind one lock.
@@ -14,18 +14,18 @@ use crate::domain::{Fault, Image, ImageStatus};
 /// an `.await`.
 #[derive(Debug, Default)]
 pub struct MemoryDb {
-    images: RwLock<HashMap<String, Arc<Record>>>,
+    images: RwLock<HashMap<String, Arc<Image>>>,
     /// Bumped whenever the write lock is taken (see
     /// [`ImageRepository::generation`]).
     generation: AtomicU64,
 }
 
 impl MemoryDb {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Record>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Image>>> {
         self.images.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Record>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Image>>> {
         let guard = self.images.write().unwrap_or_else(|p| p.into_inner());
         // Under the lock: a reader that sees the new generation reads the
         // records after this writer is done.
@@ -39,7 +39,7 @@ fn is_live(img: &Image) -> bool {
 }
 
 impl ImageRepository for MemoryDb {
-    fn create(&self, image: Image) -> Result<Arc<Record>, Fault> {
+    fn create(&self, image: Image) -> Result<Arc<Image>, Fault> {
         let mut db = self.write();
         if db.contains_key(&image.id) {
             return Err(Fault::Conflict(format!(
@@ -47,24 +47,24 @@ impl ImageRepository for MemoryDb {
                 image.id
             )));
         }
-        let image = Arc::new(Record::new(image));
+        let image = Arc::new(image);
         db.insert(image.id.clone(), image.clone());
         Ok(image)
     }
 
-    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Record>> {
+    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Image>> {
         self.read()
             .get(id)
             .filter(|i| force_show_deleted || is_live(i))
             .cloned()
     }
 
-    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Record>, Fault>> {
+    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Image>, Fault>> {
         let mut db = self.write();
         let slot = db.get_mut(id).filter(|i| is_live(i))?;
         let mut draft = Image::clone(slot);
         Some(change(&mut draft).map(|()| {
-            *slot = Arc::new(Record::new(draft));
+            *slot = Arc::new(draft);
             slot.clone()
         }))
     }
@@ -73,7 +73,7 @@ impl ImageRepository for MemoryDb {
         self.generation.load(AtomicOrdering::SeqCst)
     }
 
-    fn all(&self) -> Vec<Arc<Record>> {
+    fn all(&self) -> Vec<Arc<Image>> {
         self.read()
             .values()
             .filter(|i| is_live(i))
@@ -81,7 +81,7 @@ impl ImageRepository for MemoryDb {
             .collect()
     }
 
-    fn all_with_deleted(&self) -> Vec<Arc<Record>> {
+    fn all_with_deleted(&self) -> Vec<Arc<Image>> {
         self.read().values().cloned().collect()
     }
 

@@ -4,12 +4,9 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use time::OffsetDateTime;
 
-use super::image::LocationView;
 use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
-use crate::db::Record;
 
 /// Keys `sort`/`sort_key` accept.
 pub const SORT_KEYS: &[&str] = &[
@@ -39,7 +36,6 @@ pub struct ListQuery {
     member_status: String,
     os_hidden: bool,
     params: Vec<(String, String)>,
-    view: LocationView,
 }
 
 #[derive(Debug, Clone)]
@@ -70,12 +66,6 @@ pub(crate) fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 impl ListQuery {
-    /// Show the listed images' locations as `view` says (default: none).
-    pub fn locations(mut self, view: LocationView) -> Self {
-        self.view = view;
-        self
-    }
-
     /// Parse query parameters (in request order, repeated keys kept).
     pub fn parse(
         raw: &[(String, String)],
@@ -206,7 +196,6 @@ impl ListQuery {
             member_status,
             os_hidden,
             params,
-            view: LocationView::default(),
         })
     }
 
@@ -271,7 +260,7 @@ impl ListQuery {
     /// bench/profile list25). Only the page is sorted: the first `limit`
     /// rows are selected first. Glance's keys end with `id`, so rows never
     /// tie and the page is the same as sorting everything.
-    fn page<'a>(&self, rows: Vec<&'a Record>) -> Vec<&'a Record> {
+    fn page<'a>(&self, rows: Vec<&'a Arc<Image>>) -> Vec<&'a Arc<Image>> {
         let width = self.keys.len();
         let values: Vec<SortValue<'a>> = rows
             .iter()
@@ -296,13 +285,13 @@ impl ListQuery {
         order.into_iter().map(|i| rows[i]).collect()
     }
 
-    /// Run the query over all images; returns the page body (JSON).
-    pub fn run(
+    /// Run the query over all images: the page `who` sees.
+    pub fn run<'a>(
         &self,
         who: &Identity,
-        images: &[Arc<Record>],
-        lookup: impl Fn(&str) -> Option<Arc<Record>>,
-    ) -> Result<Bytes, Fault> {
+        images: &'a [Arc<Image>],
+        lookup: impl Fn(&str) -> Option<Arc<Image>>,
+    ) -> Result<Page<'a>, Fault> {
         let marker = match &self.marker {
             None => None,
             Some(id) => {
@@ -317,9 +306,8 @@ impl ListQuery {
                 Some(img)
             }
         };
-        let rows: Vec<&Record> = images
+        let rows: Vec<&Arc<Image>> = images
             .iter()
-            .map(|img| img.as_ref())
             .filter(|img| self.matches(who, img))
             .filter(|img| {
                 marker
@@ -344,35 +332,23 @@ impl ListQuery {
             }
             _ => None,
         };
-        // The body is written directly, each record's JSON spliced in as
-        // rendered and cached by its `Record` (building a `Value` per image
-        // was almost all of a list request, bench/profile list25). Keys in
-        // the order serde_json's map would write them.
-        let bodies: Vec<Bytes> = rows.iter().map(|r| r.json_for(who, self.view)).collect();
-        let mut out = Vec::with_capacity(bodies.iter().map(Bytes::len).sum::<usize>() + 256);
-        out.extend_from_slice(b"{\"first\":");
-        write_json_str(&mut out, &first);
-        out.extend_from_slice(b",\"images\":[");
-        for (i, body) in bodies.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(body);
-        }
-        out.push(b']');
-        if let Some(next) = next {
-            out.extend_from_slice(b",\"next\":");
-            write_json_str(&mut out, &next);
-        }
-        out.extend_from_slice(b",\"schema\":\"/v2/schemas/images\"}");
-        Ok(Bytes::from(out))
+        Ok(Page {
+            images: rows,
+            first,
+            next,
+        })
     }
 }
 
-/// `s` as a JSON string, appended to `out`.
-fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    // Writing a `&str` into a `Vec` cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+/// One page of a listing: the images in order and the links around them.
+#[derive(Debug)]
+pub struct Page<'a> {
+    /// The page's images, in the query's order.
+    pub images: Vec<&'a Arc<Image>>,
+    /// The link to the listing's first page (`/v2/images?…`).
+    pub first: String,
+    /// The link to the next page, when this one is full.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -620,7 +596,7 @@ mod tests {
     fn the_page_is_the_head_of_everything_sorted() {
         let t0 = crate::domain::time::now();
         let mut rng = fastrand::Rng::with_seed(7);
-        let records: Vec<Record> = (0..60)
+        let records: Vec<Arc<Image>> = (0..60)
             .map(|i| {
                 let mut img = Image::new(format!("id-{:02}", rng.u8(..)), None, t0);
                 img.id.push_str(&i.to_string());
@@ -628,10 +604,10 @@ mod tests {
                 img.size = (rng.bool()).then(|| rng.u64(..4));
                 img.created_at = t0 + time::Duration::seconds(rng.i64(0..3));
                 img.updated_at = img.created_at + time::Duration::seconds(rng.i64(0..3));
-                Record::new(img)
+                Arc::new(img)
             })
             .collect();
-        let refs: Vec<&Record> = records.iter().collect();
+        let refs: Vec<&Arc<Image>> = records.iter().collect();
         for sort in [
             vec![],
             vec![("sort", "name:asc,size:desc")],
@@ -647,7 +623,7 @@ mod tests {
                 all.sort_by(|a, b| query.order(a, b));
                 all.truncate(query.limit);
                 let page = query.page(refs.clone());
-                let ids = |v: &[&Record]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+                let ids = |v: &[&Arc<Image>]| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
                 assert_eq!(ids(&page), ids(&all), "{pairs:?}");
             }
         }
@@ -688,15 +664,15 @@ mod tests {
             }
         }
 
-        fn image(id: &str, owner: &str, visibility: Visibility) -> Arc<crate::db::Record> {
+        fn image(id: &str, owner: &str, visibility: Visibility) -> Arc<Image> {
             let mut img = Image::new(id.into(), Some(owner.into()), now());
             img.visibility = visibility;
-            Arc::new(img.into())
+            Arc::new(img)
         }
 
         /// alice's images: one of each visibility, `shared-*` shared with
         /// bob in the status the id names.
-        fn images() -> Vec<Arc<crate::db::Record>> {
+        fn images() -> Vec<Arc<Image>> {
             let mut all = vec![
                 image("public", "alice", Visibility::Public),
                 image("community", "alice", Visibility::Community),
@@ -708,30 +684,24 @@ mod tests {
                 let mut m = Member::new("bob".into(), now());
                 m.status = status.into();
                 img.members.push(m);
-                all.push(Arc::new(img.into()));
+                all.push(Arc::new(img));
             }
             let mut removed = Image::new("shared-removed".into(), Some("alice".into()), now());
             let mut m = Member::new("bob".into(), now());
             m.status = "accepted".into();
             m.deleted = true;
             removed.members.push(m);
-            all.push(Arc::new(removed.into()));
+            all.push(Arc::new(removed));
             all
         }
 
         fn listed(who: &Identity, pairs: &[(&str, &str)]) -> Vec<String> {
             let all = images();
-            let body = q(pairs)
+            let page = q(pairs)
                 .expect("parses")
                 .run(who, &all, |_| None)
                 .expect("runs");
-            let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-            let mut ids: Vec<String> = body["images"]
-                .as_array()
-                .expect("images")
-                .iter()
-                .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
-                .collect();
+            let mut ids: Vec<String> = page.images.iter().map(|i| i.id.clone()).collect();
             ids.sort();
             ids
         }

@@ -82,7 +82,7 @@ pub fn inspected(img: &Image) -> bool {
 /// count. `None` when unlimited. May be negative.
 pub fn remaining_quota(
     quota: u64,
-    images: &[Arc<crate::db::Record>],
+    images: &[Arc<Image>],
     owner: Option<&str>,
     image_id: &str,
 ) -> Option<i128> {
@@ -302,8 +302,7 @@ mod tests {
         let mut c = a.clone();
         c.id = "c".into();
         c.status = ImageStatus::Killed;
-        let images: Vec<Arc<crate::db::Record>> =
-            [a, b, c].into_iter().map(|i| Arc::new(i.into())).collect();
+        let images: Vec<Arc<Image>> = [a, b, c].into_iter().map(Arc::new).collect();
         assert_eq!(remaining_quota(0, &images, Some("p"), "x"), None);
         assert_eq!(remaining_quota(25, &images, Some("p"), "x"), Some(5));
         assert_eq!(remaining_quota(25, &images, Some("p"), "a"), Some(25));

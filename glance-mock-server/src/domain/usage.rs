@@ -42,7 +42,7 @@ fn copying(img: &Image) -> bool {
 
 impl ProjectUsage {
     /// Count `project`'s images among all live records.
-    pub fn of(images: &[Arc<crate::db::Record>], project: &str) -> Self {
+    pub fn of(images: &[Arc<Image>], project: &str) -> Self {
         let mut usage = ProjectUsage::default();
         let (mut stored, mut staged) = (0u64, 0u64);
         for img in images
@@ -106,12 +106,7 @@ impl ProjectUsage {
 mod tests {
     use super::*;
 
-    fn image(
-        owner: &str,
-        status: ImageStatus,
-        size: u64,
-        stores: &[&str],
-    ) -> Arc<crate::db::Record> {
+    fn image(owner: &str, status: ImageStatus, size: u64, stores: &[&str]) -> Arc<Image> {
         let mut img = Image::new(
             uuid::Uuid::new_v4().to_string(),
             Some(owner.into()),
@@ -120,14 +115,12 @@ mod tests {
         img.status = status;
         img.size = Some(size);
         img.stores = stores.iter().map(|s| (*s).to_owned()).collect();
-        Arc::new(img.into())
+        Arc::new(img)
     }
 
     #[test]
     fn counts_as_glance_does() {
-        let mut copy = image("p", ImageStatus::Active, 3 * MIB, &["fast"])
-            .image()
-            .clone();
+        let mut copy = Image::clone(&image("p", ImageStatus::Active, 3 * MIB, &["fast"]));
         copy.properties
             .insert(IMPORTING_TO_STORES.into(), "cheap".into());
         let images = vec![
@@ -136,7 +129,7 @@ mod tests {
             image("p", ImageStatus::Killed, 5 * MIB, &["fast"]),
             image("p", ImageStatus::Queued, 0, &[]),
             image("q", ImageStatus::Active, 9 * MIB, &["fast"]),
-            Arc::new(copy.into()),
+            Arc::new(copy),
         ];
         assert_eq!(
             ProjectUsage::of(&images, "p"),

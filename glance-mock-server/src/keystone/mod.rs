@@ -5,24 +5,22 @@
 //! points at the mock itself.
 //!
 //! Image API requests carrying a token issued here act as that token's
-//! identity, as keystone-middleware would tell Glance (see [`guard()`]); with
+//! identity, as keystone-middleware would tell Glance (see
+//! [`crate::api::keystone::guard()`]); with
 //! [`crate::Config::require_auth`] nothing else is accepted on `/v2`.
 //!
 //! Users, projects, roles and application credentials come from
 //! [`crate::Config::identity`] ([`IdentityConfig`]).
 
-pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
-pub mod guard;
 pub mod tokens;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use config::IdentityConfig;
-pub use guard::guard;
 pub use tokens::{Lookup, Token, TokenData, TokenStore};
 
 /// Keystone's text after a validation error's own sentence.

@@ -7,44 +7,23 @@
 //! message.
 
 use std::collections::BTreeMap;
-use std::io;
-use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 use super::fetch;
 use super::shadow::ImageShadow;
-use crate::api::AppState;
+use crate::app::ingest::{self, Verdict};
 use crate::domain::import::ImportMethod;
 use crate::domain::import::progress::{self, StoreFault};
-use crate::domain::inspect::{FormatInspector, InvalidImageData};
 use crate::domain::python::str_of;
 use crate::domain::tasks::{INTERNAL_ERROR, now_micros};
 use crate::domain::{Fault, Image, ImageStatus, time};
-use crate::store::{DataStream, ImageData, Stored};
+use crate::queue::ImportJob;
+use crate::state::AppState;
+use crate::store::{ImageData, Stored};
 
 /// One mebibyte, for the task's "Copied N MiB".
 const MIB: u64 = 1 << 20;
-
-/// An import to run.
-#[derive(Debug, Clone)]
-pub(crate) struct ImportJob {
-    /// The image.
-    pub image_id: String,
-    /// How its data comes.
-    pub method: ImportMethod,
-    /// Target stores, in order.
-    pub stores: Vec<String>,
-    /// `all_stores_must_succeed`.
-    pub must_succeed: bool,
-    /// web-download's URI.
-    pub uri: Option<String>,
-    /// glance-download's remote image id.
-    pub remote_image: Option<String>,
-    /// The caller's token (glance-download passes it on).
-    pub token: Option<String>,
-}
 
 /// Why the flow failed: the task's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,9 +51,6 @@ struct MetadataUndo {
     /// The formats as they were, once it set them.
     formats: Option<(Option<String>, Option<String>)>,
 }
-
-/// What format inspection said (bare containers only).
-type Verdict = Option<Result<Option<u64>, InvalidImageData>>;
 
 /// A step that ran, and must be reverted if a later one fails.
 #[derive(Debug)]
@@ -119,7 +95,7 @@ pub(crate) async fn run(state: &AppState, task_id: &str, job: &ImportJob) {
         flow.revert(undo).await;
         // `_ImageLock.revert`: the lock goes with the reverted changes.
         let _ = flow.finish(true).await;
-        state.fail_task(task_id, failure.message());
+        super::fail_task(state, task_id, failure.message());
     }
 }
 
@@ -293,7 +269,7 @@ impl Flow<'_> {
         expected: Option<u64>,
     ) -> Result<(), Failure> {
         let filter = &self.state.config.tasks.import_filtering;
-        let download = fetch::open(self.state.worker.client(), uri, token, filter)
+        let download = fetch::open(super::client(self.state), uri, token, filter)
             .await
             .map_err(|e| {
                 tracing::info!("import task {}: {e}", self.task_id);
@@ -341,7 +317,7 @@ impl Flow<'_> {
     async fn import_metadata(&self, undo: &mut [Undo]) -> Result<u64, Failure> {
         let filter = &self.state.config.tasks.import_filtering;
         let remote = fetch::json(
-            self.state.worker.client(),
+            super::client(self.state),
             &self.remote_url()?,
             self.job.token.as_deref(),
             filter,
@@ -496,41 +472,18 @@ impl Flow<'_> {
             .map_err(|_| Failure::Internal)?;
         progress::check_size(img, len).map_err(|_| Failure::Internal)?;
         let target = self.state.store.get(store).ok_or(Failure::Internal)?;
-        let inspector = crate::domain::upload::inspected(img)
-            .then(|| Arc::new(Mutex::new(FormatInspector::new())));
-        let data = inspected_stream(stream, inspector.clone());
-        let stored = target
-            .add(
-                self.id(),
-                data,
-                i64::try_from(len).ok(),
-                self.state.config.image_size_cap,
-            )
-            .await
-            .map_err(|e| {
-                tracing::info!("import task {}: store {store}: {e}", self.task_id);
-                Failure::Internal
-            })?;
-        let disk_format = img.disk_format.clone().unwrap_or_default();
-        let verdict = inspector.map(|i| {
-            let i = std::mem::take(&mut *i.lock().unwrap_or_else(|p| p.into_inner()));
-            i.finish().verdict(&disk_format)
-        });
+        let (stored, verdict) = ingest::store_inspected(
+            target.as_ref(),
+            img,
+            stream,
+            i64::try_from(len).ok(),
+            self.state.config.image_size_cap,
+        )
+        .await
+        .map_err(|e| {
+            tracing::info!("import task {}: store {store}: {e}", self.task_id);
+            Failure::Internal
+        })?;
         Ok((stored, verdict))
     }
-}
-
-/// `data`, shown to `inspector` (if any) on its way.
-fn inspected_stream(
-    data: DataStream,
-    inspector: Option<Arc<Mutex<FormatInspector>>>,
-) -> DataStream {
-    data.map(move |chunk: io::Result<bytes::Bytes>| {
-        let chunk = chunk?;
-        if let Some(i) = &inspector {
-            i.lock().unwrap_or_else(|p| p.into_inner()).eat(&chunk);
-        }
-        Ok(chunk)
-    })
-    .boxed()
 }

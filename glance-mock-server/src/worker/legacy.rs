@@ -3,16 +3,14 @@
 //! `import_from` into the default store, activate it. On failure the
 //! image is deleted again and the task fails.
 
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
 
 use super::fetch;
-use crate::api::AppState;
+use crate::app::ingest;
 use crate::domain::import::progress::record_location;
-use crate::domain::inspect::FormatInspector;
 use crate::domain::tasks::{self, INTERNAL_ERROR, Task, now_micros};
 use crate::domain::{Identity, ImageStatus, create, time};
+use crate::state::AppState;
 
 /// Run a legacy import task to its end.
 pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
@@ -67,38 +65,28 @@ pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
 }
 
 fn fail(state: &AppState, id: &str, message: &str) {
-    state.fail_task(id, message);
+    super::fail_task(state, id, message);
 }
 
 /// Fetch `uri` into the default store and activate the image.
 async fn import(state: &AppState, id: &str, uri: &str, token: Option<&str>) -> Result<(), ()> {
     let filter = &state.config.tasks.import_filtering;
-    let download = fetch::open(state.worker.client(), uri, token, filter)
+    let download = fetch::open(super::client(state), uri, token, filter)
         .await
         .map_err(drop)?;
     let img = state.db.get(id, false).ok_or(())?;
     let store_id = state.config.default_store.clone();
     let store = state.store.get(&store_id).ok_or(())?;
-    let inspector = crate::domain::upload::inspected(&img)
-        .then(|| Arc::new(Mutex::new(FormatInspector::new())));
-    let seen = inspector.clone();
-    let data = futures::StreamExt::boxed(futures::StreamExt::map(download.data, move |chunk| {
-        let chunk = chunk?;
-        if let Some(i) = &seen {
-            i.lock().unwrap_or_else(|p| p.into_inner()).eat(&chunk);
-        }
-        Ok(chunk)
-    }));
     let announced = download.length.and_then(|n| i64::try_from(n).ok());
-    let stored = store
-        .add(id, data, announced, state.config.image_size_cap)
-        .await
-        .map_err(drop)?;
-    let disk_format = img.disk_format.clone().unwrap_or_default();
-    let verdict = inspector.map(|i| {
-        let i = std::mem::take(&mut *i.lock().unwrap_or_else(|p| p.into_inner()));
-        i.finish().verdict(&disk_format)
-    });
+    let (stored, verdict) = ingest::store_inspected(
+        store.as_ref(),
+        &img,
+        download.data,
+        announced,
+        state.config.image_size_cap,
+    )
+    .await
+    .map_err(drop)?;
     let saved = state.db.update(id, &mut |img| {
         record_location(img, &stored, &store_id, verdict.clone(), true, time::now())
             .map_err(|e| crate::domain::Fault::BadRequest(e.to_string()))

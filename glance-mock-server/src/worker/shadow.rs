@@ -7,9 +7,9 @@
 
 use std::sync::Mutex;
 
-use crate::api::AppState;
 use crate::domain::import::progress;
 use crate::domain::{Fault, Image};
+use crate::state::AppState;
 
 /// The image as loaded, and with the changes so far.
 #[derive(Debug)]

@@ -10,9 +10,9 @@ use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use glance_mock_server::Config;
-use glance_mock_server::api::{self, AppState};
 use glance_mock_server::control::{DataMode, StateDump};
 use glance_mock_server::domain::metadefs::Tables;
+use glance_mock_server::state::AppState;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -66,7 +66,7 @@ impl App {
     pub fn new(config: Config) -> App {
         let state = Arc::new(AppState::new(config));
         App {
-            router: api::router(state.clone()),
+            router: glance_mock_server::router(state.clone()),
             state,
         }
     }

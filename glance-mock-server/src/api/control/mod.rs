@@ -1,5 +1,5 @@
-//! The `/_mock` routes: HTTP over [`super::state`], [`super::faults`],
-//! [`super::journal`] and the worker. Errors are Glance-shaped (by
+//! The `/_mock` routes: HTTP over [`crate::control::state`], [`crate::control::faults`],
+//! [`crate::control::journal`] and the worker. Errors are Glance-shaped (by
 //! `Accept`), bodies and answers JSON.
 
 use axum::Json;
@@ -15,13 +15,16 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::faults::FaultRule;
-use super::state::{self, DataMode, StateDump};
-use crate::api::SharedState;
+pub mod intercept;
+
+use crate::api::ApiState;
 use crate::api::error::{self, ApiError};
+use crate::control::FaultRule;
+use crate::control::state::{self, DataMode, StateDump};
+use crate::state::SharedState;
 
 /// The control plane's routes, errors rendered as Glance renders them.
-pub fn router() -> Router<SharedState> {
+fn routes() -> Router<ApiState> {
     Router::new()
         .route("/_mock/health", get(health))
         .route("/_mock/reset", post(reset))
@@ -68,7 +71,7 @@ async fn health(State(state): State<SharedState>) -> Json<serde_json::Value> {
     Json(json!({
         "status": "ok",
         "images": state.db.all().len(),
-        "tasks_waiting": state.worker.waiting(),
+        "tasks_waiting": state.queue.waiting(),
         "faults": state.control.faults.list().len(),
         "requests": state.control.journal.len(),
     }))
@@ -148,18 +151,18 @@ async fn remove_fault(
 }
 
 async fn advance_all(State(state): State<SharedState>) -> Json<serde_json::Value> {
-    Json(json!({ "moved": state.advance_tasks().await }))
+    Json(json!({ "moved": crate::worker::advance_tasks(&state).await }))
 }
 
 async fn finish_all(State(state): State<SharedState>) -> Json<serde_json::Value> {
-    Json(json!({ "ended": state.finish_tasks().await }))
+    Json(json!({ "ended": crate::worker::finish_tasks(&state).await }))
 }
 
 async fn advance_one(
     State(state): State<SharedState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if state.advance_task(&id).await.is_none() {
+    if crate::worker::advance_task(&state, &id).await.is_none() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("No task {id} is waiting for a step"),
@@ -170,4 +173,17 @@ async fn advance_one(
         .get(&id)
         .ok_or_else(ApiError::not_found_default)?;
     Ok(Json(task.full_view()))
+}
+
+/// `app` behind the fault and journal layer, with `/_mock` beside it.
+pub fn router(state: ApiState, app: axum::Router) -> axum::Router {
+    // One router for both (`/_mock` merged in after the layer, so the layer
+    // does not wrap it), not a router of its own around `app`: a router
+    // less to pass per request.
+    let parts = intercept::InterceptState {
+        control: state.app.control.clone(),
+        identity: state.identity.clone(),
+    };
+    app.layer(middleware::from_fn_with_state(parts, intercept::intercept))
+        .merge(routes().with_state(state))
 }

@@ -4,6 +4,7 @@
 //! every request is journaled on its way out.
 
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -14,23 +15,33 @@ use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use super::faults::FaultAction;
-use super::journal::JournalEntry;
-use crate::api::SharedState;
 use crate::api::error::{ApiError, Format};
 use crate::api::identity::identify;
+use crate::api::keystone::guard::request_token;
+use crate::control::journal::JournalEntry;
+use crate::control::{Control, FaultAction};
 use crate::domain::Identity;
 use crate::keystone::Lookup;
-use crate::keystone::guard::request_token;
+use crate::state::IdentityState;
+
+/// What the layer uses: the fault rules and journal, and the shim's
+/// tokens (to tell who a request acts as).
+#[derive(Debug, Clone)]
+pub struct InterceptState {
+    /// Fault rules and the journal.
+    pub control: Arc<Control>,
+    /// The shim's tokens and whether only they are accepted.
+    pub identity: IdentityState,
+}
 
 /// The identity a request will act as, as far as it can be told before
 /// the API sees it: a token the shim issued acts as its user and project;
 /// otherwise the identity headers, unless authentication is required.
-pub fn identity_of(state: &SharedState, headers: &HeaderMap) -> Option<Identity> {
+pub fn identity_of(state: &IdentityState, headers: &HeaderMap) -> Option<Identity> {
     match request_token(headers).map(|t| state.keystone.lookup(t)) {
         Some(Lookup::Valid(token)) => Some(token.data.identity()),
         Some(Lookup::Invalid(_)) => None,
-        _ if state.config.require_auth => None,
+        _ if state.require_auth => None,
         _ => identify(headers),
     }
 }
@@ -158,12 +169,12 @@ fn alter_body(action: &FaultAction, resp: Response) -> Response {
 
 /// Middleware: fire a matching fault rule, pass the request on (unless
 /// the rule answers it), and journal it.
-pub async fn intercept(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+pub async fn intercept(State(state): State<InterceptState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
-    let who = identity_of(&state, req.headers());
+    let who = identity_of(&state.identity, req.headers());
     let fired = state.control.faults.fire(&method, &path, who.as_ref());
     let resp = match fired.as_ref().map(|f| &f.action) {
         Some(FaultAction::Respond {

@@ -9,11 +9,11 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use super::Lookup;
-use super::catalog::identity_url;
-use super::tokens::TokenData;
-use crate::api::SharedState;
 use crate::api::error::ApiError;
+use crate::keystone::Lookup;
+use crate::keystone::catalog::identity_url;
+use crate::keystone::tokens::TokenData;
+use crate::state::IdentityState;
 
 /// Headers keystone-middleware removes from every incoming request before
 /// it adds its own.
@@ -110,7 +110,7 @@ pub fn strip_identity_headers(headers: &mut HeaderMap) {
 
 /// Middleware for the whole API; acts on `/v2` only.
 pub async fn guard<F: std::future::Future<Output = Response>>(
-    state: &SharedState,
+    state: &IdentityState,
     mut req: Request,
     next: impl FnOnce(Request) -> F,
 ) -> Response {
@@ -122,7 +122,7 @@ pub async fn guard<F: std::future::Future<Output = Response>>(
     match lookup {
         Some(Lookup::Valid(token)) => set_identity_headers(req.headers_mut(), &token.data),
         Some(Lookup::Invalid(_)) => return unauthorized(req.headers()),
-        Some(Lookup::Unknown) | None if state.config.require_auth => {
+        Some(Lookup::Unknown) | None if state.require_auth => {
             return unauthorized(req.headers());
         }
         Some(Lookup::Unknown) | None => {}

@@ -11,16 +11,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::{Value, json};
 
-use super::catalog::{catalog, identity_url};
-use super::guard::{base_url, request_token};
-use super::{KeystoneError, Token};
-use crate::api::SharedState;
+use crate::keystone::catalog::{catalog, identity_url};
+pub mod guard;
+
+use crate::keystone::{KeystoneError, Lookup, Token};
+use crate::state::IdentityState;
+pub use guard::guard;
+use guard::{base_url, request_token};
 
 /// The version this shim announces (Keystone 30's).
 const VERSION: &str = "v3.14";
 
 /// Routes of the shim, absolute paths under `/identity`.
-pub fn router() -> Router<SharedState> {
+pub fn router() -> Router<crate::api::ApiState> {
     Router::new()
         .route("/identity", get(root).fallback(not_allowed_get))
         .route("/identity/", get(root).fallback(not_allowed_get))
@@ -145,7 +148,7 @@ fn wants_catalog(query: Option<&str>) -> bool {
 }
 
 fn token_response(
-    state: &SharedState,
+    state: &IdentityState,
     status: StatusCode,
     token: &Token,
     headers: &HeaderMap,
@@ -161,7 +164,7 @@ fn token_response(
 
 /// `POST /identity/v3/auth/tokens`.
 async fn issue(
-    State(state): State<SharedState>,
+    State(state): State<IdentityState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -206,7 +209,7 @@ fn subject(headers: &HeaderMap) -> Option<&str> {
 
 /// `GET` (and `HEAD`) `/identity/v3/auth/tokens`.
 async fn validate(
-    State(state): State<SharedState>,
+    State(state): State<IdentityState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
@@ -226,7 +229,7 @@ async fn validate(
 }
 
 /// `DELETE /identity/v3/auth/tokens`.
-async fn revoke(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+async fn revoke(State(state): State<IdentityState>, headers: HeaderMap) -> Response {
     match state
         .keystone
         .revoke(request_token(&headers), subject(&headers))
@@ -237,9 +240,9 @@ async fn revoke(State(state): State<SharedState>, headers: HeaderMap) -> Respons
 }
 
 /// `GET /identity/v3/auth/catalog`: the caller's token's catalog.
-async fn auth_catalog(State(state): State<SharedState>, headers: HeaderMap) -> Response {
+async fn auth_catalog(State(state): State<IdentityState>, headers: HeaderMap) -> Response {
     let token = request_token(&headers);
-    let Some(super::Lookup::Valid(token)) = token.map(|t| state.keystone.lookup(t)) else {
+    let Some(Lookup::Valid(token)) = token.map(|t| state.keystone.lookup(t)) else {
         return error_response(&KeystoneError::unauthorized(), &headers);
     };
     if token.data.project.is_none() {

@@ -1,0 +1,95 @@
+//! The mock's shared state: every repository, store and registry the use
+//! cases act on, in one [`AppState`] behind an `Arc` ([`SharedState`]).
+//!
+//! It sits below everything that acts on it: the use cases ([`crate::app`]),
+//! the task worker ([`crate::worker`]) and the HTTP layer ([`crate::api`])
+//! all depend on it, and it on none of them. Parts that need less than the
+//! whole take a substate ([`IdentityState`], the `Arc<Control>`), axum's
+//! `FromRef` pattern.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::config::Config;
+use crate::control::Control;
+use crate::db::{
+    ImageCache, ImageRepository, MemoryDb, MemoryMetadefs, MemoryTaskDb, MetadefRepository,
+    TaskRepository,
+};
+use crate::keystone::Keystone;
+use crate::queue::TaskQueue;
+use crate::store::{ImageStore, Stores};
+
+/// Everything the use cases can reach.
+#[derive(Debug)]
+pub struct AppState {
+    /// Deployment settings.
+    pub config: Config,
+    /// Image records.
+    pub db: Box<dyn ImageRepository>,
+    /// Image bytes, by store id.
+    pub store: Stores,
+    /// Metadata definitions.
+    pub metadefs: Box<dyn MetadefRepository>,
+    /// The Keystone shim: identity configuration and issued tokens.
+    pub keystone: Arc<Keystone>,
+    /// Task records (imports, `/v2/tasks`).
+    pub tasks: Box<dyn TaskRepository>,
+    /// The staging area (`os_glance_staging_store`): staged and fetched
+    /// data waiting to be imported; not one of the configured stores.
+    pub staging: Arc<dyn ImageStore>,
+    /// Tasks waiting to move on (run by [`crate::worker`]).
+    pub queue: TaskQueue,
+    /// The image cache's records (used when `config.cache.enabled`).
+    pub cache: ImageCache,
+    /// Fault rules and the request journal (see [`crate::control`]).
+    pub control: Arc<Control>,
+}
+
+impl AppState {
+    /// State for `config`, with empty in-memory records and the configured stores.
+    pub fn new(config: Config) -> Self {
+        AppState {
+            store: Stores::from_config(&config),
+            keystone: Arc::new(Keystone::new(config.identity.clone())),
+            tasks: Box::new(MemoryTaskDb::default()),
+            staging: crate::store::staging_store(&config),
+            queue: TaskQueue::new(&config),
+            config,
+            db: Box::new(MemoryDb::default()),
+            metadefs: Box::new(MemoryMetadefs::default()),
+            cache: ImageCache::default(),
+            control: Arc::new(Control::default()),
+        }
+    }
+
+    /// `[task] task_time_to_live`.
+    pub fn task_ttl(&self) -> time::Duration {
+        time::Duration::hours(
+            i64::try_from(self.config.tasks.task_time_to_live_hours).unwrap_or(48),
+        )
+    }
+}
+
+/// The state as it is shared.
+pub type SharedState = Arc<AppState>;
+
+/// What the Keystone shim's routes and its guard in front of `/v2` use:
+/// the issued tokens, and whether only those are accepted.
+#[derive(Debug, Clone)]
+pub struct IdentityState {
+    /// The shim's configuration and tokens.
+    pub keystone: Arc<Keystone>,
+    /// [`Config::require_auth`]: only the shim's tokens get through.
+    pub require_auth: bool,
+}
+
+impl FromRef<SharedState> for IdentityState {
+    fn from_ref(state: &SharedState) -> Self {
+        IdentityState {
+            keystone: state.keystone.clone(),
+            require_auth: state.config.require_auth,
+        }
+    }
+}
