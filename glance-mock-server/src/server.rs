@@ -9,11 +9,11 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::control::{
-    self, DataMode, FaultRule, InstalledFault, InvalidFault, JournalEntry, SeedError, StateDump,
+    DataMode, FaultRule, InstalledFault, InvalidFault, JournalEntry, SeedError, StateDump,
 };
 use crate::state::{AppState, SharedState};
 use crate::store::StoreError;
-use crate::{api, worker};
+use crate::{api, app, worker};
 
 /// The whole mock for `state` as one router: the worker attached to run
 /// its background tasks, and the HTTP layer (Glance's API, the Keystone
@@ -55,7 +55,7 @@ impl MockServerBuilder {
         self
     }
 
-    /// State to start with (see [`crate::control::state`]); a seed that
+    /// State to start with (see [`crate::control::dump`]); a seed that
     /// cannot be loaded makes [`MockServerBuilder::start`] fail with
     /// [`std::io::ErrorKind::InvalidData`].
     pub fn seed(mut self, seed: StateDump) -> Self {
@@ -69,7 +69,7 @@ impl MockServerBuilder {
         let addr = listener.local_addr()?;
         let state = Arc::new(AppState::new(self.config));
         if let Some(seed) = self.seed {
-            control::state::load(&state, seed).await.map_err(|e| {
+            app::control::load(&state, seed).await.map_err(|e| {
                 let kind = if e.is_bad_seed() {
                     std::io::ErrorKind::InvalidData
                 } else {
@@ -160,49 +160,49 @@ impl MockServer {
     }
 
     /// Back to a fresh start (`POST /_mock/reset`): see
-    /// [`control::state::reset`].
+    /// [`app::control::reset`].
     pub async fn reset(&self) -> Result<(), StoreError> {
-        control::state::reset(&self.state).await
+        app::control::reset(&self.state).await
     }
 
     /// The state as JSON would carry it (`GET /_mock/state`).
     pub async fn dump_state(&self, mode: DataMode) -> Result<StateDump, StoreError> {
-        control::state::dump(&self.state, mode).await
+        app::control::dump(&self.state, mode).await
     }
 
     /// Replace the state by `seed` (`POST /_mock/state`).
     pub async fn load_state(&self, seed: StateDump) -> Result<(), SeedError> {
-        control::state::load(&self.state, seed).await
+        app::control::load(&self.state, seed).await
     }
 
     /// The request journal, oldest first (`GET /_mock/requests`).
     pub fn requests(&self) -> Vec<JournalEntry> {
-        self.state.control.journal.entries()
+        app::control::requests(&self.state.control)
     }
 
     /// Empty the journal (`DELETE /_mock/requests`).
     pub fn clear_requests(&self) {
-        self.state.control.journal.clear();
+        app::control::clear_requests(&self.state.control);
     }
 
     /// Install a fault rule after the others (`POST /_mock/faults`).
     pub fn add_fault(&self, rule: FaultRule) -> Result<InstalledFault, InvalidFault> {
-        self.state.control.faults.add(rule)
+        app::control::add_fault(&self.state.control, rule)
     }
 
     /// The installed fault rules (`GET /_mock/faults`).
     pub fn faults(&self) -> Vec<InstalledFault> {
-        self.state.control.faults.list()
+        app::control::faults(&self.state.control)
     }
 
     /// Remove one fault rule (`DELETE /_mock/faults/{id}`); whether it was there.
     pub fn remove_fault(&self, id: &str) -> bool {
-        self.state.control.faults.remove(id)
+        app::control::remove_fault(&self.state.control, id)
     }
 
     /// Remove every fault rule (`DELETE /_mock/faults`).
     pub fn clear_faults(&self) {
-        self.state.control.faults.clear();
+        app::control::clear_faults(&self.state.control);
     }
 
     /// Stop accepting connections, finish requests in flight, and wait.

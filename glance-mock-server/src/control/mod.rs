@@ -6,8 +6,8 @@
 //! | request | `MockServer` | what it does |
 //! | --- | --- | --- |
 //! | `GET /_mock/health` | | `{"status": "ok", ...}` with a few counts |
-//! | `POST /_mock/reset` | `reset` | back to a fresh start ([`state::reset`]) |
-//! | `GET /_mock/state[?data=inline]` | `dump_state` | the state as JSON ([`state::StateDump`]) |
+//! | `POST /_mock/reset` | `reset` | back to a fresh start ([`crate::app::control::reset`]) |
+//! | `GET /_mock/state[?data=inline]` | `dump_state` | the state as JSON ([`dump::StateDump`]) |
 //! | `POST /_mock/state` | `load_state` | replace the state by a dump (seeding) |
 //! | `GET`/`DELETE /_mock/requests` | `requests`/`clear_requests` | the request journal ([`journal`]) |
 //! | `GET`/`POST`/`DELETE /_mock/faults` | `faults`/`add_fault`/`clear_faults` | fault rules ([`faults`]) |
@@ -42,13 +42,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod dump;
 pub mod faults;
 pub mod journal;
-pub mod state;
 
+pub use dump::{DataMode, STAGING_STORE, SeedError, StateDump, StoredData};
 pub use faults::{FaultAction, FaultMatch, FaultRule, InstalledFault, InvalidFault};
 pub use journal::{JOURNAL_CAPACITY, JournalEntry};
-pub use state::{DataMode, STAGING_STORE, SeedError, StateDump, StoredData};
 
 /// The control plane's own state: fault rules and the journal.
 #[derive(Debug, Default)]

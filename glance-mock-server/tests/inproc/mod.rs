@@ -182,7 +182,7 @@ impl App {
         }
         // And what the API does not show: deleted rows, tasks, staged and
         // per-store data (the control plane's dump), and metadefs.
-        let dump = glance_mock_server::control::state::dump(&self.state, DataMode::Inline)
+        let dump = glance_mock_server::app::control::dump(&self.state, DataMode::Inline)
             .await
             .expect("dump");
         let metadefs = Tables::clone(&self.state.metadefs.snapshot());

@@ -1,5 +1,5 @@
-//! The `/_mock` routes: HTTP over [`crate::control::state`], [`crate::control::faults`],
-//! [`crate::control::journal`] and the worker. Errors are Glance-shaped (by
+//! The `/_mock` routes: HTTP over the control plane's operations
+//! ([`crate::app::control`]) and the worker's manual steps. Errors are Glance-shaped (by
 //! `Accept`), bodies and answers JSON.
 
 use axum::Json;
@@ -19,9 +19,10 @@ pub mod intercept;
 
 use crate::api::ApiState;
 use crate::api::error::{self, ApiError};
-use crate::control::FaultRule;
-use crate::control::state::{self, DataMode, StateDump};
+use crate::app::control;
+use crate::control::{Control, DataMode, FaultRule, StateDump};
 use crate::state::SharedState;
+use std::sync::Arc;
 
 /// The control plane's routes, errors rendered as Glance renders them.
 fn routes() -> Router<ApiState> {
@@ -68,17 +69,18 @@ fn storage_failed(e: impl std::fmt::Display) -> ApiError {
 }
 
 async fn health(State(state): State<SharedState>) -> Json<serde_json::Value> {
+    let health = control::health(&state);
     Json(json!({
         "status": "ok",
-        "images": state.db.all().len(),
-        "tasks_waiting": state.queue.waiting(),
-        "faults": state.control.faults.list().len(),
-        "requests": state.control.journal.len(),
+        "images": health.images,
+        "tasks_waiting": health.tasks_waiting,
+        "faults": health.faults,
+        "requests": health.requests,
     }))
 }
 
 async fn reset(State(state): State<SharedState>) -> Result<StatusCode, ApiError> {
-    state::reset(&state).await.map_err(storage_failed)?;
+    control::reset(&state).await.map_err(storage_failed)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,52 +97,51 @@ async fn dump(
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request("Invalid data mode: use data=reference or data=inline")
     })?;
-    let dumped = state::dump(&state, q.data).await.map_err(storage_failed)?;
+    let dumped = control::dump(&state, q.data)
+        .await
+        .map_err(storage_failed)?;
     Ok(Json(dumped))
 }
 
 async fn load(State(state): State<SharedState>, body: Bytes) -> Result<StatusCode, ApiError> {
     let seed: StateDump = parse(&body)?;
-    match state::load(&state, seed).await {
+    match control::load(&state, seed).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e) if e.is_bad_seed() => Err(ApiError::bad_request(e.to_string())),
         Err(e) => Err(storage_failed(e)),
     }
 }
 
-async fn requests(State(state): State<SharedState>) -> Json<serde_json::Value> {
-    Json(json!({ "requests": state.control.journal.entries() }))
+async fn requests(State(c): State<Arc<Control>>) -> Json<serde_json::Value> {
+    Json(json!({ "requests": control::requests(&c) }))
 }
 
-async fn clear_requests(State(state): State<SharedState>) -> StatusCode {
-    state.control.journal.clear();
+async fn clear_requests(State(c): State<Arc<Control>>) -> StatusCode {
+    control::clear_requests(&c);
     StatusCode::NO_CONTENT
 }
 
-async fn faults(State(state): State<SharedState>) -> Json<serde_json::Value> {
-    Json(json!({ "faults": state.control.faults.list() }))
+async fn faults(State(c): State<Arc<Control>>) -> Json<serde_json::Value> {
+    Json(json!({ "faults": control::faults(&c) }))
 }
 
-async fn add_fault(State(state): State<SharedState>, body: Bytes) -> Result<Response, ApiError> {
+async fn add_fault(State(c): State<Arc<Control>>, body: Bytes) -> Result<Response, ApiError> {
     let rule: FaultRule = parse(&body)?;
-    let installed = state
-        .control
-        .faults
-        .add(rule)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let installed =
+        control::add_fault(&c, rule).map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok((StatusCode::CREATED, Json(installed)).into_response())
 }
 
-async fn clear_faults(State(state): State<SharedState>) -> StatusCode {
-    state.control.faults.clear();
+async fn clear_faults(State(c): State<Arc<Control>>) -> StatusCode {
+    control::clear_faults(&c);
     StatusCode::NO_CONTENT
 }
 
 async fn remove_fault(
-    State(state): State<SharedState>,
+    State(c): State<Arc<Control>>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.control.faults.remove(&id) {
+    if control::remove_fault(&c, &id) {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(
@@ -168,10 +169,7 @@ async fn advance_one(
             format!("No task {id} is waiting for a step"),
         ));
     }
-    let task = state
-        .tasks
-        .get(&id)
-        .ok_or_else(ApiError::not_found_default)?;
+    let task = control::task(&state, &id).ok_or_else(ApiError::not_found_default)?;
     Ok(Json(task.full_view()))
 }
 
