@@ -18,6 +18,7 @@ pub mod patch;
 pub mod policy;
 pub mod pyrepr;
 pub mod python;
+pub mod stored;
 pub mod tags;
 pub mod tasks;
 pub mod time;
@@ -26,6 +27,7 @@ pub mod usage;
 
 pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};
+pub use stored::Stored;
 
 /// Why an operation was refused, in the categories Glance maps to HTTP
 /// statuses. The message is Glance's own text: webob shows it alone when

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::inspect::InvalidImageData;
 use super::{Fault, Image, ImageStatus};
-use crate::store::Stored;
+use crate::domain::Stored;
 
 /// Why an upload failed after it started, beyond the plain [`Fault`]s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -20,26 +20,13 @@ use futures::stream::BoxStream;
 pub use filesystem::FilesystemStore;
 pub use memory::MemoryStore;
 
-use crate::config::{Config, HashAlgorithm};
+use crate::config::Config;
 
 /// Image data in flight: chunks in order, or the reason the source failed
 /// (a client that went away, or a limit a wrapper enforces).
 pub type DataStream = BoxStream<'static, io::Result<Bytes>>;
 
-/// What [`ImageStore::add`] reports, as `glance_store`'s
-/// `add_with_multihash` does: bytes written, md5 hex (`checksum`) and the
-/// digest of the configured `hashing_algorithm` (`os_hash_value`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
-    /// Bytes written.
-    pub size: u64,
-    /// md5 of the data, lower-case hex.
-    pub md5: String,
-    /// The algorithm of `os_hash_value`.
-    pub os_hash_algo: HashAlgorithm,
-    /// The data's digest with `os_hash_algo`, lower-case hex.
-    pub os_hash_value: String,
-}
+pub use crate::domain::Stored;
 
 /// Bytes read back from a store.
 pub struct ImageData {

@@ -7,9 +7,9 @@
 use time::OffsetDateTime;
 
 use super::ImportMethod;
+use crate::domain::Stored;
 use crate::domain::inspect::InvalidImageData;
 use crate::domain::{Fault, Image, ImageStatus};
-use crate::store::Stored;
 
 /// The image property naming the task that holds the import lock.
 pub const IMPORT_TASK: &str = "os_glance_import_task";
