@@ -6,7 +6,6 @@ mod range;
 use range::RangeError;
 
 use std::io;
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -20,12 +19,9 @@ use futures::{Stream, StreamExt, stream};
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi;
-use crate::domain::inspect::FormatInspector;
-use crate::domain::policy::Rule;
-use crate::domain::upload::{self, UploadFault};
-use crate::domain::{Fault, ImageStatus, policy, time};
+use crate::app::data::{self, UploadError};
 use crate::state::SharedState;
-use crate::store::{DataStream, ImageData, StoreError};
+use crate::store::{DataStream, StoreError};
 
 /// Routes of this resource.
 pub fn router() -> Router<super::ApiState> {
@@ -40,16 +36,16 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn upload_fault(f: UploadFault, content_type: &str) -> ApiError {
-    match f {
-        UploadFault::Fault(f) => f.into(),
-        UploadFault::InvalidData(e) => ApiError::unsupported_media(content_type, e.0),
+/// An upload's failure as Glance answers it; a 415 names the request's
+/// `content_type`.
+fn upload_failure(e: UploadError, content_type: &str) -> ApiError {
+    match e {
+        UploadError::Fault(f) => f.into(),
+        UploadError::InvalidData(e) => ApiError::unsupported_media(content_type, e.0),
         // Glance crashes when new data disagrees with the size or checksum
         // the image already records; the conflict is the caller's.
-        UploadFault::Internal => ApiError::glance_crash(
-            StatusCode::CONFLICT,
-            "The uploaded data does not match the size or checksum the image records.",
-        ),
+        UploadError::Mismatch => ApiError::glance_crash(StatusCode::CONFLICT, e.to_string()),
+        UploadError::Store(e) => store_failure(e),
     }
 }
 
@@ -137,40 +133,6 @@ fn chosen_store(state: &SharedState, headers: &HeaderMap) -> Result<String, ApiE
     }
 }
 
-/// While an upload runs the image is `saving`; whatever ends the request
-/// early (an error, or the client going away and the handler being
-/// dropped) puts it back to `queued`, unless the upload got that far.
-struct SavingGuard<'a> {
-    state: &'a SharedState,
-    id: &'a str,
-    armed: bool,
-}
-
-impl<'a> SavingGuard<'a> {
-    fn new(state: &'a SharedState, id: &'a str) -> Self {
-        SavingGuard {
-            state,
-            id,
-            armed: true,
-        }
-    }
-
-    fn disarm(mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for SavingGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = self.state.db.update(self.id, &mut |img| {
-                upload::restore_queued(img, time::now());
-                Ok(())
-            });
-        }
-    }
-}
-
 /// The request body in the 64 KiB pieces Glance reads it in. Chunks are
 /// split without copying; only a piece that straddles two chunks is
 /// assembled.
@@ -210,38 +172,13 @@ where
     )
 }
 
-/// The storage quota crossed while reading (Glance's `LimitingReader`).
-#[derive(Debug, thiserror::Error)]
-#[error("storage quota exceeded")]
-struct QuotaCrossed;
-
-/// What an upload's data goes through before the store: the quota limit,
-/// then format inspection (bare containers only), as Glance wraps it.
-pub(super) fn upload_stream(
-    body: Body,
-    quota_limit: Option<u64>,
-    inspector: Option<Arc<Mutex<FormatInspector>>>,
-) -> DataStream {
-    let body = body.into_data_stream().map(|r| r.map_err(io::Error::other));
-    let mut read: u64 = 0;
-    pieces(body)
-        .map(move |piece| {
-            let piece = piece?;
-            read = read.saturating_add(piece.len() as u64);
-            if quota_limit.is_some_and(|limit| read > limit) {
-                return Err(io::Error::other(QuotaCrossed));
-            }
-            if let Some(inspector) = &inspector {
-                inspector
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .eat(&piece);
-            }
-            Ok(piece)
-        })
-        .boxed()
+/// The request body as the data of an upload (or of a stage): in the
+/// pieces Glance reads it in.
+pub(super) fn upload_stream(body: Body) -> DataStream {
+    pieces(body.into_data_stream().map(|r| r.map_err(io::Error::other))).boxed()
 }
 
+/// A store's refusal or failure (the storage quota already told apart).
 fn store_failure(e: StoreError) -> ApiError {
     match e {
         StoreError::SizeExceeds { .. } | StoreError::SizeMismatch { .. } => {
@@ -251,13 +188,6 @@ fn store_failure(e: StoreError) -> ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("The incoming image is too large: {e}"),
         ),
-        StoreError::Source(source)
-            if source
-                .get_ref()
-                .is_some_and(|inner| inner.is::<QuotaCrossed>()) =>
-        {
-            upload::quota_crossed().into()
-        }
         StoreError::Source(source) => {
             ApiError::bad_request(format!("Error reading the request body: {source}"))
         }
@@ -280,102 +210,26 @@ async fn upload(
     let size = upload_size(&headers)?;
     // ImageDataController.upload
     let store_id = chosen_store(&state, &headers)?;
-    let current = state.db.get(&id, false);
-    let current = policy::lookup(&who, current.as_deref(), &id)?;
-    policy::enforce(&who, Rule::UploadImage, current)?;
-    let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    let saving: Arc<crate::domain::Image> = state
-        .db
-        .update(&id, &mut |img| upload::begin(img, time::now()))
-        .ok_or_else(not_found)??;
-    let guard = SavingGuard::new(&state, &id);
-
-    let remaining = upload::remaining_quota(
-        state.config.user_storage_quota,
-        &state.db.all(),
-        saving.owner.as_deref(),
-        &id,
-    );
-    let quota_limit = upload::check_quota(size, remaining)?;
-    let inspector =
-        upload::inspected(&saving).then(|| Arc::new(Mutex::new(FormatInspector::new())));
-    let store = state.store.get(&store_id).ok_or_else(|| {
-        ApiError::bad_request(format!("Store for identifier {store_id} not found"))
-    })?;
-    let data = upload_stream(body, quota_limit, inspector.clone());
-    let stored = store
-        .add(&id, data, size, state.config.image_size_cap)
+    data::upload(&state, &who, &id, &store_id, upload_stream(body), size)
         .await
-        .map_err(store_failure)?;
-
-    let disk_format = saving.disk_format.clone().unwrap_or_default();
-    let verdict = inspector.map(|i| {
-        let i = Arc::try_unwrap(i)
-            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
-            .unwrap_or_else(|shared| {
-                std::mem::take(&mut *shared.lock().unwrap_or_else(|p| p.into_inner()))
-            });
-        i.finish().verdict(&disk_format)
-    });
-    // Glance re-checks the quota with the real size (a chunked upload
-    // announces none).
-    let remaining = upload::remaining_quota(
-        state.config.user_storage_quota,
-        &state.db.all(),
-        saving.owner.as_deref(),
-        &id,
-    );
-    let mut outcome = Ok(());
-    let saved = state.db.update(&id, &mut |img| {
-        if img.status != ImageStatus::Saving {
-            return Err(Fault::Gone(String::new()));
-        }
-        outcome = upload::finish(
-            img,
-            &stored,
-            &store_id,
-            verdict.clone(),
-            remaining,
-            time::now(),
-        );
-        Ok(())
-    });
-    guard.disarm();
-    match saved {
-        Some(Ok(_)) if outcome.is_ok() => Ok(StatusCode::NO_CONTENT),
-        Some(Ok(_)) => {
-            state.store.delete(&store_id, &id).await;
-            Err(outcome
-                .err()
-                .map_or_else(ApiError::internal, |f| upload_fault(f, &content_type)))
-        }
-        _ => {
-            state.store.delete(&store_id, &id).await;
-            Err(Fault::Gone(format!(
-                "Image {id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded."
-            ))
-            .into())
-        }
-    }
+        .map_err(|e| upload_failure(e, &content_type))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
-/// `?prefer=store1,store2`: configured stores to try first.
-fn preferred_stores(state: &SharedState, query: Option<&str>) -> Result<Vec<String>, ApiError> {
-    let mut stores = Vec::new();
+/// `?prefer=store1,store2`: the stores to try first (checked against the
+/// configuration by [`data::download`]).
+fn preferred_stores(query: Option<&str>) -> Vec<String> {
     let prefer = form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .filter(|(k, _)| k == "prefer")
         .last()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    for store in prefer.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !state.config.has_store(store) {
-            return Err(ApiError::bad_request(format!(
-                "Store '{store}' is not configured."
-            )));
-        }
-        stores.push(store.to_owned());
-    }
-    Ok(stores)
+    prefer
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn download(
@@ -411,7 +265,8 @@ impl<E: Into<ApiError>> From<E> for DownloadError {
     }
 }
 
-/// `ImageDataController.download` and its response serializer.
+/// `ImageDataController.download` ([`data::download`]), then its response
+/// serializer: the range, the data ([`data::Download::read`]), the headers.
 async fn serve(
     state: &SharedState,
     who: &crate::domain::Identity,
@@ -419,41 +274,16 @@ async fn serve(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, DownloadError> {
-    let img = state.db.get(id, false);
-    let img = policy::lookup(who, img.as_deref(), id)?;
-    if img.status == ImageStatus::Deactivated && !who.is_admin() {
-        return Err(Fault::Forbidden(
-            "The requested image has been deactivated. Image data download is forbidden.".into(),
-        )
-        .into());
-    }
-    policy::enforce(who, Rule::DownloadImage, img)?;
-    let preferred = preferred_stores(state, query)?;
+    let download = data::download(state, who, id, &preferred_stores(query))?;
+    let img = &download.image;
     let span = range::requested(headers, img.size).map_err(DownloadError::Range)?;
-
-    let mut locations: Vec<&String> = preferred
-        .iter()
-        .filter_map(|p| img.stores.iter().find(|s| *s == p))
-        .collect();
-    locations.extend(img.stores.iter().filter(|s| !preferred.contains(s)));
-    let (offset, len) = span.as_ref().map_or((0, None), |s| (s.offset, Some(s.len)));
-    let mut data: Option<ImageData> = None;
-    for store_id in locations {
-        let Some(store) = state.store.get(store_id) else {
-            continue;
-        };
-        match store.get(id, offset, len).await {
-            Ok(d) => {
-                data = Some(d);
-                break;
-            }
-            Err(e) if e.is_not_found() => {}
-            Err(e) => {
-                tracing::warn!("reading image {id} from store {store_id}: {e}");
-                return Err(ApiError::internal().into());
-            }
-        }
-    }
+    let data = download
+        .read(state, span.as_ref().map(|s| (s.offset, s.len)))
+        .await
+        .map_err(|e| {
+            tracing::warn!("{e}");
+            ApiError::internal()
+        })?;
     let Some(data) = data else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
@@ -479,13 +309,6 @@ async fn serve(
         h.insert("content-md5", sum);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(data.len));
-    // The cache filter tees complete downloads of active images into the
-    // cache (or serves them from it, a hit); ranges pass it by.
-    if state.config.cache.enabled && span.is_none() && img.status == ImageStatus::Active {
-        state
-            .cache
-            .read_through(id, data.len, time::epoch_seconds(time::now()));
-    }
     Ok(resp)
 }
 

@@ -14,11 +14,10 @@ use super::error::ApiError;
 use super::identity::Caller;
 use super::render::Views;
 use super::versions::base_url;
+use crate::app::images;
 use crate::domain::image::LocationView;
-use crate::domain::list::ListQuery;
+use crate::domain::list::Page;
 use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
-use crate::domain::policy::Rule;
-use crate::domain::{Fault, ImageStatus, create, policy, time};
 use crate::state::SharedState;
 
 /// Routes of this resource.
@@ -62,11 +61,8 @@ async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let doc = json_body(&body)?;
-    let image = create::new_image(&doc, &who, time::now(), || uuid::Uuid::new_v4().to_string())?;
-    let rendered = state
-        .db
-        .create(image)?
-        .to_json_for(&who, LocationView::of(&state.config));
+    let rendered =
+        images::create(&state, &who, &doc)?.to_json_for(&who, LocationView::of(&state.config));
     let location = format!(
         "{}/v2/images/{}",
         base_url(&headers),
@@ -95,27 +91,23 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
-    let generation = state.db.generation();
+    let generation = images::generation(&state);
     if let Some(page) = views.cached_page(generation, &who, &query) {
         return Ok(json_response(page));
     }
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    let q = ListQuery::parse(
-        &pairs,
-        state.config.limit_param_default,
-        state.config.api_limit_max,
-    )?;
-    // Glance validates the query before it checks the policy.
-    if !policy::can_read(&who) {
-        return Err(Fault::Forbidden(
-            "You are not authorized to complete get_images action.".into(),
-        )
-        .into());
-    }
-    let all = state.db.all();
-    let page = q.run(&who, &all, |id| state.db.get(id, true))?;
+    let images::Listing {
+        images,
+        first,
+        next,
+    } = images::list(&state, &who, &pairs)?;
+    let page = Page {
+        images: images.iter().collect(),
+        first,
+        next,
+    };
     let body = views.page(&page, &who, LocationView::of(&state.config));
     views.keep_page(generation, &who, &query, body.clone());
     Ok(json_response(body))
@@ -127,13 +119,12 @@ async fn show(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let record = state.db.get(&id, false);
-    policy::visible(&who, record.as_deref(), &id)?;
-    // `visible` refuses a missing record.
-    let body = record
-        .map(|r| views.image(&r, &who, LocationView::of(&state.config)))
-        .unwrap_or_default();
-    Ok(json_response(body))
+    let record = images::show(&state, &who, &id)?;
+    Ok(json_response(views.image(
+        &record,
+        &who,
+        LocationView::of(&state.config),
+    )))
 }
 
 /// A `200 OK` with a JSON body already rendered.
@@ -185,37 +176,9 @@ async fn update(
     };
     let patch = Patch::parse(&patch_body(&headers, &body)?, dialect)?
         .locations_visible(state.config.show_multiple_locations);
-
-    let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    let current = state
-        .db
-        .get(&id, false)
-        .filter(|img| policy::can_see(&who, img))
-        .ok_or_else(not_found)?;
-    if patch.is_empty() {
-        return Ok(Json(
-            current.to_json_for(&who, LocationView::of(&state.config)),
-        ));
-    }
-    let updated = state
-        .db
-        .update(&id, &mut |img| {
-            if !policy::can_see(&who, img) {
-                return Err(not_found());
-            }
-            patch.apply(img, &who, time::now())
-        })
-        .ok_or_else(not_found)??;
-    // A location removed through the patch takes its store's copy along.
-    for store in current
-        .stores
-        .iter()
-        .filter(|s| !updated.stores.contains(s))
-    {
-        state.store.delete(store, &id).await;
-    }
+    let image = images::update(&state, &who, &id, &patch).await?;
     Ok(Json(
-        updated.to_json_for(&who, LocationView::of(&state.config)),
+        image.to_json_for(&who, LocationView::of(&state.config)),
     ))
 }
 
@@ -224,33 +187,6 @@ async fn delete(
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
-    let current = state.db.get(&id, false).ok_or_else(not_found)?;
-    if !policy::can_see(&who, &current) {
-        return Err(not_found().into());
-    }
-    policy::enforce(&who, Rule::DeleteImage, &current)?;
-    let mut stores = Vec::new();
-    state
-        .db
-        .update(&id, &mut |img| {
-            if img.protected {
-                return Err(Fault::Forbidden(format!(
-                    "Image {id} is protected and cannot be deleted."
-                )));
-            }
-            img.status = ImageStatus::Deleted;
-            img.updated_at = time::now();
-            stores = std::mem::take(&mut img.stores);
-            Ok(())
-        })
-        .ok_or_else(not_found)??;
-    for store in stores {
-        state.store.delete(&store, &id).await;
-    }
-    // Glance also drops whatever is staged for the image, and the cache
-    // filter its cached copy.
-    let _ = state.staging.delete(&id).await;
-    state.cache.remove(&id);
+    images::delete(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -122,12 +122,7 @@ async fn stage(
     };
     let staged = state
         .staging
-        .add(
-            &id,
-            upload_stream(body, None, None),
-            size,
-            state.config.image_size_cap,
-        )
+        .add(&id, upload_stream(body), size, state.config.image_size_cap)
         .await;
     let stored = match staged {
         Ok(stored) => stored,

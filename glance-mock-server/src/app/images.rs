@@ -1,1 +1,212 @@
-//! (to be filled: the images use cases)
+//! The image records' use cases: `ImagesController` (create, index, show,
+//! update, delete, delete_from_store) and `ImageActionsController`
+//! (deactivate, reactivate), each with the store, staging and cache
+//! cleanup Glance does along with the record.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::domain::list::ListQuery;
+use crate::domain::patch::Patch;
+use crate::domain::policy::Rule;
+use crate::domain::{
+    Fault, Identity, Image, ImageStatus, activation, create, import, policy, time,
+};
+use crate::state::AppState;
+
+/// `ImagesController.create`: the image the request document describes,
+/// saved (409 if its id was ever used).
+pub fn create(state: &AppState, who: &Identity, doc: &Value) -> Result<Arc<Image>, Fault> {
+    let image = create::new_image(doc, who, time::now(), || uuid::Uuid::new_v4().to_string())?;
+    state.db.create(image)
+}
+
+/// The number a listing is read at: read it before [`list`], so that a
+/// page rendered from the listing can be kept for this generation only.
+pub fn generation(state: &AppState) -> u64 {
+    state.db.generation()
+}
+
+/// One page of a listing, owning its images: a [`Page`](crate::domain::list::Page) once borrowed.
+#[derive(Debug)]
+pub struct Listing {
+    /// The page's images, in the query's order.
+    pub images: Vec<Arc<Image>>,
+    /// The link to the listing's first page.
+    pub first: String,
+    /// The link to the next page, when this one is full.
+    pub next: Option<String>,
+}
+
+/// `ImagesController.index`: the query's parameters validated (400), then
+/// `get_images` (403), then the page `who` sees.
+pub fn list(
+    state: &AppState,
+    who: &Identity,
+    params: &[(String, String)],
+) -> Result<Listing, Fault> {
+    let q = ListQuery::parse(
+        params,
+        state.config.limit_param_default,
+        state.config.api_limit_max,
+    )?;
+    // Glance validates the query before it checks the policy.
+    if !policy::can_read(who) {
+        return Err(Fault::Forbidden(
+            "You are not authorized to complete get_images action.".into(),
+        ));
+    }
+    let all = state.db.all();
+    let page = q.run(who, &all, |id| state.db.get(id, true))?;
+    Ok(Listing {
+        images: page.images.into_iter().cloned().collect(),
+        first: page.first,
+        next: page.next,
+    })
+}
+
+/// `ImagesController.show`: the image if `who` may see it and `get_image`
+/// allows it (404 otherwise).
+pub fn show(state: &AppState, who: &Identity, id: &str) -> Result<Arc<Image>, Fault> {
+    let record = state.db.get(id, false);
+    policy::visible(who, record.as_deref(), id)?;
+    // `visible` refuses a missing record.
+    record.ok_or_else(|| Fault::NotFound(format!("No image found with ID {id}")))
+}
+
+/// `ImagesController.update`: `patch` applied to the image `who` can see
+/// (404 otherwise; an empty patch changes nothing). A location the patch
+/// removed takes its store's copy of the data along.
+pub async fn update(
+    state: &AppState,
+    who: &Identity,
+    id: &str,
+    patch: &Patch,
+) -> Result<Arc<Image>, Fault> {
+    let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
+    let current = state
+        .db
+        .get(id, false)
+        .filter(|img| policy::can_see(who, img))
+        .ok_or_else(not_found)?;
+    if patch.is_empty() {
+        return Ok(current);
+    }
+    let updated = state
+        .db
+        .update(id, &mut |img| {
+            if !policy::can_see(who, img) {
+                return Err(not_found());
+            }
+            patch.apply(img, who, time::now())
+        })
+        .ok_or_else(not_found)??;
+    for store in current
+        .stores
+        .iter()
+        .filter(|s| !updated.stores.contains(s))
+    {
+        state.store.delete(store, id).await;
+    }
+    Ok(updated)
+}
+
+/// `ImagesController.delete`: a visible image (404), `delete_image` (403),
+/// not protected (403); the record is marked deleted, and its data leaves
+/// every store, the staging area and the cache.
+pub async fn delete(state: &AppState, who: &Identity, id: &str) -> Result<(), Fault> {
+    let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
+    let current = state.db.get(id, false).ok_or_else(not_found)?;
+    if !policy::can_see(who, &current) {
+        return Err(not_found());
+    }
+    policy::enforce(who, Rule::DeleteImage, &current)?;
+    let mut stores = Vec::new();
+    state
+        .db
+        .update(id, &mut |img| {
+            if img.protected {
+                return Err(Fault::Forbidden(format!(
+                    "Image {id} is protected and cannot be deleted."
+                )));
+            }
+            img.status = ImageStatus::Deleted;
+            img.updated_at = time::now();
+            stores = std::mem::take(&mut img.stores);
+            Ok(())
+        })
+        .ok_or_else(not_found)??;
+    for store in stores {
+        state.store.delete(&store, id).await;
+    }
+    // Glance also drops whatever is staged for the image, and the cache
+    // filter its cached copy.
+    let _ = state.staging.delete(id).await;
+    state.cache.remove(id);
+    Ok(())
+}
+
+/// A status switch of [`crate::domain::activation`].
+type Switch = fn(&mut Image, ::time::OffsetDateTime) -> Result<bool, Fault>;
+
+/// `ImageActionsController`: look the image up (404), check the `rule`
+/// (403, or 404 for a caller who may not even read it), then switch its
+/// status (403 from a wrong state; no change when it is already there).
+fn act(
+    state: &AppState,
+    who: &Identity,
+    id: &str,
+    rule: Rule,
+    switch: Switch,
+) -> Result<(), Fault> {
+    let current = state.db.get(id, false);
+    let current = policy::lookup(who, current.as_deref(), id)?;
+    policy::enforce(who, rule, current)?;
+    let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
+    // A repeated action leaves the record as it is, updated_at included.
+    state
+        .db
+        .update(id, &mut |img| switch(img, time::now()).map(drop))
+        .ok_or_else(not_found)??;
+    Ok(())
+}
+
+/// `ImageActionsController.deactivate`.
+pub fn deactivate(state: &AppState, who: &Identity, id: &str) -> Result<(), Fault> {
+    act(state, who, id, Rule::Deactivate, activation::deactivate)
+}
+
+/// `ImageActionsController.reactivate`.
+pub fn reactivate(state: &AppState, who: &Identity, id: &str) -> Result<(), Fault> {
+    act(state, who, id, Rule::Reactivate, activation::reactivate)
+}
+
+/// `ImagesController.delete_from_store`: a configured store (409), a
+/// visible image (404), then the rules of [`import::delete_from_store`];
+/// the data goes with the location.
+pub async fn delete_from_store(
+    state: &AppState,
+    who: &Identity,
+    store: &str,
+    id: &str,
+) -> Result<(), Fault> {
+    if !state.config.has_store(store) {
+        return Err(Fault::Conflict(format!(
+            "The selected store {store} is not available on this node."
+        )));
+    }
+    let not_found = || Fault::NotFound(format!("Failed to find image {id}"));
+    let current = state.db.get(id, false);
+    policy::lookup(who, current.as_deref(), id).map_err(|_| not_found())?;
+    state
+        .db
+        .update(id, &mut |img| {
+            import::delete_from_store(who, img, store)?;
+            img.updated_at = time::now();
+            Ok(())
+        })
+        .ok_or_else(not_found)??;
+    state.store.delete(store, id).await;
+    Ok(())
+}
