@@ -15,12 +15,10 @@ use super::error::ApiError;
 use super::identity::{Caller, RequestId};
 use super::images::json_body;
 use super::versions::base_url;
-use crate::domain::policy::{self, NOT_FOUND_DEFAULT, Rule};
-use crate::domain::tasks::{self, Task, TaskQuery, TaskType, now_micros};
-use crate::domain::{Fault, pyrepr::Py};
-use crate::queue::{Job, Work};
+use crate::app;
+use crate::domain::pyrepr::Py;
+use crate::domain::tasks::{self, TaskQuery};
 use crate::state::SharedState;
-use crate::worker::fetch;
 
 /// Routes of this resource.
 pub fn router() -> Router<super::ApiState> {
@@ -30,35 +28,24 @@ pub fn router() -> Router<super::ApiState> {
         .route("/v2/tasks/{id}", get(show).delete(delete))
 }
 
-/// `ImagesController.get_task_info`: the image must be readable (else
-/// webob's bare 404); expired tasks are scrubbed first.
+/// `GET /v2/images/{id}/tasks` ([`app::tasks::image_tasks`]).
 async fn image_tasks(
     State(state): State<SharedState>,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let hidden = || Fault::NotFound(NOT_FOUND_DEFAULT.into());
-    let img = state.db.get(&id, false);
-    let img = policy::lookup(&who, img.as_deref(), &id).map_err(|_| hidden())?;
-    policy::enforce(&who, Rule::GetImage, img).map_err(|_| hidden())?;
-    let now = now_micros();
-    state.tasks.scrub_expired(who.project_id.as_deref(), now);
-    let of_image: Vec<_> = state
-        .tasks
-        .all()
-        .into_iter()
-        .filter(|t| t.image_id.as_deref() == Some(id.as_str()))
-        .collect();
-    Ok(Json(
-        json!({ "tasks": tasks::image_tasks(&who, &of_image, now) }),
-    ))
+    let of_image = app::tasks::image_tasks(&state, &who, &id)?;
+    Ok(Json(json!({ "tasks": of_image })))
 }
 
+/// `GET /v2/tasks`: the deserializer's access check and query, then
+/// [`app::tasks::list`].
 async fn list(
     State(state): State<SharedState>,
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    // RequestDeserializer.index
     tasks::check_access(&who)?;
     let raw: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .into_owned()
@@ -68,10 +55,8 @@ async fn list(
         state.config.limit_param_default,
         state.config.api_limit_max,
     )?;
-    state
-        .tasks
-        .scrub_expired(who.project_id.as_deref(), now_micros());
-    let (rows, next) = q.run(&who, &state.tasks.all())?;
+    // TasksController.index
+    let (rows, next) = app::tasks::list(&state, &who, &q)?;
     let (first, next) = tasks::list_links(&raw, next.as_deref());
     let mut body = json!({
         "tasks": rows.iter().map(|t| t.stub_view()).collect::<Vec<_>>(),
@@ -84,9 +69,8 @@ async fn list(
     Ok(Json(body))
 }
 
-/// `TasksController.create`: the access policy, the body, a legacy
-/// import's location (checked and filtered now), then a pending task that
-/// runs afterwards.
+/// `POST /v2/tasks`: the deserializer's access check and body, then
+/// [`app::tasks::create`]; 201 with the task and its `Location`.
 async fn create(
     State(state): State<SharedState>,
     Caller(who): Caller,
@@ -94,52 +78,32 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    // RequestDeserializer.create
     tasks::check_access(&who)?;
     let doc = json_body(&body)?;
     let ordered = tasks::parse_ordered(&body).unwrap_or_else(|| Py::from(&doc));
     let new = tasks::parse_create(&doc, &ordered)?;
-    if new.task_type == TaskType::Import {
-        let uri = tasks::legacy_location(&new.input)?;
-        if !fetch::admitted(&uri, &state.config.tasks.import_filtering).await {
-            return Err(tasks::legacy_filtered(&uri).into());
-        }
-    }
-    let image_id = tasks::input_image_id(&new.input)?;
-    let task = state.tasks.create(Task::new(
-        uuid::Uuid::new_v4().to_string(),
-        new.task_type,
-        &who,
-        image_id,
-        request_id.map(|Extension(RequestId(r))| r),
-        new.input,
-        now_micros(),
-    ));
+    let request_id = request_id.map(|Extension(RequestId(r))| r);
     let token = headers
         .get("x-auth-token")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let view = task.full_view();
-    state
-        .queue
-        .submit(Job::new(task.id.clone(), Work::Created { token }));
+    // TasksController.create
+    let task = app::tasks::create(&state, &who, new, request_id, token).await?;
     let location = format!("{}/v2/tasks/{}", base_url(&headers), task.id);
-    let mut resp = (StatusCode::CREATED, Json(view)).into_response();
+    let mut resp = (StatusCode::CREATED, Json(task.full_view())).into_response();
     if let Ok(v) = location.parse() {
         resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
 }
 
+/// `GET /v2/tasks/{id}` ([`app::tasks::show`]).
 async fn show(
     State(state): State<SharedState>,
     Caller(who): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    tasks::check_access(&who)?;
-    let task = state
-        .tasks
-        .get(&id)
-        .filter(|t| (!t.deleted || who.is_admin()) && tasks::visible(&who, t))
-        .ok_or_else(|| Fault::NotFound(format!("Could not find task {id}")))?;
+    let task = app::tasks::show(&state, &who, &id)?;
     Ok(Json(task.full_view()))
 }
 

@@ -9,38 +9,16 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::config::ImportFiltering;
-use crate::domain::import::uri::{self, Target};
+use crate::domain::import::uri;
 use crate::store::DataStream;
 
 /// urllib's `HTTPRedirectHandler.max_redirections`.
 const MAX_REDIRECTS: usize = 10;
 
-async fn resolve(target: &Target) -> Vec<IpAddr> {
-    if let Some(ip) = uri::literal_ip(&target.host) {
-        return vec![ip];
-    }
-    match tokio::net::lookup_host((target.host.as_str(), target.port)).await {
-        Ok(addrs) => {
-            let mut out: Vec<IpAddr> = Vec::new();
-            for a in addrs.map(|a| a.ip()) {
-                if !out.contains(&a) {
-                    out.push(a);
-                }
-            }
-            out
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
 /// `validate_uri`: whether `uri` passes the import filter (its host
-/// resolved now).
-pub async fn admitted(uri: &str, filter: &ImportFiltering) -> bool {
-    match uri::screen(uri, filter) {
-        Some(target) => uri::admit(&target, &resolve(&target).await, filter),
-        None => false,
-    }
-}
+/// resolved now). The use cases check URIs before a task exists, so the
+/// check is theirs; the worker's fetches use the same one.
+pub use crate::app::import::admitted;
 
 /// The same check inside reqwest's (synchronous) redirect policy.
 fn admitted_blocking(url: &str, filter: &ImportFiltering) -> bool {
