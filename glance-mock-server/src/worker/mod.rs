@@ -7,7 +7,7 @@
 //! stores in `os_glance_importing_to_stores`), then it *runs* to its end
 //! (the data moves; the task ends in `success` or `failure`, the import
 //! lock is dropped). How the steps are taken is the deployment's
-//! [`TaskProgression`]:
+//! [`TaskProgression`](crate::config::TaskProgression):
 //!
 //! * `Background` (default): on a tokio task, at once; an import waits
 //!   `tasks.import_delay_ms` between its two steps.
