@@ -1,5 +1,6 @@
 //! Discovery: `/v2/info/import`, `/v2/info/stores`, `/v2/info/stores/detail`
-//! and `/v2/info/usage`.
+//! and `/v2/info/usage`. What takes more than the deployment's settings is
+//! in [`crate::app::info`].
 
 use axum::Router;
 use axum::extract::State;
@@ -9,8 +10,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::identity::Caller;
-use crate::domain::Fault;
-use crate::domain::usage::ProjectUsage;
+use crate::app;
 use crate::state::SharedState;
 
 /// Routes of this resource.
@@ -55,16 +55,7 @@ async fn stores_detail(
     State(state): State<SharedState>,
     Caller(who): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    // `stores_info_detail`: admin or the service role.
-    if !(who.is_admin() || who.has_role("service")) {
-        return Err(Fault::Forbidden(
-            "You are not authorized to complete stores_info_detail action.".into(),
-        )
-        .into());
-    }
-    let stores: Vec<Value> = state
-        .config
-        .stores
+    let stores: Vec<Value> = app::info::stores_detail(&state, &who)?
         .iter()
         .map(|s| {
             let mut entry = store_entry(&state, &s.id, &s.description);
@@ -85,11 +76,5 @@ async fn stores_detail(
 /// The caller's project's usage against the unified limits; without them
 /// (`use_keystone_limits` off) Glance reports no usage at all.
 async fn usage(State(state): State<SharedState>, Caller(who): Caller) -> Json<Value> {
-    let usage = match (&state.config.limits, who.project_id.as_deref()) {
-        (Some(limits), Some(project)) => {
-            ProjectUsage::of(&state.db.all(), project).document(limits)
-        }
-        _ => json!({}),
-    };
-    Json(json!({ "usage": usage }))
+    Json(json!({ "usage": app::info::usage(&state, &who) }))
 }

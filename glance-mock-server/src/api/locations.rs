@@ -1,5 +1,6 @@
 //! `/v2/images/{id}/locations`: list (`GET`) and add (`POST`) locations.
-//! The rules are in [`crate::domain::locations`].
+//! The use cases are in [`crate::app::locations`], the rules in
+//! [`crate::domain::locations`].
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,9 +12,9 @@ use axum::routing::get;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi::{self, WsgiParams};
-use crate::domain::locations::{self, NewLocation};
+use crate::app;
+use crate::domain::locations::NewLocation;
 use crate::domain::metadefs::wsme;
-use crate::domain::{Identity, Image, policy};
 use crate::state::SharedState;
 
 /// Routes of this resource.
@@ -21,19 +22,13 @@ pub fn router() -> Router<super::ApiState> {
     Router::new().route("/v2/images/{id}/locations", get(list).post(add))
 }
 
-/// `image_repo.get`: the image if the caller can see it.
-fn image(state: &SharedState, who: &Identity, id: &str) -> Result<Image, ApiError> {
-    let img = state.db.get(id, false);
-    Ok(policy::lookup(who, img.as_deref(), id)?.clone())
-}
-
 async fn list(
     State(state): State<SharedState>,
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Result<Response, ApiError> {
-    let img = image(&state, &who, params.get("id"))?;
-    Ok(Json(locations::list(&who, &img)?).into_response())
+    let locations = app::locations::list(&state, &who, params.get("id"))?;
+    Ok(Json(locations).into_response())
 }
 
 async fn add(
@@ -46,8 +41,7 @@ async fn add(
 ) -> Result<Response, ApiError> {
     let body = wsgi::json_body(&method, &headers, &bytes)?.map(|_| wsme::ordered(&bytes));
     let new = NewLocation::read(body.as_ref())?;
-    let img = image(&state, &who, params.get("id"))?;
-    locations::add(&who, &img, &new)?;
+    app::locations::add(&state, &who, params.get("id"), &new)?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],

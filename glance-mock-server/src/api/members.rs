@@ -1,5 +1,6 @@
 //! `/v2/images/{id}/members` and `/v2/images/{id}/members/{member_id}`:
-//! sharing an image with other projects.
+//! sharing an image with other projects. The use cases are in
+//! [`crate::app::members`].
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,7 +13,8 @@ use serde_json::Value;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi::{self, WsgiParams};
-use crate::domain::{Fault, Image, members, time};
+use crate::app;
+use crate::domain::members;
 use crate::state::SharedState;
 
 /// Routes of this resource.
@@ -33,24 +35,6 @@ pub fn router() -> Router<super::ApiState> {
         )
 }
 
-/// Apply a membership change to the live image `id` atomically, and
-/// return what the change returned.
-fn change<T>(
-    state: &SharedState,
-    id: &str,
-    mut f: impl FnMut(&mut Image) -> Result<T, Fault>,
-) -> Result<T, ApiError> {
-    let mut out = None;
-    state
-        .db
-        .update(id, &mut |img| {
-            out = Some(f(img)?);
-            Ok(())
-        })
-        .ok_or_else(|| members::image_not_found(id))??;
-    out.ok_or_else(|| members::image_not_found(id).into())
-}
-
 async fn list(
     State(state): State<SharedState>,
     Caller(who): Caller,
@@ -60,8 +44,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     wsgi::reject_body(&method, &headers)?;
     let id = params.get("id");
-    let image = state.db.get(id, false);
-    let rows = members::list(&who, image.as_deref(), id)?;
+    let rows = app::members::list(&state, &who, id)?;
     Ok(Json(members::list_view(id, &rows)))
 }
 
@@ -76,7 +59,7 @@ async fn create(
     let body = wsgi::json_body(&method, &headers, &body)?;
     let new = members::NewMember::from_body(body.as_ref())?;
     let id = params.get("id");
-    let member = change(&state, id, |img| members::add(&who, img, &new, time::now()))?;
+    let member = app::members::add(&state, &who, id, &new)?;
     Ok(Json(new.view(id, &member)))
 }
 
@@ -89,8 +72,7 @@ async fn show(
 ) -> Result<Json<Value>, ApiError> {
     wsgi::reject_body(&method, &headers)?;
     let id = params.get("id");
-    let image = state.db.get(id, false);
-    let member = members::show(&who, image.as_deref(), id, params.get("member_id"))?;
+    let member = app::members::show(&state, &who, id, params.get("member_id"))?;
     Ok(Json(members::view(id, &member)))
 }
 
@@ -105,9 +87,7 @@ async fn update(
     let body = wsgi::json_body(&method, &headers, &body)?;
     let status = members::status_from_body(body.as_ref())?;
     let (id, member_id) = (params.get("id"), params.get("member_id"));
-    let member = change(&state, id, |img| {
-        members::set_status(&who, img, member_id, &status, time::now())
-    })?;
+    let member = app::members::set_status(&state, &who, id, member_id, &status)?;
     Ok(Json(members::view(id, &member)))
 }
 
@@ -119,9 +99,6 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     wsgi::reject_body(&method, &headers)?;
-    let member_id = params.get("member_id");
-    change(&state, params.get("id"), |img| {
-        members::remove(&who, img, member_id)
-    })?;
+    app::members::remove(&state, &who, params.get("id"), params.get("member_id"))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,8 @@
 //! `/v2/metadefs/...`: namespaces, their objects, properties, tags and
 //! resource type associations, and the resource type list. HTTP only: the
-//! rules are in [`crate::domain::metadefs`]; Glance's router rules (405s,
-//! bodies refused with `body_reject`) are applied before these handlers by
+//! use cases are in [`crate::app::metadefs`], the rules in
+//! [`crate::domain::metadefs`]; Glance's router rules (405s, bodies refused
+//! with `body_reject`) are applied before these handlers by
 //! [`super::routes`].
 
 use axum::Router;
@@ -16,14 +17,15 @@ use super::error::ApiError;
 use super::identity::Caller;
 use super::versions::base_url;
 use super::wsgi::{self, WsgiParams};
-use crate::domain::metadefs::namespaces::{self, ListQuery, NamespaceBody, Scope};
-use crate::domain::metadefs::objects::{self, ObjectBody};
-use crate::domain::metadefs::properties::{self, PropertyBody};
-use crate::domain::metadefs::resource_types::{self, AssociationBody};
-use crate::domain::metadefs::tags::{self, TagBody, TagsBody};
-use crate::domain::metadefs::{Tables, wsme};
+use crate::app;
+use crate::app::metadefs::{namespaces, objects, properties, tags};
+use crate::domain::metadefs::namespaces::{ListQuery, NamespaceBody};
+use crate::domain::metadefs::objects::ObjectBody;
+use crate::domain::metadefs::properties::PropertyBody;
+use crate::domain::metadefs::resource_types::AssociationBody;
+use crate::domain::metadefs::tags::{TagBody, TagsBody, append_header};
+use crate::domain::metadefs::wsme;
 use crate::domain::pyrepr::Py;
-use crate::domain::{Fault, time};
 use crate::state::SharedState;
 
 const NS: &str = "/v2/metadefs/namespaces/{namespace}";
@@ -89,16 +91,6 @@ fn body(method: &Method, headers: &HeaderMap, bytes: &Bytes) -> Result<Option<Py
     Ok(wsgi::json_body(method, headers, bytes)?.map(|_| wsme::ordered(bytes)))
 }
 
-/// Run `change` on the tables as one transaction.
-fn write<T>(
-    state: &SharedState,
-    mut change: impl FnMut(&mut Tables) -> Result<T, Fault>,
-) -> Result<T, ApiError> {
-    let mut out = None;
-    state.metadefs.write(&mut |t| out = Some(change(t)));
-    Ok(out.unwrap_or_else(|| Err(Fault::internal()))?)
-}
-
 fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
@@ -109,12 +101,12 @@ fn ok(v: Value) -> Reply {
     Ok(Json(v).into_response())
 }
 
-fn no_content(r: Result<(), ApiError>) -> Reply {
-    r.map(|()| StatusCode::NO_CONTENT.into_response())
+fn no_content() -> Reply {
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_resource_types(State(state): State<SharedState>, Caller(who): Caller) -> Reply {
-    ok(resource_types::list(&state.metadefs.snapshot(), &who)?)
+    ok(app::metadefs::list_resource_types(&state, &who)?)
 }
 
 async fn list_namespaces(
@@ -127,7 +119,7 @@ async fn list_namespaces(
         state.config.limit_param_default,
         state.config.api_limit_max,
     )?;
-    ok(namespaces::list(&state.metadefs.snapshot(), &who, &q)?)
+    ok(namespaces::list(&state, &who, &q)?)
 }
 
 async fn create_namespace(
@@ -138,7 +130,7 @@ async fn create_namespace(
     bytes: Bytes,
 ) -> Reply {
     let ns = NamespaceBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    let (doc, href) = write(&state, |t| namespaces::create(t, &who, &ns, time::now()))?;
+    let (doc, href) = namespaces::create(&state, &who, &ns)?;
     let mut resp = created(doc);
     if let Ok(v) = HeaderValue::from_str(&format!("{}{href}", base_url(&headers))) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -153,7 +145,7 @@ async fn show_namespace(
     RawQuery(query): RawQuery,
 ) -> Reply {
     ok(namespaces::show(
-        &state.metadefs.snapshot(),
+        &state,
         &who,
         params.get("namespace"),
         query.as_deref().unwrap_or_default(),
@@ -169,10 +161,12 @@ async fn update_namespace(
     bytes: Bytes,
 ) -> Reply {
     let ns = NamespaceBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    let name = params.get("namespace");
-    ok(write(&state, |t| {
-        namespaces::update(t, &who, name, &ns, time::now())
-    })?)
+    ok(namespaces::update(
+        &state,
+        &who,
+        params.get("namespace"),
+        &ns,
+    )?)
 }
 
 async fn delete_namespace(
@@ -180,9 +174,8 @@ async fn delete_namespace(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        namespaces::delete(t, &who, params.get("namespace"), Scope::Namespace)
-    }))
+    namespaces::delete(&state, &who, params.get("namespace"))?;
+    no_content()
 }
 
 async fn list_objects(
@@ -192,7 +185,7 @@ async fn list_objects(
     RawQuery(query): RawQuery,
 ) -> Reply {
     ok(objects::list(
-        &state.metadefs.snapshot(),
+        &state,
         &who,
         params.get("namespace"),
         query.as_deref().unwrap_or_default(),
@@ -208,10 +201,12 @@ async fn create_object(
     bytes: Bytes,
 ) -> Reply {
     let object = ObjectBody::read_create(body(&method, &headers, &bytes)?.as_ref())?;
-    let ns = params.get("namespace");
-    Ok(created(write(&state, |t| {
-        objects::create(t, &who, ns, &object, time::now())
-    })?))
+    Ok(created(objects::create(
+        &state,
+        &who,
+        params.get("namespace"),
+        &object,
+    )?))
 }
 
 async fn delete_objects(
@@ -219,9 +214,8 @@ async fn delete_objects(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        namespaces::delete(t, &who, params.get("namespace"), Scope::Objects)
-    }))
+    namespaces::delete_objects(&state, &who, params.get("namespace"))?;
+    no_content()
 }
 
 async fn show_object(
@@ -230,7 +224,7 @@ async fn show_object(
     params: WsgiParams,
 ) -> Reply {
     ok(objects::show(
-        &state.metadefs.snapshot(),
+        &state,
         &who,
         params.get("namespace"),
         params.get("object_name"),
@@ -246,16 +240,13 @@ async fn update_object(
     bytes: Bytes,
 ) -> Reply {
     let object = ObjectBody::read_update(body(&method, &headers, &bytes)?.as_ref())?;
-    ok(write(&state, |t| {
-        objects::update(
-            t,
-            &who,
-            params.get("namespace"),
-            params.get("object_name"),
-            &object,
-            time::now(),
-        )
-    })?)
+    ok(objects::update(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("object_name"),
+        &object,
+    )?)
 }
 
 async fn delete_object(
@@ -263,9 +254,13 @@ async fn delete_object(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        objects::delete(t, &who, params.get("namespace"), params.get("object_name"))
-    }))
+    objects::delete(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("object_name"),
+    )?;
+    no_content()
 }
 
 async fn list_properties(
@@ -273,11 +268,7 @@ async fn list_properties(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    ok(properties::list(
-        &state.metadefs.snapshot(),
-        &who,
-        params.get("namespace"),
-    )?)
+    ok(properties::list(&state, &who, params.get("namespace"))?)
 }
 
 async fn create_property(
@@ -289,9 +280,12 @@ async fn create_property(
     bytes: Bytes,
 ) -> Reply {
     let property = PropertyBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    Ok(created(write(&state, |t| {
-        properties::create(t, &who, params.get("namespace"), &property)
-    })?))
+    Ok(created(properties::create(
+        &state,
+        &who,
+        params.get("namespace"),
+        &property,
+    )?))
 }
 
 async fn delete_properties(
@@ -299,9 +293,8 @@ async fn delete_properties(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        namespaces::delete(t, &who, params.get("namespace"), Scope::Properties)
-    }))
+    namespaces::delete_properties(&state, &who, params.get("namespace"))?;
+    no_content()
 }
 
 async fn show_property(
@@ -311,7 +304,7 @@ async fn show_property(
     RawQuery(query): RawQuery,
 ) -> Reply {
     ok(properties::show(
-        &state.metadefs.snapshot(),
+        &state,
         &who,
         params.get("namespace"),
         params.get("property_name"),
@@ -328,15 +321,13 @@ async fn update_property(
     bytes: Bytes,
 ) -> Reply {
     let property = PropertyBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    ok(write(&state, |t| {
-        properties::update(
-            t,
-            &who,
-            params.get("namespace"),
-            params.get("property_name"),
-            &property,
-        )
-    })?)
+    ok(properties::update(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("property_name"),
+        &property,
+    )?)
 }
 
 async fn delete_property(
@@ -344,14 +335,13 @@ async fn delete_property(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        properties::delete(
-            t,
-            &who,
-            params.get("namespace"),
-            params.get("property_name"),
-        )
-    }))
+    properties::delete(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("property_name"),
+    )?;
+    no_content()
 }
 
 async fn list_tags(
@@ -361,7 +351,7 @@ async fn list_tags(
     RawQuery(query): RawQuery,
 ) -> Reply {
     ok(tags::list(
-        &state.metadefs.snapshot(),
+        &state,
         &who,
         params.get("namespace"),
         query.as_deref().unwrap_or_default(),
@@ -377,14 +367,18 @@ async fn create_tags(
     bytes: Bytes,
 ) -> Reply {
     let list = TagsBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    let append = tags::append_header(
+    let append = append_header(
         headers
             .get("x-openstack-append")
             .and_then(|v| v.to_str().ok()),
     );
-    Ok(created(write(&state, |t| {
-        tags::create_many(t, &who, params.get("namespace"), &list, append, time::now())
-    })?))
+    Ok(created(tags::create_many(
+        &state,
+        &who,
+        params.get("namespace"),
+        &list,
+        append,
+    )?))
 }
 
 async fn delete_tags(
@@ -392,9 +386,8 @@ async fn delete_tags(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        namespaces::delete(t, &who, params.get("namespace"), Scope::Tags)
-    }))
+    namespaces::delete_tags(&state, &who, params.get("namespace"))?;
+    no_content()
 }
 
 async fn show_tag(
@@ -403,7 +396,7 @@ async fn show_tag(
     params: WsgiParams,
 ) -> Reply {
     ok(tags::show(
-        &state.metadefs.snapshot(),
+        &state,
         &who,
         params.get("namespace"),
         params.get("tag_name"),
@@ -415,15 +408,12 @@ async fn create_tag(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    Ok(created(write(&state, |t| {
-        tags::create(
-            t,
-            &who,
-            params.get("namespace"),
-            params.get("tag_name"),
-            time::now(),
-        )
-    })?))
+    Ok(created(tags::create(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("tag_name"),
+    )?))
 }
 
 async fn update_tag(
@@ -435,16 +425,13 @@ async fn update_tag(
     bytes: Bytes,
 ) -> Reply {
     let tag = TagBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    ok(write(&state, |t| {
-        tags::update(
-            t,
-            &who,
-            params.get("namespace"),
-            params.get("tag_name"),
-            &tag,
-            time::now(),
-        )
-    })?)
+    ok(tags::update(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("tag_name"),
+        &tag,
+    )?)
 }
 
 async fn delete_tag(
@@ -452,9 +439,13 @@ async fn delete_tag(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        tags::delete(t, &who, params.get("namespace"), params.get("tag_name"))
-    }))
+    tags::delete(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("tag_name"),
+    )?;
+    no_content()
 }
 
 async fn list_associations(
@@ -462,8 +453,8 @@ async fn list_associations(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    ok(resource_types::associations(
-        &state.metadefs.snapshot(),
+    ok(app::metadefs::list_associations(
+        &state,
         &who,
         params.get("namespace"),
     )?)
@@ -478,9 +469,12 @@ async fn create_association(
     bytes: Bytes,
 ) -> Reply {
     let association = AssociationBody::read(body(&method, &headers, &bytes)?.as_ref())?;
-    Ok(created(write(&state, |t| {
-        resource_types::create(t, &who, params.get("namespace"), &association, time::now())
-    })?))
+    Ok(created(app::metadefs::create_association(
+        &state,
+        &who,
+        params.get("namespace"),
+        &association,
+    )?))
 }
 
 async fn delete_association(
@@ -488,12 +482,11 @@ async fn delete_association(
     Caller(who): Caller,
     params: WsgiParams,
 ) -> Reply {
-    no_content(write(&state, |t| {
-        resource_types::delete(
-            t,
-            &who,
-            params.get("namespace"),
-            params.get("resource_type"),
-        )
-    }))
+    app::metadefs::delete_association(
+        &state,
+        &who,
+        params.get("namespace"),
+        params.get("resource_type"),
+    )?;
+    no_content()
 }

@@ -1,4 +1,5 @@
 //! `/v2/images/{id}/tags/{tag}`: add (`PUT`) and remove (`DELETE`) one tag.
+//! The use cases are in [`crate::app::tags`].
 
 use axum::Router;
 use axum::extract::State;
@@ -8,7 +9,8 @@ use axum::routing::put;
 use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi::{self, WsgiParams};
-use crate::domain::{Fault, Image, tags, time};
+use crate::app;
+use crate::domain::tags;
 use crate::state::SharedState;
 
 /// Routes of this resource.
@@ -21,19 +23,6 @@ pub fn router() -> Router<super::ApiState> {
     )
 }
 
-/// Apply a tag change to the live image `id` atomically.
-fn change(
-    state: &SharedState,
-    id: &str,
-    mut f: impl FnMut(&mut Image) -> Result<(), Fault>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .db
-        .update(id, &mut f)
-        .ok_or_else(|| tags::image_not_found(id))??;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 async fn add(
     State(state): State<SharedState>,
     Caller(who): Caller,
@@ -44,9 +33,8 @@ async fn add(
     wsgi::reject_body(&method, &headers)?;
     let tag = params.get("tag");
     tags::validate(tag)?;
-    change(&state, params.get("id"), |img| {
-        tags::add(&who, img, tag, time::now())
-    })
+    app::tags::add(&state, &who, params.get("id"), tag)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn remove(
@@ -57,8 +45,6 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     wsgi::reject_body(&method, &headers)?;
-    let tag = params.get("tag");
-    change(&state, params.get("id"), |img| {
-        tags::remove(&who, img, tag, time::now())
-    })
+    app::tags::remove(&state, &who, params.get("id"), params.get("tag"))?;
+    Ok(StatusCode::NO_CONTENT)
 }

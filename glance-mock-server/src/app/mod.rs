@@ -16,6 +16,7 @@ pub mod control;
 pub mod data;
 pub mod images;
 pub mod import;
+pub mod info;
 pub mod ingest;
 pub mod locations;
 pub mod members;

@@ -1,1 +1,0 @@
-//! (to be filled: the metadefs use cases)
