@@ -54,9 +54,20 @@ pub struct DeploymentArgs {
     #[arg(long)]
     show_image_direct_url: bool,
     /// Accept on /v2 only tokens issued by the Keystone shim at /identity
-    /// (identity headers sent by clients are ignored); everything else gets 401.
+    /// (identity headers sent by clients are ignored); everything else gets
+    /// 401. The control plane /_mock (but GET /_mock/health) then wants a
+    /// shim token with the admin role (401, or 403 without the role).
+    /// Without this flag, /_mock is open to anyone who can connect.
     #[arg(long)]
     require_auth: bool,
+    /// Turn the control plane off: no /_mock routes (their paths answer as
+    /// any unknown path does), no fault rules acting, no request journal.
+    #[arg(long)]
+    no_control_plane: bool,
+    /// Let fault rules target and act on the Keystone shim under /identity
+    /// (otherwise such rules are refused and catch-all rules skip /identity).
+    #[arg(long)]
+    allow_identity_faults: bool,
 }
 
 impl DeploymentArgs {
@@ -111,6 +122,8 @@ impl DeploymentArgs {
         config.show_multiple_locations |= self.show_multiple_locations;
         config.show_image_direct_url |= self.show_image_direct_url;
         config.require_auth |= self.require_auth;
+        config.control_plane &= !self.no_control_plane;
+        config.allow_identity_faults |= self.allow_identity_faults;
         config.validate()?;
         Ok(config)
     }
@@ -184,6 +197,19 @@ mod tests {
         assert_eq!((limits.image_count_total, limits.image_size_total), (2, -1));
         assert!(c.cache.enabled && c.show_image_direct_url && !c.show_multiple_locations);
         assert_eq!(c.hashing_algorithm, HashAlgorithm::Sha256);
+    }
+
+    #[test]
+    fn control_plane_flags() {
+        let c = config(&[]).expect("default");
+        assert!(c.control_plane && !c.allow_identity_faults && !c.require_auth);
+        let c = config(&[
+            "--no-control-plane",
+            "--allow-identity-faults",
+            "--require-auth",
+        ])
+        .expect("valid");
+        assert!(!c.control_plane && c.allow_identity_faults && c.require_auth);
     }
 
     #[test]

@@ -98,8 +98,20 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// Strict authentication: `/v2` requests act only as tokens the shim
     /// issued (client-sent identity headers are ignored); anything else
-    /// gets 401.
+    /// gets 401. The control plane (`/_mock`, but `GET /_mock/health`)
+    /// then wants a shim token with the `admin` role: 401 without a valid
+    /// token, 403 without the role. Off, `/_mock` is open to anyone.
     pub require_auth: bool,
+    /// The control plane over HTTP: the `/_mock` routes, and the layer in
+    /// which fault rules act and the journal records requests. On by
+    /// default; off, `/_mock` paths answer as any unknown path does and no
+    /// rule acts on any request (the [`crate::MockServer`] methods still
+    /// work on the state).
+    pub control_plane: bool,
+    /// Let fault rules target and act on the Keystone shim (`/identity`)
+    /// and `/_mock`. Off by default: a rule whose path can only match
+    /// there is refused, and no rule acts on a request under `/identity`.
+    pub allow_identity_faults: bool,
     /// Imports and other tasks, their staging area and their sources: see
     /// [`TaskConfig`].
     pub tasks: TaskConfig,
@@ -135,6 +147,8 @@ impl Default for Config {
             api_limit_max: 1000,
             identity: IdentityConfig::default(),
             require_auth: false,
+            control_plane: true,
+            allow_identity_faults: false,
             tasks: TaskConfig::default(),
             glance_server_errors: false,
         }

@@ -56,11 +56,11 @@ impl AppState {
             tasks: Box::new(MemoryTaskDb::default()),
             staging: crate::store::staging_store(&config),
             queue: TaskQueue::new(&config),
+            control: Arc::new(Control::new(config.allow_identity_faults)),
             config,
             db: Box::new(MemoryDb::default()),
             metadefs: Box::new(MemoryMetadefs::default()),
             cache: ImageCache::default(),
-            control: Arc::new(Control::default()),
         }
     }
 

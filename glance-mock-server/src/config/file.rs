@@ -122,6 +122,14 @@ mod tests {
         assert!(!c.cache.enabled && !c.show_multiple_locations && !c.show_image_direct_url);
         assert!(c.limits.is_none());
         assert_eq!(c.user_storage_quota, 0);
+        assert!(c.control_plane && !c.allow_identity_faults && !c.require_auth);
+    }
+
+    #[test]
+    fn control_plane_switches_are_read() {
+        let c = Config::from_toml("control_plane = false\nallow_identity_faults = true")
+            .expect("valid");
+        assert!(!c.control_plane && c.allow_identity_faults);
     }
 
     #[test]

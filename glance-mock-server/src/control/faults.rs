@@ -11,6 +11,14 @@
 //! {"match": {"method": "GET", "path": "/v2/images/*", "count": 1},
 //!  "action": {"type": "respond", "status": 503, "headers": {"Retry-After": "0"}}}
 //! ```
+//!
+//! Rules act on Glance's API only: unless the operator opts in
+//! ([`crate::Config::allow_identity_faults`]), a rule whose path pattern
+//! can only match under the Keystone shim (`/identity`) or the control
+//! plane (`/_mock`) is refused, and no rule ever fires on a request under
+//! `/identity` ([`Faults::fire`]), so that a catch-all rule cannot forge
+//! the shim's answers. (`/_mock` is never faulted: it lies outside the
+//! layer rules act in.)
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -183,8 +191,9 @@ pub enum InvalidFault {
     /// A probability outside `[0, 1]`.
     #[error("probability must be between 0 and 1, not {0}")]
     Probability(f64),
-    /// A status that is not an HTTP status.
-    #[error("invalid status {0}")]
+    /// A status a `respond` action cannot send: not 200 to 599 (1xx
+    /// statuses are not final answers).
+    #[error("invalid status {0}: a respond action answers with a status from 200 to 599")]
     Status(u16),
     /// A header name or value that cannot be sent.
     #[error("invalid header {0:?}")]
@@ -192,6 +201,33 @@ pub enum InvalidFault {
     /// A method that is not an HTTP method token.
     #[error("invalid method {0:?}")]
     Method(String),
+    /// A path pattern that can only match under `/identity` or `/_mock`,
+    /// while [`crate::Config::allow_identity_faults`] is off.
+    #[error(
+        "path pattern {pattern:?} targets {prefix}: fault rules act on the Image API only \
+         (allow_identity_faults, --allow-identity-faults, lets them fault the identity shim)"
+    )]
+    Reserved {
+        /// The pattern as given.
+        pattern: String,
+        /// `/identity` or `/_mock`.
+        prefix: &'static str,
+    },
+}
+
+/// Path prefixes rules may not target unless the operator opts in.
+const RESERVED: [&str; 2] = ["/identity", "/_mock"];
+
+/// Whether `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Whether requests to `path` are kept from fault rules unless the operator
+/// opted in: the Keystone shim's (`/identity`) and the control plane's.
+pub fn reserved_path(path: &str) -> bool {
+    RESERVED.iter().any(|p| under(path, p))
 }
 
 /// A rule ready to match: its patterns compiled.
@@ -202,9 +238,14 @@ struct Active {
 }
 
 /// The installed rules, in the order they were added.
+///
+/// [`Faults::default`] keeps rules off `/identity` and `/_mock`;
+/// [`Faults::new`] with `true` lets them act there too.
 #[derive(Debug, Default)]
 pub struct Faults {
     inner: Mutex<Rules>,
+    /// [`crate::Config::allow_identity_faults`].
+    allow_reserved: bool,
 }
 
 #[derive(Debug, Default)]
@@ -248,7 +289,78 @@ fn compile(pattern: &str, source: String) -> Result<Regex, InvalidFault> {
     })
 }
 
-fn validate(rule: &FaultRule) -> Result<Vec<Regex>, InvalidFault> {
+/// What a regular expression's matches must begin with, read from its
+/// source: the run of literal characters it opens with (an optional
+/// leading `^` skipped), and whether that run is the whole expression (a
+/// trailing `$` allowed). `None` when an alternation at its top level means
+/// a match need not begin with that run. Sound, not complete: a character
+/// followed by a quantifier, an escape that is a class, a group or a class
+/// ends the run.
+fn literal_prefix(source: &str) -> Option<(String, bool)> {
+    if top_level_alternation(source) {
+        return None;
+    }
+    let body = source.strip_prefix('^').unwrap_or(source);
+    let mut prefix = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => e,
+                _ => return Some((prefix, false)),
+            },
+            '$' if chars.peek().is_none() => return Some((prefix, true)),
+            '.' | '(' | ')' | '[' | ']' | '|' | '^' | '$' | '{' | '}' | '?' | '*' | '+' => {
+                return Some((prefix, false));
+            }
+            c => c,
+        };
+        // A quantifier after a character makes it optional or repeated.
+        if matches!(chars.peek(), Some('?' | '*' | '+' | '{')) {
+            return Some((prefix, false));
+        }
+        prefix.push(literal);
+    }
+    Some((prefix, true))
+}
+
+/// Whether `source` has a `|` outside every group and class.
+fn top_level_alternation(source: &str) -> bool {
+    let (mut depth, mut in_class) = (0usize, false);
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '(' if !in_class => depth += 1,
+            ')' if !in_class => depth = depth.saturating_sub(1),
+            '|' if !in_class && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The reserved prefix every path `source` (a regular expression) matches
+/// lies under, if its opening literal shows one.
+fn reserved_target(source: &str) -> Option<&'static str> {
+    let (prefix, whole) = literal_prefix(source)?;
+    RESERVED.into_iter().find(|p| {
+        prefix
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with('/') || (rest.is_empty() && whole))
+    })
+}
+
+/// Whether `status` can be the status of a complete answer.
+fn sendable(status: u16) -> bool {
+    (200..=599).contains(&status)
+}
+
+fn validate(rule: &FaultRule, allow_reserved: bool) -> Result<Vec<Regex>, InvalidFault> {
     let when = &rule.when;
     if let Some(p) = when.probability {
         if !(0.0..=1.0).contains(&p) {
@@ -264,7 +376,7 @@ fn validate(rule: &FaultRule) -> Result<Vec<Regex>, InvalidFault> {
         status, headers, ..
     } = &rule.action
     {
-        if axum::http::StatusCode::from_u16(*status).is_err() {
+        if !sendable(*status) || axum::http::StatusCode::from_u16(*status).is_err() {
             return Err(InvalidFault::Status(*status));
         }
         for (name, value) in headers {
@@ -276,11 +388,27 @@ fn validate(rule: &FaultRule) -> Result<Vec<Regex>, InvalidFault> {
         }
     }
     let mut patterns = Vec::new();
+    let mut sources = Vec::new();
     if let Some(glob) = &when.path {
-        patterns.push(compile(glob, glob_regex(glob))?);
+        let source = glob_regex(glob);
+        patterns.push(compile(glob, source.clone())?);
+        sources.push((glob, source));
     }
     if let Some(re) = &when.path_regex {
         patterns.push(compile(re, format!("^(?:{re})$"))?);
+        sources.push((re, re.clone()));
+    }
+    if !allow_reserved {
+        // Every pattern must match, so one confined to a reserved prefix
+        // confines the rule.
+        for (pattern, source) in sources {
+            if let Some(prefix) = reserved_target(&source) {
+                return Err(InvalidFault::Reserved {
+                    pattern: pattern.clone(),
+                    prefix,
+                });
+            }
+        }
     }
     Ok(patterns)
 }
@@ -304,13 +432,22 @@ impl Active {
 }
 
 impl Faults {
+    /// No rules yet; `allow_reserved` ([`crate::Config::allow_identity_faults`])
+    /// lets rules target and act on `/identity` and `/_mock`.
+    pub fn new(allow_reserved: bool) -> Self {
+        Faults {
+            inner: Mutex::default(),
+            allow_reserved,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Rules> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Install `rule` after the others; its id.
     pub fn add(&self, rule: FaultRule) -> Result<InstalledFault, InvalidFault> {
-        let patterns = validate(&rule)?;
+        let patterns = validate(&rule, self.allow_reserved)?;
         let mut rules = self.lock();
         rules.added += 1;
         let installed = InstalledFault {
@@ -348,7 +485,12 @@ impl Faults {
     }
 
     /// The first rule that matches the request and fires, counted as fired.
+    /// None for a request under `/identity` or `/_mock` unless rules may
+    /// act there: whatever the rules say, and without counting it.
     pub fn fire(&self, method: &str, path: &str, who: Option<&Identity>) -> Option<Fired> {
+        if !self.allow_reserved && reserved_path(path) {
+            return None;
+        }
         let mut rules = self.lock();
         let active = rules.rules.iter_mut().find(|a| {
             a.matches(method, path, who)
@@ -471,6 +613,118 @@ mod tests {
         assert!(
             serde_json::from_value::<FaultRule>(serde_json::json!({"action": {"type": "explode"}}))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn only_final_statuses_can_be_answered() {
+        let faults = Faults::default();
+        let respond = |status: u16| {
+            faults.add(rule(
+                serde_json::json!({"action": {"type": "respond", "status": status}}),
+            ))
+        };
+        for bad in [0, 100, 101, 103, 199, 600, 999, 1000] {
+            assert!(
+                matches!(respond(bad), Err(InvalidFault::Status(s)) if s == bad),
+                "{bad}"
+            );
+        }
+        for good in [200, 204, 301, 404, 429, 503, 599] {
+            assert!(respond(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn literal_prefixes_are_read_soundly() {
+        let p = literal_prefix;
+        assert_eq!(p("/identity/v3"), Some(("/identity/v3".into(), true)));
+        assert_eq!(p("^/identity$"), Some(("/identity".into(), true)));
+        assert_eq!(p("/identity/.*"), Some(("/identity/".into(), false)));
+        assert_eq!(p("/identity/?"), Some(("/identity".into(), false)));
+        assert_eq!(
+            p(r"/identity\/v3\.x"),
+            Some(("/identity/v3.x".into(), true))
+        );
+        assert_eq!(p(r"/identity\d"), Some(("/identity".into(), false)));
+        assert_eq!(p("/identity/(a|b)"), Some(("/identity/".into(), false)));
+        assert_eq!(p("/identity/.*|/v2/.*"), None);
+        assert_eq!(p("(?i)/identity/.*"), Some((String::new(), false)));
+        assert_eq!(p("[/]identity/.*"), Some((String::new(), false)));
+        assert_eq!(p("/identity[|]x"), Some(("/identity".into(), false)));
+    }
+
+    #[test]
+    fn rules_confined_to_reserved_paths_are_refused_unless_allowed() {
+        let strict = Faults::default();
+        let open = Faults::new(true);
+        let delay = |when: serde_json::Value| {
+            rule(serde_json::json!({"match": when, "action": {"type": "delay", "ms": 1}}))
+        };
+        for confined in [
+            serde_json::json!({"path": "/identity/v3/auth/tokens"}),
+            serde_json::json!({"path": "/identity/**"}),
+            serde_json::json!({"path": "/identity"}),
+            serde_json::json!({"path": "/_mock/*"}),
+            serde_json::json!({"path_regex": "/identity/.*"}),
+            serde_json::json!({"path": "**", "path_regex": "/identity/v3/.*"}),
+        ] {
+            let added = strict.add(delay(confined.clone()));
+            assert!(
+                matches!(added, Err(InvalidFault::Reserved { .. })),
+                "{confined}: {added:?}"
+            );
+            assert!(open.add(delay(confined.clone())).is_ok(), "{confined}");
+        }
+        for free in [
+            serde_json::json!({}),
+            serde_json::json!({"path": "**"}),
+            serde_json::json!({"path": "/v2/**"}),
+            serde_json::json!({"path": "/identity*"}),
+            serde_json::json!({"path": "/identityx/y"}),
+            serde_json::json!({"path_regex": "/identity/.*|/v2/.*"}),
+            serde_json::json!({"path_regex": "(/identity|/v2)/.*"}),
+            // Confined, but not provably from its opening literal: let
+            // through (no rule fires under /identity anyway).
+            serde_json::json!({"path_regex": "^/identity(/.*)?$"}),
+        ] {
+            assert!(strict.add(delay(free.clone())).is_ok(), "{free}");
+        }
+        let err = Faults::default()
+            .add(delay(serde_json::json!({"path": "/identity/**"})))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains("/identity") && err.contains("--allow-identity-faults"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn no_rule_fires_under_identity_unless_allowed() {
+        let catch_all = || rule(serde_json::json!({"action": {"type": "respond", "status": 503}}));
+        let strict = Faults::default();
+        strict.add(catch_all()).expect("valid");
+        for path in [
+            "/identity",
+            "/identity/",
+            "/identity/v3/auth/tokens",
+            "/_mock/state",
+        ] {
+            assert!(strict.fire("POST", path, None).is_none(), "{path}");
+        }
+        assert_eq!(
+            strict.list()[0].fired,
+            0,
+            "skipped requests are not counted"
+        );
+        assert!(strict.fire("GET", "/identityx", None).is_some());
+        assert!(strict.fire("GET", "/v2/images", None).is_some());
+        let open = Faults::new(true);
+        open.add(catch_all()).expect("valid");
+        assert!(
+            open.fire("POST", "/identity/v3/auth/tokens", None)
+                .is_some()
         );
     }
 }

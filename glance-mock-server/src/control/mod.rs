@@ -1,7 +1,15 @@
 //! The control plane: what a test can do to the mock that no real Glance
 //! allows. It lives under the reserved prefix `/_mock`, outside Glance's
-//! request pipeline (no token needed), and the same operations are typed
-//! methods on [`crate::MockServer`].
+//! request pipeline, and the same operations are typed methods on
+//! [`crate::MockServer`].
+//!
+//! Who may use it over HTTP: anyone, by default (no token needed). With
+//! [`crate::Config::require_auth`], every `/_mock` route but
+//! `GET /_mock/health` wants an `X-Auth-Token` the Keystone shim issued
+//! carrying the `admin` role (401 without a valid one, 403 without the
+//! role). With [`crate::Config::control_plane`] off there are no `/_mock`
+//! routes (they answer as any unknown path) and no fault or journal layer;
+//! the `MockServer` methods work either way.
 //!
 //! | request | `MockServer` | what it does |
 //! | --- | --- | --- |
@@ -57,4 +65,16 @@ pub struct Control {
     pub faults: faults::Faults,
     /// Requests seen.
     pub journal: journal::Journal,
+}
+
+impl Control {
+    /// No rules and an empty journal; `allow_identity_faults`
+    /// ([`crate::Config::allow_identity_faults`]) lets rules target and act
+    /// on `/identity` (see [`faults`]).
+    pub fn new(allow_identity_faults: bool) -> Self {
+        Control {
+            faults: faults::Faults::new(allow_identity_faults),
+            journal: journal::Journal::default(),
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! The middleware around everything but `/_mock`: fault rules act here
 //! (answers, delays, and the body changes of `drop_after`, `truncate` and
 //! `flip_byte`), before the request reaches Glance's pipeline or the Keystone shim, and
-//! every request is journaled on its way out.
+//! every request is journaled on its way out. Requests under `/identity`
+//! pass untouched by rules unless [`crate::Config::allow_identity_faults`]
+//! is set ([`crate::control::faults::Faults::fire`] decides). Without
+//! [`crate::Config::control_plane`] the layer is not there at all.
 
 use std::io;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The `/_mock` routes: HTTP over the control plane's operations
 //! ([`crate::app::control`]) and the worker's manual steps. Errors are Glance-shaped (by
-//! `Accept`), bodies and answers JSON.
+//! `Accept`), bodies and answers JSON. Who may call them is decided in
+//! [`auth`]; whether they exist at all by [`crate::Config::control_plane`].
 
 use axum::Json;
 use axum::Router;
@@ -15,17 +16,19 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+pub mod auth;
 pub mod intercept;
 
 use crate::api::ApiState;
 use crate::api::error::{self, ApiError};
 use crate::app::control;
 use crate::control::{Control, DataMode, FaultRule, StateDump};
-use crate::state::SharedState;
+use crate::state::{IdentityState, SharedState};
 use std::sync::Arc;
 
-/// The control plane's routes, errors rendered as Glance renders them.
-fn routes() -> Router<ApiState> {
+/// The control plane's routes, behind [`auth::authorize`], errors rendered
+/// as Glance renders them.
+fn routes(identity: IdentityState) -> Router<ApiState> {
     Router::new()
         .route("/_mock/health", get(health))
         .route("/_mock/reset", post(reset))
@@ -41,6 +44,7 @@ fn routes() -> Router<ApiState> {
         .route("/_mock/tasks/{id}/advance", post(advance_one))
         .route("/_mock", axum::routing::any(not_found))
         .route("/_mock/{*rest}", axum::routing::any(not_found))
+        .layer(middleware::from_fn_with_state(identity, auth::authorize))
         .layer(middleware::from_fn(render_errors))
         // Seeds carry image data inline: more than axum's 2 MiB default.
         .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
@@ -173,8 +177,12 @@ async fn advance_one(
     Ok(Json(task.full_view()))
 }
 
-/// `app` behind the fault and journal layer, with `/_mock` beside it.
+/// `app` behind the fault and journal layer, with `/_mock` beside it; `app`
+/// alone when [`crate::Config::control_plane`] is off.
 pub fn router(state: ApiState, app: axum::Router) -> axum::Router {
+    if !state.app.config.control_plane {
+        return app;
+    }
     // One router for both (`/_mock` merged in after the layer, so the layer
     // does not wrap it), not a router of its own around `app`: a router
     // less to pass per request.
@@ -183,5 +191,5 @@ pub fn router(state: ApiState, app: axum::Router) -> axum::Router {
         identity: state.identity.clone(),
     };
     app.layer(middleware::from_fn_with_state(parts, intercept::intercept))
-        .merge(routes().with_state(state))
+        .merge(routes(state.identity.clone()).with_state(state))
 }
