@@ -434,3 +434,432 @@ async fn version_documents() {
         "application/vnd.openstack.identity-v3+json"
     );
 }
+
+// --- The `token` method: rescoping, and delegated tokens ------------------
+//
+// Each case below was answered by the reference Keystone 30
+// (`shared/real-keystone`), with demo also given `reader` on alt and a
+// second application credential of demo limited to `[reader]`.
+
+const DELEGATED: &str = "You are not authorized to perform the requested action: Using a delegated token to create another token is not allowed..";
+const REQUIRES_AUTH: &str = "The request you have made requires authentication.";
+
+/// The default identities, plus demo as `reader` on alt and the
+/// application credential `reader-ac` of demo, limited to `[reader]`.
+async fn rescope_server() -> MockServer {
+    let mut identity = IdentityConfig::default();
+    let demo = identity
+        .users
+        .iter_mut()
+        .find(|u| u.id == "demo")
+        .expect("demo");
+    let mut on_alt = demo.assignments[0].clone();
+    on_alt.project_id = "alt".into();
+    on_alt.roles = vec!["reader".into()];
+    demo.assignments.push(on_alt);
+    let mut reader = identity.application_credentials[0].clone();
+    reader.id = "reader-ac-id".into();
+    reader.name = "reader-ac".into();
+    reader.secret = "reader-ac-secret".into();
+    reader.roles = Some(vec!["reader".into()]);
+    identity.application_credentials.push(reader);
+    MockServer::builder()
+        .config(Config {
+            identity,
+            ..Config::default()
+        })
+        .start()
+        .await
+        .expect("start")
+}
+
+fn token_body(token: &str, scope: Option<Value>) -> Value {
+    let mut auth = json!({"identity": {"methods": ["token"], "token": {"id": token}}});
+    if let Some(s) = scope {
+        auth["scope"] = s;
+    }
+    json!({ "auth": auth })
+}
+
+fn project_id(id: &str) -> Option<Value> {
+    Some(json!({"project": {"id": id}}))
+}
+
+fn app_cred(id: &str, secret: &str) -> Value {
+    json!({"id": id, "secret": secret})
+}
+
+fn reader_ac() -> Value {
+    app_cred("reader-ac-id", "reader-ac-secret")
+}
+
+fn demo_password(password: &str) -> Value {
+    json!({"user": {"id": "demo", "password": password}})
+}
+
+/// A body with the given methods, in order, and their payloads.
+fn methods_body(methods: &[(&str, Value)], scope: Option<Value>) -> Value {
+    let mut identity = json!({"methods": methods.iter().map(|(m, _)| *m).collect::<Vec<_>>()});
+    for (m, payload) in methods {
+        identity[*m] = payload.clone();
+    }
+    let mut auth = json!({ "identity": identity });
+    if let Some(s) = scope {
+        auth["scope"] = s;
+    }
+    json!({ "auth": auth })
+}
+
+fn role_names(body: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = body["token"]["roles"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["name"].as_str()).collect())
+        .unwrap_or_default();
+    names.sort_unstable();
+    names
+}
+
+fn sorted_methods(body: &Value) -> Vec<&str> {
+    let mut m: Vec<&str> = body["token"]["methods"]
+        .as_array()
+        .map(|m| m.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    m.sort_unstable();
+    m
+}
+
+/// Issue and expect 201; the token and its body.
+async fn issued(http: &reqwest::Client, server: &MockServer, body: &Value) -> (String, Value) {
+    let (status, token, json) = post_tokens(http, server, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body} -> {json}");
+    (token.expect("X-Subject-Token"), json)
+}
+
+/// Expect Keystone's error body with this status and message, and no token.
+async fn refused(
+    http: &reqwest::Client,
+    server: &MockServer,
+    body: &Value,
+    status: StatusCode,
+    message: &str,
+) -> Value {
+    let (got, token, json) = post_tokens(http, server, body).await;
+    assert_eq!(got, status, "{body} -> {json}");
+    assert!(token.is_none(), "{body}: no token on a refusal");
+    assert_eq!(json["error"]["code"], status.as_u16(), "{json}");
+    assert_eq!(json["error"]["message"], message, "{json}");
+    json
+}
+
+#[tokio::test]
+async fn an_application_credential_token_is_not_exchanged_for_another() {
+    let server = rescope_server().await;
+    let http = reqwest::Client::new();
+    let ac = json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": reader_ac()}}});
+    let (reader, body) = issued(&http, &server, &ac).await;
+    assert_eq!(role_names(&body), ["reader"]);
+    let full = json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": app_cred("ref-appcred-id", "ref-appcred-secret")}}});
+    let (full, body) = issued(&http, &server, &full).await;
+    assert_eq!(role_names(&body), ["member", "reader"]);
+
+    // Keystone 30: 403 whatever the scope (none, unscoped, the credential's
+    // own project, another project, a domain), and for either credential.
+    let scopes = [
+        None,
+        Some(json!("unscoped")),
+        project_id("demo"),
+        Some(json!({"project": {"name": "demo", "domain": {"id": "default"}}})),
+        project_id("alt"),
+        Some(json!({"domain": {"id": "default"}})),
+    ];
+    for scope in scopes {
+        let json = refused(
+            &http,
+            &server,
+            &token_body(&reader, scope.clone()),
+            StatusCode::FORBIDDEN,
+            DELEGATED,
+        )
+        .await;
+        assert_eq!(
+            json,
+            json!({"error": {"code": 403, "message": DELEGATED, "title": "Forbidden"}}),
+            "{scope:?}"
+        );
+    }
+    for scope in [None, project_id("demo")] {
+        refused(
+            &http,
+            &server,
+            &token_body(&full, scope),
+            StatusCode::FORBIDDEN,
+            DELEGATED,
+        )
+        .await;
+    }
+    // The reader token itself stays what it was.
+    let resp = http
+        .get(format!("{}/v3/auth/tokens", server.identity_url()))
+        .header("X-Auth-Token", &reader)
+        .header("X-Subject-Token", &reader)
+        .send()
+        .await
+        .expect("validate");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(role_names(&body), ["reader"]);
+
+    // Revoked, it is 404 before anything else (as Keystone).
+    let resp = http
+        .delete(format!("{}/v3/auth/tokens", server.identity_url()))
+        .header("X-Auth-Token", &reader)
+        .header("X-Subject-Token", &reader)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    refused(
+        &http,
+        &server,
+        &token_body(&reader, None),
+        StatusCode::NOT_FOUND,
+        "Failed to validate token",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_project_token_rescopes_where_the_user_has_a_role() {
+    let server = rescope_server().await;
+    let http = reqwest::Client::new();
+    let demo = login(&http, &server, "demo").await;
+
+    // To alt, where demo is reader: 201 with alt's roles only.
+    let (_, body) = issued(&http, &server, &token_body(&demo, project_id("alt"))).await;
+    assert_eq!(body["token"]["project"]["id"], "alt");
+    assert_eq!(role_names(&body), ["reader"]);
+    assert_eq!(sorted_methods(&body), ["password", "token"]);
+    assert_eq!(body["token"]["audit_ids"].as_array().map(Vec::len), Some(2));
+    // The same project again, or no scope: demo's roles on demo.
+    for scope in [project_id("demo"), None] {
+        let (_, body) = issued(&http, &server, &token_body(&demo, scope)).await;
+        assert_eq!(body["token"]["project"]["id"], "demo");
+        assert_eq!(role_names(&body), ["member", "reader"]);
+    }
+    // To admin (no role there) or a project that does not exist: 401.
+    for scope in [project_id("admin"), project_id("no-such-project")] {
+        refused(
+            &http,
+            &server,
+            &token_body(&demo, scope),
+            StatusCode::UNAUTHORIZED,
+            REQUIRES_AUTH,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn an_unscoped_token_scopes_to_a_project_of_the_user() {
+    let server = rescope_server().await;
+    let http = reqwest::Client::new();
+    let mut body = password_body("demo", "demo-secret", None);
+    body["auth"]["scope"] = json!("unscoped");
+    let (unscoped, json) = issued(&http, &server, &body).await;
+    assert!(json["token"].get("project").is_none(), "{json}");
+
+    let (_, json) = issued(&http, &server, &token_body(&unscoped, project_id("demo"))).await;
+    assert_eq!(json["token"]["project"]["id"], "demo");
+    assert_eq!(role_names(&json), ["member", "reader"]);
+    let by_name = Some(json!({"project": {"name": "alt", "domain": {"name": "Default"}}}));
+    let (_, json) = issued(&http, &server, &token_body(&unscoped, by_name)).await;
+    assert_eq!(json["token"]["project"]["id"], "alt");
+    assert_eq!(role_names(&json), ["reader"]);
+    // Without a scope it stays unscoped... as the original was.
+    let (_, json) = issued(&http, &server, &token_body(&unscoped, None)).await;
+    assert!(json["token"].get("project").is_none(), "{json}");
+    refused(
+        &http,
+        &server,
+        &token_body(&unscoped, project_id("admin")),
+        StatusCode::UNAUTHORIZED,
+        REQUIRES_AUTH,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_project_token_can_be_unscoped() {
+    let server = rescope_server().await;
+    let http = reqwest::Client::new();
+    let demo = login(&http, &server, "demo").await;
+    let (unscoped, json) =
+        issued(&http, &server, &token_body(&demo, Some(json!("unscoped")))).await;
+    let t = &json["token"];
+    for key in ["project", "roles", "catalog", "application_credential"] {
+        assert!(t.get(key).is_none(), "{key} in {t}");
+    }
+    assert_eq!(sorted_methods(&json), ["password", "token"]);
+    // And the unscoped one rescopes to unscoped again.
+    let (_, json) = issued(
+        &http,
+        &server,
+        &token_body(&unscoped, Some(json!("unscoped"))),
+    )
+    .await;
+    assert!(json["token"].get("project").is_none(), "{json}");
+}
+
+#[tokio::test]
+async fn tokens_mixing_an_application_credential_are_delegated_too() {
+    let server = rescope_server().await;
+    let http = reqwest::Client::new();
+    let demo = login(&http, &server, "demo").await;
+    let ac = json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": reader_ac()}}});
+    let (reader, _) = issued(&http, &server, &ac).await;
+
+    // An application credential with a password token: 201, the
+    // credential's project and roles.
+    let (mixed, json) = issued(
+        &http,
+        &server,
+        &methods_body(
+            &[
+                ("application_credential", reader_ac()),
+                ("token", json!({"id": demo})),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(json["token"]["project"]["id"], "demo");
+    assert_eq!(role_names(&json), ["reader"]);
+    assert_eq!(json["token"]["application_credential"]["name"], "reader-ac");
+    assert_eq!(
+        sorted_methods(&json),
+        ["application_credential", "password", "token"]
+    );
+    // ... and with a password.
+    let (with_password, json) = issued(
+        &http,
+        &server,
+        &methods_body(
+            &[
+                ("application_credential", reader_ac()),
+                ("password", demo_password("demo-secret")),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(role_names(&json), ["reader"]);
+    // Neither buys another token.
+    for t in [&mixed, &with_password] {
+        for scope in [None, Some(json!("unscoped")), project_id("demo")] {
+            refused(
+                &http,
+                &server,
+                &token_body(t, scope),
+                StatusCode::FORBIDDEN,
+                DELEGATED,
+            )
+            .await;
+        }
+    }
+
+    // Methods run in the request's order: the delegated token refuses
+    // once the methods before it passed, whatever comes after.
+    let delegated_cases = [
+        (
+            vec![
+                ("password", demo_password("demo-secret")),
+                ("token", json!({"id": reader})),
+            ],
+            project_id("demo"),
+        ),
+        (
+            vec![
+                ("token", json!({"id": reader})),
+                ("password", demo_password("demo-secret")),
+            ],
+            None,
+        ),
+        (
+            vec![
+                ("token", json!({"id": reader})),
+                ("password", demo_password("wrong")),
+            ],
+            None,
+        ),
+        (
+            vec![
+                (
+                    "password",
+                    json!({"user": {"id": "alt", "password": "alt-secret"}}),
+                ),
+                ("token", json!({"id": reader})),
+            ],
+            None,
+        ),
+        (
+            vec![
+                ("application_credential", reader_ac()),
+                ("token", json!({"id": reader})),
+            ],
+            None,
+        ),
+    ];
+    for (methods, scope) in delegated_cases {
+        refused(
+            &http,
+            &server,
+            &methods_body(&methods, scope),
+            StatusCode::FORBIDDEN,
+            DELEGATED,
+        )
+        .await;
+    }
+    // A failing method before it: that method's 401.
+    for methods in [
+        vec![
+            ("password", demo_password("wrong")),
+            ("token", json!({"id": reader})),
+        ],
+        vec![
+            (
+                "application_credential",
+                app_cred("reader-ac-id", "Xeader-ac-secret"),
+            ),
+            ("token", json!({"id": reader})),
+        ],
+    ] {
+        refused(
+            &http,
+            &server,
+            &methods_body(&methods, None),
+            StatusCode::UNAUTHORIZED,
+            REQUIRES_AUTH,
+        )
+        .await;
+    }
+    // An application credential with a (password) token still may not
+    // ask for a scope.
+    let json = refused(
+        &http,
+        &server,
+        &methods_body(
+            &[
+                ("application_credential", reader_ac()),
+                ("token", json!({"id": demo})),
+            ],
+            project_id("demo"),
+        ),
+        StatusCode::UNAUTHORIZED,
+        "Error authenticating with application credential: Application credentials cannot request a scope.",
+    )
+    .await;
+    assert_eq!(json["error"]["identity"], json!({}));
+}

@@ -2,9 +2,10 @@
 //! binary against the in-process mock's identity shim, in strict mode
 //! (only tokens the shim issued get through on `/v2`).
 //!
-//! One test is ignored: the same against the reference Keystone and its
+//! Two tests are ignored: the same against the reference Keystone and its
 //! token-checked Glance (`shared/real-keystone/start 5609 9609`), reading
-//! the `clouds.yaml` it writes:
+//! the `clouds.yaml` it writes, and the refusal to exchange an
+//! application credential's token there too:
 //!
 //! ```text
 //! KEYSTONE_REF_TOKEN_CACHE_TIME=-1 ../shared/real-keystone/start 5609 9609   # (.ci/run does this)
@@ -218,6 +219,70 @@ async fn short_lived_tokens_are_renewed_before_they_expire() {
     assert_eq!(server.state().keystone.tokens.len(), 2);
 }
 
+const DELEGATED: &str = "You are not authorized to perform the requested action: Using a delegated token to create another token is not allowed..";
+
+/// Against the Keystone whose `/v3/auth/tokens` is `tokens_url`: a token of
+/// the application credential `ac_id` cannot be exchanged (`token` method)
+/// for another, with or without a scope, even its own project: 403.
+async fn delegated_rescope_is_refused(tokens_url: &str, ac_id: &str, ac_secret: &str) {
+    let http = reqwest::Client::new();
+    let resp = http
+        .post(tokens_url)
+        .json(
+            &serde_json::json!({"auth": {"identity": {"methods": ["application_credential"],
+            "application_credential": {"id": ac_id, "secret": ac_secret}}}}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status().as_u16(), 201);
+    let token = resp
+        .headers()
+        .get("x-subject-token")
+        .and_then(|v| v.to_str().ok())
+        .expect("X-Subject-Token")
+        .to_owned();
+    let body: Value = resp.json().await.expect("JSON");
+    let project = body["token"]["project"]["id"].clone();
+    assert!(project.is_string(), "{body}");
+    for scope in [
+        None,
+        Some(serde_json::json!("unscoped")),
+        Some(serde_json::json!({"project": {"id": project}})),
+    ] {
+        let mut auth =
+            serde_json::json!({"identity": {"methods": ["token"], "token": {"id": token}}});
+        if let Some(s) = &scope {
+            auth["scope"] = s.clone();
+        }
+        let resp = http
+            .post(tokens_url)
+            .json(&serde_json::json!({ "auth": auth }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status().as_u16(), 403, "{scope:?}");
+        assert!(resp.headers().get("x-subject-token").is_none());
+        let err: Value = resp.json().await.expect("JSON");
+        assert_eq!(
+            err,
+            serde_json::json!({"error": {"code": 403, "message": DELEGATED, "title": "Forbidden"}}),
+            "{scope:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_application_credential_token_is_not_rescoped() {
+    let server = strict_server(IdentityConfig::default()).await;
+    delegated_rescope_is_refused(
+        &format!("{}/v3/auth/tokens", server.identity_url()),
+        "ref-appcred-id",
+        "ref-appcred-secret",
+    )
+    .await;
+}
+
 /// Run `glance` with only the given `OS_*` variables.
 async fn glance(vars: &[(&str, String)], args: &[&str]) -> Output {
     let mut cmd = tokio::process::Command::new(glance_bin());
@@ -425,4 +490,24 @@ async fn reference_keystone_clouds() {
         .await
         .expect_err("refused");
     assert!(err.is_auth(), "{err}");
+}
+
+#[tokio::test]
+#[ignore = "needs the reference Keystone (KEYSTONE_TEST_CLOUDS_YAML)"]
+async fn reference_keystone_refuses_to_rescope_an_application_credential_token() {
+    let (path, text) = reference_clouds();
+    let cloud = CloudConfig::from_clouds_yaml(&text, &path, None, "ref-appcred").expect("cloud");
+    let auth = cloud.auth;
+    delegated_rescope_is_refused(
+        &format!(
+            "{}/v3/auth/tokens",
+            auth.auth_url.expect("auth_url").trim_end_matches('/')
+        ),
+        &auth.application_credential_id.expect("id"),
+        auth.application_credential_secret
+            .as_ref()
+            .expect("secret")
+            .expose(),
+    )
+    .await;
 }

@@ -13,6 +13,24 @@ use super::tokens::{
 /// Methods the shim implements, as a 401 for another method lists them.
 pub const METHODS: &[&str] = &["password", "token", "application_credential"];
 
+/// Methods that authenticate a user directly (Keystone's built-in primary
+/// methods). A token that lists another method (`application_credential`),
+/// or none at all, was made from a delegated credential.
+const PRIMARY_METHODS: &[&str] = &[
+    "external", "kerberos", "mapped", "openid", "password", "saml2", "token", "totp", "x509",
+];
+
+/// Whether `t` came from a delegated credential, so that the `token`
+/// method must refuse it (Keystone's `is_delegated_method`, deny by
+/// default; a token naming an application credential counts too).
+fn is_delegated(t: &TokenData) -> bool {
+    t.methods.is_empty()
+        || t.methods
+            .iter()
+            .any(|m| !PRIMARY_METHODS.contains(&m.as_str()))
+        || t.application_credential.is_some()
+}
+
 /// Keystone's bcrypt compares at most this many bytes of a secret.
 const BCRYPT_MAX: usize = 72;
 
@@ -149,6 +167,9 @@ fn token<'c>(
         ));
     };
     match store.lookup(id, now) {
+        // Keystone checks this before anything about the requested scope:
+        // a delegated token buys no other token, rescoped or not.
+        Lookup::Valid(t) if is_delegated(&t.data) => Err(KeystoneError::DelegatedToken),
         Lookup::Valid(t) => Ok(Proof {
             user_id: t.data.user.user.id.clone(),
             base: Some(*t),
@@ -296,7 +317,7 @@ pub fn authenticate(
         return Err(KeystoneError::unauthorized());
     }
     let base = proofs.iter().find_map(|p| p.base.clone());
-    let mut app_cred = proofs.iter().find_map(|p| p.app_cred);
+    let app_cred = proofs.iter().find_map(|p| p.app_cred);
     let user = config
         .user(&user_id)
         .ok_or_else(KeystoneError::unauthorized)?;
@@ -324,14 +345,9 @@ pub fn authenticate(
             ),
             Scope::Other => return Err(KeystoneError::unauthorized()),
             Scope::Default => match &base {
-                Some(b) => {
-                    // A rescope without scope keeps the original's, and its
-                    // application credential.
-                    if let Some(id) = b.data.application_credential.as_ref().map(|a| &a.id) {
-                        app_cred = config.app_credential(id);
-                    }
-                    b.data.project.as_ref().map(|p| p.project.id.clone())
-                }
+                // A rescope without scope keeps the original's (never an
+                // application credential's: `token` refused those).
+                Some(b) => b.data.project.as_ref().map(|p| p.project.id.clone()),
                 None => user
                     .default_project_id
                     .clone()
@@ -341,8 +357,7 @@ pub fn authenticate(
         match project_id {
             None => (None, Vec::new()),
             Some(pid) => {
-                let ac_roles = app_cred.and_then(|a| a.roles.as_deref());
-                let (p, r) = scope_to(config, &user_id, &pid, ac_roles)?;
+                let (p, r) = scope_to(config, &user_id, &pid, None)?;
                 (Some(p), r)
             }
         }
@@ -588,6 +603,55 @@ mod tests {
             auth(&scoped).expect_err("401"),
             KeystoneError::AppCredentialScope
         );
+    }
+
+    #[test]
+    fn tokens_of_application_credentials_are_not_exchanged() {
+        let store = TokenStore::default();
+        let mut c = cfg();
+        c.application_credentials[0].roles = Some(vec!["reader".into()]);
+        let t0 = now();
+        let ac = json!({"auth": {"identity": {"methods": ["application_credential"],
+            "application_credential": {"id": "ref-appcred-id", "secret": "ref-appcred-secret"}}}});
+        let first = store.issue(authenticate(&c, &store, &ac, t0).expect("app cred token"));
+        let names = |t: &TokenData| t.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&first.data), ["reader"]);
+        let rescope = |scope: Option<Value>| {
+            let mut body =
+                json!({"auth": {"identity": {"methods": ["token"], "token": {"id": first.id}}}});
+            if let Some(s) = scope {
+                body["auth"]["scope"] = s;
+            }
+            authenticate(&c, &store, &body, t0)
+        };
+        for scope in [
+            None,
+            Some(json!("unscoped")),
+            Some(json!({"project": {"id": "demo"}})),
+            Some(json!({"project": {"name": "demo", "domain": {"id": "default"}}})),
+            Some(json!({"project": {"id": "alt"}})),
+            Some(json!({"domain": {"id": "default"}})),
+        ] {
+            assert_eq!(
+                rescope(scope.clone()),
+                Err(KeystoneError::DelegatedToken),
+                "{scope:?}"
+            );
+        }
+        // Keystone's rule is deny by default: no methods, or one it does
+        // not know as primary, or an application credential named.
+        let mut data = first.data.clone();
+        assert!(is_delegated(&data));
+        data.methods = vec!["password".into()];
+        assert!(is_delegated(&data), "application credential named");
+        data.application_credential = None;
+        assert!(!is_delegated(&data));
+        data.methods = vec!["token".into(), "password".into()];
+        assert!(!is_delegated(&data));
+        data.methods = vec![];
+        assert!(is_delegated(&data), "no methods");
+        data.methods = vec!["password".into(), "oauth1".into()];
+        assert!(is_delegated(&data));
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub enum KeystoneError {
         "Error authenticating with application credential: Application credentials cannot request a scope."
     )]
     AppCredentialScope,
+    /// 403: the `token` method was given a token made from a delegated
+    /// credential (an application credential), which Keystone refuses to
+    /// exchange for another token, whatever the scope asked for. The text
+    /// is Keystone's, doubled full stop included.
+    #[error(
+        "You are not authorized to perform the requested action: Using a delegated token to create another token is not allowed.."
+    )]
+    DelegatedToken,
     /// 403 with this message (see [`KeystoneError::policy`]).
     #[error("{0}")]
     Forbidden(String),
@@ -90,7 +98,7 @@ impl KeystoneError {
             KeystoneError::Unauthorized(_)
             | KeystoneError::UnsupportedMethod
             | KeystoneError::AppCredentialScope => 401,
-            KeystoneError::Forbidden(_) => 403,
+            KeystoneError::Forbidden(_) | KeystoneError::DelegatedToken => 403,
             KeystoneError::NotFound(_) => 404,
         }
     }
@@ -360,6 +368,10 @@ mod tests {
         assert_eq!(
             KeystoneError::UnsupportedMethod.to_json()["error"]["identity"]["methods"],
             json!(["password", "token", "application_credential"])
+        );
+        assert_eq!(
+            KeystoneError::DelegatedToken.to_json(),
+            json!({"error": {"code": 403, "message": "You are not authorized to perform the requested action: Using a delegated token to create another token is not allowed..", "title": "Forbidden"}})
         );
         assert_eq!(
             KeystoneError::policy("identity:revoke_token").to_json()["error"]["message"],
