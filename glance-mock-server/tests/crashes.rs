@@ -186,3 +186,40 @@ async fn unknown_methods_are_405_or_404() {
         );
     }
 }
+
+/// A JSON body that cannot be read (here a stream that fails, as a
+/// malformed chunked encoding does): Glance 33's read error escapes its
+/// handler, webob's 500.
+#[tokio::test]
+async fn unreadable_json_bodies_are_400() {
+    for (app, faithful) in apps() {
+        let failing = futures::stream::iter([
+            Ok(axum::body::Bytes::from_static(b"{\"name\"")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "invalid chunk size",
+            )),
+        ]);
+        let req = app
+            .request(ALICE, Method::POST, "/v2/images")
+            .header("Content-Type", "application/json")
+            .header("Transfer-Encoding", "chunked")
+            .body(Body::from_stream(failing))
+            .expect("request");
+        let a = app.send(req).await;
+        assert_eq!(a.status, expect(faithful, StatusCode::BAD_REQUEST));
+        let (code, message) = if faithful {
+            (
+                "500 Internal Server Error",
+                "The server has either erred or is incapable of performing the requested operation.<br /><br />\n\n\n",
+            )
+        } else {
+            (
+                "400 Bad Request",
+                "The server could not comply with the request since it is either malformed or otherwise incorrect.<br /><br />\n\n\n",
+            )
+        };
+        assert_eq!(a.json()["code"], code, "{}", a.text());
+        assert_eq!(a.json()["message"], message);
+    }
+}

@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::identity::Caller;
 use super::render::Views;
 use super::versions::base_url;
+use super::wsgi;
 use crate::app::images;
 use crate::domain::image::LocationView;
 use crate::domain::list::Page;
@@ -58,7 +59,7 @@ async fn create(
     State(state): State<SharedState>,
     Caller(who): Caller,
     headers: HeaderMap,
-    body: Bytes,
+    wsgi::Body(body): wsgi::Body,
 ) -> Result<Response, ApiError> {
     let doc = json_body(&body)?;
     let rendered =
@@ -160,7 +161,7 @@ async fn update(
     Caller(who): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    wsgi::Body(body): wsgi::Body,
 ) -> Result<Json<Value>, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)

@@ -5,7 +5,6 @@
 
 use axum::Extension;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -13,6 +12,7 @@ use axum::routing::post;
 use super::error::ApiError;
 use super::identity::{Caller, RequestId};
 use super::images::json_body;
+use super::wsgi;
 use crate::app::import::{self, ImportHeaders};
 use crate::domain::import::ImportRequest;
 use crate::state::SharedState;
@@ -34,7 +34,7 @@ async fn import_image(
     Path(id): Path<String>,
     request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
-    body: Bytes,
+    wsgi::Body(body): wsgi::Body,
 ) -> Result<StatusCode, ApiError> {
     // RequestDeserializer.import_image
     let doc = json_body(&body)?;

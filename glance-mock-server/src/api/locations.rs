@@ -3,7 +3,6 @@
 //! [`crate::domain::locations`].
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
@@ -37,7 +36,7 @@ async fn add(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Result<Response, ApiError> {
     let body = wsgi::json_body(&method, &headers, &bytes)?.map(|_| wsme::ordered(&bytes));
     let new = NewLocation::read(body.as_ref())?;

@@ -3,7 +3,6 @@
 //! [`crate::app::members`].
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Json;
@@ -54,7 +53,7 @@ async fn create(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    wsgi::Body(body): wsgi::Body,
 ) -> Result<Json<Value>, ApiError> {
     let body = wsgi::json_body(&method, &headers, &body)?;
     let new = members::NewMember::from_body(body.as_ref())?;
@@ -82,7 +81,7 @@ async fn update(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    wsgi::Body(body): wsgi::Body,
 ) -> Result<Json<Value>, ApiError> {
     let body = wsgi::json_body(&method, &headers, &body)?;
     let status = members::status_from_body(body.as_ref())?;

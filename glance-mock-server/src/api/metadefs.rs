@@ -127,7 +127,7 @@ async fn create_namespace(
     Caller(who): Caller,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let ns = NamespaceBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     let (doc, href) = namespaces::create(&state, &who, &ns)?;
@@ -158,7 +158,7 @@ async fn update_namespace(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let ns = NamespaceBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     ok(namespaces::update(
@@ -198,7 +198,7 @@ async fn create_object(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let object = ObjectBody::read_create(body(&method, &headers, &bytes)?.as_ref())?;
     Ok(created(objects::create(
@@ -237,7 +237,7 @@ async fn update_object(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let object = ObjectBody::read_update(body(&method, &headers, &bytes)?.as_ref())?;
     ok(objects::update(
@@ -277,7 +277,7 @@ async fn create_property(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let property = PropertyBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     Ok(created(properties::create(
@@ -318,7 +318,7 @@ async fn update_property(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let property = PropertyBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     ok(properties::update(
@@ -364,7 +364,7 @@ async fn create_tags(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let list = TagsBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     let append = append_header(
@@ -422,7 +422,7 @@ async fn update_tag(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let tag = TagBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     ok(tags::update(
@@ -466,7 +466,7 @@ async fn create_association(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-    bytes: Bytes,
+    wsgi::Body(bytes): wsgi::Body,
 ) -> Reply {
     let association = AssociationBody::read(body(&method, &headers, &bytes)?.as_ref())?;
     Ok(created(app::metadefs::create_association(

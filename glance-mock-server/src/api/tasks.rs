@@ -4,7 +4,6 @@
 
 use axum::Extension;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
@@ -15,6 +14,7 @@ use super::error::ApiError;
 use super::identity::{Caller, RequestId};
 use super::images::json_body;
 use super::versions::base_url;
+use super::wsgi;
 use crate::app;
 use crate::domain::pyrepr::Py;
 use crate::domain::tasks::{self, TaskQuery};
@@ -76,7 +76,7 @@ async fn create(
     Caller(who): Caller,
     request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
-    body: Bytes,
+    wsgi::Body(body): wsgi::Body,
 ) -> Result<Response, ApiError> {
     // RequestDeserializer.create
     tasks::check_access(&who)?;
