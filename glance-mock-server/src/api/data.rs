@@ -285,7 +285,8 @@ async fn serve(
             ApiError::internal()
         })?;
     let Some(data) = data else {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+        // `webob.Response(status=204)`: no content type.
+        return Ok(wsgi::untyped_no_content());
     };
 
     let mut resp = Response::new(Body::from_stream(data.stream));

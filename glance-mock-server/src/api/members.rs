@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use axum::response::Json;
 use axum::routing::get;
 use serde_json::Value;
@@ -96,8 +96,9 @@ async fn remove(
     params: WsgiParams,
     method: Method,
     headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     wsgi::reject_body(&method, &headers)?;
     app::members::remove(&state, &who, params.get("id"), params.get("member_id"))?;
-    Ok(StatusCode::NO_CONTENT)
+    // `webob.Response(status=204)`: no content type.
+    Ok(wsgi::untyped_no_content())
 }

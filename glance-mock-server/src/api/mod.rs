@@ -133,7 +133,9 @@ async fn not_found() -> ApiError {
 /// first: a path that does not decode, CORS preflights, version negotiation
 /// (which rewrites paths, so it wraps the routing), error rendering by
 /// `Accept`, softening Glance's crashes, the Keystone shim's tokens, the
-/// identity context (401, request ids), and the route table's rules.
+/// identity context (401, request ids), and the route table's rules; and
+/// on the way out, webob's default content type on answers without a body
+/// ([`wsgi::default_content_type`]).
 ///
 /// One layer calling each step in turn, not a layer per step: each
 /// `from_fn` layer cloned and boxed the services inside it for every
@@ -141,7 +143,7 @@ async fn not_found() -> ApiError {
 /// (BENCHMARKS.md, section 3).
 async fn pipeline(State(api): State<ApiState>, req: Request, next: Next) -> Response {
     let state = &api.app;
-    wsgi::undecodable_path(state, req, |req| {
+    let mut resp = wsgi::undecodable_path(state, req, |req| {
         preflight(req, |req| {
             versions::negotiate(state, req, |req| {
                 error::render(req, |req| {
@@ -154,7 +156,9 @@ async fn pipeline(State(api): State<ApiState>, req: Request, next: Next) -> Resp
             })
         })
     })
-    .await
+    .await;
+    wsgi::default_content_type(&mut resp);
+    resp
 }
 
 /// Glance's CORS filter answers every `OPTIONS` request itself, with an

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, any, on};
 use serde_json::Value;
@@ -145,6 +145,43 @@ pub fn server_error() -> Response {
         PAGE,
     )
         .into_response()
+}
+
+/// The content type webob gives every `Response()` it builds:
+/// `text/html; charset=UTF-8`.
+const WEBOB_DEFAULT_TYPE: HeaderValue = HeaderValue::from_static("text/html; charset=UTF-8");
+
+/// Marks an answer without a body that Glance builds as
+/// `webob.Response(status=204)` (member delete, the download of an image
+/// without data): webob sets no content type on such a response, so
+/// [`default_content_type`] leaves it without one.
+#[derive(Debug, Clone, Copy)]
+pub struct Untyped;
+
+/// A `204` as Glance's handlers that build `webob.Response(status=204)`
+/// answer it: no `Content-Type` (see [`Untyped`]).
+pub fn untyped_no_content() -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.extensions_mut().insert(Untyped);
+    resp
+}
+
+/// Glance's serializers write into the `webob.Response()` its `Resource`
+/// creates (a 200 with webob's default `text/html; charset=UTF-8`) and
+/// then set its status: so its `204` and `202` answers (image delete,
+/// uploads, stage, import, tags, actions, metadefs deletes, cache) carry
+/// that content type, and no body. Handlers answer the bare status; this
+/// step, run on every answer of the pipeline, adds the content type,
+/// except to answers marked [`Untyped`].
+pub fn default_content_type(resp: &mut Response) {
+    let status = resp.status();
+    if (status == StatusCode::NO_CONTENT || status == StatusCode::ACCEPTED)
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+        && resp.extensions().get::<Untyped>().is_none()
+    {
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, WEBOB_DEFAULT_TYPE);
+    }
 }
 
 /// A request body, read whole, as Glance's `JSONRequestDeserializer` reads
@@ -290,6 +327,32 @@ mod tests {
         );
         assert!(has_body(&Method::PUT, &chunked));
         assert!(!has_body(&Method::DELETE, &chunked));
+    }
+
+    #[test]
+    fn bodiless_answers_get_webobs_default_type() {
+        for status in [StatusCode::NO_CONTENT, StatusCode::ACCEPTED] {
+            let mut resp = status.into_response();
+            default_content_type(&mut resp);
+            assert_eq!(
+                resp.headers()[header::CONTENT_TYPE],
+                "text/html; charset=UTF-8"
+            );
+        }
+        let mut resp = untyped_no_content();
+        default_content_type(&mut resp);
+        assert!(!resp.headers().contains_key(header::CONTENT_TYPE));
+        // Other statuses, and answers with a type of their own, are left alone.
+        let mut resp = StatusCode::OK.into_response();
+        default_content_type(&mut resp);
+        assert!(!resp.headers().contains_key(header::CONTENT_TYPE));
+        let mut resp = (
+            StatusCode::ACCEPTED,
+            [(header::CONTENT_TYPE, "application/json")],
+        )
+            .into_response();
+        default_content_type(&mut resp);
+        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/json");
     }
 
     #[tokio::test]
