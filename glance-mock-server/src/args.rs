@@ -14,7 +14,8 @@ pub struct DeploymentArgs {
     /// A TOML configuration file (format: README, `mock.example.toml`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// A store, `ID` (in memory) or `ID=DIR` (files in DIR); repeat for
+    /// A store, `ID` (in memory) or `ID=DIR` (files in DIR, which may hold
+    /// other files: only those the mock writes are ever removed); repeat for
     /// more. Replaces the configured stores; the first is the default
     /// unless --default-store says otherwise.
     #[arg(long = "store", value_name = "ID[=DIR]")]

@@ -271,7 +271,7 @@ fn files_under(dir: &Path) -> Vec<String> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if e.file_name() != glance_mock_server::store::filesystem::MANIFEST {
                 out.push(p.to_string_lossy().into_owned());
             }
         }

@@ -239,7 +239,7 @@ async fn check(state: &AppState, seed: &StateDump) -> Result<Vec<Blob>, SeedErro
                 Some(Bytes::from(bytes))
             }
             None => {
-                if store.get_size(image).await.ok() != Some(entry.size) {
+                if store.seed_size(image).await.ok() != Some(entry.size) {
                     return Err(SeedError::MissingData {
                         store: store_id.clone(),
                         image: image.clone(),
@@ -270,11 +270,15 @@ pub async fn load(state: &AppState, seed: StateDump) -> Result<(), SeedError> {
             .filter(|b| b.store == store_id && b.content.is_none())
             .map(|b| b.image_id.as_str())
             .collect();
+        // Only the store's own data is listed, so only it is removed.
         for id in store.image_ids().await? {
             if !kept.contains(id.as_str()) {
                 remove(store.as_ref(), &id).await?;
             }
         }
+        // Data a previous version of the mock left, referred to by the seed.
+        let kept: Vec<String> = kept.into_iter().map(str::to_owned).collect();
+        store.adopt(&kept).await?;
         for blob in blobs.iter().filter(|b| b.store == store_id) {
             if let Some(content) = &blob.content {
                 let data = futures::stream::iter([Ok(content.clone())]).boxed();
@@ -302,7 +306,8 @@ async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), StoreError> {
 /// Back to a fresh start: no images, tasks, image data, staged data,
 /// waiting tasks, metadata definitions, fault rules, journal entries or
 /// image cache entries.
-/// Tokens the Keystone shim issued stay valid.
+/// Tokens the Keystone shim issued stay valid, and so do files in a store's
+/// directory that the store did not write.
 pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     state.db.reset();
     state.tasks.reset();

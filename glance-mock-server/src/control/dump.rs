@@ -15,12 +15,17 @@
 //!   the store has (and checks its size). This is how a filesystem store
 //!   (`--data-dir`) survives a restart: dump, stop, start again with the
 //!   same data directory and `--seed` the dump. Nothing large is copied.
+//!   A filesystem store only holds the files it recorded as its own (see
+//!   [`crate::store::filesystem`]); in a directory without that record yet
+//!   (written by an earlier version of the mock), loading adopts the
+//!   UUID-named files the entries refer to.
 //! * **inline**: `content_base64` carries the bytes; loading writes them
 //!   (checking `size`, `md5` and `sha512`). The whole blob passes through
 //!   memory, so this is for small test images only.
 //!
 //! Loading replaces the state: images, tasks and stored data not in the
-//! seed are gone afterwards, and a dump taken right after loading equals
+//! seed are gone afterwards (the mock's own data only: files someone else
+//! keeps in a store's directory are never listed, so never removed), and a dump taken right after loading equals
 //! the seed (entries in the dump's order: images by `created_at` then id,
 //! tasks in creation order, data by store then image id). Tasks loaded
 //! `pending` or `processing` do not move on: no worker job comes with them.

@@ -14,6 +14,7 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 
@@ -123,8 +124,26 @@ pub trait ImageStore: Debug + Send + Sync {
     fn get_size<'a>(&'a self, image_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>>;
 
     /// The ids of every image the store holds data for, sorted (what the
-    /// control plane dumps and resets).
+    /// control plane dumps and resets). Only data the store wrote (or
+    /// adopted): never a file someone else put in its directory.
     fn image_ids(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+
+    /// How many bytes a seed's by-reference entry for the image finds
+    /// here: [`ImageStore::get_size`], plus, for a store that only claims
+    /// the files it wrote, data an earlier version of the mock left without
+    /// a record (see [`filesystem`]). Changes nothing.
+    fn seed_size<'a>(&'a self, image_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        self.get_size(image_id)
+    }
+
+    /// Take the data [`ImageStore::seed_size`] found for these images as
+    /// the store's own, so that later resets, seeds and deletions may
+    /// remove it. Data already the store's is left as it is; by default
+    /// there is nothing to do.
+    fn adopt<'a>(&'a self, image_ids: &'a [String]) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = image_ids;
+        async { Ok(()) }.boxed()
+    }
 }
 
 /// The staging area (`os_glance_staging_store`): a [`FilesystemStore`] in
