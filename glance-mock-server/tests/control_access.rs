@@ -76,6 +76,23 @@ async fn call(
 }
 
 /// A Glance-shaped error body (`{"message", "code", "title"}`) for `status`.
+/// `POST /_mock/faults` with `rule`, without a token.
+async fn add_rule(
+    http: &reqwest::Client,
+    server: &MockServer,
+    rule: &Value,
+) -> (StatusCode, Value) {
+    call(
+        http,
+        server,
+        Method::POST,
+        "/_mock/faults",
+        None,
+        Some(rule),
+    )
+    .await
+}
+
 fn assert_glance_error(body: &Value, status: StatusCode) {
     assert_eq!(
         body["code"].as_str(),
@@ -275,15 +292,7 @@ async fn rules_on_identity_need_the_opt_in() {
     let http = reqwest::Client::new();
 
     let server = start(Config::default()).await;
-    let (status, body) = call(
-        &http,
-        &server,
-        Method::POST,
-        "/_mock/faults",
-        None,
-        Some(&rule),
-    )
-    .await;
+    let (status, body) = add_rule(&http, &server, &rule).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let message = body["message"].as_str().unwrap_or_default();
     assert!(
@@ -292,15 +301,7 @@ async fn rules_on_identity_need_the_opt_in() {
     );
     for path in ["/identity/**", "/_mock/state"] {
         let rule = json!({"match": {"path": path}, "action": {"type": "delay", "ms": 1}});
-        let (status, _) = call(
-            &http,
-            &server,
-            Method::POST,
-            "/_mock/faults",
-            None,
-            Some(&rule),
-        )
-        .await;
+        let (status, _) = add_rule(&http, &server, &rule).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
     }
     let direct = FaultRule::new(FaultAction::Delay { ms: 1 }).path_regex("/identity/v3/.*");
@@ -316,15 +317,7 @@ async fn rules_on_identity_need_the_opt_in() {
         ..Config::default()
     })
     .await;
-    let (status, body) = call(
-        &http,
-        &server,
-        Method::POST,
-        "/_mock/faults",
-        None,
-        Some(&rule),
-    )
-    .await;
+    let (status, body) = add_rule(&http, &server, &rule).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
         try_login(&http, &server, "demo").await,
@@ -399,15 +392,7 @@ async fn statuses_that_cannot_be_sent_are_refused() {
     let http = reqwest::Client::new();
     for status in [100u16, 103, 199, 600, 999] {
         let rule = json!({"action": {"type": "respond", "status": status}});
-        let (answer, body) = call(
-            &http,
-            &server,
-            Method::POST,
-            "/_mock/faults",
-            None,
-            Some(&rule),
-        )
-        .await;
+        let (answer, body) = add_rule(&http, &server, &rule).await;
         assert_eq!(answer, StatusCode::BAD_REQUEST, "{status}: {body}");
         assert_glance_error(&body, answer);
         let direct = FaultRule::new(FaultAction::Respond {

@@ -42,14 +42,7 @@ const IDENTITY_HEADERS: &[&str] = &[
     "x-role",
 ];
 
-/// The base URL a client used to reach us, from the `Host` header.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
-}
+pub use crate::api::versions::base_url;
 
 /// The token a request carries (`X-Auth-Token`, or the older `X-Storage-Token`).
 pub fn request_token(headers: &HeaderMap) -> Option<&str> {
