@@ -3,10 +3,8 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::flaky::{self, Flaky};
 use glance_client::images::{ImageData, ImportRequest, WaitOptions};
 use glance_client::{
     Client, ContainerFormat, CreateImage, DiskFormat, DownloadOptions, Error, ImageStatus,
@@ -185,20 +183,16 @@ async fn sixty_four_mib_from_a_reader_to_a_path() {
 }
 
 #[tokio::test]
-async fn web_download_from_a_loopback_file_server() {
+async fn web_download_from_a_file_the_mock_serves() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client(&server);
     let body = data(300_000);
-    let files = flaky::serve(Arc::new(Flaky {
-        data: body.clone(),
-        ..Flaky::default()
-    }))
-    .await;
+    let uri = server.put_file("disk.img", body.clone()).expect("served");
     let image = client
         .images()
         .create_with_data(
             &raw("fetched"),
-            ImageData::Import(ImportRequest::web_download(format!("{files}/disk.img"))),
+            ImageData::Import(ImportRequest::web_download(uri)),
             &quick(),
         )
         .await
@@ -278,14 +272,13 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
 async fn a_failing_import_is_reported_not_awaited_forever() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client(&server);
-    // The file server answers 404 for this path: the import task fails.
-    let files = flaky::serve(Arc::new(Flaky::default())).await;
+    // No such file is served: the mock answers 404 and the import task fails.
     let images = client.images();
     let image = images.create(&raw("doomed")).await.expect("created");
     images
         .import(
             &image.id,
-            &ImportRequest::web_download(format!("{files}/missing")),
+            &ImportRequest::web_download(server.file_url("missing")),
         )
         .await
         .expect("accepted");
@@ -399,6 +392,8 @@ async fn glance_download_from_another_region() {
     let mut config = glance_mock_server::Config::default();
     config.import_methods.push("glance-download".into());
     config.tasks.glance_download_endpoint = Some(remote.url());
+    // The remote is on loopback, which the import filter refuses by default.
+    config.tasks.import_filtering.allow_loopback = true;
     let local = MockServer::builder()
         .config(config)
         .start()

@@ -69,6 +69,12 @@ pub struct DeploymentArgs {
     /// (otherwise such rules are refused and catch-all rules skip /identity).
     #[arg(long)]
     allow_identity_faults: bool,
+    /// Let web-download, glance-download and import tasks fetch from any
+    /// port on loopback (Glance refuses loopback; without this flag only
+    /// the mock's own files, /_mock/files/NAME, pass). Any image member
+    /// can then make the mock read other services on this host.
+    #[arg(long)]
+    allow_loopback_fetch: bool,
 }
 
 impl DeploymentArgs {
@@ -117,6 +123,7 @@ impl DeploymentArgs {
             }
         }
         config.cache.enabled |= self.cache;
+        config.tasks.import_filtering.allow_loopback |= self.allow_loopback_fetch;
         if let Some(algo) = self.hashing_algorithm {
             config.hashing_algorithm = algo;
         }

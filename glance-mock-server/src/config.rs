@@ -215,9 +215,14 @@ pub enum TaskProgression {
 /// wins over its disallowed list. Addresses are resolved, and loopback or
 /// link-local ones are refused unless the host is explicitly allowed.
 ///
-/// One deviation, on by default so that tests can serve a file on
-/// `127.0.0.1:0`: with [`ImportFiltering::allow_loopback`], a URI whose
-/// host resolves to loopback addresses only passes, whatever its port.
+/// The mock's own files (`/_mock/files/NAME` on the address it is served
+/// at, see [`crate::control::files`]) pass whatever the lists say: they
+/// are how tests give web-download something to fetch. Every other path
+/// of the mock is refused like any loopback URL. An opt-in deviation,
+/// [`ImportFiltering::allow_loopback`], lets any URI whose host resolves
+/// to loopback addresses only pass, whatever its port (e.g. a file server
+/// of the test's own on `127.0.0.1:0`, or another mock for
+/// glance-download).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImportFiltering {
@@ -234,7 +239,9 @@ pub struct ImportFiltering {
     /// `disallowed_ports`.
     pub disallowed_ports: Vec<u16>,
     /// The mock's own switch: accept loopback hosts on any port (Glance
-    /// refuses them). `false` applies Glance's rules unchanged.
+    /// refuses them). Off by default (Glance's rules unchanged): on, any
+    /// image member can make the mock fetch from services on its host,
+    /// the mock's own control plane included.
     pub allow_loopback: bool,
 }
 
@@ -247,7 +254,7 @@ impl Default for ImportFiltering {
             disallowed_hosts: Vec::new(),
             allowed_ports: vec![80, 443],
             disallowed_ports: Vec::new(),
-            allow_loopback: true,
+            allow_loopback: false,
         }
     }
 }

@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::control::files::InvalidFileName;
 use crate::control::{
     DataMode, FaultRule, InstalledFault, InvalidFault, JournalEntry, SeedError, StateDump,
 };
@@ -68,6 +69,7 @@ impl MockServerBuilder {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(AppState::new(self.config));
+        state.control.files.set_origin(addr);
         if let Some(seed) = self.seed {
             app::control::load(&state, seed).await.map_err(|e| {
                 let kind = if e.is_bad_seed() {
@@ -203,6 +205,29 @@ impl MockServer {
     /// Remove every fault rule (`DELETE /_mock/faults`).
     pub fn clear_faults(&self) {
         app::control::clear_faults(&self.state.control);
+    }
+
+    /// Serve `content` at `/_mock/files/NAME` and return its URL, e.g. for
+    /// a web-download import: the mock's own files pass the import filter,
+    /// which refuses every other loopback URL (see
+    /// [`crate::control::files`]). A file of that name is replaced.
+    pub fn put_file(
+        &self,
+        name: &str,
+        content: impl Into<bytes::Bytes>,
+    ) -> Result<String, InvalidFileName> {
+        app::files::put_file(&self.state.control, name, content.into())?;
+        Ok(self.file_url(name))
+    }
+
+    /// The URL the file `name` is (or would be) served at.
+    pub fn file_url(&self, name: &str) -> String {
+        app::files::file_url(&self.url(), name)
+    }
+
+    /// Stop serving the file `name`; whether it was served.
+    pub fn remove_file(&self, name: &str) -> bool {
+        app::files::remove_file(&self.state.control, name)
     }
 
     /// Stop accepting connections, finish requests in flight, and wait.

@@ -234,6 +234,55 @@ async fn health_stays_open_with_require_auth() {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Served files stand for a public web server (web-download fetches them
+/// without a token); writing or removing them is an admin's.
+#[tokio::test]
+async fn served_files_are_readable_by_anyone_but_written_by_admins() {
+    let server = start(strict()).await;
+    let http = reqwest::Client::new();
+    let admin = login(&http, &server, "admin").await;
+    let member = login(&http, &server, "demo").await;
+    let url = format!("{}/_mock/files/f.img", server.url());
+    for (token, want) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(member.as_str()), StatusCode::FORBIDDEN),
+        (Some(admin.as_str()), StatusCode::CREATED),
+    ] {
+        let mut req = http.put(&url).body("bytes");
+        if let Some(token) = token {
+            req = req.header("X-Auth-Token", token);
+        }
+        assert_eq!(req.send().await.expect("sent").status(), want, "{token:?}");
+    }
+    let resp = http.get(&url).send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.expect("body"), "bytes");
+    let resp = http.head(&url).send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, _) = call(&http, &server, Method::GET, "/_mock/files", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the list is not a file");
+    let (status, _) = call(
+        &http,
+        &server,
+        Method::DELETE,
+        "/_mock/files/f.img",
+        Some(&member),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &http,
+        &server,
+        Method::DELETE,
+        "/_mock/files/f.img",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
 #[tokio::test]
 async fn without_require_auth_the_control_plane_is_open() {
     let server = start(Config::default()).await;

@@ -210,16 +210,19 @@ async fn stage_then_glance_direct_makes_the_image_active() {
 }
 
 #[tokio::test]
-async fn web_download_fetches_from_a_local_server() {
+async fn web_download_fetches_a_file_the_mock_serves() {
     let api = Api::start(Config::default()).await;
     let bytes = data(3000);
-    let addr = file_server(bytes.clone()).await;
+    let uri = api
+        .server
+        .put_file("image.raw", bytes.clone())
+        .expect("a valid name");
     let id = api.create("raw").await;
     let path = format!("/v2/images/{id}/import");
     let (status, body) = api
         .import(
             api.owner(Method::POST, &path),
-            json!({"method": {"name": "web-download", "uri": format!("http://{addr}/image.raw")},
+            json!({"method": {"name": "web-download", "uri": uri},
                    "stores": ["cheap", "fast"]}),
         )
         .await;
@@ -248,17 +251,156 @@ async fn web_download_fetches_from_a_local_server() {
     assert!(api.tasks(&other).await.is_empty());
 }
 
+/// Glance's filter refuses loopback: an image member may not make the mock
+/// fetch from other services on its host, or from the mock's own control
+/// plane. Only the mock's served files pass, unless loopback is allowed.
+#[tokio::test]
+async fn loopback_sources_are_refused_but_the_mocks_own_files() {
+    let api = Api::start(Config::default()).await;
+    let bytes = data(700);
+    let other = file_server(bytes.clone()).await;
+    api.server
+        .put_file("disk.raw", bytes.clone())
+        .expect("a valid name");
+    let base = api.server.url();
+    let port = api.server.addr().port();
+    let refused = [
+        format!("http://{other}/image.raw"),
+        format!("{base}/_mock/state?data=inline"),
+        format!("{base}/_mock/files"),
+        format!("{base}/_mock/files/"),
+        format!("{base}/_mock/files/../state"),
+        format!("{base}/_mock/files/%2e%2e/state"),
+        format!("{base}/_mock/files/disk.raw/more"),
+        format!("{base}/v2/images"),
+        format!("http://{other}/_mock/files/disk.raw"),
+        format!("https://127.0.0.1:{}/_mock/files/disk.raw", port + 1),
+    ];
+    for uri in refused {
+        let id = api.create("raw").await;
+        let (status, body) = api
+            .import(
+                api.owner(Method::POST, &format!("/v2/images/{id}/import")),
+                json!({"method": {"name": "web-download", "uri": uri}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(body.contains("does not pass filtering"), "{uri}: {body}");
+        let resp = api
+            .admin(Method::POST, "/v2/tasks")
+            .json(&json!({"type": "import", "input": {"import_from": uri,
+                "import_from_format": "raw", "image_properties": {}}}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            resp.status(),
+            StatusCode::BAD_REQUEST,
+            "legacy task from {uri}"
+        );
+    }
+    for uri in [
+        format!("{base}/_mock/files/disk.raw"),
+        format!("http://localhost:{port}/_mock/files/disk.raw"),
+        format!("{base}/_mock/files/./disk.raw"),
+    ] {
+        let id = api.create("raw").await;
+        let (status, body) = api
+            .import(
+                api.owner(Method::POST, &format!("/v2/images/{id}/import")),
+                json!({"method": {"name": "web-download", "uri": uri}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{uri}: {body}");
+        let img = api.wait_for(&id, "status", &["active"]).await;
+        assert_eq!(img["checksum"], md5_hex(&bytes), "{uri}");
+    }
+
+    // The opt-in: any loopback port.
+    let mut config = Config::default();
+    config.tasks.import_filtering.allow_loopback = true;
+    let api = Api::start(config).await;
+    let id = api.create("raw").await;
+    let (status, body) = api
+        .import(
+            api.owner(Method::POST, &format!("/v2/images/{id}/import")),
+            json!({"method": {"name": "web-download", "uri": format!("http://{other}/image.raw")}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let img = api.wait_for(&id, "status", &["active"]).await;
+    assert_eq!(img["checksum"], md5_hex(&bytes));
+}
+
+#[tokio::test]
+async fn served_files_are_put_read_listed_and_removed_over_http() {
+    let api = Api::start(Config::default()).await;
+    let http = Client::new();
+    let url = format!("{}/_mock/files/a.img", api.server.url());
+    let resp = http
+        .put(&url)
+        .body(vec![7u8; 10])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body, json!({"name": "a.img", "size": 10, "url": url}));
+    let resp = http
+        .put(&url)
+        .body(vec![8u8; 3])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK, "replaced");
+    let resp = http.get(&url).send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/octet-stream");
+    assert_eq!(resp.bytes().await.expect("body").as_ref(), &[8u8; 3]);
+    let resp = http.head(&url).send().await.expect("sent");
+    assert_eq!(resp.headers()["content-length"], "3");
+    let list: Value = http
+        .get(format!("{}/_mock/files", api.server.url()))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list, json!({"files": [{"name": "a.img", "size": 3}]}));
+    // (The client resolves `..` and `%2e%2e` itself: they never arrive.)
+    for bad in ["a%20b", "a%2Fb", "%C3%A9"] {
+        let resp = http
+            .put(format!("{}/_mock/files/{bad}", api.server.url()))
+            .body("x")
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    api.server.reset().await.expect("reset");
+    assert_eq!(
+        http.get(&url).send().await.expect("sent").status(),
+        StatusCode::NOT_FOUND
+    );
+    api.server.put_file("a.img", vec![1u8]).expect("put");
+    let resp = http.delete(&url).send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = http.delete(&url).send().await.expect("sent");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn failed_imports_are_recorded_on_the_image_and_the_task() {
     let api = Api::start(Config::default()).await;
-    let addr = file_server(data(10)).await;
+    let missing = api.server.file_url("missing");
 
     // A download that fails puts the image back to queued.
     let id = api.create("raw").await;
     let (status, _) = api
         .import(
             api.owner(Method::POST, &format!("/v2/images/{id}/import")),
-            json!({"method": {"name": "web-download", "uri": format!("http://{addr}/missing")},
+            json!({"method": {"name": "web-download", "uri": missing},
                    "all_stores": true}),
         )
         .await;
@@ -469,6 +611,8 @@ async fn glance_download_copies_a_remote_glances_image() {
     let mut config = Config::default();
     config.import_methods.push("glance-download".into());
     config.tasks.glance_download_endpoint = Some(remote.server.url());
+    // The remote is on loopback, which the import filter refuses by default.
+    config.tasks.import_filtering.allow_loopback = true;
     let api = Api::start(config).await;
     let id = api.create("raw").await;
     let path = format!("/v2/images/{id}/import");
@@ -504,7 +648,10 @@ async fn glance_download_copies_a_remote_glances_image() {
 async fn legacy_import_tasks_create_an_image_without_owner() {
     let api = Api::start(Config::default()).await;
     let bytes = data(2000);
-    let addr = file_server(bytes.clone()).await;
+    let uri = api
+        .server
+        .put_file("image.raw", bytes.clone())
+        .expect("a valid name");
     let create = |input: Value| {
         api.admin(Method::POST, "/v2/tasks")
             .json(&json!({"type": "import", "input": input}))
@@ -515,7 +662,7 @@ async fn legacy_import_tasks_create_an_image_without_owner() {
         .expect("sent");
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let resp = create(json!({
-        "import_from": format!("http://{addr}/image.raw"),
+        "import_from": uri,
         "import_from_format": "raw",
         "image_properties": {"name": "legacy", "disk_format": "raw", "container_format": "bare"}
     }))

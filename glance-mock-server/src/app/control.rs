@@ -304,8 +304,8 @@ async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), StoreError> {
 }
 
 /// Back to a fresh start: no images, tasks, image data, staged data,
-/// waiting tasks, metadata definitions, fault rules, journal entries or
-/// image cache entries.
+/// waiting tasks, metadata definitions, fault rules, journal entries,
+/// image cache entries or served files.
 /// Tokens the Keystone shim issued stay valid, and so do files in a store's
 /// directory that the store did not write.
 pub async fn reset(state: &AppState) -> Result<(), StoreError> {
@@ -320,6 +320,7 @@ pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     }
     state.control.faults.clear();
     state.control.journal.clear();
+    state.control.files.clear();
     state.cache.clear_cached();
     state.cache.clear_queued();
     Ok(())

@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 
 use crate::config::ImportFiltering;
+use crate::control::files::ServedFiles;
 use crate::domain::import::progress::{self, IMPORT_TASK};
 use crate::domain::import::uri::{self, Target};
 use crate::domain::import::{self, ImportMethod, ImportRequest};
@@ -62,7 +63,13 @@ pub async fn import_image(
     };
     let uri = if req.method == ImportMethod::WebDownload {
         let uri = import::web_download_uri(&req)?;
-        if !admitted(&uri, &state.config.tasks.import_filtering).await {
+        if !admitted(
+            &uri,
+            &state.config.tasks.import_filtering,
+            &state.control.files,
+        )
+        .await
+        {
             return Err(import::uri_refused(&uri));
         }
         Some(uri)
@@ -169,15 +176,39 @@ fn start(
 }
 
 /// `validate_uri`: whether `uri` passes the import filter, its host
-/// resolved now. What the domain checks ([`uri::screen`] on the text,
-/// [`uri::admit`] on the addresses) needs the resolver in between, so it
-/// lives here, where both the use cases that check a URI before a task
-/// exists and the worker that fetches it later can reach it.
-pub async fn admitted(uri: &str, filter: &ImportFiltering) -> bool {
+/// resolved now; or whether it is one of the files the mock serves itself
+/// ([`ServedFiles::is_own_file`]), which pass whatever the filter says.
+/// What the domain checks ([`uri::screen`] on the text, [`uri::admit`] on
+/// the addresses) needs the resolver in between, so it lives here, where
+/// both the use cases that check a URI before a task exists and the worker
+/// that fetches it later can reach it.
+pub async fn admitted(uri: &str, filter: &ImportFiltering, files: &ServedFiles) -> bool {
+    if let Some((host, port, path)) = fetched_from(uri) {
+        let addrs = match host {
+            url::Host::Domain(name) => lookup(&name, port).await,
+            url::Host::Ipv4(ip) => vec![IpAddr::V4(ip)],
+            url::Host::Ipv6(ip) => vec![IpAddr::V6(ip)],
+        };
+        if files.is_own_file(&addrs, port, &path) {
+            return true;
+        }
+    }
     match uri::screen(uri, filter) {
         Some(target) => uri::admit(&target, &resolve(&target).await, filter),
         None => false,
     }
+}
+
+/// The host, port and path an HTTP client will request for `uri` (as
+/// the fetching client parses it, so that what is checked is what is
+/// fetched); `None` if it is not an `http`/`https` URL with a host.
+pub fn fetched_from(uri: &str) -> Option<(url::Host<String>, u16, String)> {
+    let url = reqwest::Url::parse(uri).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host()?.to_owned();
+    Some((host, url.port_or_known_default()?, url.path().to_owned()))
 }
 
 /// The addresses `target`'s host resolves to, each once, in order (none
@@ -186,7 +217,12 @@ async fn resolve(target: &Target) -> Vec<IpAddr> {
     if let Some(ip) = uri::literal_ip(&target.host) {
         return vec![ip];
     }
-    match tokio::net::lookup_host((target.host.as_str(), target.port)).await {
+    lookup(&target.host, target.port).await
+}
+
+/// The addresses `host` resolves to, each once, in order.
+async fn lookup(host: &str, port: u16) -> Vec<IpAddr> {
+    match tokio::net::lookup_host((host, port)).await {
         Ok(addrs) => {
             let mut out: Vec<IpAddr> = Vec::new();
             for a in addrs.map(|a| a.ip()) {

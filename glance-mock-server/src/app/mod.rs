@@ -14,6 +14,7 @@
 pub mod cache;
 pub mod control;
 pub mod data;
+pub mod files;
 pub mod images;
 pub mod import;
 pub mod info;

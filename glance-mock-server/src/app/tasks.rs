@@ -64,7 +64,13 @@ pub async fn create(
 ) -> Result<Arc<Task>, Fault> {
     if new.task_type == TaskType::Import {
         let uri = tasks::legacy_location(&new.input)?;
-        if !admitted(&uri, &state.config.tasks.import_filtering).await {
+        if !admitted(
+            &uri,
+            &state.config.tasks.import_filtering,
+            &state.control.files,
+        )
+        .await
+        {
             return Err(tasks::legacy_filtered(&uri));
         }
     }

@@ -20,6 +20,7 @@
 //! | `GET`/`DELETE /_mock/requests` | `requests`/`clear_requests` | the request journal ([`journal`]) |
 //! | `GET`/`POST`/`DELETE /_mock/faults` | `faults`/`add_fault`/`clear_faults` | fault rules ([`faults`]) |
 //! | `DELETE /_mock/faults/{id}` | `remove_fault` | remove one rule |
+//! | `PUT`/`GET`/`DELETE /_mock/files/{name}`, `GET /_mock/files` | `put_file`/`file`/`remove_file`/`files` | files served for web-download ([`files`]) |
 //! | `POST /_mock/tasks/{id}/advance` | `advance_task` | manual progression: one step of one task |
 //! | `POST /_mock/tasks/advance`, `/finish` | `advance_tasks`, `finish_tasks` | the same for every waiting task |
 //!
@@ -52,6 +53,7 @@
 
 pub mod dump;
 pub mod faults;
+pub mod files;
 pub mod journal;
 
 pub use dump::{DataMode, STAGING_STORE, SeedError, StateDump, StoredData};
@@ -65,6 +67,8 @@ pub struct Control {
     pub faults: faults::Faults,
     /// Requests seen.
     pub journal: journal::Journal,
+    /// Files served under `/_mock/files/` (a source for web-download).
+    pub files: std::sync::Arc<files::ServedFiles>,
 }
 
 impl Control {
@@ -75,6 +79,7 @@ impl Control {
         Control {
             faults: faults::Faults::new(allow_identity_faults),
             journal: journal::Journal::default(),
+            files: Default::default(),
         }
     }
 }

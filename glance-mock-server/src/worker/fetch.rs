@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
+use std::sync::Arc;
+
 use crate::config::ImportFiltering;
+use crate::control::files::ServedFiles;
 use crate::domain::import::uri;
 use crate::store::DataStream;
 
@@ -21,7 +24,20 @@ const MAX_REDIRECTS: usize = 10;
 pub use crate::app::import::admitted;
 
 /// The same check inside reqwest's (synchronous) redirect policy.
-fn admitted_blocking(url: &str, filter: &ImportFiltering) -> bool {
+fn admitted_blocking(url: &str, filter: &ImportFiltering, files: &ServedFiles) -> bool {
+    if let Some((host, port, path)) = crate::app::import::fetched_from(url) {
+        let addrs: Vec<IpAddr> = match host {
+            url::Host::Domain(name) => (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.map(|s| s.ip()).collect())
+                .unwrap_or_default(),
+            url::Host::Ipv4(ip) => vec![IpAddr::V4(ip)],
+            url::Host::Ipv6(ip) => vec![IpAddr::V6(ip)],
+        };
+        if files.is_own_file(&addrs, port, &path) {
+            return true;
+        }
+    }
     let Some(target) = uri::screen(url, filter) else {
         return false;
     };
@@ -35,13 +51,14 @@ fn admitted_blocking(url: &str, filter: &ImportFiltering) -> bool {
     uri::admit(&target, &addrs, filter)
 }
 
-/// An HTTP client that follows only redirects the filter admits.
-pub fn client(filter: &ImportFiltering) -> reqwest::Client {
+/// An HTTP client that follows only redirects the filter admits (or
+/// that lead to one of the mock's own `files`).
+pub fn client(filter: &ImportFiltering, files: Arc<ServedFiles>) -> reqwest::Client {
     let filter = filter.clone();
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error("too many redirects")
-        } else if admitted_blocking(attempt.url().as_str(), &filter) {
+        } else if admitted_blocking(attempt.url().as_str(), &filter, &files) {
             attempt.follow()
         } else {
             let refused = format!("Redirect to disallowed URL: {}", attempt.url());
@@ -85,8 +102,9 @@ pub async fn open(
     uri: &str,
     token: Option<&str>,
     filter: &ImportFiltering,
+    files: &ServedFiles,
 ) -> Result<Download, FetchError> {
-    if !admitted(uri, filter).await {
+    if !admitted(uri, filter, files).await {
         return Err(FetchError::Filtered(uri.to_owned()));
     }
     let failed = |reason: String| FetchError::Failed {
@@ -115,8 +133,9 @@ pub async fn json(
     uri: &str,
     token: Option<&str>,
     filter: &ImportFiltering,
+    files: &ServedFiles,
 ) -> Result<serde_json::Value, FetchError> {
-    let mut download = open(client, uri, token, filter).await?;
+    let mut download = open(client, uri, token, filter, files).await?;
     let mut body = Vec::new();
     while let Some(chunk) = download.data.next().await {
         let chunk = chunk.map_err(|e| FetchError::Failed {

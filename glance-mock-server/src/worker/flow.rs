@@ -269,12 +269,18 @@ impl Flow<'_> {
         expected: Option<u64>,
     ) -> Result<(), Failure> {
         let filter = &self.state.config.tasks.import_filtering;
-        let download = fetch::open(super::client(self.state), uri, token, filter)
-            .await
-            .map_err(|e| {
-                tracing::info!("import task {}: {e}", self.task_id);
-                Failure::Internal
-            })?;
+        let download = fetch::open(
+            super::client(self.state),
+            uri,
+            token,
+            filter,
+            &self.state.control.files,
+        )
+        .await
+        .map_err(|e| {
+            tracing::info!("import task {}: {e}", self.task_id);
+            Failure::Internal
+        })?;
         let announced = expected.or(download.length).filter(|n| *n != 0);
         let stored = self
             .state
@@ -321,6 +327,7 @@ impl Flow<'_> {
             &self.remote_url()?,
             self.job.token.as_deref(),
             filter,
+            &self.state.control.files,
         )
         .await
         .map_err(|_| Failure::Internal)?;

@@ -17,7 +17,7 @@ pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
     let filter = &state.config.tasks.import_filtering;
     // `_get_flow` checks the location again.
     let uri = match tasks::legacy_location(&task.input) {
-        Ok(uri) if fetch::admitted(&uri, filter).await => uri,
+        Ok(uri) if fetch::admitted(&uri, filter, &state.control.files).await => uri,
         Ok(uri) => return fail(state, &task.id, &tasks::legacy_filtered(&uri).to_string()),
         Err(e) => return fail(state, &task.id, &e.to_string()),
     };
@@ -71,9 +71,15 @@ fn fail(state: &AppState, id: &str, message: &str) {
 /// Fetch `uri` into the default store and activate the image.
 async fn import(state: &AppState, id: &str, uri: &str, token: Option<&str>) -> Result<(), ()> {
     let filter = &state.config.tasks.import_filtering;
-    let download = fetch::open(super::client(state), uri, token, filter)
-        .await
-        .map_err(drop)?;
+    let download = fetch::open(
+        super::client(state),
+        uri,
+        token,
+        filter,
+        &state.control.files,
+    )
+    .await
+    .map_err(drop)?;
     let img = state.db.get(id, false).ok_or(())?;
     let store_id = state.config.default_store.clone();
     let store = state.store.get(&store_id).ok_or(())?;

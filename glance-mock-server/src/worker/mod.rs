@@ -121,7 +121,9 @@ pub(crate) fn fail_task(state: &AppState, id: &str, message: &str) {
 
 /// The client external data is fetched with.
 pub(crate) fn client(state: &AppState) -> &reqwest::Client {
-    state.queue.client(fetch::client)
+    state
+        .queue
+        .client(|filter| fetch::client(filter, state.control.files.clone()))
 }
 
 /// Take one step of `job`; whether it has ended.

@@ -6,6 +6,8 @@
 //! Keystone shim issued and that is still valid (401 otherwise), with the
 //! `admin` role (403 otherwise): the control plane can read every project's
 //! data, rewrite owners and forge answers, so it is an admin's tool.
+//! Reading a served file (`GET`/`HEAD /_mock/files/NAME`) stays open too:
+//! web-download fetches it without a token.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
@@ -14,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::api::error::ApiError;
 use crate::api::keystone::guard::{request_token, unauthorized};
+use crate::control::files::ServedFiles;
 use crate::keystone::Lookup;
 use crate::state::IdentityState;
 
@@ -33,8 +36,8 @@ pub enum Decision {
 
 /// The decision for a request with `method`, `path` and `token`.
 pub fn decide(state: &IdentityState, method: &Method, path: &str, token: Option<&str>) -> Decision {
-    if !state.require_auth || (path == HEALTH && (method == Method::GET || method == Method::HEAD))
-    {
+    let reading = method == Method::GET || method == Method::HEAD;
+    if !state.require_auth || (reading && (path == HEALTH || ServedFiles::is_file_path(path))) {
         return Decision::Allow;
     }
     match token.map(|t| state.keystone.lookup(t)) {

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 pub mod auth;
+pub mod files;
 pub mod intercept;
 
 use crate::api::ApiState;
@@ -42,6 +43,7 @@ fn routes(identity: IdentityState) -> Router<ApiState> {
         .route("/_mock/tasks/advance", post(advance_all))
         .route("/_mock/tasks/finish", post(finish_all))
         .route("/_mock/tasks/{id}/advance", post(advance_one))
+        .merge(files::routes())
         .route("/_mock", axum::routing::any(not_found))
         .route("/_mock/{*rest}", axum::routing::any(not_found))
         .layer(middleware::from_fn_with_state(identity, auth::authorize))
