@@ -30,6 +30,12 @@ pub struct StoreConfig {
     /// `None` keeps the store's bytes in memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// For an in-memory store: the most bytes it may hold (`None`, the
+    /// default: no bound). An upload that would go over it is refused as
+    /// on a full disk (413 "Image storage media is full"). A filesystem
+    /// store is bounded by its filesystem instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
 }
 
 impl StoreConfig {
@@ -39,6 +45,7 @@ impl StoreConfig {
             id: id.into(),
             description: description.into(),
             data_dir: None,
+            capacity: None,
         }
     }
 
@@ -273,6 +280,10 @@ pub struct TaskConfig {
     /// fetch) is kept, one file per image (`os_glance_staging_store`);
     /// `None` (default) keeps it in memory.
     pub staging_dir: Option<PathBuf>,
+    /// For staging in memory: the most bytes it may hold (`None`, the
+    /// default: no bound); a stage that would go over it answers 413 as on
+    /// a full disk. Staging in `staging_dir` is bounded by its filesystem.
+    pub staging_capacity: Option<u64>,
     /// `[import_filtering_opts]` for `web-download`.
     pub import_filtering: ImportFiltering,
     /// The other Glance that `glance-download` fetches from, e.g.
@@ -295,6 +306,7 @@ impl Default for TaskConfig {
             progression: TaskProgression::Background,
             import_delay_ms: 0,
             staging_dir: None,
+            staging_capacity: None,
             import_filtering: ImportFiltering::default(),
             glance_download_endpoint: None,
             glance_download_properties: ["hw_", "trait:", "os_distro", "os_secure_boot", "os_type"]

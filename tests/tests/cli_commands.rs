@@ -1214,3 +1214,34 @@ async fn cache_commands_against_a_mock_with_an_image_cache() {
     let queued = new_image(&server, "queued").await;
     fails(&glance(&server, &["cache-queue", &queued]).await);
 }
+
+/// A store with no room left: Glance's 413, said once on one line, the
+/// upload sent once (not retried as a server error would be).
+#[tokio::test]
+async fn a_full_store_fails_the_upload_once_with_glances_message() {
+    let mut config = glance_mock_server::Config::default();
+    config.stores[0].capacity = Some(1024);
+    let server = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("mock starts");
+    let id = new_image(&server, "too big").await;
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), vec![1u8; 4096]).expect("written");
+    server.clear_requests();
+    let err = fails(&glance(&server, &["image-upload", "--file", path(file.path()), &id]).await);
+    assert!(
+        err.contains("Image storage media is full"),
+        "unexpected error: {err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    let puts = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/file"))
+        .count();
+    assert_eq!(puts, 1, "the upload was sent {puts} times");
+    let shown = json(&glance(&server, &["-f", "json", "image-show", &id]).await);
+    assert_eq!(shown["status"], "queued");
+}

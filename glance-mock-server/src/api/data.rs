@@ -188,6 +188,10 @@ fn store_failure(e: StoreError) -> ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("The incoming image is too large: {e}"),
         ),
+        StoreError::StorageFull => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Image storage media is full: {e}"),
+        ),
         StoreError::Source(source) => {
             ApiError::bad_request(format!("Error reading the request body: {source}"))
         }

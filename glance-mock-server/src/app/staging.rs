@@ -81,6 +81,7 @@ fn staging_failure(e: StoreError, id: &str) -> StageError {
             Fault::BadRequest(e.to_string())
         }
         StoreError::TooLarge => Fault::TooLarge(format!("The incoming image is too large: {e}")),
+        StoreError::StorageFull => Fault::TooLarge(format!("Image storage media is full: {e}")),
         StoreError::Duplicate(_) => Fault::Conflict(format!("The image {id} has data on staging")),
         StoreError::Source(source) => {
             Fault::BadRequest(format!("Error reading the request body: {source}"))

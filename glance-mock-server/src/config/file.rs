@@ -79,6 +79,12 @@ impl Config {
             if !seen.insert(store.id.as_str()) {
                 return invalid(format!("stores: `{}` is configured twice", store.id));
             }
+            if store.capacity.is_some() && store.data_dir.is_some() {
+                return invalid(format!(
+                    "stores: `{}`: capacity bounds in-memory stores only; a store with a data_dir is bounded by its filesystem",
+                    store.id
+                ));
+            }
         }
         if !self.has_store(&self.default_store) {
             return invalid(format!(
@@ -98,6 +104,11 @@ impl Config {
                     KNOWN_IMPORT_METHODS.join(", ")
                 ));
             }
+        }
+        if self.tasks.staging_capacity.is_some() && self.tasks.staging_dir.is_some() {
+            return invalid(
+                "tasks: staging_capacity bounds staging in memory only; a staging_dir is bounded by its filesystem".into(),
+            );
         }
         if self.limit_param_default == 0 || self.api_limit_max == 0 {
             return invalid("limit_param_default and api_limit_max must be at least 1".into());

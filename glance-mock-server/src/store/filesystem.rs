@@ -266,7 +266,7 @@ impl ImageStore for FilesystemStore {
                     .tempfile_in(&dir)
             })
             .await
-            .map_err(StoreError::Io)?;
+            .map_err(StoreError::from_io)?;
             let sink = TempFileSink(BufWriter::with_capacity(WRITE_BUFFER, temp));
             let (stored, TempFileSink(writer)) =
                 ingest(data, expected_size, size_cap, self.hashing, sink).await?;
@@ -294,7 +294,7 @@ impl ImageStore for FilesystemStore {
                 if e.kind() == io::ErrorKind::AlreadyExists {
                     StoreError::Duplicate(id)
                 } else {
-                    StoreError::Io(e)
+                    StoreError::from_io(e)
                 }
             })?;
             Ok(stored)

@@ -92,7 +92,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
         .await
         .map_err(|e| StoreError::Io(io::Error::other(e)));
     read?;
-    let (md5, sink) = written?.map_err(StoreError::Io)?;
+    let (md5, sink) = written?.map_err(StoreError::from_io)?;
     if let Some(expected) = expected.filter(|&e| i128::from(e) != i128::from(received)) {
         return Err(StoreError::SizeMismatch {
             expected,

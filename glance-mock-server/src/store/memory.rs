@@ -1,7 +1,11 @@
 //! A store keeping each image's bytes in memory, as the chunks they
-//! arrived in: reference-counted buffers, never copied.
+//! arrived in: reference-counted buffers, never copied. A capacity, when
+//! set, bounds the bytes it holds: an upload that would go over it fails
+//! with [`StoreError::StorageFull`], as a full disk does.
 
 use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -39,11 +43,57 @@ impl Blob {
     }
 }
 
+/// The bytes a store holds or is being sent, against its capacity.
+#[derive(Debug, Default)]
+struct Usage {
+    used: AtomicU64,
+    capacity: Option<u64>,
+}
+
+/// An upload on its way into the store: its bytes counted against the
+/// capacity as they arrive, and given back if it never gets in.
+struct Pending {
+    blob: Blob,
+    usage: Arc<Usage>,
+    counted: u64,
+}
+
+impl Pending {
+    /// The upload is in: its bytes stay counted, now as the blob's.
+    fn commit(mut self) -> Blob {
+        self.counted = 0;
+        std::mem::take(&mut self.blob)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.usage.used.fetch_sub(self.counted, Ordering::AcqRel);
+    }
+}
+
+impl ChunkSink for Pending {
+    fn write(&mut self, chunk: Bytes) -> io::Result<()> {
+        let n = chunk.len() as u64;
+        let before = self.usage.used.fetch_add(n, Ordering::AcqRel);
+        self.counted += n;
+        if self
+            .usage
+            .capacity
+            .is_some_and(|cap| before.saturating_add(n) > cap)
+        {
+            return Err(io::ErrorKind::StorageFull.into());
+        }
+        self.blob.write(chunk)
+    }
+}
+
 /// Image bytes in memory, by image id.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     blobs: RwLock<HashMap<String, Arc<Blob>>>,
     hashing: HashAlgorithm,
+    usage: Arc<Usage>,
 }
 
 impl MemoryStore {
@@ -51,6 +101,22 @@ impl MemoryStore {
     pub fn hashing(mut self, algo: HashAlgorithm) -> Self {
         self.hashing = algo;
         self
+    }
+
+    /// The same store holding at most `bytes` (`None`: no bound). Uploads
+    /// in flight count as they arrive, so concurrent ones cannot together
+    /// go over it.
+    pub fn capacity(mut self, bytes: Option<u64>) -> Self {
+        self.usage = Arc::new(Usage {
+            used: AtomicU64::new(self.usage.used.load(Ordering::Acquire)),
+            capacity: bytes,
+        });
+        self
+    }
+
+    /// Bytes held (and being uploaded) now.
+    pub fn used(&self) -> u64 {
+        self.usage.used.load(Ordering::Acquire)
     }
 
     fn blob(&self, image_id: &str) -> Option<Arc<Blob>> {
@@ -84,13 +150,18 @@ impl ImageStore for MemoryStore {
             if self.blob(image_id).is_some() {
                 return Err(StoreError::Duplicate(image_id.to_owned()));
             }
-            let (stored, blob) =
-                ingest(data, expected_size, size_cap, self.hashing, Blob::default()).await?;
+            let pending = Pending {
+                blob: Blob::default(),
+                usage: self.usage.clone(),
+                counted: 0,
+            };
+            let (stored, pending) =
+                ingest(data, expected_size, size_cap, self.hashing, pending).await?;
             let mut blobs = self.blobs.write().unwrap_or_else(|p| p.into_inner());
             if blobs.contains_key(image_id) {
                 return Err(StoreError::Duplicate(image_id.to_owned()));
             }
-            blobs.insert(image_id.to_owned(), Arc::new(blob));
+            blobs.insert(image_id.to_owned(), Arc::new(pending.commit()));
             Ok(stored)
         }
         .boxed()
@@ -123,7 +194,9 @@ impl ImageStore for MemoryStore {
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(image_id)
-                .map(drop)
+                .map(|blob| {
+                    self.usage.used.fetch_sub(blob.len, Ordering::AcqRel);
+                })
                 .ok_or_else(|| StoreError::NotFound(image_id.to_owned()))
         }
         .boxed()
@@ -205,5 +278,39 @@ mod tests {
             .expect_err("too large");
         assert!(matches!(err, StoreError::TooLarge));
         assert!(store.get_size("i").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_capacity_bounds_what_is_held_and_failures_give_room_back() {
+        let store = MemoryStore::default().capacity(Some(10));
+        store
+            .add("a", data_stream(b"123456", 2), None, 100)
+            .await
+            .expect("fits");
+        let err = store
+            .add("b", data_stream(b"12345", 2), None, 100)
+            .await
+            .expect_err("over capacity");
+        assert!(matches!(err, StoreError::StorageFull), "{err:?}");
+        assert!(store.get_size("b").await.is_err(), "nothing half-stored");
+        assert_eq!(store.used(), 6, "the failed upload's bytes are given back");
+        store
+            .add("c", data_stream(b"1234", 2), None, 100)
+            .await
+            .expect("exactly full");
+        assert_eq!(store.used(), 10);
+        store.delete("a").await.expect("deleted");
+        assert_eq!(store.used(), 4);
+        store
+            .add("b", data_stream(b"12345", 2), None, 100)
+            .await
+            .expect("room again");
+        // A refused upload for an id already held gives its bytes back too.
+        let err = store
+            .add("c", data_stream(b"x", 1), None, 100)
+            .await
+            .expect_err("duplicate");
+        assert!(matches!(err, StoreError::Duplicate(_)));
+        assert_eq!(store.used(), 9);
     }
 }

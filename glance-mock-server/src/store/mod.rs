@@ -76,12 +76,27 @@ pub enum StoreError {
     /// caller can tell a client that went away from a limit it imposed.
     #[error("reading image data failed: {0}")]
     Source(#[source] io::Error),
+    /// The store has no room left for the bytes (glance_store's
+    /// `StorageFull`): its disk is full, or an in-memory store reached its
+    /// configured capacity. Nothing of the upload is kept.
+    #[error("There is not enough disk space on the image storage media.")]
+    StorageFull,
     /// The store itself failed.
     #[error("store I/O failed: {0}")]
     Io(#[source] io::Error),
 }
 
 impl StoreError {
+    /// The store's own I/O failure `e`: [`StoreError::StorageFull`] when it
+    /// says there is no room (no space left, quota exceeded), otherwise
+    /// [`StoreError::Io`].
+    pub fn from_io(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => StoreError::StorageFull,
+            _ => StoreError::Io(e),
+        }
+    }
+
     /// Whether the error is the store's `NotFound`.
     pub fn is_not_found(&self) -> bool {
         matches!(self, StoreError::NotFound(_))
@@ -151,7 +166,11 @@ pub trait ImageStore: Debug + Send + Sync {
 pub fn staging_store(config: &Config) -> Arc<dyn ImageStore> {
     match &config.tasks.staging_dir {
         Some(dir) => Arc::new(FilesystemStore::new(dir.clone()).hashing(config.hashing_algorithm)),
-        None => Arc::new(MemoryStore::default().hashing(config.hashing_algorithm)),
+        None => Arc::new(
+            MemoryStore::default()
+                .hashing(config.hashing_algorithm)
+                .capacity(config.tasks.staging_capacity),
+        ),
     }
 }
 
@@ -173,7 +192,11 @@ impl Stores {
                     Some(dir) => Arc::new(
                         FilesystemStore::new(dir.clone()).hashing(config.hashing_algorithm),
                     ),
-                    None => Arc::new(MemoryStore::default().hashing(config.hashing_algorithm)),
+                    None => Arc::new(
+                        MemoryStore::default()
+                            .hashing(config.hashing_algorithm)
+                            .capacity(s.capacity),
+                    ),
                 };
                 (s.id.clone(), store)
             })

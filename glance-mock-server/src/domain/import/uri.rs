@@ -220,7 +220,12 @@ mod tests {
         let t = screen("http://localhost:9708/x", &f).expect("screened");
         assert!(!admit(&t, &[ip("127.0.0.1")], &f));
         assert!(!admit(&t, &[ip("::ffff:127.0.0.1")], &f));
-        assert!(admit(&t, &[ip("127.0.0.1")], &ImportFiltering::default()));
+        assert!(!admit(&t, &[ip("127.0.0.1")], &ImportFiltering::default()));
+        let opted_in = ImportFiltering {
+            allow_loopback: true,
+            ..glance()
+        };
+        assert!(admit(&t, &[ip("127.0.0.1")], &opted_in));
         let t = screen("http://example.com/x", &f).expect("screened");
         assert!(admit(&t, &[ip("169.254.169.254"), ip("93.184.216.34")], &f));
         assert!(!admit(&t, &[ip("169.254.169.254")], &f));
