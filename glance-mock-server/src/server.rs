@@ -167,9 +167,48 @@ impl MockServer {
         app::control::reset(&self.state).await
     }
 
-    /// The state as JSON would carry it (`GET /_mock/state`).
+    /// The state as JSON would carry it (`GET /_mock/state`), as a value.
+    /// With [`DataMode::Inline`] every image's bytes are in it at once, as
+    /// base64 (1.33 times their size, besides what the stores hold): for
+    /// small images; [`MockServer::dump_state_to`] streams instead.
     pub async fn dump_state(&self, mode: DataMode) -> Result<StateDump, StoreError> {
         app::control::dump(&self.state, mode).await
+    }
+
+    /// Write the state to `out` as the JSON document `GET /_mock/state`
+    /// answers (what [`MockServer::dump_state`]'s value serializes to),
+    /// streamed: inline image data passes through memory a few hundred KiB
+    /// at a time, whatever the images' size. Returns the bytes written; a
+    /// store's failure comes back as an [`std::io::Error`] wrapping the
+    /// [`StoreError`].
+    ///
+    /// ```no_run
+    /// # async fn demo(server: glance_mock_server::MockServer) -> std::io::Result<()> {
+    /// use glance_mock_server::control::DataMode;
+    ///
+    /// let mut file = tokio::fs::File::create("seed.json").await?;
+    /// server.dump_state_to(DataMode::Inline, &mut file).await?;
+    /// // Later: `glance-mock-server --seed seed.json`.
+    /// # Ok(()) }
+    /// ```
+    pub async fn dump_state_to<W>(&self, mode: DataMode, out: &mut W) -> std::io::Result<u64>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let pieces = app::control::dump_json(&self.state, mode)
+            .await
+            .map_err(std::io::Error::other)?;
+        let mut pieces = std::pin::pin!(pieces);
+        let mut written = 0u64;
+        while let Some(piece) = pieces.next().await {
+            let piece = piece.map_err(std::io::Error::other)?;
+            out.write_all(&piece).await?;
+            written += piece.len() as u64;
+        }
+        out.flush().await?;
+        Ok(written)
     }
 
     /// Replace the state by `seed` (`POST /_mock/state`).

@@ -5,8 +5,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use glance_mock_server::control::{DataMode, StateDump};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use glance_mock_server::control::{DataMode, STAGING_STORE, StateDump, StoredData};
 use glance_mock_server::{Config, MockServer, TaskProgression};
+use md5::Digest;
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
@@ -314,6 +317,110 @@ async fn state_round_trips_through_a_seed() {
             .expect("dumps"),
         typed
     );
+}
+
+/// `GET /_mock/state` streams its answer, and `MockServer::dump_state_to`
+/// writes the same stream: both must be, byte for byte, the JSON of
+/// `MockServer::dump_state`'s value, whatever the sizes of the chunks the
+/// stores hold (one whole seeded blob, an upload as hyper cut it, a file)
+/// and whether the hashes come from the record or from reading the bytes
+/// (staged data).
+#[tokio::test]
+async fn the_streamed_dump_is_the_dumps_json_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut on_disk = Config::default();
+    on_disk.use_data_dir(dir.path()).expect("data dir");
+    for config in [Config::default(), on_disk] {
+        let api = Api::with(config).await;
+        // Staged data with no image record, written whole as one chunk.
+        let seeded = "0b8e4b3c-5c36-4d6b-9b5e-0d3c2f1a9e77";
+        let seed = StateDump {
+            data: vec![StoredData {
+                store: STAGING_STORE.to_owned(),
+                image_id: seeded.to_owned(),
+                size: 600_001,
+                md5: None,
+                sha512: None,
+                content_base64: Some(BASE64.encode(data(600_001))),
+            }],
+            ..StateDump::default()
+        };
+        api.server().load_state(seed).await.expect("seeded");
+        // An upload in odd-sized pieces, longer than a base64 piece.
+        let uploaded = api
+            .create(json!({"disk_format": "raw", "container_format": "bare"}))
+            .await;
+        let pieces: Vec<Result<Vec<u8>, std::io::Error>> = data(1_000_001)
+            .chunks(70_001)
+            .map(|c| Ok(c.to_vec()))
+            .collect();
+        let resp = api
+            .owner(Method::PUT, &format!("/v2/images/{uploaded}/file"))
+            .header("Content-Type", "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        let small = api.image_with(data(2)).await;
+        let staged = api
+            .create(json!({"disk_format": "raw", "container_format": "bare"}))
+            .await;
+        api.put_data(&staged, "stage", data(5)).await;
+
+        for mode in [DataMode::Reference, DataMode::Inline] {
+            let value = api.server().dump_state(mode).await.expect("dumped");
+            let json = serde_json::to_vec(&value).expect("json");
+            let query = if mode == DataMode::Inline {
+                "inline"
+            } else {
+                "reference"
+            };
+            let resp = api
+                .control(Method::GET, &format!("/state?data={query}"))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(resp.status(), StatusCode::OK);
+            assert_eq!(resp.headers()["content-type"], "application/json");
+            let answered = resp.bytes().await.expect("body");
+            assert!(answered == json, "GET /_mock/state?data={query} differs");
+            let mut written = Vec::new();
+            let n = api
+                .server()
+                .dump_state_to(mode, &mut written)
+                .await
+                .expect("written");
+            assert_eq!(n, written.len() as u64);
+            assert!(written == json, "dump_state_to({mode:?}) differs");
+            let sizes: Vec<(String, u64)> = value
+                .data
+                .iter()
+                .map(|d| (d.image_id.clone(), d.size))
+                .collect();
+            assert_eq!(sizes.len(), 4, "{sizes:?}");
+            for (id, size) in [
+                (seeded, 600_001),
+                (&uploaded, 1_000_001),
+                (&small, 2),
+                (&staged, 5),
+            ] {
+                assert!(sizes.contains(&(id.to_owned(), size)), "{id} in {sizes:?}");
+            }
+            if mode == DataMode::Inline {
+                for d in &value.data {
+                    let content = BASE64
+                        .decode(d.content_base64.as_deref().expect("inline"))
+                        .expect("base64");
+                    assert_eq!(content, data(d.size as usize));
+                    assert_eq!(
+                        d.md5.as_deref(),
+                        Some(&*hex::encode(md5::Md5::digest(&content)))
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test]

@@ -20,8 +20,17 @@
 //!   (written by an earlier version of the mock), loading adopts the
 //!   UUID-named files the entries refer to.
 //! * **inline**: `content_base64` carries the bytes; loading writes them
-//!   (checking `size`, `md5` and `sha512`). The whole blob passes through
-//!   memory, so this is for small test images only.
+//!   (checking `size`, `md5` and `sha512`). Dumping streams them
+//!   ([`crate::app::control::dump_json`], [`crate::MockServer::dump_state_to`]):
+//!   a few hundred KiB in memory at a time, whatever the size.
+//!   Loading does not stream: `POST /_mock/state` holds the whole body
+//!   (base64: 1.33 times the data), then the decoded bytes of every entry
+//!   besides it ([`Seed`] borrows the base64 from the body instead of
+//!   copying it), so the server's memory grows by about 2.3 times the
+//!   seed's data at the peak, of which the data itself stays in a memory
+//!   store. The body is limited to 256 MiB (about 190 MiB of image data).
+//!   A [`StateDump`] value holds the base64 as strings (1.33 times the
+//!   data), and the decoded bytes besides while it loads.
 //!
 //! Loading replaces the state: images, tasks and stored data not in the
 //! seed are gone afterwards (the mock's own data only: files someone else
@@ -30,7 +39,9 @@
 //! tasks in creation order, data by store then image id). Tasks loaded
 //! `pending` or `processing` do not move on: no worker job comes with them.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::Image;
 use crate::domain::tasks::Task;
@@ -74,6 +85,72 @@ pub struct StoredData {
     /// The bytes, base64 (standard alphabet, padded); `None`: by reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_base64: Option<String>,
+}
+
+/// A seed as `POST /_mock/state` reads it: a [`StateDump`] whose inline
+/// data still lies in the JSON text it was parsed from (borrowed, not
+/// copied, unless the text escapes characters in it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed<'a> {
+    /// Image records.
+    #[serde(default)]
+    pub images: Vec<Image>,
+    /// Task records.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    /// Image data, per store.
+    #[serde(default, borrow)]
+    pub data: Vec<SeedData<'a>>,
+}
+
+/// One [`StoredData`] entry of a [`Seed`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedData<'a> {
+    /// Store id, or [`STAGING_STORE`].
+    pub store: String,
+    /// The image the bytes belong to.
+    pub image_id: String,
+    /// Bytes held.
+    pub size: u64,
+    /// md5 of the bytes, lower-case hex.
+    #[serde(default)]
+    pub md5: Option<String>,
+    /// sha512 of the bytes, lower-case hex.
+    #[serde(default)]
+    pub sha512: Option<String>,
+    /// The bytes, base64; `None`: by reference.
+    #[serde(default, borrow, deserialize_with = "borrowed_text")]
+    pub content_base64: Option<Cow<'a, str>>,
+}
+
+/// A string borrowed from the JSON text where it can be.
+fn borrowed_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text<'de>>::deserialize(d)?.map(|t| t.0))
+}
+
+impl From<StateDump> for Seed<'static> {
+    fn from(dump: StateDump) -> Self {
+        Seed {
+            images: dump.images,
+            tasks: dump.tasks,
+            data: dump
+                .data
+                .into_iter()
+                .map(|d| SeedData {
+                    store: d.store,
+                    image_id: d.image_id,
+                    size: d.size,
+                    md5: d.md5,
+                    sha512: d.sha512,
+                    content_base64: d.content_base64.map(Cow::Owned),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// How a dump carries image data.

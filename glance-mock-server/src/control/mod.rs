@@ -56,7 +56,7 @@ pub mod faults;
 pub mod files;
 pub mod journal;
 
-pub use dump::{DataMode, STAGING_STORE, SeedError, StateDump, StoredData};
+pub use dump::{DataMode, STAGING_STORE, Seed, SeedData, SeedError, StateDump, StoredData};
 pub use faults::{FaultAction, FaultMatch, FaultRule, InstalledFault, InvalidFault};
 pub use journal::{JOURNAL_CAPACITY, JournalEntry};
 

@@ -5,15 +5,15 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use futures::StreamExt;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
 pub mod auth;
@@ -23,7 +23,7 @@ pub mod intercept;
 use crate::api::ApiState;
 use crate::api::error::{self, ApiError};
 use crate::app::control;
-use crate::control::{Control, DataMode, FaultRule, StateDump};
+use crate::control::{Control, DataMode, FaultRule, Seed, SeedError};
 use crate::state::{IdentityState, SharedState};
 use std::sync::Arc;
 
@@ -48,7 +48,8 @@ fn routes(identity: IdentityState) -> Router<ApiState> {
         .route("/_mock/{*rest}", axum::routing::any(not_found))
         .layer(middleware::from_fn_with_state(identity, auth::authorize))
         .layer(middleware::from_fn(render_errors))
-        // Seeds carry image data inline: more than axum's 2 MiB default.
+        // Seeds carry image data inline: more than axum's 2 MiB default
+        // (`load` reads its body itself, against the same limit).
         .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
 }
 
@@ -65,7 +66,7 @@ async fn not_found() -> ApiError {
 }
 
 /// A JSON body, or a 400 saying what is wrong with it.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("Malformed control request body: {e}")))
 }
@@ -96,26 +97,74 @@ struct DumpQuery {
     data: DataMode,
 }
 
+/// The dump is streamed: inline image data is read and encoded as the
+/// client takes it. A store failing after the answer has begun cuts the
+/// body short (the client sees a broken transfer, not a 500).
 async fn dump(
     State(state): State<SharedState>,
     query: Result<Query<DumpQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<StateDump>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = query.map_err(|_| {
         ApiError::bad_request("Invalid data mode: use data=reference or data=inline")
     })?;
-    let dumped = control::dump(&state, q.data)
+    let dumped = control::dump_json(&state, q.data)
         .await
         .map_err(storage_failed)?;
-    Ok(Json(dumped))
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(dumped),
+    )
+        .into_response())
 }
 
-async fn load(State(state): State<SharedState>, body: Bytes) -> Result<StatusCode, ApiError> {
-    let seed: StateDump = parse(&body)?;
-    match control::load(&state, seed).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(e) if e.is_bad_seed() => Err(ApiError::bad_request(e.to_string())),
-        Err(e) => Err(storage_failed(e)),
+/// The body in one buffer, at most [`SEED_LIMIT`] bytes (413 beyond).
+/// Sized from `Content-Length` when there is one, so the body is in
+/// memory once: axum's `Bytes` gathers the pieces, then copies them into
+/// one buffer, twice the body at the peak.
+async fn whole_body(req: Request) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::default_for(StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > SEED_LIMIT as u64) {
+        return Err(too_large());
     }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    let mut pieces = req.into_body().into_data_stream();
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|_| ApiError::bad_request("The request body cannot be read"))?;
+        if body.len() + piece.len() > SEED_LIMIT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// The seed is parsed from the whole body, its inline data borrowed from
+/// it and decoded while it is checked; the body is let go before the
+/// decoded data is written.
+async fn load(State(state): State<SharedState>, req: Request) -> Result<StatusCode, ApiError> {
+    let body = whole_body(req).await?;
+    let seed_failed = |e: SeedError| {
+        if e.is_bad_seed() {
+            ApiError::bad_request(e.to_string())
+        } else {
+            storage_failed(e)
+        }
+    };
+    let checked = {
+        let seed: Seed<'_> = parse(&body)?;
+        control::check_seed(&state, seed)
+            .await
+            .map_err(seed_failed)?
+    };
+    drop(body);
+    control::load_checked(&state, checked)
+        .await
+        .map_err(seed_failed)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn requests(State(c): State<Arc<Control>>) -> Json<serde_json::Value> {
