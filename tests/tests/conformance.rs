@@ -38,6 +38,10 @@ const PASSING: &[&str] = &[
 const OWN: &[&str] = &[
     "copy-image-all-stores",
     "import-failing",
+    "list-query-empty-values",
+    "list-query-operators",
+    "list-query-repeated-keys",
+    "list-query-unknown-keys",
     "locations",
     "metadefs-lifecycle",
 ];

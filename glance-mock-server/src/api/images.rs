@@ -96,9 +96,7 @@ async fn list(
     if let Some(page) = views.cached_page(generation, &who, &query) {
         return Ok(json_response(page));
     }
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = wsgi::query_pairs(&query);
     let images::Listing {
         images,
         first,

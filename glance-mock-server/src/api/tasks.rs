@@ -47,9 +47,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     // RequestDeserializer.index
     tasks::check_access(&who)?;
-    let raw: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let raw = wsgi::query_pairs(query.as_deref().unwrap_or_default());
     let q = TaskQuery::parse(
         &raw,
         state.config.limit_param_default,

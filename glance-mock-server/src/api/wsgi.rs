@@ -101,6 +101,23 @@ pub fn wsgi_decode(raw: &str) -> String {
     percent_decode(raw).into_iter().map(char::from).collect()
 }
 
+/// A query string as webob reads it (`parse_qsl_text`): `+` is a space,
+/// pairs are separated by `&` and by `;`, empty pairs are skipped, a pair
+/// without `=` has an empty value (`?name` is `name=""`, `?=x` has an empty
+/// name), and names and values are percent-decoded (an escape that is not
+/// one stays as it is). In request order, repeated names kept.
+pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| String::from_utf8_lossy(&percent_decode(s)).into_owned();
+    raw.replace('+', " ")
+        .split(['&', ';'])
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(name), decode(value))
+        })
+        .collect()
+}
+
 /// Middleware: Glance's version negotiation reads the request path as
 /// UTF-8 before any other layer (identity included) and fails on a path
 /// whose percent-decoded bytes are not UTF-8; its WSGI server (gunicorn)
@@ -299,6 +316,22 @@ mod tests {
         assert_eq!(wsgi_decode("100%"), "100%");
         assert_eq!(wsgi_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%FF"), [0xff]);
+    }
+
+    #[test]
+    fn queries_split_like_webob() {
+        let q = |raw: &str| query_pairs(raw);
+        let p = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(q("name&=x"), p(&[("name", ""), ("", "x")]));
+        assert_eq!(q("a=1;b=2&&c=3&"), p(&[("a", "1"), ("b", "2"), ("c", "3")]));
+        assert_eq!(q("n=a=b&m=r+e%2B"), p(&[("n", "a=b"), ("m", "r e+")]));
+        assert_eq!(q("n=%zz&x=lq%2Da"), p(&[("n", "%zz"), ("x", "lq-a")]));
+        assert!(q("").is_empty());
     }
 
     #[test]

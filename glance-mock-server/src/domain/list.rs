@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::metadefs::query::{Params, python_int};
 use super::{Fault, Identity, Image, ImageStatus, Visibility, policy};
 
 /// Keys `sort`/`sort_key` accept.
@@ -32,22 +33,134 @@ pub struct ListQuery {
     /// `sort` with each key resolved once, for comparing.
     keys: Vec<(SortKey, bool)>,
     filters: Vec<Filter>,
+    /// The first `visibility` (`image_get_all` pops it; any other is a
+    /// column filter).
     visibility: Option<String>,
     member_status: String,
     os_hidden: bool,
     params: Vec<(String, String)>,
 }
 
+/// A condition `_make_conditions_from_filters` builds.
 #[derive(Debug, Clone)]
 enum Filter {
-    /// A base column or extra property equal to one of the values.
-    In(String, Vec<String>),
+    /// `name`, `id`, `status`, `container_format`, `disk_format`: `eq:` or
+    /// `in:` (the column is one of the values).
+    OneOf(Column, Vec<String>),
+    /// Any other column: `column = 'value'` as SQLite compares them.
+    Equals(Column, String),
+    /// `<column>_min` / `<column>_max`: the column against an integer.
+    Range {
+        column: Column,
+        min: bool,
+        bound: i64,
+    },
+    /// `created_at` / `updated_at` with an operator.
+    Time(Column, &'static str, OffsetDateTime),
+    /// Not a column: an extra property equal to the value.
+    Property(String, String),
     Tag(String),
-    SizeMin(u64),
-    SizeMax(u64),
     Protected(bool),
-    Time(String, &'static str, OffsetDateTime),
 }
+
+/// A column of Glance's `images` table (`hasattr(models.Image, key)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Id,
+    Name,
+    Status,
+    Visibility,
+    Checksum,
+    OsHashAlgo,
+    OsHashValue,
+    Owner,
+    DiskFormat,
+    ContainerFormat,
+    Size,
+    VirtualSize,
+    MinDisk,
+    MinRam,
+    Protected,
+    OsHidden,
+    Deleted,
+    CreatedAt,
+    UpdatedAt,
+    DeletedAt,
+}
+
+/// A column's value as SQLite holds it: booleans as 0/1, datetimes as text.
+enum Sql<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    /// A datetime (stored as `YYYY-MM-DD HH:MM:SS.ffffff` text).
+    Time,
+}
+
+impl Column {
+    fn of(name: &str) -> Option<Column> {
+        Some(match name {
+            "id" => Column::Id,
+            "name" => Column::Name,
+            "status" => Column::Status,
+            "visibility" => Column::Visibility,
+            "checksum" => Column::Checksum,
+            "os_hash_algo" => Column::OsHashAlgo,
+            "os_hash_value" => Column::OsHashValue,
+            "owner" => Column::Owner,
+            "disk_format" => Column::DiskFormat,
+            "container_format" => Column::ContainerFormat,
+            "size" => Column::Size,
+            "virtual_size" => Column::VirtualSize,
+            "min_disk" => Column::MinDisk,
+            "min_ram" => Column::MinRam,
+            "protected" => Column::Protected,
+            "os_hidden" => Column::OsHidden,
+            "deleted" => Column::Deleted,
+            "created_at" => Column::CreatedAt,
+            "updated_at" => Column::UpdatedAt,
+            "deleted_at" => Column::DeletedAt,
+            _ => return None,
+        })
+    }
+
+    fn value(self, img: &Image) -> Sql<'_> {
+        fn text(s: &Option<String>) -> Sql<'_> {
+            s.as_deref().map_or(Sql::Null, Sql::Text)
+        }
+        let int = |n: Option<u64>| n.map_or(Sql::Null, |n| Sql::Int(n as i64));
+        match self {
+            Column::Id => Sql::Text(&img.id),
+            Column::Name => text(&img.name),
+            Column::Status => Sql::Text(img.status.as_str()),
+            Column::Visibility => Sql::Text(img.visibility.as_str()),
+            Column::Checksum => text(&img.checksum),
+            Column::OsHashAlgo => text(&img.os_hash_algo),
+            Column::OsHashValue => text(&img.os_hash_value),
+            Column::Owner => text(&img.owner),
+            Column::DiskFormat => text(&img.disk_format),
+            Column::ContainerFormat => text(&img.container_format),
+            Column::Size => int(img.size),
+            Column::VirtualSize => int(img.virtual_size),
+            Column::MinDisk => Sql::Int(img.min_disk),
+            Column::MinRam => Sql::Int(img.min_ram),
+            Column::Protected => Sql::Int(i64::from(img.protected)),
+            Column::OsHidden => Sql::Int(i64::from(img.os_hidden)),
+            // Listed images are never deleted.
+            Column::Deleted => Sql::Int(0),
+            Column::DeletedAt => Sql::Null,
+            Column::CreatedAt | Column::UpdatedAt => Sql::Time,
+        }
+    }
+}
+
+/// The `Image` model's relationships: comparing one with a value fails
+/// in SQLAlchemy (Glance answers 500).
+const RELATIONSHIPS: &[&str] = &["tags", "properties", "locations", "members"];
+
+const VISIBILITIES: &[&str] = &["community", "public", "private", "shared", "all"];
+
+const MEMBER_STATUSES: &[&str] = &["pending", "accepted", "rejected", "all"];
 
 fn bad(msg: impl Into<String>) -> Fault {
     Fault::BadRequest(msg.into())
@@ -55,150 +168,185 @@ fn bad(msg: impl Into<String>) -> Fault {
 
 /// webob's MultiDict → dict: the last value of each key, at its first position.
 pub(crate) fn collapse(params: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (k, v) in params {
-        match out.iter_mut().find(|(key, _)| key == k) {
-            Some(slot) => slot.1 = v.clone(),
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
+    Params(params.to_vec()).to_dict()
 }
 
 impl ListQuery {
-    /// Parse query parameters (in request order, repeated keys kept).
+    /// Parse query parameters (in request order, repeated keys kept) as
+    /// Glance reads them, step by step on one webob `MultiDict`: `pop`
+    /// takes a key's first value (the others stay, and end up as filters
+    /// on a property of that name), `get` and `dict()` the last one.
+    ///
+    /// - the deserializer pops `limit`, `marker`, `member_status` and every
+    ///   `tag`, checks the last `visibility` and `changes-since`, then the
+    ///   member status and the limit, then pops the sort keys;
+    /// - the controller replaces `deleted`, `os_hidden` and `protected`;
+    /// - `image_get_all` pops `visibility` and `_make_conditions_from_filters`
+    ///   pops `checksum`, `os_hash_value`, `properties`, `changes-since` and
+    ///   `tags`, then reads the rest as a dict, in order: `*_min`/`*_max`,
+    ///   the time columns, the operator columns, then columns and properties.
     pub fn parse(
         raw: &[(String, String)],
         default_limit: usize,
         max_limit: usize,
     ) -> Result<Self, Fault> {
-        let params = collapse(raw);
-        let get = |k: &str| {
-            params
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        };
-        let limit = match get("limit") {
+        let mut params = Params(raw.to_vec());
+        // RequestDeserializer.index
+        let limit = params.pop("limit");
+        let marker = params.pop("marker");
+        let member_status = params
+            .pop("member_status")
+            .unwrap_or_else(|| "accepted".into());
+        let mut tags = Vec::new();
+        while let Some(tag) = params.pop("tag") {
+            tags.push(tag.trim().to_owned());
+        }
+        if let Some(v) = params.get("visibility").filter(|v| !v.is_empty()) {
+            if !VISIBILITIES.contains(&v) {
+                return Err(bad(format!("Invalid visibility value: {v}")));
+            }
+        }
+        if params.get("changes-since").is_some_and(|v| !v.is_empty()) {
+            return Err(bad(
+                "The \"changes-since\" filter is no longer available on v2.",
+            ));
+        }
+        if !MEMBER_STATUSES.contains(&member_status.as_str()) {
+            return Err(bad(format!("Invalid status: {member_status}")));
+        }
+        let limit = match limit {
             None => default_limit,
             Some(v) => {
-                let n: i64 = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad("limit param must be an integer"))?;
+                let n = python_int(&v).ok_or_else(|| bad("limit param must be an integer"))?;
                 if n < 0 {
                     return Err(bad("limit param must be positive"));
                 }
-                (n as u64).min(max_limit as u64) as usize
+                usize::try_from(n).unwrap_or(usize::MAX).min(max_limit)
             }
         };
-        let sort = parse_sort(raw)?;
-
-        let mut filters = Vec::new();
-        let mut visibility = None;
-        let mut member_status = "accepted".to_string();
-        let mut os_hidden = false;
-        for (_, v) in raw.iter().filter(|(k, _)| k == "tag") {
-            filters.push(Filter::Tag(v.clone()));
+        if !tags.is_empty() {
+            params.remove_all("tags");
         }
-        for (key, value) in &params {
-            match key.as_str() {
-                "limit" | "marker" | "sort" | "sort_key" | "sort_dir" | "tag" => {}
-                "visibility" => {
-                    if !["public", "private", "shared", "community", "all"]
-                        .contains(&value.as_str())
-                    {
-                        return Err(bad(format!("Invalid visibility value: {value}")));
-                    }
-                    visibility = Some(value.clone());
-                }
-                "member_status" => {
-                    if !["accepted", "pending", "rejected", "all"].contains(&value.as_str()) {
-                        return Err(bad(format!("Invalid status: {value}")));
-                    }
-                    member_status = value.clone();
-                }
-                "os_hidden" => {
-                    os_hidden = match value.to_ascii_lowercase().as_str() {
-                        "true" => true,
-                        "false" => false,
-                        _ => {
-                            return Err(bad(format!(
-                                "Invalid value '{value}' for 'os_hidden' filter. Valid values are 'true' or 'false'."
-                            )));
-                        }
-                    }
-                }
-                "protected" => {
-                    let b = match value.as_str() {
-                        "true" => true,
-                        "false" => false,
-                        _ => {
-                            return Err(bad(format!(
-                                "Invalid value '{value}' for 'protected' filter. Valid values are 'true' or 'false'."
-                            )));
-                        }
-                    };
-                    filters.push(Filter::Protected(b));
-                }
-                "size_min" | "size_max" => {
-                    let n: u64 = value.trim().parse().map_err(|_| {
-                        bad("Unable to filter on a range with a non-numeric value.")
-                    })?;
-                    filters.push(if key == "size_min" {
-                        Filter::SizeMin(n)
-                    } else {
-                        Filter::SizeMax(n)
-                    });
-                }
-                "changes-since" => {
-                    return Err(bad(
-                        "The \"changes-since\" filter is no longer available on v2.",
-                    ));
-                }
-                "created_at" | "updated_at" => {
-                    let (op, when) = split_op(value);
-                    let op: &'static str = ["eq", "neq", "gt", "gte", "lt", "lte"]
-                        .into_iter()
-                        .find(|o| *o == op)
-                        .ok_or_else(|| bad("Unable to filter on a unknown operator."))?;
-                    let t = super::time::parse_iso8601(when).ok_or_else(|| {
-                        bad(format!(
-                            "Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."
-                        ))
-                    })?;
-                    filters.push(Filter::Time(key.clone(), op, t));
-                }
-                "name" | "id" | "status" | "container_format" | "disk_format" => {
-                    let (op, rest) = split_op(value);
-                    let values = match op {
-                        "eq" => vec![rest.to_string()],
-                        "in" => split_in(rest)?,
-                        other => {
-                            return Err(bad(format!(
-                                "Unable to filter by unknown operator '{other}'."
-                            )));
-                        }
-                    };
-                    filters.push(Filter::In(key.clone(), values));
-                }
-                _ => filters.push(Filter::In(key.clone(), vec![value.clone()])),
+        let sort = parse_sort(&mut params)?;
+
+        // ImagesController.index
+        params.remove_all("deleted");
+        let os_hidden = match params
+            .get("os_hidden")
+            .unwrap_or("false")
+            .to_lowercase()
+            .as_str()
+        {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(bad(format!(
+                    "Invalid value '{other}' for 'os_hidden' filter. Valid values are 'true' or 'false'."
+                )));
             }
+        };
+        params.remove_all("os_hidden");
+        let protected = match params.get("protected") {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(other) => {
+                return Err(bad(format!(
+                    "Invalid value '{other}' for 'protected' filter. Valid values are 'true' or 'false'."
+                )));
+            }
+        };
+        params.remove_all("protected");
+
+        // image_get_all, _make_conditions_from_filters
+        let visibility = params.pop("visibility");
+        let mut filters = Vec::new();
+        for (key, column) in [
+            ("checksum", Column::Checksum),
+            ("os_hash_value", Column::OsHashValue),
+        ] {
+            if let Some(v) = params.pop(key) {
+                filters.push(Filter::Equals(column, v));
+            }
+        }
+        // A `properties` text has no `.items()`; a `changes-since` text
+        // cannot be normalised as a datetime.
+        if params.contains("properties") || params.contains("changes-since") {
+            return Err(Fault::internal());
+        }
+        if tags.is_empty() {
+            // A `tags` parameter itself is iterated: one tag per character.
+            if let Some(text) = params.pop("tags") {
+                tags = text.chars().map(String::from).collect();
+            }
+        }
+        filters.extend(tags.into_iter().map(Filter::Tag));
+        filters.extend(protected.map(Filter::Protected));
+        let mut rest = Vec::new();
+        for (key, value) in params.to_dict() {
+            if let Some(name) = key
+                .strip_suffix("_min")
+                .or_else(|| key.strip_suffix("_max"))
+            {
+                let bound = python_int(&value)
+                    .ok_or_else(|| bad("Unable to filter on a range with a non-numeric value."))?;
+                let column = Column::of(name).ok_or_else(Fault::internal)?;
+                let min = key.ends_with("_min");
+                filters.push(Filter::Range { column, min, bound });
+            } else if key == "created_at" || key == "updated_at" {
+                let (op, when) = split_filter_op(&value);
+                let t = super::time::parse_iso8601(when).ok_or_else(|| {
+                    bad(format!(
+                        "Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."
+                    ))
+                })?;
+                let op: &'static str = ["eq", "neq", "gt", "gte", "lt", "lte"]
+                    .into_iter()
+                    .find(|o| *o == op)
+                    .ok_or_else(|| bad("Unable to filter on a unknown operator."))?;
+                let column = Column::of(&key).ok_or_else(Fault::internal)?;
+                filters.push(Filter::Time(column, op, t));
+            } else if ["name", "id", "status", "container_format", "disk_format"]
+                .contains(&key.as_str())
+            {
+                let (op, rest) = split_filter_op(&value);
+                let values = match op {
+                    "in" => split_in(rest)?,
+                    "eq" => vec![rest.to_owned()],
+                    other => {
+                        return Err(bad(format!(
+                            "Unable to filter by unknown operator '{other}'."
+                        )));
+                    }
+                };
+                let column = Column::of(&key).ok_or_else(Fault::internal)?;
+                filters.push(Filter::OneOf(column, values));
+            } else {
+                rest.push((key, value));
+            }
+        }
+        for (key, value) in rest {
+            if RELATIONSHIPS.contains(&key.as_str()) {
+                return Err(Fault::internal());
+            }
+            filters.push(match Column::of(&key) {
+                Some(column) => Filter::Equals(column, value),
+                None => Filter::Property(key, value),
+            });
         }
         let keys = sort.iter().map(|(k, asc)| (SortKey::of(k), *asc)).collect();
         Ok(ListQuery {
             keys,
             limit,
-            marker: get("marker").map(str::to_owned),
+            marker,
             sort,
             filters,
             visibility,
             member_status,
             os_hidden,
-            params,
+            params: collapse(raw),
         })
     }
-
     fn matches(&self, who: &Identity, img: &Image) -> bool {
         if matches!(img.status, ImageStatus::Deleted | ImageStatus::Killed) {
             return false;
@@ -412,11 +560,9 @@ impl SortKey {
 fn filter_matches(f: &Filter, img: &Image) -> bool {
     match f {
         Filter::Tag(t) => img.tags.contains(t),
-        Filter::SizeMin(n) => img.size.is_some_and(|s| s >= *n),
-        Filter::SizeMax(n) => img.size.is_some_and(|s| s <= *n),
         Filter::Protected(b) => img.protected == *b,
-        Filter::Time(key, op, t) => {
-            let v = if key == "created_at" {
+        Filter::Time(column, op, t) => {
+            let v = if *column == Column::CreatedAt {
                 img.created_at
             } else {
                 img.updated_at
@@ -430,81 +576,139 @@ fn filter_matches(f: &Filter, img: &Image) -> bool {
                 _ => v <= *t,
             }
         }
-        Filter::In(key, values) => {
-            let actual: Option<String> = match key.as_str() {
-                "name" => img.name.clone(),
-                "id" => Some(img.id.clone()),
-                "status" => Some(img.status.as_str().into()),
-                "container_format" => img.container_format.clone(),
-                "disk_format" => img.disk_format.clone(),
-                "owner" => img.owner.clone(),
-                "checksum" => img.checksum.clone(),
-                "os_hash_algo" => img.os_hash_algo.clone(),
-                "os_hash_value" => img.os_hash_value.clone(),
-                "size" => img.size.map(|n| n.to_string()),
-                "virtual_size" => img.virtual_size.map(|n| n.to_string()),
-                "min_ram" => Some(img.min_ram.to_string()),
-                "min_disk" => Some(img.min_disk.to_string()),
-                other => img.properties.get(other).cloned(),
+        Filter::OneOf(column, values) => match column.value(img) {
+            Sql::Text(s) => values.iter().any(|v| v == s),
+            _ => false,
+        },
+        Filter::Equals(column, wanted) => match column.value(img) {
+            Sql::Null | Sql::Time => false,
+            Sql::Text(s) => s == wanted,
+            // An integer column converts a text that reads as a number.
+            Sql::Int(n) => sqlite_number(wanted).is_some_and(|w| w == n as f64),
+        },
+        Filter::Range { column, min, bound } => {
+            let o = match column.value(img) {
+                Sql::Null => return false,
+                Sql::Int(n) => n.cmp(bound),
+                // A text column compares the bound as text.
+                Sql::Text(s) => s.as_bytes().cmp(bound.to_string().as_bytes()),
+                // Any text sorts after any integer in SQLite.
+                Sql::Time => Ordering::Greater,
             };
-            actual.is_some_and(|a| values.contains(&a))
+            if *min { o.is_ge() } else { o.is_le() }
         }
+        Filter::Property(key, wanted) => img.properties.get(key) == Some(wanted),
     }
 }
 
-/// Split `op:value`; a prefix that is not an operator is part of the value.
-fn split_op(value: &str) -> (&str, &str) {
-    if let Some((op, rest)) = value.split_once(':') {
-        if ["eq", "neq", "gt", "gte", "lt", "lte", "in"].contains(&op) {
-            return (op, rest);
-        }
+/// SQLite's numeric reading of a text compared with an integer column:
+/// surrounding spaces, a sign, digits with an optional fraction and
+/// exponent (`0100`, `100.0`, `1e2`). `None` when it stays text.
+fn sqlite_number(text: &str) -> Option<f64> {
+    let t = text.trim_matches([' ', '\t', '\n', '\r', '\x0c']);
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || !exponent_ok {
+        return None;
     }
-    ("eq", value)
+    t.parse().ok()
 }
 
-/// Split an `in:` list on commas, with double quotes protecting commas.
+/// `glance.common.utils.split_filter_op`: the text before the first `:`
+/// is the operator, unless the whole value reads as an ISO 8601 time.
+fn split_filter_op(value: &str) -> (&str, &str) {
+    match value.split_once(':') {
+        Some((op, rest)) if super::time::parse_iso8601(value).is_none() => (op, rest),
+        _ => ("eq", value),
+    }
+}
+
+/// `split_filter_value_for_quotes`: the quotes checked
+/// (`validate_quotes`), then the list split on commas, a double-quoted
+/// item kept whole (backslash escapes in it kept as they are).
 fn split_in(list: &str) -> Result<Vec<String>, Fault> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in list.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
+    let chars: Vec<char> = list.chars().collect();
+    let mut open = true;
+    for (i, c) in chars.iter().enumerate() {
+        if *c != '"' || (i > 0 && chars[i - 1] == '\\') {
+            continue;
         }
+        if open && i > 0 && chars[i - 1] != ',' {
+            return Err(bad(format!(
+                "Invalid filter value {list}. There is no comma before opening quotation mark."
+            )));
+        }
+        if !open && i + 1 != chars.len() && chars[i + 1] != ',' {
+            return Err(bad(format!(
+                "Invalid filter value {list}. There is no comma after closing quotation mark."
+            )));
+        }
+        open = !open;
     }
-    if quoted {
+    if !open {
         return Err(bad(format!(
             "Invalid filter value {list}. The quote is not closed."
         )));
     }
-    out.push(cur);
+    // re.findall(r'"([^"\\]*(?:\\.[^"\\]*)*)",?|([^,]+),?|,', list)
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '"' {
+            if let Some((item, end)) = quoted(&chars, i + 1) {
+                out.push(item);
+                i = end + usize::from(chars.get(end) == Some(&','));
+                continue;
+            }
+        }
+        if chars[i] == ',' {
+            out.push(String::new());
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i] != ',' {
+            i += 1;
+        }
+        out.push(chars[start..i].iter().collect());
+        i += usize::from(i < chars.len());
+    }
     Ok(out)
 }
 
-fn parse_sort(raw: &[(String, String)]) -> Result<Vec<(String, bool)>, Fault> {
-    let new: Vec<&str> = raw
-        .iter()
-        .filter(|(k, _)| k == "sort")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let keys: Vec<&str> = raw
-        .iter()
-        .filter(|(k, _)| k == "sort_key")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let dirs: Vec<&str> = raw
-        .iter()
-        .filter(|(k, _)| k == "sort_dir")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    if !new.is_empty() && (!keys.is_empty() || !dirs.is_empty()) {
-        return Err(bad("Old and new sorting syntax cannot be combined"));
+/// The inside of a double-quoted item starting at `from` (just after the
+/// quote) and the index after its closing quote; `None` if it never closes.
+fn quoted(chars: &[char], from: usize) -> Option<(String, usize)> {
+    let mut i = from;
+    while i < chars.len() {
+        match chars[i] {
+            '"' => return Some((chars[from..i].iter().collect(), i + 1)),
+            '\\' if i + 1 < chars.len() && chars[i + 1] != '\n' => i += 2,
+            '\\' => return None,
+            _ => i += 1,
+        }
     }
+    None
+}
+
+/// `_get_sorting_params`, then `image_get_all`'s tie-breakers: the new
+/// syntax (`sort`, its first value popped) or the classic one (every
+/// `sort_key` and `sort_dir` popped), values stripped. The tie-breakers
+/// `created_at` and `id` take the direction when exactly one was given
+/// (or defaulted), `desc` otherwise.
+fn parse_sort(params: &mut Params) -> Result<Vec<(String, bool)>, Fault> {
     let check_key = |k: &str| {
         if SORT_KEYS.contains(&k) {
-            Ok(())
+            Ok(k.to_owned())
         } else {
             Err(bad(format!(
                 "Invalid sort key: {k}. It must be one of the following: {}.",
@@ -517,42 +721,47 @@ fn parse_sort(raw: &[(String, String)]) -> Result<Vec<(String, bool)>, Fault> {
         "desc" => Ok(false),
         other => Err(bad(format!("Invalid sort direction: {other}"))),
     };
-    let mut sort: Vec<(String, bool)> = Vec::new();
-    if let Some(spec) = new.last() {
-        for part in spec.split(',') {
-            let (k, d) = part.split_once(':').unwrap_or((part, "desc"));
-            let (k, d) = (k.trim(), d.trim());
-            check_key(k)?;
-            sort.push((k.to_string(), dir(d)?));
+    let mut keys = Vec::new();
+    let mut dirs = Vec::new();
+    if params.contains("sort") {
+        if params.contains("sort_key") || params.contains("sort_dir") {
+            return Err(bad("Old and new sorting syntax cannot be combined"));
+        }
+        let spec = params.pop("sort").unwrap_or_default();
+        for part in spec.trim().split(',') {
+            let (k, d) = part.split_once(':').unwrap_or((part, ""));
+            let d = if d.is_empty() { "desc" } else { d };
+            keys.push(check_key(k.trim())?);
+            dirs.push(dir(d.trim())?);
         }
     } else {
-        for k in &keys {
-            check_key(k)?;
+        while let Some(k) = params.pop("sort_key") {
+            keys.push(check_key(k.trim())?);
         }
-        let dirs: Vec<bool> = dirs.iter().map(|d| dir(d)).collect::<Result<_, _>>()?;
+        while let Some(d) = params.pop("sort_dir") {
+            dirs.push(dir(d.trim())?);
+        }
         if dirs.len() > 1 && dirs.len() != keys.len() {
             return Err(bad(
                 "Number of sort dirs does not match the number of sort keys",
             ));
         }
-        let keys = if keys.is_empty() {
-            vec!["created_at"]
-        } else {
-            keys
-        };
-        for (i, k) in keys.iter().enumerate() {
-            let asc = match dirs.len() {
-                0 => false,
-                1 => dirs[0],
-                _ => dirs[i],
-            };
-            sort.push((k.to_string(), asc));
-        }
     }
-    let first_dir = sort.first().is_some_and(|(_, a)| *a);
-    for tie in ["created_at", "id"] {
-        if !sort.iter().any(|(k, _)| k == tie) {
-            sort.push((tie.to_string(), first_dir));
+    if keys.is_empty() {
+        keys.push("created_at".into());
+    }
+    if dirs.is_empty() {
+        dirs.push(false);
+    }
+    let tie = if dirs.len() == 1 { dirs[0] } else { false };
+    let mut sort: Vec<(String, bool)> = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, dirs.get(i).copied().unwrap_or(tie)))
+        .collect();
+    for key in ["created_at", "id"] {
+        if !sort.iter().any(|(k, _)| k == key) {
+            sort.push((key.to_owned(), tie));
         }
     }
     Ok(sort)
@@ -649,6 +858,139 @@ mod tests {
         assert!(q(&[("sort", "name"), ("sort_key", "name")]).is_err());
         assert!(q(&[("size_min", "big")]).is_err());
         assert!(q(&[("name", "gt:x")]).is_err());
+        // Any prefix before a colon is an operator, unless the value is a time.
+        assert!(q(&[("name", "lq-a:x")]).is_err());
+        assert!(q(&[("name", "2000-01-01T00:00:00Z")]).is_ok());
+    }
+
+    fn message(pairs: &[(&str, &str)]) -> String {
+        match q(pairs) {
+            Err(Fault::BadRequest(m)) => m,
+            other => panic!("{pairs:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_come_in_glances_order() {
+        // The deserializer checks visibility, then member status, then limit,
+        // then sorting; the controller os_hidden; the DB the filters in order.
+        let limit = "limit param must be an integer";
+        assert!(message(&[("visibility", "x"), ("limit", "x")]).starts_with("Invalid visibility"));
+        assert!(message(&[("member_status", "x"), ("limit", "x")]).starts_with("Invalid status"));
+        assert_eq!(message(&[("limit", "x"), ("sort", "bogus")]), limit);
+        assert!(message(&[("sort", "bogus"), ("os_hidden", "x")]).starts_with("Invalid sort key"));
+        assert!(message(&[("name", "gt:x"), ("size_min", "x")]).starts_with("Unable to filter by"));
+        assert!(
+            message(&[("size_min", "x"), ("name", "gt:x")])
+                .starts_with("Unable to filter on a range")
+        );
+        // A time's format is checked before its operator.
+        assert!(message(&[("updated_at", "bogus:x")]).starts_with("Bad \"updated_at\""));
+        assert_eq!(
+            message(&[("updated_at", "bogus:2000-01-01T00:00:00Z")]),
+            "Unable to filter on a unknown operator."
+        );
+        for crash in [
+            ("changes-since", ""),
+            ("properties", "x"),
+            ("foo_min", "1"),
+            ("locations", "x"),
+            ("members", "x"),
+        ] {
+            assert!(matches!(q(&[crash]), Err(Fault::Internal(_))), "{crash:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_keys_follow_the_multidict() {
+        // `pop` takes the first value; the others stay as property filters.
+        let parsed = q(&[("limit", "1"), ("limit", "x")]).expect("parses");
+        assert_eq!(parsed.limit, 1);
+        assert!(
+            matches!(&parsed.filters[..], [Filter::Property(k, v)] if k == "limit" && v == "x")
+        );
+        // visibility: the last is checked, the first selects, the rest filter.
+        assert!(q(&[("visibility", "bogus"), ("visibility", "public")]).is_ok());
+        assert!(q(&[("visibility", "public"), ("visibility", "bogus")]).is_err());
+        let parsed = q(&[("visibility", "public"), ("visibility", "private")]).expect("parses");
+        assert_eq!(parsed.visibility.as_deref(), Some("public"));
+        assert!(
+            matches!(&parsed.filters[..], [Filter::Equals(Column::Visibility, v)] if v == "private")
+        );
+        // Every tag must be there; a `tags` text is one tag per character.
+        let parsed = q(&[("tags", "ab")]).expect("parses");
+        assert_eq!(parsed.filters.len(), 2);
+        assert!(q(&[("tag", "a"), ("tags", "x"), ("tags", "y")]).is_ok());
+        // os_hidden and protected: the last value.
+        assert!(
+            q(&[("os_hidden", "x"), ("os_hidden", "TRUE")])
+                .expect("parses")
+                .os_hidden
+        );
+        assert!(q(&[("member_status", "x"), ("member_status", "all")]).is_err());
+        assert!(q(&[("member_status", "all"), ("member_status", "x")]).is_ok());
+    }
+
+    #[test]
+    fn tie_breakers_take_the_one_direction_given() {
+        let ties = |pairs: &[(&str, &str)]| q(pairs).expect("parses").sort[2..].to_vec();
+        let desc = vec![("created_at".to_string(), false), ("id".to_string(), false)];
+        let asc = vec![("created_at".to_string(), true), ("id".to_string(), true)];
+        assert_eq!(ties(&[("sort", "status:asc,size:asc")]), desc);
+        assert_eq!(
+            ties(&[
+                ("sort_key", "status"),
+                ("sort_key", "size"),
+                ("sort_dir", "asc")
+            ]),
+            asc
+        );
+        assert_eq!(
+            ties(&[
+                ("sort_key", "status"),
+                ("sort_key", "size"),
+                ("sort_dir", "asc"),
+                ("sort_dir", "asc")
+            ]),
+            desc
+        );
+        // An empty direction is the default; values are stripped.
+        assert_eq!(
+            q(&[("sort", " name: ")]).expect("parses").sort[0],
+            ("name".into(), false)
+        );
+    }
+
+    #[test]
+    fn in_lists_split_like_glance() {
+        let split = |s: &str| split_in(s).expect("splits");
+        assert_eq!(split(""), Vec::<String>::new());
+        assert_eq!(split("a,"), ["a"]);
+        assert_eq!(split(",a,,b"), ["", "a", "", "b"]);
+        assert_eq!(split("\"a,x\",b"), ["a,x", "b"]);
+        assert_eq!(split("\"\""), [""]);
+        assert_eq!(split("\"a\\\"b\""), ["a\\\"b"]);
+        for (list, why) in [
+            ("\"a", "The quote is not closed."),
+            ("x\"a\"", "There is no comma before opening quotation mark."),
+            ("\"a\"x", "There is no comma after closing quotation mark."),
+        ] {
+            match split_in(list) {
+                Err(Fault::BadRequest(m)) => assert!(m.ends_with(why), "{m}"),
+                other => panic!("{list}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn integer_columns_read_text_as_sqlite_does() {
+        assert_eq!(sqlite_number("0100"), Some(100.0));
+        assert_eq!(sqlite_number(" 100.0 "), Some(100.0));
+        assert_eq!(sqlite_number("1e2"), Some(100.0));
+        assert_eq!(sqlite_number("-.5"), Some(-0.5));
+        for text in ["", "x", "1x", ".", "inf", "NaN", "1e", "0x10"] {
+            assert_eq!(sqlite_number(text), None, "{text}");
+        }
     }
 
     mod visibility {

@@ -31,6 +31,16 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `name in params`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// `del params[name]` (no error when absent): every value removed.
+    pub fn remove_all(&mut self, name: &str) {
+        self.0.retain(|(k, _)| k != name);
+    }
+
     /// Whether no parameter is left.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
