@@ -251,6 +251,100 @@ async fn web_download_fetches_a_file_the_mock_serves() {
     assert!(api.tasks(&other).await.is_empty());
 }
 
+/// An import started while the image's data is still being staged: the
+/// import is accepted (the image is `uploading`), but when the stage ends
+/// it fails (Glance: an unhandled conflict, 500; the mock's 409 unless
+/// `glance_server_errors`) and the image is back to `queued`, without the
+/// import's properties, nothing staged: as on Glance 33, where the sequence
+/// was probed. Staging again then works.
+#[tokio::test]
+async fn an_import_during_a_stage_fails_the_stage_and_queues_the_image_again() {
+    for (crash, manual, delay) in [
+        (false, false, 0),
+        (true, false, 0),
+        (false, true, 0),
+        (false, false, 300),
+    ] {
+        let mut config = Config {
+            glance_server_errors: crash,
+            ..Config::default()
+        };
+        // The import's task still running (in its delay) when the stage ends.
+        config.tasks.import_delay_ms = delay;
+        if manual {
+            // The import has not started when the stage ends: the image is
+            // still `uploading`, so the stage completes and the import,
+            // run later, takes the whole data.
+            config.tasks.progression = TaskProgression::Manual;
+        }
+        let api = Api::start(config).await;
+        let id = api.create("raw").await;
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
+        tx.unbounded_send(Ok(data(64 * 1024))).expect("sent");
+        let stage = api
+            .owner(Method::PUT, &format!("/v2/images/{id}/stage"))
+            .header("Content-Type", "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(rx))
+            .send();
+        let stage = tokio::spawn(stage);
+        api.wait_for(&id, "status", &["uploading"]).await;
+        let (status, body) = api
+            .import(
+                api.owner(Method::POST, &format!("/v2/images/{id}/import")),
+                json!({"method": {"name": "glance-direct"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        tx.unbounded_send(Ok(data(64 * 1024))).expect("sent");
+        drop(tx);
+        let resp = stage.await.expect("joined").expect("answered");
+        if manual {
+            assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+            api.server.finish_tasks().await;
+            let img = api.wait_for(&id, "status", &["active"]).await;
+            assert_eq!(img["size"], 128 * 1024, "{img}");
+            continue;
+        }
+        let want = if crash {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::CONFLICT
+        };
+        assert_eq!(resp.status(), want);
+        let img = api.wait_for(&id, "status", &["queued"]).await;
+        for gone in [
+            "os_glance_import_task",
+            "os_glance_importing_to_stores",
+            "os_glance_failed_import",
+        ] {
+            assert!(img.get(gone).is_none(), "{gone}: {img}");
+        }
+        assert!(img["size"].is_null() && img["checksum"].is_null(), "{img}");
+        assert!(
+            api.server.state().staging.get_size(&id).await.is_err(),
+            "nothing stays staged"
+        );
+        if delay > 0 {
+            // The task, once its delay is over, finds nothing staged.
+            tokio::time::sleep(Duration::from_millis(2 * delay)).await;
+            let img = api.show(&id).await;
+            assert_eq!(img["status"], "queued", "{img}");
+            assert_eq!(api.tasks(&id).await[0]["status"], "failure");
+        }
+        // The image is usable again: stage, import, active.
+        assert_eq!(api.stage(&id, data(5000)).await, StatusCode::NO_CONTENT);
+        let (status, body) = api
+            .import(
+                api.owner(Method::POST, &format!("/v2/images/{id}/import")),
+                json!({"method": {"name": "glance-direct"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let img = api.wait_for(&id, "status", &["active"]).await;
+        assert_eq!(img["size"], 5000, "{img}");
+    }
+}
+
 /// Glance's filter refuses loopback: an image member may not make the mock
 /// fetch from other services on its host, or from the mock's own control
 /// plane. Only the mock's served files pass, unless loopback is allowed.

@@ -29,6 +29,9 @@ impl From<StageError> for ApiError {
                 tracing::error!("staging failed: {e}");
                 ApiError::internal()
             }
+            StageError::Overtaken(_) => {
+                ApiError::glance_crash(axum::http::StatusCode::CONFLICT, e.to_string())
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! area (not one of the configured stores) while the image is `uploading`
 //! (`ImageDataController.stage`).
 
-use crate::domain::import::{begin_stage, finish_stage, restore_staged};
+use crate::domain::import::{abandon_stage, begin_stage, finish_stage, restore_staged};
 use crate::domain::policy::{self, Rule};
 use crate::domain::{Fault, Identity, time};
 use crate::state::SharedState;
@@ -19,6 +19,13 @@ pub enum StageError {
     /// Glance's answers.
     #[error("staging failed: {0}")]
     Failed(#[source] StoreError),
+    /// An import took the image while its data was being staged: the stage
+    /// failed at its end and the image is `queued` again (Glance answers
+    /// 500 here, an unhandled conflict).
+    #[error(
+        "The image {0} was taken by an import while its data was being staged: the stage failed and the image is queued again"
+    )]
+    Overtaken(String),
 }
 
 /// While data is being staged the image is `uploading`; whatever ends the
@@ -146,7 +153,15 @@ pub async fn stage(
         }
         // Deleted (or changed) while staging: what was staged goes.
         Some(Err(e)) => {
+            let mut overtaken = false;
+            let _ = state.db.update(id, &mut |img| {
+                overtaken = abandon_stage(img, time::now());
+                Ok(())
+            });
             guard.restore().await;
+            if overtaken {
+                return Err(StageError::Overtaken(id.to_owned()));
+            }
             Err(e.into())
         }
         None => {
@@ -166,7 +181,7 @@ mod tests {
     fn staging_store_failures_are_answered_as_glance_answers_them() {
         let refused = |e| match staging_failure(e, "img") {
             StageError::Refused(f) => Some(f),
-            StageError::Failed(_) => None,
+            StageError::Failed(_) | StageError::Overtaken(_) => None,
         };
         let size = StoreError::SizeMismatch {
             expected: 3,

@@ -396,6 +396,34 @@ pub fn restore_staged(img: &mut Image, now: OffsetDateTime) {
     }
 }
 
+/// A stage that ends to find the image taken by an import meanwhile (the
+/// import was accepted because the image was `uploading`): Glance's stage
+/// then fails on its final save and `_restore`s the record it read when
+/// it started, so the image is `queued` again without size, checksum or
+/// the import's properties. Whether the image was in that state
+/// (`importing`); an image in any other state is left alone.
+pub fn abandon_stage(img: &mut Image, now: OffsetDateTime) -> bool {
+    if img.status != ImageStatus::Importing {
+        return false;
+    }
+    img.status = ImageStatus::Queued;
+    img.size = None;
+    img.virtual_size = None;
+    img.checksum = None;
+    img.os_hash_algo = None;
+    img.os_hash_value = None;
+    for key in [
+        progress::IMPORT_TASK,
+        progress::IMPORTING,
+        progress::FAILED,
+        progress::STAGE_HOST,
+    ] {
+        img.properties.remove(key);
+    }
+    img.updated_at = now;
+    true
+}
+
 /// The staged size is recorded; checksum and virtual size stay unset.
 pub fn finish_stage(img: &mut Image, size: u64, now: OffsetDateTime) -> Result<(), Fault> {
     if img.status != ImageStatus::Uploading {
