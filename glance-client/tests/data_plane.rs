@@ -427,3 +427,47 @@ async fn glance_download_from_another_region() {
         .expect("verified");
     assert!(back.as_ref() == body.as_slice());
 }
+
+/// A glance-download whose remote the import filter refuses fails before
+/// any store is reached: the image is queued again with its stores still
+/// listed as being imported to, and no lock. The wait reads the task and
+/// reports the failure instead of waiting for its timeout.
+#[tokio::test]
+async fn a_glance_download_that_fails_early_is_reported_not_awaited() {
+    let remote = MockServer::start().await.expect("remote starts");
+    let mut config = glance_mock_server::Config::default();
+    config.import_methods.push("glance-download".into());
+    // On loopback without allow_loopback: the filter refuses the remote.
+    config.tasks.glance_download_endpoint = Some(remote.url());
+    let local = MockServer::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("local starts");
+    let client = client(&local);
+    let images = client.images();
+    let image = images.create(&raw("doomed")).await.expect("created");
+    images
+        .import(
+            &image.id,
+            &glance_client::ImportRequest::new(glance_client::ImportMethod::GlanceDownload {
+                region: "RegionTwo".into(),
+                image_id: "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b".into(),
+                service_interface: None,
+            }),
+        )
+        .await
+        .expect("accepted");
+    let started = std::time::Instant::now();
+    let err = images
+        .wait_for_import(&image.id, &quick())
+        .await
+        .expect_err("fails");
+    let Error::ImportFailed(failure) = &err else {
+        panic!("expected ImportFailed, got {err}");
+    };
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    assert_eq!(failure.importing_stores, ["fast"]);
+    let task = failure.task.as_ref().expect("the task");
+    assert_eq!(task.status, glance_client::tasks::TaskStatus::Failure);
+}

@@ -9,6 +9,7 @@ use super::import::{ImportMethod, ImportRequest};
 use super::upload::{UploadBody, UploadOptions};
 use super::{CreateImage, Image, ImageStatus, Images};
 use crate::error::{Error, ImportFailure, Result};
+use crate::tasks::TaskStatus;
 
 /// The image property naming the task that holds an image's import lock.
 const IMPORT_TASK: &str = "os_glance_import_task";
@@ -72,6 +73,12 @@ enum ImportState {
     Running,
     Succeeded,
     Failed,
+    /// No lock, yet stores still listed as being imported to: either a
+    /// Glance without the import lock with an import running, or one whose
+    /// import ended before reaching those stores (glance-download failing
+    /// on the remote image's record leaves them listed). The image's tasks
+    /// tell which.
+    Unclear,
 }
 
 fn import_state(image: &Image) -> ImportState {
@@ -84,8 +91,11 @@ fn import_state(image: &Image) -> ImportState {
     // Glance takes the lock when it accepts the import and releases it when
     // the task ends; the stores still to do are listed meanwhile.
     let locked = image.property(IMPORT_TASK).is_some_and(|t| !t.is_empty());
-    if locked || !store_list(image, IMPORTING_TO).is_empty() {
+    if locked {
         return ImportState::Running;
+    }
+    if !store_list(image, IMPORTING_TO).is_empty() {
+        return ImportState::Unclear;
     }
     if image.status == ImageStatus::Active && store_list(image, FAILED_IMPORT).is_empty() {
         ImportState::Succeeded
@@ -246,10 +256,28 @@ impl Images<'_> {
             match import_state(&image) {
                 ImportState::Succeeded => return Ok(image),
                 ImportState::Failed => return Err(self.import_failure(image).await),
-                ImportState::Running => {}
+                ImportState::Unclear if self.import_ended(&image.id).await => {
+                    return Err(self.import_failure(image).await);
+                }
+                ImportState::Running | ImportState::Unclear => {}
             }
             if !poller.pause().await {
                 return Err(timed_out(&image, &poller));
+            }
+        }
+    }
+
+    /// Whether the image's newest task has ended (`false` when the tasks
+    /// cannot be read, e.g. before API v2.12: then only the image tells).
+    async fn import_ended(&self, id: &str) -> bool {
+        match self.tasks(id).await {
+            Ok(tasks) => tasks
+                .iter()
+                .max_by(|a, b| a.created_at.cmp(&b.created_at))
+                .is_some_and(|t| matches!(t.status, TaskStatus::Success | TaskStatus::Failure)),
+            Err(e) => {
+                tracing::debug!("cannot read the tasks of image {id}: {e}");
+                false
             }
         }
     }
@@ -381,9 +409,17 @@ mod tests {
         // Accepted, task not started: staged data, lock held.
         let s = image("uploading", json!({"os_glance_import_task": "t"}));
         assert_eq!(import_state(&s), ImportState::Running);
-        // copy-image in progress: active, stores pending.
-        let s = image("active", json!({"os_glance_importing_to_stores": "cheap"}));
+        // copy-image in progress: active, lock held, stores pending.
+        let s = image(
+            "active",
+            json!({"os_glance_import_task": "t", "os_glance_importing_to_stores": "cheap"}),
+        );
         assert_eq!(import_state(&s), ImportState::Running);
+        // Stores pending without a lock: the tasks tell.
+        let s = image("active", json!({"os_glance_importing_to_stores": "cheap"}));
+        assert_eq!(import_state(&s), ImportState::Unclear);
+        let s = image("queued", json!({"os_glance_importing_to_stores": "fast"}));
+        assert_eq!(import_state(&s), ImportState::Unclear);
         let s = image(
             "active",
             json!({"os_glance_importing_to_stores": "", "os_glance_failed_import": ""}),
