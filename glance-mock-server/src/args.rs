@@ -75,6 +75,15 @@ pub struct DeploymentArgs {
     /// can then make the mock read other services on this host.
     #[arg(long)]
     allow_loopback_fetch: bool,
+    /// Close a connection whose request head (request line and headers) is
+    /// not complete SECS seconds after its first byte (default 30; 0: no
+    /// limit; decimals allowed).
+    #[arg(long, value_name = "SECS", value_parser = millis)]
+    header_read_timeout: Option<u64>,
+    /// Close a connection idle for SECS seconds: no request in flight,
+    /// nothing sent either way (default 60; 0: no limit; decimals allowed).
+    #[arg(long, value_name = "SECS", value_parser = millis)]
+    idle_timeout: Option<u64>,
 }
 
 impl DeploymentArgs {
@@ -132,8 +141,24 @@ impl DeploymentArgs {
         config.require_auth |= self.require_auth;
         config.control_plane &= !self.no_control_plane;
         config.allow_identity_faults |= self.allow_identity_faults;
+        if let Some(ms) = self.header_read_timeout {
+            config.connections.header_read_timeout_ms = ms;
+        }
+        if let Some(ms) = self.idle_timeout {
+            config.connections.idle_timeout_ms = ms;
+        }
         config.validate()?;
         Ok(config)
+    }
+}
+
+/// Seconds (decimals allowed) as milliseconds.
+fn millis(secs: &str) -> Result<u64, String> {
+    match secs.parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 && s * 1000.0 < u64::MAX as f64 => {
+            Ok((s * 1000.0).round() as u64)
+        }
+        _ => Err(format!("`{secs}`: seconds, e.g. 30 or 0.5")),
     }
 }
 
@@ -218,6 +243,29 @@ mod tests {
         ])
         .expect("valid");
         assert!(!c.control_plane && c.allow_identity_faults && c.require_auth);
+    }
+
+    #[test]
+    fn connection_timeouts() {
+        let c = config(&[]).expect("default");
+        assert_eq!(
+            (
+                c.connections.header_read_timeout_ms,
+                c.connections.idle_timeout_ms
+            ),
+            (30_000, 60_000)
+        );
+        let c = config(&["--header-read-timeout", "0.25", "--idle-timeout", "0"]).expect("valid");
+        assert_eq!(
+            (
+                c.connections.header_read_timeout_ms,
+                c.connections.idle_timeout_ms
+            ),
+            (250, 0)
+        );
+        assert!(c.connections.idle_timeout().is_none());
+        assert!(config(&["--idle-timeout", "-1"]).is_err());
+        assert!(config(&["--header-read-timeout", "soon"]).is_err());
     }
 
     #[test]

@@ -128,6 +128,9 @@ pub struct Config {
     /// RELIABILITY.md), so that no request makes it answer 5xx.
     #[serde(default)]
     pub glance_server_errors: bool,
+    /// How long a connection may take to send a request's head, and stay
+    /// idle between requests: see [`ConnectionConfig`].
+    pub connections: ConnectionConfig,
 }
 
 impl Default for Config {
@@ -158,6 +161,7 @@ impl Default for Config {
             allow_identity_faults: false,
             tasks: TaskConfig::default(),
             glance_server_errors: false,
+            connections: ConnectionConfig::default(),
         }
     }
 }
@@ -196,6 +200,49 @@ pub struct CacheConfig {
     /// Whether the deployment has an image cache (`image_cache_dir` set,
     /// the `cache` filter in the pipeline, the `centralized_db` driver).
     pub enabled: bool,
+}
+
+/// The server's connection timeouts (the mock's own settings; Glance's
+/// WSGI server has `client_socket_timeout` instead). Without them, idle or
+/// stalled clients would hold their connections, and file descriptors,
+/// for ever. `0` turns a timeout off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// Milliseconds a client may take to send a request's head (request
+    /// line and headers), counted from its first byte; then the connection
+    /// is closed without an answer. Default 30 000 (30 s).
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds a connection may stay idle, no request in flight and
+    /// nothing read or written (a keep-alive connection between requests, or
+    /// one that never sends anything); then it is closed. Default 60 000
+    /// (60 s).
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            header_read_timeout_ms: 30_000,
+            idle_timeout_ms: 60_000,
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// The header read timeout, `None` when off.
+    pub fn header_read_timeout(&self) -> Option<std::time::Duration> {
+        millis(self.header_read_timeout_ms)
+    }
+
+    /// The idle timeout, `None` when off.
+    pub fn idle_timeout(&self) -> Option<std::time::Duration> {
+        millis(self.idle_timeout_ms)
+    }
+}
+
+fn millis(ms: u64) -> Option<std::time::Duration> {
+    (ms > 0).then(|| std::time::Duration::from_millis(ms))
 }
 
 /// How a task (an image import, or one created through `POST /v2/tasks`)
@@ -377,6 +424,20 @@ mod tests {
             c.stores[1].data_dir.as_deref(),
             Some(std::path::Path::new("/d/cheap"))
         );
+    }
+
+    #[test]
+    fn connection_timeouts_in_a_file() {
+        let c = Config::from_toml("[connections]\nidle_timeout_ms = 500\n").expect("valid");
+        assert_eq!(
+            c.connections.idle_timeout(),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(
+            c.connections.header_read_timeout(),
+            Some(std::time::Duration::from_secs(30))
+        );
+        assert!(Config::from_toml("[connections]\nheader_timeout = 1\n").is_err());
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub mod state;
 pub mod store;
 pub mod worker;
 
-pub use config::{Config, ImportFiltering, StoreConfig, TaskConfig, TaskProgression};
+pub use config::{
+    Config, ConnectionConfig, ImportFiltering, StoreConfig, TaskConfig, TaskProgression,
+};
 pub use keystone::IdentityConfig;
 pub use server::{MockServer, MockServerBuilder, router};

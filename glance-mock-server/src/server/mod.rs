@@ -1,4 +1,9 @@
-//! Running the API on a socket: the library handle and its builder.
+//! Running the API on a socket: the library handle and its builder, the
+//! accept loop, each connection's timeouts, and request bodies left unread.
+
+mod accept;
+mod connection;
+mod unread;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,6 +73,7 @@ impl MockServerBuilder {
     pub async fn start(self) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
+        let limits = self.config.connections;
         let state = Arc::new(AppState::new(self.config));
         state.control.files.set_origin(addr);
         if let Some(seed) = self.seed {
@@ -82,17 +88,7 @@ impl MockServerBuilder {
         }
         let app = router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!("mock server stopped: {e}");
-            }
-        });
+        let task = tokio::spawn(accept::serve(listener, app, limits, stopped));
         Ok(MockServer {
             addr,
             state,
