@@ -303,3 +303,65 @@ async fn an_unread_upload_body_never_meets_a_closed_socket() {
         .await
     );
 }
+
+/// The case: with a low file-descriptor limit, idle connections
+/// used to take every descriptor and the mock stopped accepting for good.
+/// The binary runs under `ulimit -n 64` with short timeouts; 100 idle
+/// connections are opened (more than it has descriptors for), then a new
+/// client must still be answered: the accept loop survives EMFILE and the
+/// idle ones are reaped, freeing descriptors.
+#[tokio::test]
+async fn a_process_out_of_descriptors_recovers_and_serves_new_clients() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bin = env!("CARGO_BIN_EXE_glance-mock-server");
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec '{bin}' --bind 127.0.0.1:{port} --idle-timeout 0.5 --header-read-timeout 0.5"
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mock binary starts");
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let started = Instant::now();
+    let ready = loop {
+        if let Ok(mut s) = TcpStream::connect(addr).await {
+            if timeout(PATIENCE, versions_ok(&mut s))
+                .await
+                .unwrap_or(false)
+            {
+                break true;
+            }
+        }
+        if started.elapsed() > PATIENCE {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(ready, "the mock did not come up");
+    let mut idle = Vec::new();
+    for _ in 0..100 {
+        if let Ok(s) = TcpStream::connect(addr).await {
+            idle.push(s);
+        }
+    }
+    let mut fresh = TcpStream::connect(addr).await.expect("connect");
+    let served = timeout(PATIENCE, versions_ok(&mut fresh)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(served, Ok(true), "a new client was not served in time");
+    drop(idle);
+}
+
+/// `GET /versions` on `s`: whether it is answered 200.
+async fn versions_ok(s: &mut TcpStream) -> bool {
+    let req = b"GET /versions HTTP/1.1\r\nHost: x\r\n\r\n";
+    if s.write_all(req).await.is_err() {
+        return false;
+    }
+    matches!(read_answer(s).await, Ok(a) if a.status == 200)
+}

@@ -667,10 +667,12 @@ async fn tasks_list_show_create() {
         .await,
     );
     assert!(err.contains("Must be a valid JSON object"), "{err}");
+    // A URL of the mock's own served files (other loopback URLs are
+    // refused, as by Glance); no such file is served, so the task fails later.
     let input = format!(
-        r#"{{"import_from": "{}/nothing-here", "import_from_format": "raw",
+        r#"{{"import_from": "{}", "import_from_format": "raw",
             "image_properties": {{"disk_format": "raw", "container_format": "bare"}}}}"#,
-        server.url()
+        server.file_url("nothing-here")
     );
     let task = json(
         &glance(
