@@ -8,7 +8,7 @@ use glance_mock_server::MockServer;
 
 mod args;
 
-/// mimalloc, not glibc's malloc: a request allocates a few dozen small
+/// jemalloc, not glibc's malloc: a request allocates a few dozen small
 /// objects, and glibc's malloc/free took 45% of the server's instructions
 /// (BENCHMARKS.md, section 3). A library user keeps their own allocator.
 #[global_allocator]
@@ -62,8 +62,8 @@ async fn main() -> ExitCode {
     }
     let mut builder = MockServer::builder().bind(args.bind).config(config);
     if let Some(path) = &args.seed {
-        match read_seed(path) {
-            Ok(seed) => builder = builder.seed(seed),
+        match std::fs::read(path) {
+            Ok(json) => builder = builder.seed_json(json),
             Err(e) => {
                 eprintln!("glance-mock-server: --seed {}: {e}", path.display());
                 return ExitCode::FAILURE;
@@ -73,7 +73,8 @@ async fn main() -> ExitCode {
     let server = match builder.start().await {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            eprintln!("glance-mock-server: --seed: {e}");
+            let path = args.seed.as_deref().unwrap_or(std::path::Path::new(""));
+            eprintln!("glance-mock-server: --seed {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
         Err(e) => {
@@ -85,12 +86,6 @@ async fn main() -> ExitCode {
     shutdown_signal().await;
     server.shutdown().await;
     ExitCode::SUCCESS
-}
-
-/// The dump in `path`.
-fn read_seed(path: &std::path::Path) -> Result<glance_mock_server::control::StateDump, String> {
-    let text = std::fs::read(path).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&text).map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

@@ -317,6 +317,25 @@ async fn state_round_trips_through_a_seed() {
             .expect("dumps"),
         typed
     );
+
+    // A new server seeded from the JSON text (as `--seed FILE` does) starts
+    // in the same state; text that is not a dump stops the start.
+    let text = serde_json::to_vec(&seed).expect("JSON");
+    let third = MockServer::builder()
+        .seed_json(text)
+        .start()
+        .await
+        .expect("starts seeded");
+    assert_eq!(
+        third.dump_state(DataMode::Inline).await.expect("dumps"),
+        typed
+    );
+    let err = MockServer::builder()
+        .seed_json(&b"{\"images\": 5}"[..])
+        .start()
+        .await
+        .expect_err("not a dump");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
 }
 
 /// `GET /_mock/state` streams its answer, and `MockServer::dump_state_to`

@@ -35,7 +35,27 @@ pub fn router(state: SharedState) -> axum::Router {
 pub struct MockServerBuilder {
     bind: SocketAddr,
     config: Config,
-    seed: Option<StateDump>,
+    seed: Option<SeedSource>,
+}
+
+/// A seed as given to the builder.
+#[derive(Debug, Clone)]
+enum SeedSource {
+    /// Already parsed.
+    Dump(StateDump),
+    /// A dump's JSON text, parsed at start without copying its base64.
+    Json(bytes::Bytes),
+}
+
+/// A seed that cannot be loaded: [`std::io::ErrorKind::InvalidData`] when
+/// the seed is at fault, else the store's failure.
+fn seed_error(e: SeedError) -> std::io::Error {
+    let kind = if e.is_bad_seed() {
+        std::io::ErrorKind::InvalidData
+    } else {
+        std::io::ErrorKind::Other
+    };
+    std::io::Error::new(kind, e)
 }
 
 impl Default for MockServerBuilder {
@@ -65,7 +85,18 @@ impl MockServerBuilder {
     /// cannot be loaded makes [`MockServerBuilder::start`] fail with
     /// [`std::io::ErrorKind::InvalidData`].
     pub fn seed(mut self, seed: StateDump) -> Self {
-        self.seed = Some(seed);
+        self.seed = Some(SeedSource::Dump(seed));
+        self
+    }
+
+    /// The same from a dump's JSON text (e.g. a file's bytes), parsed when
+    /// the server starts; inline data is decoded straight from the text
+    /// instead of being copied into strings first (see
+    /// [`crate::control::Seed`]), so a large seed needs about a third less
+    /// memory. Text that is not a dump fails the start with
+    /// [`std::io::ErrorKind::InvalidData`] as well.
+    pub fn seed_json(mut self, json: impl Into<bytes::Bytes>) -> Self {
+        self.seed = Some(SeedSource::Json(json.into()));
         self
     }
 
@@ -76,15 +107,24 @@ impl MockServerBuilder {
         let limits = self.config.connections;
         let state = Arc::new(AppState::new(self.config));
         state.control.files.set_origin(addr);
-        if let Some(seed) = self.seed {
-            app::control::load(&state, seed).await.map_err(|e| {
-                let kind = if e.is_bad_seed() {
-                    std::io::ErrorKind::InvalidData
-                } else {
-                    std::io::ErrorKind::Other
+        match self.seed {
+            Some(SeedSource::Dump(seed)) => {
+                app::control::load(&state, seed).await.map_err(seed_error)?;
+            }
+            Some(SeedSource::Json(json)) => {
+                let checked = {
+                    let seed: crate::control::Seed<'_> = serde_json::from_slice(&json)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                    app::control::check_seed(&state, seed)
+                        .await
+                        .map_err(seed_error)?
                 };
-                std::io::Error::new(kind, e)
-            })?;
+                drop(json);
+                app::control::load_checked(&state, checked)
+                    .await
+                    .map_err(seed_error)?;
+            }
+            None => {}
         }
         let app = router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
