@@ -390,27 +390,8 @@ pub struct Page<'a> {
     pub next: Option<String>,
 }
 
-/// Python's `urlencode` with `quote_plus`.
-pub(crate) fn urlencode<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> String {
-    pairs
-        .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn quote_plus(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+/// Python's `urlencode` with `quote_plus` (the one the metadefs lists use).
+pub(crate) use super::metadefs::query::urlencode;
 
 #[cfg(test)]
 mod tests;

@@ -83,9 +83,9 @@ pub fn python_int(text: &str) -> Option<i64> {
 }
 
 /// `urllib.parse.urlencode(pairs)`: `quote_plus` on names and values.
-pub fn urlencode(pairs: &[(String, String)]) -> String {
+pub fn urlencode<'a>(pairs: impl IntoIterator<Item = &'a (String, String)>) -> String {
     pairs
-        .iter()
+        .into_iter()
         .map(|(k, v)| format!("{}={}", quote_plus(k), quote_plus(v)))
         .collect::<Vec<_>>()
         .join("&")
