@@ -45,6 +45,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::Image;
 use crate::domain::tasks::Task;
+use crate::keystone::Directory;
 use crate::store::StoreError;
 
 /// The name data in the staging area goes by in a dump (Glance's
@@ -64,6 +65,11 @@ pub struct StateDump {
     /// Image data, per store.
     #[serde(default)]
     pub data: Vec<StoredData>,
+    /// The Keystone shim's identities (domains, projects, users, roles,
+    /// grants, application credentials). Absent (a dump from before
+    /// they were dumped): loading restores the configured ones.
+    #[serde(default)]
+    pub identities: Option<Directory>,
 }
 
 /// One image's bytes in one store.
@@ -102,6 +108,9 @@ pub struct Seed<'a> {
     /// Image data, per store.
     #[serde(default, borrow)]
     pub data: Vec<SeedData<'a>>,
+    /// The shim's identities; `None`: the configured ones.
+    #[serde(default)]
+    pub identities: Option<Directory>,
 }
 
 /// One [`StoredData`] entry of a [`Seed`].
@@ -149,6 +158,7 @@ impl From<StateDump> for Seed<'static> {
                     content_base64: d.content_base64.map(Cow::Owned),
                 })
                 .collect(),
+            identities: dump.identities,
         }
     }
 }
