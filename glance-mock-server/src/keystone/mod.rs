@@ -17,6 +17,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod directory;
+pub mod grants;
 pub mod policy;
 pub mod render;
 pub mod tokens;
