@@ -6,7 +6,10 @@
 //! members and tags), every task, and one [`StoredData`] entry per image
 //! blob in a store or in the staging area
 //! ([`STAGING_STORE`]): its size, md5 and sha512, and, when asked for,
-//! the bytes themselves in base64.
+//! the bytes themselves in base64; and the Keystone shim's identities
+//! (`identities`, a [`Directory`]: what `/_mock/reset` would restore plus
+//! what the shim's admin API created). A dump without `identities` loads
+//! as the configured identities.
 //!
 //! Data travels in one of two ways ([`DataMode`]):
 //!
