@@ -1,16 +1,19 @@
 //! A Keystone v3 identity shim on the mock's own listener, under
 //! `/identity`, answering as Keystone 30 does for what a Glance client
 //! needs: the version documents, and issuing (`password`, `token`,
-//! `application_credential`), validating and revoking tokens whose catalog
-//! points at the mock itself.
+//! `application_credential`; project or system scope), validating and
+//! revoking tokens whose catalog points at the mock itself; and for what
+//! Tempest's dynamic credentials need: the identity admin API
+//! ([`admin`], [`grants`]) under Keystone's default policies ([`policy`]).
 //!
 //! Image API requests carrying a token issued here act as that token's
 //! identity, as keystone-middleware would tell Glance (see
 //! [`crate::api::keystone::guard()`]); with
 //! [`crate::Config::require_auth`] nothing else is accepted on `/v2`.
 //!
-//! Users, projects, roles and application credentials come from
-//! [`crate::Config::identity`] ([`IdentityConfig`]).
+//! Users, projects, roles and application credentials start as
+//! [`crate::Config::identity`] ([`IdentityConfig`]) says, and live in a
+//! [`Directory`] the admin API changes and a reset restores.
 
 pub mod admin;
 pub mod auth;

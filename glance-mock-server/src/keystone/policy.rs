@@ -137,3 +137,79 @@ pub fn enforce(rule: Rule, caller: &TokenData, target: Target<'_>) -> Result<(),
         Err(KeystoneError::policy(rule.name()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keystone::tokens::{Named, TokenProject, TokenUser, now};
+
+    fn named(s: &str) -> Named {
+        Named {
+            id: s.into(),
+            name: s.into(),
+        }
+    }
+
+    fn token(user: &str, project: Option<&str>, system: bool, roles: &[&str]) -> TokenData {
+        TokenData {
+            methods: vec!["password".into()],
+            user: TokenUser {
+                user: named(user),
+                domain: named("default"),
+            },
+            project: project.map(|p| TokenProject {
+                project: named(p),
+                domain: named("default"),
+            }),
+            system,
+            roles: roles.iter().map(|r| named(r)).collect(),
+            audit_ids: vec![],
+            issued_at: now(),
+            expires_at: now(),
+            application_credential: None,
+        }
+    }
+
+    #[test]
+    fn personas_against_keystones_defaults() {
+        let admin = token(
+            "admin",
+            Some("admin"),
+            false,
+            &["admin", "member", "reader"],
+        );
+        let member = token("demo", Some("demo"), false, &["member", "reader"]);
+        let system_reader = token("auditor", None, true, &["reader"]);
+        let system_admin = token("admin", None, true, &["admin", "reader"]);
+        for rule in [
+            Rule::CreateProject,
+            Rule::DeleteUser,
+            Rule::CreateGrant,
+            Rule::CreateSystemGrant,
+        ] {
+            assert!(allows(rule, &admin, Target::None), "{rule:?}");
+            assert!(allows(rule, &system_admin, Target::None), "{rule:?}");
+            assert!(!allows(rule, &member, Target::None), "{rule:?}");
+            assert!(!allows(rule, &system_reader, Target::None), "{rule:?}");
+        }
+        for rule in [
+            Rule::ListProjects,
+            Rule::ListRoles,
+            Rule::ListRoleAssignments,
+            Rule::CheckGrant,
+        ] {
+            assert!(allows(rule, &system_reader, Target::None), "{rule:?}");
+            assert!(!allows(rule, &member, Target::None), "{rule:?}");
+        }
+        assert!(allows(Rule::GetProject, &member, Target::Project("demo")));
+        assert!(!allows(Rule::GetProject, &member, Target::Project("alt")));
+        assert!(allows(Rule::GetUser, &member, Target::User("demo")));
+        assert!(!allows(Rule::GetUser, &member, Target::User("alt")));
+        assert!(allows(Rule::GetDomain, &member, Target::Domain("default")));
+        assert!(!allows(Rule::GetDomain, &member, Target::Domain("other")));
+        assert_eq!(
+            enforce(Rule::ListUsers, &member, Target::None),
+            Err(KeystoneError::policy("identity:list_users"))
+        );
+    }
+}
