@@ -59,6 +59,19 @@ pub struct DeploymentArgs {
     /// 401. The control plane /_mock (but GET /_mock/health) then wants a
     /// shim token with the admin role (401, or 403 without the role).
     /// Without this flag, /_mock is open to anyone who can connect.
+    ///
+    /// The shim at /identity/v3 answers as Keystone 30 with its default
+    /// policies: tokens (password by user name or id, token,
+    /// application_credential; scoped to a project by name or id, or to the
+    /// system), the catalog, and the admin API Tempest's dynamic credentials
+    /// use: domains (get, list by name), projects and users (create, get,
+    /// list, delete), roles (get, list by name), role grants on projects and
+    /// on the system (PUT, GET/HEAD, DELETE, list), GET /v3/role_assignments.
+    /// Deleting a user, a project or a grant revokes its tokens. Not
+    /// implemented: updates (PATCH), groups, domain scope and domain grants,
+    /// creating domains or roles, trusts, credentials, federation, MFA
+    /// rules. Its starting identities come from [identity] in --config
+    /// (default: admin, glance, demo, alt); /_mock/reset restores them.
     #[arg(long)]
     require_auth: bool,
     /// Turn the control plane off: no /_mock routes (their paths answer as

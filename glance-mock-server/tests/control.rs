@@ -186,7 +186,15 @@ async fn reset_forgets_images_data_faults_and_journal() {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert!(api.image_ids().await.is_empty());
     let dump = api.dump("reference").await;
-    assert_eq!(dump, json!({"images": [], "tasks": [], "data": []}));
+    for key in ["images", "tasks", "data"] {
+        assert_eq!(dump[key], json!([]), "{key}");
+    }
+    // The shim's identities are the configured ones.
+    let users: Vec<&Value> = dump["identities"]["users"]
+        .as_array()
+        .map(|u| u.iter().map(|u| &u["id"]).collect())
+        .unwrap_or_default();
+    assert_eq!(users, ["admin", "glance", "demo", "alt"]);
     assert!(api.server().faults().is_empty());
     // Only the list after the reset is left in the journal.
     let journal = api.journal().await;

@@ -6,7 +6,10 @@
 //! members and tags), every task, and one [`StoredData`] entry per image
 //! blob in a store or in the staging area
 //! ([`STAGING_STORE`]): its size, md5 and sha512, and, when asked for,
-//! the bytes themselves in base64.
+//! the bytes themselves in base64; and the Keystone shim's identities
+//! (`identities`, a [`Directory`]: what `/_mock/reset` would restore plus
+//! what the shim's admin API created). A dump without `identities` loads
+//! as the configured identities.
 //!
 //! Data travels in one of two ways ([`DataMode`]):
 //!
@@ -45,6 +48,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::Image;
 use crate::domain::tasks::Task;
+use crate::keystone::Directory;
 use crate::store::StoreError;
 
 /// The name data in the staging area goes by in a dump (Glance's
@@ -64,6 +68,11 @@ pub struct StateDump {
     /// Image data, per store.
     #[serde(default)]
     pub data: Vec<StoredData>,
+    /// The Keystone shim's identities (domains, projects, users, roles,
+    /// grants, application credentials). Absent (a dump from before
+    /// they were dumped): loading restores the configured ones.
+    #[serde(default)]
+    pub identities: Option<Directory>,
 }
 
 /// One image's bytes in one store.
@@ -102,6 +111,9 @@ pub struct Seed<'a> {
     /// Image data, per store.
     #[serde(default, borrow)]
     pub data: Vec<SeedData<'a>>,
+    /// The shim's identities; `None`: the configured ones.
+    #[serde(default)]
+    pub identities: Option<Directory>,
 }
 
 /// One [`StoredData`] entry of a [`Seed`].
@@ -149,6 +161,7 @@ impl From<StateDump> for Seed<'static> {
                     content_base64: d.content_base64.map(Cow::Owned),
                 })
                 .collect(),
+            identities: dump.identities,
         }
     }
 }

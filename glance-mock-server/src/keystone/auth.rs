@@ -5,7 +5,8 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use super::KeystoneError;
-use super::config::{AppCredentialConfig, IdentityConfig, UserConfig};
+use super::config::AppCredentialConfig;
+use super::directory::{Directory, GrantScope, User};
 use super::tokens::{
     Lookup, Named, Token, TokenData, TokenProject, TokenStore, TokenUser, new_audit_id,
 };
@@ -50,7 +51,9 @@ enum Scope<'a> {
         domain_id: Option<&'a str>,
         domain_name: Option<&'a str>,
     },
-    /// Domain, system or trust scope, which the shim does not grant.
+    /// `{"system": {"all": true}}` (any `system` object, as Keystone 30 takes it).
+    System,
+    /// Domain or trust scope, which the shim does not grant.
     Other,
 }
 
@@ -105,6 +108,9 @@ fn parse_scope(auth: &Value) -> Result<Scope<'_>, KeystoneError> {
             domain_name,
         });
     }
+    if object_at(scope, "system").is_some() {
+        return Ok(Scope::System);
+    }
     if scope.as_object().is_some_and(|o| o.is_empty()) {
         return Ok(Scope::Default);
     }
@@ -113,10 +119,10 @@ fn parse_scope(auth: &Value) -> Result<Scope<'_>, KeystoneError> {
 
 /// A user reference: `{"id": ...}` or `{"name": ..., "domain": {...}}`.
 fn find_user<'c>(
-    config: &'c IdentityConfig,
+    config: &'c Directory,
     user: &Value,
     target: &str,
-) -> Result<Option<&'c UserConfig>, KeystoneError> {
+) -> Result<Option<&'c User>, KeystoneError> {
     if let Some(id) = str_at(user, "id") {
         return Ok(config.user(id));
     }
@@ -140,14 +146,14 @@ fn secret_matches(given: &str, expected: &str) -> bool {
     cut(given) == cut(expected)
 }
 
-fn password<'c>(config: &'c IdentityConfig, m: &Value) -> Result<Proof<'c>, KeystoneError> {
+fn password<'c>(config: &'c Directory, m: &Value) -> Result<Proof<'c>, KeystoneError> {
     let Some(user) = object_at(m, "user") else {
         return Err(expecting("user", "password"));
     };
     let found = find_user(config, user, "user")?;
     let given = str_at(user, "password");
     match (found, given) {
-        (Some(u), Some(p)) if p == u.password => Ok(Proof {
+        (Some(u), Some(p)) if u.enabled && u.password.as_deref() == Some(p) => Ok(Proof {
             user_id: u.id.clone(),
             base: None,
             app_cred: None,
@@ -180,7 +186,7 @@ fn token<'c>(
 }
 
 fn application_credential<'c>(
-    config: &'c IdentityConfig,
+    config: &'c Directory,
     m: &Value,
 ) -> Result<Proof<'c>, KeystoneError> {
     let Some(secret) = str_at(m, "secret") else {
@@ -226,7 +232,7 @@ fn named(id: &str, name: &str) -> Named {
     }
 }
 
-fn domain_named(config: &IdentityConfig, id: &str) -> Named {
+fn domain_named(config: &Directory, id: &str) -> Named {
     config
         .domain(id)
         .map_or_else(|| named(id, id), |d| named(&d.id, &d.name))
@@ -235,13 +241,14 @@ fn domain_named(config: &IdentityConfig, id: &str) -> Named {
 /// Project scope and roles for `user_id` on `project_id`, or 401 when the
 /// project is unknown or the user holds no role there.
 fn scope_to(
-    config: &IdentityConfig,
+    config: &Directory,
     user_id: &str,
     project_id: &str,
     roles: Option<&[String]>,
 ) -> Result<(TokenProject, Vec<Named>), KeystoneError> {
     let project = config
         .project(project_id)
+        .filter(|p| p.enabled)
         .ok_or_else(KeystoneError::unauthorized)?;
     let roles = roles.map_or_else(|| config.roles_on(user_id, project_id), <[String]>::to_vec);
     if roles.is_empty() {
@@ -259,7 +266,8 @@ fn scope_to(
 /// Resolve an `{"auth": {...}}` request body into the new token's contents,
 /// as of `now`. Tokens named by the `token` method are looked up in `store`.
 pub fn authenticate(
-    config: &IdentityConfig,
+    config: &Directory,
+    lifetime_secs: u64,
     store: &TokenStore,
     body: &Value,
     now: OffsetDateTime,
@@ -320,9 +328,20 @@ pub fn authenticate(
     let app_cred = proofs.iter().find_map(|p| p.app_cred);
     let user = config
         .user(&user_id)
+        .filter(|u| u.enabled)
         .ok_or_else(KeystoneError::unauthorized)?;
 
-    let (project, roles) = if let Some(ac) = app_cred {
+    let system = app_cred.is_none()
+        && (scope == Scope::System
+            || (scope == Scope::Default && base.as_ref().is_some_and(|b| b.data.system)));
+    let (project, roles) = if system {
+        let roles = config.effective_roles(&user_id, &GrantScope::System);
+        if roles.is_empty() {
+            return Err(KeystoneError::unauthorized());
+        }
+        let roles = roles.iter().map(|r| named(&config.role_id(r), r)).collect();
+        (None, roles)
+    } else if let Some(ac) = app_cred {
         if scope != Scope::Default {
             return Err(KeystoneError::AppCredentialScope);
         }
@@ -343,7 +362,7 @@ pub fn authenticate(
                     .map(|p| p.id.clone())
                     .ok_or_else(KeystoneError::unauthorized)?,
             ),
-            Scope::Other => return Err(KeystoneError::unauthorized()),
+            Scope::Other | Scope::System => return Err(KeystoneError::unauthorized()),
             Scope::Default => match &base {
                 // A rescope without scope keeps the original's (never an
                 // application credential's: `token` refused those).
@@ -366,7 +385,7 @@ pub fn authenticate(
     let mut token_methods: Vec<String> = names.iter().map(|m| (*m).to_owned()).collect();
     let mut audit_ids = vec![new_audit_id()];
     let mut expires_at =
-        now + Duration::seconds(i64::try_from(config.token_lifetime_secs).unwrap_or(i64::MAX / 2));
+        now + Duration::seconds(i64::try_from(lifetime_secs).unwrap_or(i64::MAX / 2));
     if let Some(b) = &base {
         for m in &b.data.methods {
             if !token_methods.contains(m) {
@@ -385,6 +404,7 @@ pub fn authenticate(
             domain: domain_named(config, &user.domain_id),
         },
         project,
+        system,
         roles,
         audit_ids,
         issued_at: now,
@@ -399,8 +419,8 @@ mod tests {
     use crate::keystone::tokens::now;
     use serde_json::json;
 
-    fn cfg() -> IdentityConfig {
-        IdentityConfig::default()
+    fn cfg() -> Directory {
+        Directory::from(&crate::keystone::IdentityConfig::default())
     }
 
     fn pw(user: Value, scope: Option<Value>) -> Value {
@@ -412,7 +432,7 @@ mod tests {
     }
 
     fn auth(body: &Value) -> Result<TokenData, KeystoneError> {
-        authenticate(&cfg(), &TokenStore::default(), body, now())
+        authenticate(&cfg(), 3600, &TokenStore::default(), body, now())
     }
 
     fn project_of(t: &TokenData) -> Option<&str> {
@@ -534,6 +554,7 @@ mod tests {
         let t0 = now();
         let first = authenticate(
             &c,
+            3600,
             &store,
             &pw(json!({"id": "admin", "password": "admin-secret"}), None),
             t0,
@@ -546,7 +567,7 @@ mod tests {
             "identity": {"methods": ["token"], "token": {"id": first.id}},
             "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}},
         }});
-        let second = authenticate(&c, &store, &body, later).expect("rescoped");
+        let second = authenticate(&c, 3600, &store, &body, later).expect("rescoped");
         assert_eq!(second.methods, ["token", "password"]);
         assert_eq!(project_of(&second), Some("admin"));
         assert_eq!(second.expires_at, first.data.expires_at);
@@ -555,18 +576,18 @@ mod tests {
         // Without scope, the original's scope stays.
         let keep = json!({"auth": {"identity": {"methods": ["token"], "token": {"id": first.id}}}});
         assert_eq!(
-            project_of(&authenticate(&c, &store, &keep, later).expect("same")),
+            project_of(&authenticate(&c, 3600, &store, &keep, later).expect("same")),
             None
         );
         // A revoked or unknown token cannot be exchanged.
         store.revoke(&first.id, later);
         assert_eq!(
-            authenticate(&c, &store, &keep, later).expect_err("revoked"),
+            authenticate(&c, 3600, &store, &keep, later).expect_err("revoked"),
             KeystoneError::NotFound("Failed to validate token".into())
         );
         let unknown = json!({"auth": {"identity": {"methods": ["token"], "token": {"id": "x"}}}});
         assert_eq!(
-            authenticate(&c, &store, &unknown, later).expect_err("unknown"),
+            authenticate(&c, 3600, &store, &unknown, later).expect_err("unknown"),
             KeystoneError::NotFound("Could not recognize Fernet token".into())
         );
     }
@@ -613,7 +634,7 @@ mod tests {
         let t0 = now();
         let ac = json!({"auth": {"identity": {"methods": ["application_credential"],
             "application_credential": {"id": "ref-appcred-id", "secret": "ref-appcred-secret"}}}});
-        let first = store.issue(authenticate(&c, &store, &ac, t0).expect("app cred token"));
+        let first = store.issue(authenticate(&c, 3600, &store, &ac, t0).expect("app cred token"));
         let names = |t: &TokenData| t.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&first.data), ["reader"]);
         let rescope = |scope: Option<Value>| {
@@ -622,7 +643,7 @@ mod tests {
             if let Some(s) = scope {
                 body["auth"]["scope"] = s;
             }
-            authenticate(&c, &store, &body, t0)
+            authenticate(&c, 3600, &store, &body, t0)
         };
         for scope in [
             None,

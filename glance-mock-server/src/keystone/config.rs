@@ -85,6 +85,10 @@ pub struct UserConfig {
     /// Role assignments on projects.
     #[serde(default)]
     pub assignments: Vec<AssignmentConfig>,
+    /// Role names held on the system (`{"system": {"all": true}}` tokens;
+    /// implied roles follow, as in Keystone).
+    #[serde(default)]
+    pub system_roles: Vec<String>,
 }
 
 /// An application credential: a secret that authenticates as its user on
@@ -140,6 +144,12 @@ fn user(name: &str, project: &str, roles: &[&str]) -> UserConfig {
             project_id: project.into(),
             roles: roles.iter().map(|r| (*r).into()).collect(),
         }],
+        // As Keystone's bootstrap: the admin is also system admin.
+        system_roles: if name == "admin" {
+            vec!["admin".into()]
+        } else {
+            Vec::new()
+        },
     }
 }
 

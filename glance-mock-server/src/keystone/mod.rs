@@ -1,24 +1,36 @@
 //! A Keystone v3 identity shim on the mock's own listener, under
 //! `/identity`, answering as Keystone 30 does for what a Glance client
 //! needs: the version documents, and issuing (`password`, `token`,
-//! `application_credential`), validating and revoking tokens whose catalog
-//! points at the mock itself.
+//! `application_credential`; project or system scope), validating and
+//! revoking tokens whose catalog points at the mock itself; and for what
+//! Tempest's dynamic credentials need: the identity admin API
+//! ([`admin`], [`grants`]) under Keystone's default policies ([`policy`]).
 //!
 //! Image API requests carrying a token issued here act as that token's
 //! identity, as keystone-middleware would tell Glance (see
 //! [`crate::api::keystone::guard()`]); with
 //! [`crate::Config::require_auth`] nothing else is accepted on `/v2`.
 //!
-//! Users, projects, roles and application credentials come from
-//! [`crate::Config::identity`] ([`IdentityConfig`]).
+//! Users, projects, roles and application credentials start as
+//! [`crate::Config::identity`] ([`IdentityConfig`]) says, and live in a
+//! [`Directory`] the admin API changes and a reset restores.
 
+pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod directory;
+pub mod grants;
+pub mod policy;
+pub mod render;
 pub mod tokens;
+
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
 use time::OffsetDateTime;
+
+pub use directory::Directory;
 
 pub use config::IdentityConfig;
 pub use tokens::{Lookup, Token, TokenData, TokenStore};
@@ -61,6 +73,9 @@ pub enum KeystoneError {
     /// 404 with this message.
     #[error("{0}")]
     NotFound(String),
+    /// 409 with this message (a duplicate name).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl KeystoneError {
@@ -83,6 +98,11 @@ impl KeystoneError {
         ))
     }
 
+    /// Keystone's 404 for a missing entity: "Could not find {kind}: {id}.".
+    pub fn not_found(kind: &str, id: &str) -> Self {
+        KeystoneError::NotFound(format!("Could not find {kind}: {id}."))
+    }
+
     /// The 404 for a subject token that is not valid.
     pub fn token_not_found(lookup: &Lookup) -> Self {
         KeystoneError::NotFound(match lookup {
@@ -100,6 +120,7 @@ impl KeystoneError {
             | KeystoneError::AppCredentialScope => 401,
             KeystoneError::Forbidden(_) | KeystoneError::DelegatedToken => 403,
             KeystoneError::NotFound(_) => 404,
+            KeystoneError::Conflict(_) => 409,
         }
     }
 
@@ -114,6 +135,7 @@ impl KeystoneError {
             400 => "Bad Request",
             401 => "Unauthorized",
             403 => "Forbidden",
+            409 => "Conflict",
             _ => "Not Found",
         };
         let mut error = serde_json::json!({
@@ -133,27 +155,72 @@ impl KeystoneError {
     }
 }
 
-/// The shim's state: its configuration and the tokens it issued.
-#[derive(Debug, Default)]
+/// The shim's state: its configuration, what its identity backend holds
+/// now and the tokens it issued.
+#[derive(Debug)]
 pub struct Keystone {
-    /// Users, projects, roles, application credentials, token lifetime.
+    /// The configured identities (what a reset restores), token lifetime, region.
     pub config: IdentityConfig,
+    /// The identities now: the configured ones plus what the admin API changed.
+    directory: RwLock<Directory>,
     /// Issued tokens.
     pub tokens: TokenStore,
+}
+
+impl Default for Keystone {
+    fn default() -> Self {
+        Keystone::new(IdentityConfig::default())
+    }
 }
 
 impl Keystone {
     /// A shim knowing `config`, with no tokens yet.
     pub fn new(config: IdentityConfig) -> Self {
         Keystone {
+            directory: RwLock::new(Directory::from(&config)),
             config,
             tokens: TokenStore::default(),
         }
     }
 
+    /// The identities now, for reading.
+    pub fn directory(&self) -> RwLockReadGuard<'_, Directory> {
+        self.directory
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn directory_mut(&self) -> RwLockWriteGuard<'_, Directory> {
+        self.directory
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replace the identities by `directory` (a seed), or by the
+    /// configured ones when `None` (a reset, or a dump older than the
+    /// identities section). Tokens of users or projects no longer there
+    /// stop working; the others stay valid.
+    pub fn restore(&self, directory: Option<Directory>) {
+        let directory = directory.unwrap_or_else(|| Directory::from(&self.config));
+        let mut d = self.directory_mut();
+        *d = directory;
+        self.tokens.revoke_matching(|t| {
+            d.user(&t.user.user.id).is_none()
+                || t.project
+                    .as_ref()
+                    .is_some_and(|p| d.project(&p.project.id).is_none())
+        });
+    }
+
     /// `POST /v3/auth/tokens` as of `now`: authenticate and issue a token.
     pub fn issue_at(&self, body: &Value, now: OffsetDateTime) -> Result<Token, KeystoneError> {
-        let data = auth::authenticate(&self.config, &self.tokens, body, now)?;
+        let data = auth::authenticate(
+            &self.directory(),
+            self.config.token_lifetime_secs,
+            &self.tokens,
+            body,
+            now,
+        )?;
         Ok(self.tokens.issue(data))
     }
 
@@ -180,8 +247,8 @@ impl Keystone {
         let Some(Lookup::Valid(caller)) = caller.map(|c| self.tokens.lookup(c, now)) else {
             return Err(KeystoneError::unauthorized());
         };
-        let who = caller.data.identity();
-        if who.is_admin() || who.has_role("service") || caller.data.user == subject.user {
+        let who = &caller.data;
+        if who.has_role("admin") || who.has_role("service") || who.user == subject.user {
             Ok(())
         } else {
             Err(KeystoneError::policy(rule))

@@ -44,8 +44,10 @@ pub struct TokenData {
     pub methods: Vec<String>,
     /// Who.
     pub user: TokenUser,
-    /// The project scope; `None` for an unscoped token.
+    /// The project scope; `None` for an unscoped or system-scoped token.
     pub project: Option<TokenProject>,
+    /// Whether the token is scoped to the system (`{"system": {"all": true}}`).
+    pub system: bool,
     /// Roles on the project (empty when unscoped).
     pub roles: Vec<Named>,
     /// Audit ids: this token's, then the one it was made from.
@@ -141,8 +143,23 @@ impl TokenData {
         self.expires_at <= now
     }
 
+    /// Whether the token lists `role` (case-insensitive, as oslo.policy).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r.name.eq_ignore_ascii_case(role))
+    }
+
     /// The identity an Image API request carrying this token acts as.
+    /// Glance 33 (`enforce_scope`, every policy scoped to projects)
+    /// answers a system-scoped token as an unscoped one (probed: 403 on
+    /// list and create, 404 on show), so such a token shows no roles here.
     pub fn identity(&self) -> Identity {
+        if self.system {
+            return Identity {
+                project_id: None,
+                user_id: Some(self.user.user.id.clone()),
+                roles: Vec::new(),
+            };
+        }
         Identity {
             project_id: self.project.as_ref().map(|p| p.project.id.clone()),
             user_id: Some(self.user.user.id.clone()),
@@ -186,6 +203,15 @@ impl TokenData {
                     json!({"id": ac.id, "name": ac.name, "restricted": true}),
                 );
             }
+            if let Some(catalog) = catalog {
+                obj.insert("catalog".into(), catalog);
+            }
+        } else if let (true, Some(obj)) = (self.system, token.as_object_mut()) {
+            obj.insert(
+                "roles".into(),
+                Value::Array(self.roles.iter().map(named).collect()),
+            );
+            obj.insert("system".into(), json!({"all": true}));
             if let Some(catalog) = catalog {
                 obj.insert("catalog".into(), catalog);
             }
@@ -241,6 +267,18 @@ impl TokenStore {
         })
     }
 
+    /// Revoke every token whose contents match `pred` (Keystone's revocation
+    /// events on deleting a user, a project or a grant).
+    pub fn revoke_matching(&self, pred: impl Fn(&TokenData) -> bool) {
+        self.with(|t| {
+            for tok in t.values_mut() {
+                if pred(&tok.data) {
+                    tok.revoked = true;
+                }
+            }
+        });
+    }
+
     /// How many tokens were issued.
     pub fn len(&self) -> usize {
         self.with(|t| t.len())
@@ -275,6 +313,7 @@ mod tests {
                 project: named("demo"),
                 domain: named("default"),
             }),
+            system: false,
             roles: vec![named("member"), named("reader")],
             audit_ids: vec![new_audit_id()],
             issued_at: issued,

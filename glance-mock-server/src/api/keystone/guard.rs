@@ -88,6 +88,12 @@ pub fn set_identity_headers(headers: &mut HeaderMap, token: &TokenData) {
         set("x-project-domain-id", &p.domain.id);
         set("x-project-domain-name", &p.domain.name);
     }
+    if token.system {
+        // keystone-middleware's header; Glance's view of the token has no
+        // roles (see `TokenData::identity`).
+        set("x-system-scope", "all");
+        return;
+    }
     let roles: Vec<&str> = token.roles.iter().map(|r| r.name.as_str()).collect();
     if !roles.is_empty() {
         set("x-roles", &roles.join(","));
@@ -150,6 +156,7 @@ mod tests {
                 project: named("demo"),
                 domain: named("default"),
             }),
+            system: false,
             roles: vec![named("member"), named("reader")],
             audit_ids: vec![],
             issued_at: t,

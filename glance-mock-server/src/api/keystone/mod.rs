@@ -12,6 +12,7 @@ use axum::routing::{any, get};
 use serde_json::{Value, json};
 
 use crate::keystone::catalog::{catalog, identity_url};
+pub mod admin;
 pub mod guard;
 
 use crate::keystone::{KeystoneError, Lookup, Token};
@@ -40,6 +41,7 @@ pub fn router() -> Router<crate::api::ApiState> {
             "/identity/v3/auth/catalog",
             get(auth_catalog).fallback(not_allowed_get),
         )
+        .merge(admin::router())
         .route("/identity/{*rest}", any(not_found))
         .layer(middleware::from_fn(keystone_headers))
 }
@@ -55,7 +57,7 @@ async fn keystone_headers(req: Request, next: Next) -> Response {
     resp
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -106,7 +108,7 @@ async fn v3(headers: HeaderMap) -> Response {
     json_response(StatusCode::OK, &json!({"version": version(&headers)}))
 }
 
-fn not_allowed(method: &Method, allow: &'static str) -> Response {
+pub(crate) fn not_allowed(method: &Method, allow: &'static str) -> Response {
     let allow_header = [(header::ALLOW, allow)];
     if method == Method::OPTIONS {
         return (

@@ -96,6 +96,7 @@ pub async fn dump(state: &AppState, mode: DataMode) -> Result<StateDump, StoreEr
         images: images.iter().map(|i| Image::clone(i)).collect(),
         tasks: tasks.iter().map(|t| Task::clone(t)).collect(),
         data,
+        identities: Some(state.keystone.directory().clone()),
     })
 }
 
@@ -120,6 +121,10 @@ pub async fn dump_json(
     head.extend_from_slice(b",\"tasks\":");
     serde_json::to_writer(&mut head, &tasks).expect("records serialize");
     head.extend_from_slice(b",\"data\":[");
+    // The identities go last, as `StateDump` orders its fields.
+    let mut tail = b"],\"identities\":".to_vec();
+    serde_json::to_writer(&mut tail, &*state.keystone.directory()).expect("records serialize");
+    tail.push(b'}');
     Ok(async_stream::try_stream! {
         yield Bytes::from(head);
         for (n, blob) in blobs.iter().enumerate() {
@@ -139,7 +144,7 @@ pub async fn dump_json(
             }
             yield Bytes::from(text);
         }
-        yield Bytes::from_static(b"]}");
+        yield Bytes::from(tail);
     })
 }
 

@@ -102,9 +102,12 @@ pub(super) async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), Store
 /// Back to a fresh start: no images, tasks, image data, staged data,
 /// waiting tasks, metadata definitions, fault rules, journal entries,
 /// image cache entries or served files.
-/// Tokens the Keystone shim issued stay valid, and so do files in a store's
-/// directory that the store did not write.
+/// The Keystone shim's identities are the configured ones again: tokens
+/// of users and projects created through its API stop working, the
+/// others stay valid, and so do files in a store's directory that the
+/// store did not write.
 pub async fn reset(state: &AppState) -> Result<(), StoreError> {
+    state.keystone.restore(None);
     state.db.reset();
     state.tasks.reset();
     state.metadefs.reset();

@@ -40,6 +40,7 @@ pub struct CheckedSeed {
     images: Vec<Image>,
     tasks: Vec<Task>,
     blobs: Vec<Blob>,
+    identities: Option<crate::keystone::Directory>,
 }
 
 /// Check every entry of `seed` against `state` without changing anything,
@@ -123,6 +124,7 @@ pub async fn check_seed(state: &AppState, seed: Seed<'_>) -> Result<CheckedSeed,
         images: seed.images,
         tasks: seed.tasks,
         blobs,
+        identities: seed.identities,
     })
 }
 
@@ -139,7 +141,9 @@ pub async fn load_checked(state: &AppState, seed: CheckedSeed) -> Result<(), See
         images,
         tasks,
         mut blobs,
+        identities,
     } = seed;
+    state.keystone.restore(identities);
     state.db.reset();
     state.tasks.reset();
     state.queue.clear();
