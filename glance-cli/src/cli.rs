@@ -36,7 +36,7 @@ pub struct Cli {
     #[arg(long, env = "OS_INSECURE", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure: bool,
 
-    /// Seconds to wait for a metadata request (data transfers are exempt).
+    /// Seconds before a request times out: each attempt of a metadata request as a whole (retried once at most after a timeout), and, for data transfers, the longest time without a byte moving (a stalled download is resumed, then fails).
     #[arg(long, default_value_t = 600, global = true)]
     pub timeout: u64,
 
@@ -63,9 +63,11 @@ Exit status:
   0    the command succeeded
   1    it failed: the server refused (the error line shows the HTTP status, the server's
        message and the request id), the input was invalid, a download did not verify,
-       or one of several ids (image-delete, cache-queue, cache-delete) failed
+       or stalled (no byte for --timeout seconds), or one of several ids (image-delete,
+       cache-queue, cache-delete) failed
   2    the command line itself is wrong (unknown option, missing argument)
-  130  interrupted (Ctrl-C)
+  129  hung up (SIGHUP); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM): a download
+       in progress leaves no temporary file
 
 Run `glance help <command>` for a command's options.";
 

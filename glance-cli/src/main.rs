@@ -27,7 +27,13 @@ fn client(cli: &Cli) -> anyhow::Result<Client> {
         }
     }
     let builder = auth::builder(cli)?;
-    Ok(builder.timeout(Duration::from_secs(cli.timeout)).build()?)
+    if cli.timeout == 0 {
+        anyhow::bail!("--timeout must be at least 1 second");
+    }
+    // glanceclient's socket timeout: each metadata attempt as a whole, and
+    // the longest a transfer may go without a byte moving.
+    let timeout = Duration::from_secs(cli.timeout);
+    Ok(builder.timeout(timeout).read_timeout(timeout).build()?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<bool> {
@@ -70,15 +76,49 @@ fn report(e: &anyhow::Error) -> String {
             return "Invalid OpenStack Identity credentials.".into();
         }
     }
-    let mut parts = Vec::new();
+    let mut line = String::new();
     for cause in e.chain() {
         let text = match cause.downcast_ref::<glance_client::Error>() {
             Some(ge) => error_line(ge),
             None => cause.to_string(),
         };
-        parts.push(text.replace('\n', " "));
+        let text = text.replace('\n', " ");
+        // Errors that print their source would otherwise say it twice.
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
     }
-    parts.join(": ")
+    line
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT), SIGTERM or
+/// SIGHUP. The exit status for it (128 + the signal's number).
+async fn stop_signal() -> u8 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return 130;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => 130,
+            _ = term.recv() => 143,
+            _ = hup.recv() => 129,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        130
+    }
 }
 
 fn main() -> ExitCode {
@@ -111,20 +151,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Stopping drops the command's future, and with it any temporary
+    // download file (`.glance-download-*`), before the process exits.
     let outcome = runtime.block_on(async {
         tokio::select! {
-            r = run(cli) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            r = run(cli) => Ok(r),
+            code = stop_signal() => Err(code),
         }
     });
     match outcome {
-        None => {
+        Err(code) => {
             eprintln!("... terminating glance client");
-            ExitCode::from(130)
+            ExitCode::from(code)
         }
-        Some(Ok(true)) => ExitCode::SUCCESS,
-        Some(Ok(false)) => ExitCode::FAILURE,
-        Some(Err(e)) => {
+        Ok(Ok(true)) => ExitCode::SUCCESS,
+        Ok(Ok(false)) => ExitCode::FAILURE,
+        Ok(Err(e)) => {
             eprintln!("{}", report(&e));
             ExitCode::FAILURE
         }

@@ -16,7 +16,7 @@ use crate::auth::{
     AppCredential, AuthOptions, Credentials, Interface, KeystoneSession, Project, Secret,
     TokenInfo, User,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Transfer};
 use crate::images::Images;
 use crate::retry::{self, RetryConfig};
 use crate::transport::{self, Payload, REQUEST_ID_HEADER, RequestSpec};
@@ -48,6 +48,7 @@ struct Inner {
     endpoint: OnceCell<Url>,
     auth: Auth,
     timeout: Option<Duration>,
+    read_timeout: Duration,
     retry: RetryConfig,
     versions: VersionCache,
 }
@@ -60,6 +61,7 @@ impl std::fmt::Debug for Inner {
             .field("endpoint", &self.endpoint.get().map(Url::as_str))
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -109,7 +111,7 @@ pub struct ClientBuilder {
     token: Option<String>,
     timeout: Option<Duration>,
     connect_timeout: Duration,
-    read_timeout: Option<Duration>,
+    read_timeout: Duration,
     user_agent: String,
     insecure: bool,
     default_headers: Vec<(String, String)>,
@@ -174,7 +176,7 @@ impl Default for ClientBuilder {
             token: None,
             timeout: None,
             connect_timeout: Duration::from_secs(30),
-            read_timeout: None,
+            read_timeout: DEFAULT_READ_TIMEOUT,
             user_agent: format!("glance-client-rust/{}", env!("CARGO_PKG_VERSION")),
             insecure: false,
             default_headers: Vec::new(),
@@ -299,9 +301,16 @@ impl ClientBuilder {
     }
 
     /// A deadline for each attempt of a metadata request (reaching the
-    /// server and reading the answer). Data transfers are not cut off by it
-    /// (a long download that keeps progressing is not an error); see
-    /// [`ClientBuilder::read_timeout`] for those. Default: none.
+    /// server and reading the whole answer), and of each request to
+    /// Keystone. Data transfers are not cut off by it (a long download that
+    /// keeps progressing is not an error); [`ClientBuilder::read_timeout`]
+    /// bounds those. Default: none, so the read timeout bounds each
+    /// metadata attempt instead.
+    ///
+    /// An attempt that times out is retried at most once (if the request
+    /// is idempotent), so a server that accepts connections and never
+    /// answers costs at most twice this (plus the backoff), not once per
+    /// retry of [`RetryConfig`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -313,10 +322,24 @@ impl ClientBuilder {
         self
     }
 
-    /// How long any single read may stall, data transfers included.
-    /// Default: none.
+    /// How long a data transfer may go without a byte moving (the meaning
+    /// of python-glanceclient's socket `timeout`). Default
+    /// [`DEFAULT_READ_TIMEOUT`], 300 s.
+    ///
+    /// * A download whose answer or body stalls that long is resumed with
+    ///   `Range` like a dropped connection (up to
+    ///   [`DownloadOptions::resume_attempts`](crate::DownloadOptions)
+    ///   times), then fails with [`Error::Stalled`].
+    /// * An upload whose body the server stops reading for that long, or
+    ///   whose answer does not come that long after the last byte, fails
+    ///   with [`Error::Stalled`] (never re-sent: the image may hold part of
+    ///   the data).
+    /// * Without [`ClientBuilder::timeout`], each attempt of a metadata
+    ///   request is bounded by it as a whole.
+    ///
+    /// A zero duration is refused by [`ClientBuilder::build`].
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = Some(timeout);
+        self.read_timeout = timeout;
         self
     }
 
@@ -386,6 +409,11 @@ impl ClientBuilder {
 
     /// Check the options and build the client.
     pub fn build(self) -> Result<Client> {
+        if self.read_timeout.is_zero() || self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::Config(
+                "a timeout of zero would fail every request".into(),
+            ));
+        }
         let keystone = self.auth.credentials.is_some() || self.auth.auth_url.is_some();
         if keystone && self.token.is_some() {
             return Err(Error::Config(
@@ -430,9 +458,6 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .danger_accept_invalid_certs(self.insecure)
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(t) = self.read_timeout {
-            http = http.read_timeout(t);
-        }
         if !self.ca_certs.is_empty() {
             let mut certs = Vec::new();
             for source in &self.ca_certs {
@@ -464,7 +489,7 @@ impl ClientBuilder {
             None if keystone => Auth::Keystone(Arc::new(KeystoneSession::new(
                 http.clone(),
                 self.auth,
-                self.timeout,
+                Some(self.timeout.unwrap_or(self.read_timeout)),
                 self.retry.clone(),
             )?)),
             None => Auth::None,
@@ -480,12 +505,34 @@ impl ClientBuilder {
                 endpoint: OnceCell::new_with(endpoint),
                 auth,
                 timeout: self.timeout,
+                read_timeout: self.read_timeout,
                 retry: self.retry,
                 versions: VersionCache::default(),
             }),
             global_request_id,
         })
     }
+}
+
+/// The default [`ClientBuilder::read_timeout`]: how long a transfer may go
+/// without a byte moving. Half of python-glanceclient's 600 s socket
+/// timeout: long enough for any store that is working, short enough that a
+/// stalled proxy is noticed within minutes.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Margin a Keystone token must have left when an upload starts: this, plus
+/// the time the data takes at [`UPLOAD_TOKEN_RATE`]. A token closer to its
+/// expiry is renewed before the `PUT`, so that Glance does not refuse it
+/// half-way (which would leave the image without data).
+pub const UPLOAD_TOKEN_MARGIN: Duration = Duration::from_secs(300);
+
+/// The modest rate (bytes per second, 10 MiB/s) at which an upload's
+/// duration is reckoned for [`UPLOAD_TOKEN_MARGIN`].
+pub const UPLOAD_TOKEN_RATE: u64 = 10 * 1024 * 1024;
+
+/// How long a token must stay valid for an upload of `size` bytes.
+pub(crate) fn upload_token_margin(size: Option<u64>) -> Duration {
+    UPLOAD_TOKEN_MARGIN + Duration::from_secs(size.unwrap_or(0) / UPLOAD_TOKEN_RATE)
 }
 
 /// Check a global request id (`req-` and a lowercase UUID, the only form
@@ -539,9 +586,52 @@ fn normalise_endpoint(raw: &str) -> Result<Url> {
 enum Received {
     /// The response, its body not read yet (data transfers).
     Streaming(reqwest::Response),
-    /// The whole body, read within the retry loop, and the response's
-    /// request id.
-    Buffered(Bytes, Option<String>),
+    /// The whole body, read within the retry loop, and what the response
+    /// was.
+    Buffered(Bytes, Answer),
+}
+
+/// What a buffered answer was, to report a body that cannot be decoded.
+pub(crate) struct Answer {
+    request_id: Option<String>,
+    status: reqwest::StatusCode,
+    content_type: Option<String>,
+    method: reqwest::Method,
+    url: Url,
+}
+
+impl Answer {
+    fn of(resp: &reqwest::Response, method: &reqwest::Method) -> Self {
+        Answer {
+            request_id: transport::request_id(resp.headers()),
+            status: resp.status(),
+            content_type: resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            method: method.clone(),
+            url: resp.url().clone(),
+        }
+    }
+
+    /// Decode `bytes` as JSON; an error names this answer.
+    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
+        transport::decode(bytes).map_err(|e| match e {
+            Error::Decode { path, message, .. } => Error::Decode {
+                path,
+                message,
+                response: Some(Box::new(crate::error::ResponseSummary::new(
+                    self.status,
+                    self.method.as_str(),
+                    self.url.as_str(),
+                    self.content_type.as_deref(),
+                    bytes,
+                ))),
+            },
+            other => other,
+        })
+    }
 }
 
 impl Client {
@@ -639,6 +729,12 @@ impl Client {
         &self.inner.retry
     }
 
+    /// How long a transfer may go without a byte moving
+    /// ([`ClientBuilder::read_timeout`]).
+    pub fn read_timeout(&self) -> Duration {
+        self.inner.read_timeout
+    }
+
     /// Image calls: create, get, list, update, upload, download, delete, …
     pub fn images(&self) -> Images<'_> {
         Images::new(self)
@@ -659,18 +755,18 @@ impl Client {
 
     /// Send a request and read its whole body.
     pub(crate) async fn send_bytes(&self, spec: RequestSpec) -> Result<Bytes> {
-        self.send_bytes_with_id(spec).await.map(|(bytes, _)| bytes)
+        self.send_buffered(spec).await.map(|(bytes, _)| bytes)
     }
 
-    /// Send a request and read its whole body, with the response's
-    /// `x-openstack-request-id`.
-    async fn send_bytes_with_id(&self, spec: RequestSpec) -> Result<(Bytes, Option<String>)> {
+    /// Send a request and read its whole body, with what the answer was.
+    async fn send_buffered(&self, spec: RequestSpec) -> Result<(Bytes, Answer)> {
+        let method = spec.method.clone();
         match self.execute(spec, true).await? {
-            Received::Buffered(bytes, id) => Ok((bytes, id)),
+            Received::Buffered(bytes, answer) => Ok((bytes, answer)),
             Received::Streaming(resp) => {
-                let id = transport::request_id(resp.headers());
+                let answer = Answer::of(&resp, &method);
                 let bytes = resp.bytes().await.map_err(Error::Transport)?;
-                Ok((bytes, id))
+                Ok((bytes, answer))
             }
         }
     }
@@ -681,14 +777,14 @@ impl Client {
         &self,
         spec: RequestSpec,
     ) -> Result<(T, Option<String>)> {
-        let (bytes, id) = self.send_bytes_with_id(spec).await?;
-        Ok((transport::decode(&bytes)?, id))
+        let (bytes, answer) = self.send_buffered(spec).await?;
+        Ok((answer.decode(&bytes)?, answer.request_id))
     }
 
     /// Send a request and decode its JSON answer.
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, spec: RequestSpec) -> Result<T> {
-        let bytes = self.send_bytes(spec).await?;
-        transport::decode(&bytes)
+        let (bytes, answer) = self.send_buffered(spec).await?;
+        answer.decode(&bytes)
     }
 
     /// Send a request for its effect, ignoring any body.
@@ -721,6 +817,7 @@ impl Client {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         let mut retries: u32 = 0;
+        let mut timeouts: u32 = 0;
         let mut reauthenticated = false;
         loop {
             attempt += 1;
@@ -747,9 +844,17 @@ impl Client {
                     error, retry_after, ..
                 }) => (error, retry_after),
                 Err(Failure::Transport(e)) => (Error::Transport(e), None),
+                Err(Failure::Timeout(e)) => (e, None),
             };
             retries += 1;
-            let delay = if replayable {
+            let timed_out =
+                error.is_stalled() || matches!(&error, Error::Transport(e) if e.is_timeout());
+            if timed_out {
+                timeouts += 1;
+            }
+            // A server that accepted the request and never answered will
+            // likely not answer the next one either: one more try, no more.
+            let delay = if replayable && timeouts < 2 {
                 self.inner
                     .retry
                     .delay(retries, started.elapsed(), retry_after, fastrand::f64())
@@ -806,19 +911,62 @@ impl Client {
             Auth::None => {}
             Auth::Token(token) => req = req.header("x-auth-token", token.clone()),
             Auth::Keystone(session) => {
-                let token = session.token().await.map_err(Failure::Fatal)?;
+                let token = if spec.activity.is_some() {
+                    let size = spec
+                        .headers
+                        .get(reqwest::header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok());
+                    session.token_lasting(upload_token_margin(size)).await
+                } else {
+                    session.token().await
+                }
+                .map_err(Failure::Fatal)?;
                 req = req.header("x-auth-token", token.header.clone());
                 used = Some(token);
             }
         }
-        if let (Some(t), false) = (self.inner.timeout, spec.streams_data) {
-            req = req.timeout(t);
+        let idle = self.inner.read_timeout;
+        if !spec.streams_data {
+            req = req.timeout(self.inner.timeout.unwrap_or(idle));
         }
         if let Some(body) = spec.payload.next_body().await.map_err(Failure::Fatal)? {
             req = req.body(body);
         }
         tracing::debug!(method = %spec.method, %url, attempt, "request");
-        let resp = match req.send().await {
+        let sent = match (&spec.activity, spec.streams_data) {
+            (_, false) => req.send().await,
+            // An upload: given up when its body is not taken, or its
+            // answer does not come, for the read timeout. Never re-sent
+            // (the image may hold part of the data by now).
+            (Some(activity), true) => {
+                activity.restart();
+                tokio::select! {
+                    sent = req.send() => sent,
+                    offset = activity.stalled(idle) => {
+                        return Err(Failure::Fatal(Error::Stalled {
+                            transfer: Transfer::Upload,
+                            offset,
+                            idle,
+                            attempts: 1,
+                        }));
+                    }
+                }
+            }
+            // A download: its answer must begin within the read timeout.
+            (None, true) => match tokio::time::timeout(idle, req.send()).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    return Err(Failure::Timeout(Error::Stalled {
+                        transfer: Transfer::Download,
+                        offset: 0,
+                        idle,
+                        attempts: 1,
+                    }));
+                }
+            },
+        };
+        let resp = match sent {
             Ok(resp) => resp,
             Err(e) if retry::retryable_transport(&e) => return Err(Failure::Transport(e)),
             Err(e) => return Err(Failure::Fatal(Error::Transport(e))),
@@ -834,7 +982,16 @@ impl Client {
         );
         if !spec.is_success(status) {
             let retry_after = retry::retry_after(resp.headers(), SystemTime::now());
-            let error = transport::error_from(resp).await;
+            // A metadata request's whole-request timeout covers its error
+            // body; a transfer's gets the read timeout.
+            let error = match tokio::time::timeout(idle, transport::error_from(resp)).await {
+                Ok(error) => error,
+                Err(_) => Error::Http {
+                    status,
+                    message: format!("(the error body stalled for {idle:?})"),
+                    request_id: None,
+                },
+            };
             if status == reqwest::StatusCode::UNAUTHORIZED {
                 return Err(Failure::Unauthorized { error, used });
             }
@@ -847,9 +1004,9 @@ impl Client {
         if !buffer {
             return Ok(Received::Streaming(resp));
         }
-        let request_id = transport::request_id(resp.headers());
+        let answer = Answer::of(&resp, &spec.method);
         match resp.bytes().await {
-            Ok(bytes) => Ok(Received::Buffered(bytes, request_id)),
+            Ok(bytes) => Ok(Received::Buffered(bytes, answer)),
             Err(e) => Err(Failure::Transport(e)),
         }
     }
@@ -866,6 +1023,8 @@ enum Failure {
     },
     /// A connection, timeout or body error.
     Transport(reqwest::Error),
+    /// A transfer's answer did not begin within the read timeout.
+    Timeout(Error),
     /// A 401, and the Keystone token sent, if any.
     Unauthorized {
         error: Error,

@@ -23,12 +23,15 @@ pub enum Error {
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
     /// The response body was not what the API promises.
-    #[error("cannot decode the response at {path}: {message}")]
+    #[error("cannot decode the response at {path}: {message}{}", response.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
     Decode {
         /// JSON path of the offending value (`.` for the whole document).
         path: String,
         /// What was wrong.
         message: String,
+        /// The answer that could not be decoded (status, request, content
+        /// type, first bytes), when it came from the Image service.
+        response: Option<Box<ResponseSummary>>,
     },
     /// Downloaded data does not match the image's digest.
     #[error("corrupt image download: {algorithm} digest was {actual}, expected {expected}")]
@@ -45,13 +48,33 @@ pub enum Error {
         "unsupported hash algorithm {0:?} (allow the md5 fallback to validate with the checksum)"
     )]
     UnsupportedHashAlgorithm(String),
-    /// The server sent fewer or more bytes than it announced.
+    /// The server sent fewer bytes than it announced.
     #[error("incomplete download: expected {expected} bytes, received {received}")]
     Incomplete {
         /// Bytes announced by `Content-Length`.
         expected: u64,
         /// Bytes received.
         received: u64,
+    },
+    /// The body went on past the image's size (the record's `size`, else
+    /// `Content-Length` or `Content-Range`): the transfer was stopped at
+    /// the first byte too many, and none of them was delivered.
+    #[error("the body was longer than the image: more than its {size} bytes arrived")]
+    BodyTooLong {
+        /// The image's size in bytes.
+        size: u64,
+    },
+    /// No byte moved for the read timeout, on every attempt allowed.
+    #[error("the {transfer} stalled: no data moved for {idle:?} at byte {offset}{}", if *attempts > 1 { format!(" (on each of {attempts} attempts)") } else { String::new() })]
+    Stalled {
+        /// A download or an upload.
+        transfer: Transfer,
+        /// Bytes moved before the last stall.
+        offset: u64,
+        /// The read timeout that ran out.
+        idle: std::time::Duration,
+        /// Attempts that stalled (a download is resumed after a stall).
+        attempts: u32,
     },
     /// The server lacks the API version a call needs (found by
     /// `GET /versions`); nothing else was sent.
@@ -134,6 +157,106 @@ pub enum Error {
         #[source]
         cause: Option<Box<Error>>,
     },
+}
+
+/// Which way a [`Error::Stalled`] transfer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transfer {
+    /// Image data coming from the server (its answer, for other calls).
+    Download,
+    /// Image data going to the server, or the wait for its answer after.
+    Upload,
+}
+
+impl std::fmt::Display for Transfer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transfer::Download => "download",
+            Transfer::Upload => "upload",
+        })
+    }
+}
+
+/// What an undecodable answer looked like: enough to tell a proxy's error
+/// page from a broken server, never the token (which is a request header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseSummary {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The request's method.
+    pub method: String,
+    /// The request's URL (its query included; credentials never travel there).
+    pub url: String,
+    /// The answer's `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The first bytes of the body, as (lossy) text.
+    pub body_start: String,
+}
+
+/// Bytes of a body shown in a [`ResponseSummary`].
+pub(crate) const BODY_START: usize = 200;
+
+impl ResponseSummary {
+    /// A summary of `body`, answered with `status` to `method url`.
+    pub(crate) fn new(
+        status: StatusCode,
+        method: &str,
+        url: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Self {
+        let shown = &body[..body.len().min(BODY_START)];
+        let mut body_start = String::from_utf8_lossy(shown).into_owned();
+        if body.len() > BODY_START {
+            body_start.push('…');
+        }
+        ResponseSummary {
+            status,
+            method: method.to_owned(),
+            url: url.to_owned(),
+            content_type: content_type.map(str::to_owned),
+            body_start,
+        }
+    }
+}
+
+impl std::fmt::Display for ResponseSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "HTTP {} to {} {}, Content-Type {}, body starts {:?}",
+            self.status,
+            self.method,
+            self.url,
+            self.content_type.as_deref().unwrap_or("(none)"),
+            self.body_start
+        )
+    }
+}
+
+/// An error and its causes on one line, each said once: a cause whose
+/// text is already in the line (an error that prints its source, as
+/// `Error::Io` and `Error::Transport` do) is left out.
+///
+/// ```
+/// let io = std::io::Error::from_raw_os_error(28);
+/// let line = glance_client::report(&glance_client::Error::Io(io));
+/// assert_eq!(line.matches("os error 28").count(), 1, "{line}");
+/// ```
+pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
+    }
+    line.replace('\n', " ")
 }
 
 /// What is known about a failed import: the image's import properties and
@@ -291,6 +414,11 @@ impl Error {
     /// Whether waiting for an image gave up ([`Error::WaitTimeout`]).
     pub fn is_wait_timeout(&self) -> bool {
         matches!(self, Error::WaitTimeout { .. })
+    }
+
+    /// Whether a transfer stalled ([`Error::Stalled`]).
+    pub fn is_stalled(&self) -> bool {
+        matches!(self, Error::Stalled { .. })
     }
 
     /// Whether the data received did not match its digest.
@@ -453,6 +581,137 @@ mod tests {
             ),
             "It's not allowed to add locations if locations are invisible.<&'&bogus; &amp"
         );
+    }
+
+    /// One of each variant, its causes included.
+    async fn every_variant() -> Vec<Error> {
+        // A real transport error: nothing listens on port 1.
+        let transport = reqwest::Client::new()
+            .get("http://127.0.0.1:1/v2/images")
+            .send()
+            .await
+            .expect_err("refused");
+        let io = || std::io::Error::from_raw_os_error(28);
+        vec![
+            Error::Http {
+                status: StatusCode::NOT_FOUND,
+                message: "No image found with ID x".into(),
+                request_id: Some("req-1".into()),
+            },
+            Error::Transport(transport),
+            Error::Decode {
+                path: ".".into(),
+                message: "expected value at line 1 column 1".into(),
+                response: Some(Box::new(ResponseSummary::new(
+                    StatusCode::OK,
+                    "GET",
+                    "http://h/v2/images/x",
+                    Some("text/html"),
+                    b"<html>proxy</html>",
+                ))),
+            },
+            Error::ChecksumMismatch {
+                algorithm: "sha512".into(),
+                expected: "aa".into(),
+                actual: "bb".into(),
+            },
+            Error::UnsupportedHashAlgorithm("crc7".into()),
+            Error::Incomplete {
+                expected: 5,
+                received: 3,
+            },
+            Error::BodyTooLong { size: 1000 },
+            Error::Stalled {
+                transfer: Transfer::Download,
+                offset: 100,
+                idle: std::time::Duration::from_secs(3),
+                attempts: 4,
+            },
+            Error::UnsupportedVersion {
+                needed: "v2.14".into(),
+                available: vec!["v2.0".into()],
+            },
+            Error::Auth {
+                status: StatusCode::UNAUTHORIZED,
+                message: "The request you have made requires authentication.".into(),
+                request_id: None,
+            },
+            Error::Catalog {
+                service_type: "image".into(),
+                interface: "public".into(),
+                region: None,
+                message: "none".into(),
+            },
+            Error::InvalidInput("empty name".into()),
+            Error::Config("no endpoint".into()),
+            Error::Io(io()),
+            Error::ImportFailed(Box::new(ImportFailure {
+                image_id: "i".into(),
+                status: crate::images::ImageStatus::Queued,
+                failed_stores: vec!["fast".into()],
+                importing_stores: vec![],
+                task: None,
+            })),
+            Error::UnexpectedStatus {
+                image_id: "i".into(),
+                status: "killed".into(),
+                expected: "active".into(),
+            },
+            Error::WaitTimeout {
+                image_id: "i".into(),
+                waited: std::time::Duration::from_secs(1),
+                status: "importing".into(),
+                importing_stores: vec![],
+            },
+            Error::ResumeFailed {
+                offset: 7,
+                reason: "the transfer broke more than 3 times".into(),
+                cause: Some(Box::new(Error::Io(io()))),
+            },
+        ]
+    }
+
+    #[tokio::test]
+    async fn every_error_line_says_each_cause_once() {
+        for e in every_variant().await {
+            let line = report(&e);
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                assert_eq!(line.matches(&text).count(), 1, "{text:?} in {line:?}");
+                cause = c.source();
+            }
+            // No two neighbouring parts of the line are the same.
+            let parts: Vec<&str> = line.split(": ").collect();
+            assert!(parts.windows(2).all(|w| w[0] != w[1]), "{line}");
+        }
+        let disk_full = report(&Error::Io(std::io::Error::from_raw_os_error(28)));
+        assert_eq!(disk_full.matches("os error 28").count(), 1, "{disk_full}");
+    }
+
+    #[test]
+    fn an_undecodable_body_says_what_came_back() {
+        let e = Error::Decode {
+            path: ".".into(),
+            message: "expected value at line 1 column 1".into(),
+            response: Some(Box::new(ResponseSummary::new(
+                StatusCode::OK,
+                "GET",
+                "http://h/v2/images/x",
+                Some("text/html"),
+                "<html>".repeat(100).as_bytes(),
+            ))),
+        };
+        let line = e.to_string();
+        for part in [
+            "200 OK",
+            "GET http://h/v2/images/x",
+            "text/html",
+            "<html><html>",
+        ] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
+        assert!(line.len() < 500, "the body is cut: {line}");
     }
 
     #[test]

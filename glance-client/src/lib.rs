@@ -72,13 +72,15 @@ mod transport;
 pub mod verify;
 pub mod versions;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_READ_TIMEOUT, UPLOAD_TOKEN_MARGIN, UPLOAD_TOKEN_RATE,
+};
 pub use config::CloudConfig;
-pub use error::{Error, ImportFailure, Result};
+pub use error::{Error, ImportFailure, ResponseSummary, Result, Transfer, report};
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
-    ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, UploadBody,
-    UploadOptions, Visibility,
+    ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp,
+    UploadBody, UploadOptions, Visibility,
 };
 pub use info::{ImportInfo, Info, QuotaUsage, Store};
 pub use members::{Member, MemberStatus, Members};

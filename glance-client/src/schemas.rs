@@ -97,6 +97,7 @@ impl Schema {
             .ok_or_else(|| Error::Decode {
                 path: "name".into(),
                 message: "a schema needs a name".into(),
+                response: None,
             })?
             .to_owned();
         let properties = raw

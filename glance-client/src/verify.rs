@@ -23,13 +23,25 @@ use crate::images::Image;
 pub enum Verification {
     /// Checked with `algorithm` against `expected` (hex).
     Digest {
-        /// `sha512`, `sha384`, `sha256` or `md5`.
+        /// One of [`SUPPORTED_ALGORITHMS`], lower case.
         algorithm: String,
         /// Hex digest the data must have.
         expected: String,
     },
-    /// Not checked: disabled, or the server gave nothing to check against.
+    /// Not checked: verification was turned off by the caller.
     None,
+    /// **Not verified**: verification was asked for, but the image has no
+    /// `os_hash_value`, no `checksum` and the answer no `Content-MD5`
+    /// (legacy snapshots, images added by location). Only the length is
+    /// checked; the caller should say so.
+    Unavailable,
+}
+
+impl Verification {
+    /// Whether the bytes are checked against a digest.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Verification::Digest { .. })
+    }
 }
 
 /// How to check downloads.
@@ -50,37 +62,78 @@ impl Default for VerifyOptions {
     }
 }
 
+/// The `os_hash_algo` values this client verifies: every `hashlib` name a
+/// deployment can realistically set as Glance's `hashing_algorithm`, as
+/// Glance writes it. A change of the hash implementations must keep this list.
+pub const SUPPORTED_ALGORITHMS: [&str; 14] = [
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512_224",
+    "sha512_256",
+    "sha3_224",
+    "sha3_256",
+    "sha3_384",
+    "sha3_512",
+    "blake2b",
+    "blake2s",
+    "md5",
+];
+
 /// A running digest.
 #[derive(Clone)]
 pub(crate) enum Hasher {
     Md5(Md5),
-    /// The SHA-2 family from aws-lc-rs: already linked into every binary
-    /// through reqwest's rustls, and 1.3–1.4× sha2 0.11's speed here
-    /// (BENCHMARKS.md), which matters because the download is hash-bound.
-    Sha2(aws_lc_rs::digest::Context),
+    /// SHA-1, SHA-2 and most of SHA-3 from aws-lc-rs: already linked into
+    /// every binary through reqwest's rustls, and 1.3–1.4× sha2 0.11's
+    /// speed here (BENCHMARKS.md), which matters because the download is
+    /// hash-bound.
+    AwsLc(aws_lc_rs::digest::Context),
+    /// What aws-lc-rs lacks.
+    Sha512_224(sha2::Sha512_224),
+    Sha3_224(sha3::Sha3_224),
+    /// hashlib's `blake2b()`: 64-byte digest, no key.
+    Blake2b(blake2::Blake2b512),
+    /// hashlib's `blake2s()`: 32-byte digest, no key.
+    Blake2s(blake2::Blake2s256),
 }
 
 impl std::fmt::Debug for Hasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Hasher::Md5(_) => "Hasher::Md5",
-            Hasher::Sha2(h) => match h.algorithm().output_len() {
-                32 => "Hasher::Sha256",
-                48 => "Hasher::Sha384",
-                _ => "Hasher::Sha512",
-            },
-        })
+        match self {
+            Hasher::Md5(_) => f.write_str("Hasher::Md5"),
+            Hasher::AwsLc(h) => write!(f, "Hasher::AwsLc({:?})", h.algorithm()),
+            Hasher::Sha512_224(_) => f.write_str("Hasher::Sha512_224"),
+            Hasher::Sha3_224(_) => f.write_str("Hasher::Sha3_224"),
+            Hasher::Blake2b(_) => f.write_str("Hasher::Blake2b"),
+            Hasher::Blake2s(_) => f.write_str("Hasher::Blake2s"),
+        }
     }
 }
 
 impl Hasher {
+    /// The digest Glance writes as `os_hash_algo` = `algorithm` (hashlib's
+    /// name, case-insensitive); `None` for one this client does not know.
     pub fn for_algorithm(algorithm: &str) -> Option<Hasher> {
         use aws_lc_rs::digest;
-        Some(match algorithm {
+        let aws = |a: &'static digest::Algorithm| Hasher::AwsLc(digest::Context::new(a));
+        Some(match algorithm.to_ascii_lowercase().as_str() {
             "md5" => Hasher::Md5(Md5::new()),
-            "sha256" => Hasher::Sha2(digest::Context::new(&digest::SHA256)),
-            "sha384" => Hasher::Sha2(digest::Context::new(&digest::SHA384)),
-            "sha512" => Hasher::Sha2(digest::Context::new(&digest::SHA512)),
+            "sha1" => aws(&digest::SHA1_FOR_LEGACY_USE_ONLY),
+            "sha224" => aws(&digest::SHA224),
+            "sha256" => aws(&digest::SHA256),
+            "sha384" => aws(&digest::SHA384),
+            "sha512" => aws(&digest::SHA512),
+            "sha512_256" => aws(&digest::SHA512_256),
+            "sha3_256" => aws(&digest::SHA3_256),
+            "sha3_384" => aws(&digest::SHA3_384),
+            "sha3_512" => aws(&digest::SHA3_512),
+            "sha512_224" => Hasher::Sha512_224(sha2::Sha512_224::new()),
+            "sha3_224" => Hasher::Sha3_224(sha3::Sha3_224::new()),
+            "blake2b" => Hasher::Blake2b(blake2::Blake2b512::new()),
+            "blake2s" => Hasher::Blake2s(blake2::Blake2s256::new()),
             _ => return None,
         })
     }
@@ -88,14 +141,22 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Md5(h) => h.update(data),
-            Hasher::Sha2(h) => h.update(data),
+            Hasher::AwsLc(h) => h.update(data),
+            Hasher::Sha512_224(h) => h.update(data),
+            Hasher::Sha3_224(h) => h.update(data),
+            Hasher::Blake2b(h) => h.update(data),
+            Hasher::Blake2s(h) => h.update(data),
         }
     }
 
     pub fn finish_hex(self) -> String {
         match self {
             Hasher::Md5(h) => hex::encode(h.finalize()),
-            Hasher::Sha2(h) => hex::encode(h.finish().as_ref()),
+            Hasher::AwsLc(h) => hex::encode(h.finish().as_ref()),
+            Hasher::Sha512_224(h) => hex::encode(h.finalize()),
+            Hasher::Sha3_224(h) => hex::encode(h.finalize()),
+            Hasher::Blake2b(h) => hex::encode(h.finalize()),
+            Hasher::Blake2s(h) => hex::encode(h.finalize()),
         }
     }
 }
@@ -136,11 +197,17 @@ pub fn choose(
         Some(other) => {
             tracing::warn!(
                 content_md5 = other,
-                "Content-MD5 is not an md5 hex digest; not validating"
+                "Content-MD5 is not an md5 hex digest; the download is not verified"
             );
-            Ok(Verification::None)
+            Ok(Verification::Unavailable)
         }
-        None => Ok(Verification::None),
+        None => {
+            tracing::warn!(
+                image = image.map(|i| i.id.as_str()),
+                "the image has no checksum nor os_hash_value: the download is not verified"
+            );
+            Ok(Verification::Unavailable)
+        }
     }
 }
 
@@ -238,7 +305,7 @@ where
                     }
                 }
             }
-            Verification::None => (None, None),
+            Verification::None | Verification::Unavailable => (None, None),
         };
         let mut pending: Option<Bytes> = None;
         let mut received: u64 = 0;
@@ -255,6 +322,11 @@ where
                 continue;
             }
             received += chunk.len() as u64;
+            if let Some(size) = expected_len.filter(|size| received > *size) {
+                // Not one byte past the image is handed on.
+                yield Err(Error::BodyTooLong { size });
+                return;
+            }
             if let Some(h) = hasher.as_mut() {
                 if let Err(e) = h.update(chunk.clone()).await {
                     yield Err(e);
@@ -306,6 +378,80 @@ mod tests {
 
     fn sha512_hex(data: &[u8]) -> String {
         hex::encode(sha2::Sha512::digest(data))
+    }
+
+    /// `hashlib.new(name, b"abc").hexdigest()` for each name, from CPython 3.11.
+    const ABC: [(&str, &str); 14] = [
+        ("sha1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        (
+            "sha224",
+            "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7",
+        ),
+        (
+            "sha256",
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        ),
+        (
+            "sha384",
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
+        ),
+        (
+            "sha512",
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+        ),
+        (
+            "sha512_224",
+            "4634270f707b6a54daae7530460842e20e37ed265ceee9a43e8924aa",
+        ),
+        (
+            "sha512_256",
+            "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23",
+        ),
+        (
+            "sha3_224",
+            "e642824c3f8cf24ad09234ee7d3c766fc9a3a5168d0c94ad73b46fdf",
+        ),
+        (
+            "sha3_256",
+            "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532",
+        ),
+        (
+            "sha3_384",
+            "ec01498288516fc926459f58e2c6ad8df9b473cb0fc08c2596da7cf0e49be4b298d88cea927ac7f539f1edf228376d25",
+        ),
+        (
+            "sha3_512",
+            "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0",
+        ),
+        (
+            "blake2b",
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923",
+        ),
+        (
+            "blake2s",
+            "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982",
+        ),
+        ("md5", "900150983cd24fb0d6963f7d28e17f72"),
+    ];
+
+    #[test]
+    fn every_listed_algorithm_matches_hashlib() {
+        assert_eq!(
+            ABC.map(|(name, _)| name),
+            SUPPORTED_ALGORITHMS,
+            "the test vectors cover the list"
+        );
+        for (name, expected) in ABC {
+            let mut h = Hasher::for_algorithm(name).expect(name);
+            h.update(b"a");
+            h.update(b"bc");
+            assert_eq!(h.finish_hex(), expected, "{name}");
+        }
+        assert!(
+            Hasher::for_algorithm("SHA3_256").is_some(),
+            "case-insensitive"
+        );
+        assert!(Hasher::for_algorithm("shake_128").is_none());
     }
 
     #[tokio::test]
@@ -381,6 +527,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_body_longer_than_the_image_stops_at_the_first_byte_past_it() {
+        let endless = stream::iter(std::iter::repeat_with(|| {
+            Ok(Bytes::from_static(b"0123456789"))
+        }));
+        let out: Vec<Result<Bytes>> = verified(endless, Verification::None, Some(25))
+            .collect()
+            .await;
+        let delivered: usize = out
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(Bytes::len)
+            .sum();
+        assert!(delivered <= 25, "{delivered} bytes delivered");
+        let last = out.last().expect("an item");
+        assert!(
+            matches!(last, Err(Error::BodyTooLong { size: 25 })),
+            "{last:?}"
+        );
+        assert!(
+            last.as_ref()
+                .expect_err("an error")
+                .to_string()
+                .contains("longer than the image")
+        );
+    }
+
+    #[tokio::test]
     async fn short_body_is_incomplete() {
         let out: Vec<Result<Bytes>> = verified(chunks(&[b"abc"]), Verification::None, Some(5))
             .collect()
@@ -424,7 +597,11 @@ mod tests {
                 expected: "0123456789abcdef0123456789abcdef".into()
             }
         );
-        assert_eq!(choose(None, None, opts).expect("ok"), Verification::None);
+        assert_eq!(
+            choose(None, None, opts).expect("ok"),
+            Verification::Unavailable,
+            "nothing to check against is said, not passed silently"
+        );
         let off = VerifyOptions {
             enabled: false,
             ..opts

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use futures::StreamExt;
-use glance_client::{Client, DownloadOptions, Error, UploadBody, UploadOptions};
+use glance_client::{Client, DownloadOptions, Error, UploadBody, UploadOptions, Verification};
 
 use super::Ctx;
 use crate::progress;
@@ -188,6 +188,10 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
             "No redirection or local file specified for downloaded image data. Please specify a local file with --file to save downloaded image or redirect output to another source."
         );
     }
+    // A target that cannot be written is refused before anything is fetched.
+    if let Some(path) = &args.file {
+        glance_client::images::check_download_target(path)?;
+    }
     let options = DownloadOptions::default().allow_md5_fallback(args.allow_md5_fallback);
     let download = match ctx.client.images().download_with(&args.id, options).await {
         Ok(Some(d)) => d,
@@ -201,6 +205,12 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
+    if download.verification == Verification::Unavailable {
+        eprintln!(
+            "WARNING: image {} has no checksum nor os_hash_value: the download is not verified.",
+            args.id
+        );
+    }
     let bar = progress::bar(
         args.progress && args.file.is_some(),
         download.content_length,
@@ -214,6 +224,7 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
         None => {
             let mut out = std::io::stdout().lock();
             let mut stream = download;
+            let mut written = 0u64;
             let mut result = Ok(());
             while let Some(chunk) = stream.next().await {
                 match chunk {
@@ -222,6 +233,7 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
                             result = Err(Error::Io(e));
                             break;
                         }
+                        written += c.len() as u64;
                     }
                     Err(e) => {
                         result = Err(e);
@@ -230,7 +242,15 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
                 }
             }
             let _ = out.flush();
-            result
+            progress::finish(bar);
+            // Bytes already written to stdout cannot be taken back: say how
+            // many, and that they must be thrown away.
+            return result.map_err(|e| {
+                anyhow::Error::new(e).context(format!(
+                    "image {}: {written} bytes were written to stdout before the download failed; discard them",
+                    args.id
+                ))
+            });
         }
     };
     progress::finish(bar);

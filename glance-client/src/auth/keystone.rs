@@ -150,6 +150,7 @@ fn parse_time(what: &str, s: &str) -> Result<OffsetDateTime> {
         Error::Decode {
             path: format!("token.{what}"),
             message: format!("{s:?} is not an RFC 3339 time: {e}"),
+            response: None,
         }
     })
 }

@@ -28,6 +28,8 @@ pub(crate) struct CurrentToken {
     pub catalog: Catalog,
     /// When it is to be replaced (local monotonic clock).
     fresh_until: Instant,
+    /// When Keystone says it expires (local monotonic clock).
+    expires: Instant,
 }
 
 impl fmt::Debug for CurrentToken {
@@ -124,6 +126,32 @@ impl KeystoneSession {
             }
             tracing::debug!("the Keystone token is about to expire: authenticating again");
         }
+        let fresh = Arc::new(self.authenticate().await?);
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// A token still valid for at least `needed` from now: the cached one
+    /// if it lasts that long, else a new one (used even if it does not last
+    /// that long either: Keystone's lifetime is what it is). Called before
+    /// an upload, so that the token cannot expire half-way through the
+    /// data and leave an image without any.
+    pub async fn token_lasting(&self, needed: Duration) -> Result<Arc<CurrentToken>> {
+        let token = self.token().await?;
+        if token.expires.saturating_duration_since(Instant::now()) >= needed {
+            return Ok(token);
+        }
+        let mut current = self.current.lock().await;
+        if let Some(t) = current.as_ref() {
+            // Another caller may have renewed it meanwhile.
+            if !Arc::ptr_eq(t, &token) {
+                return Ok(t.clone());
+            }
+        }
+        tracing::debug!(
+            needed_s = needed.as_secs(),
+            "the Keystone token would expire during the upload: authenticating again first"
+        );
         let fresh = Arc::new(self.authenticate().await?);
         *current = Some(fresh.clone());
         Ok(fresh)
@@ -239,7 +267,7 @@ impl KeystoneSession {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let text = resp.text().await.unwrap_or_default();
+            let text = transport::capped_text(resp).await;
             let mut message = extract_message(status, ctype.as_deref(), &text);
             if message.is_empty() {
                 message = status.canonical_reason().unwrap_or("error").to_owned();
@@ -258,6 +286,7 @@ impl KeystoneSession {
             .ok_or_else(|| Error::Decode {
                 path: "X-Subject-Token".into(),
                 message: "Keystone's answer carries no token".into(),
+                response: None,
             })?;
         header.set_sensitive(true);
         let received = Instant::now();
@@ -275,6 +304,7 @@ impl KeystoneSession {
             info: issued.info,
             catalog: issued.catalog,
             fresh_until: received + issued.lifetime.saturating_sub(margin),
+            expires: received + issued.lifetime,
         })
     }
 }

@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 use crate::transport::{RequestSpec, request_id};
 use crate::verify::{self, Verification, VerifyOptions};
 
+/// Bytes reserved at most before a download's data arrives
+/// ([`Download::bytes`]), whatever `Content-Length` claims.
+const PREALLOCATE_MAX: u64 = 8 << 20;
+
 /// Options of a download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownloadOptions {
@@ -69,7 +73,9 @@ pub struct Download {
     pub content_length: Option<u64>,
     /// `Content-MD5` of the response (Glance sends the md5 hex).
     pub content_md5: Option<String>,
-    /// The check applied to the bytes.
+    /// The check applied to the bytes. [`Verification::Unavailable`] means
+    /// the data is **not verified** (the image has no digest at all): tell
+    /// the user.
     pub verification: Verification,
     /// `x-openstack-request-id` of the data response.
     pub request_id: Option<String>,
@@ -98,7 +104,10 @@ impl Stream for Download {
 impl Download {
     /// Read everything into memory (verified).
     pub async fn bytes(self) -> Result<Bytes> {
-        let mut buf = Vec::with_capacity(self.content_length.unwrap_or(0).min(1 << 30) as usize);
+        // The server's Content-Length is a claim, not a promise: reserve
+        // at most PREALLOCATE_MAX up front and let the vector grow.
+        let reserve = self.content_length.unwrap_or(0).min(PREALLOCATE_MAX);
+        let mut buf = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
         let mut stream = self.stream;
         while let Some(chunk) = stream.try_next().await? {
             buf.extend_from_slice(&chunk);
@@ -111,7 +120,10 @@ impl Download {
     pub fn into_async_read(self) -> impl tokio::io::AsyncRead + Send + Unpin {
         tokio_util::io::StreamReader::new(self.stream.map_err(|e| {
             let kind = match &e {
-                Error::ChecksumMismatch { .. } => std::io::ErrorKind::InvalidData,
+                Error::ChecksumMismatch { .. } | Error::BodyTooLong { .. } => {
+                    std::io::ErrorKind::InvalidData
+                }
+                Error::Stalled { .. } => std::io::ErrorKind::TimedOut,
                 Error::Incomplete { .. } | Error::ResumeFailed { .. } => {
                     std::io::ErrorKind::UnexpectedEof
                 }
@@ -141,10 +153,7 @@ impl Download {
     /// Returns the number of bytes written.
     pub async fn write_to_path(mut self, path: impl AsRef<Path>) -> Result<u64> {
         let path = path.as_ref();
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => std::path::PathBuf::from("."),
-        };
+        let dir = check_target(path)?;
         let temp = tempfile::Builder::new()
             .prefix(".glance-download-")
             .tempfile_in(&dir)?;
@@ -162,6 +171,35 @@ impl Download {
         temp_path.persist(path).map_err(|e| Error::Io(e.error))?;
         Ok(written)
     }
+}
+
+/// Refuse a download target that cannot be written, before any byte is
+/// read: a directory, or a file in a folder that does not exist
+/// ([`Error::InvalidInput`]). Returns the folder the temporary file goes to.
+/// [`Images::download_to_path`] and [`Download::write_to_path`] call it
+/// themselves; a caller that opens the download first can call it earlier.
+pub fn check_target(path: &Path) -> Result<std::path::PathBuf> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::InvalidInput("the download target is empty".into()));
+    }
+    if path.is_dir() {
+        return Err(Error::InvalidInput(format!(
+            "{} is a directory: name the file to download to",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::InvalidInput(format!(
+            "cannot download to {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(dir)
 }
 
 impl Images<'_> {
@@ -231,6 +269,7 @@ impl Images<'_> {
             resp,
             original,
             options.resume_attempts,
+            self.client.read_timeout(),
         );
         // The record's size is the truth: a body that is complete by its own
         // Content-Length but shorter than the image must not pass, even when
@@ -293,6 +332,7 @@ impl Images<'_> {
         path: impl AsRef<Path>,
         options: DownloadOptions,
     ) -> Result<Option<u64>> {
+        check_target(path.as_ref())?;
         match self.download_with(id, options).await? {
             Some(download) => download.write_to_path(path).await.map(Some),
             None => Ok(None),

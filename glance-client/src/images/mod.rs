@@ -11,11 +11,13 @@ mod update;
 mod upload;
 mod wait;
 
-pub use download::{Download, DownloadOptions};
+pub use download::{Download, DownloadOptions, check_target as check_download_target};
 pub use import::{ImportMethod, ImportRequest, StoreSelection};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use locations::{Location, ValidationData};
-pub use model::{ContainerFormat, CreateImage, DiskFormat, Image, ImageStatus, Visibility};
+pub use model::{
+    ContainerFormat, CreateImage, DiskFormat, Image, ImageSignature, ImageStatus, Visibility,
+};
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
 pub use wait::{ImageData, WaitOptions};

@@ -182,6 +182,48 @@ impl Image {
     pub fn property(&self, key: &str) -> Option<&str> {
         self.properties.get(key).and_then(Value::as_str)
     }
+
+    /// The image's signature properties (`img_signature*`, as nova and
+    /// cursive read them), when it carries any. They are shown, not
+    /// verified: verifying needs the certificate from a key manager.
+    ///
+    /// ```
+    /// let image: glance_client::Image = serde_json::from_value(serde_json::json!({
+    ///     "id": "i", "status": "active",
+    ///     "img_signature": "c2ln", "img_signature_hash_method": "SHA-256",
+    ///     "img_signature_key_type": "RSA-PSS",
+    ///     "img_signature_certificate_uuid": "5c0d0ae6-0000-4000-8000-000000000000"
+    /// })).unwrap();
+    /// let sig = image.signature().unwrap();
+    /// assert_eq!(sig.hash_method.as_deref(), Some("SHA-256"));
+    /// ```
+    pub fn signature(&self) -> Option<ImageSignature> {
+        let get = |key: &str| self.property(key).map(str::to_owned);
+        let sig = ImageSignature {
+            signature: get("img_signature"),
+            hash_method: get("img_signature_hash_method"),
+            key_type: get("img_signature_key_type"),
+            certificate_uuid: get("img_signature_certificate_uuid"),
+        };
+        (sig != ImageSignature::default()).then_some(sig)
+    }
+}
+
+/// An image's signature properties, as Glance keeps them (strings, unchecked
+/// by Glance itself). Nova verifies them when `verify_glance_signatures` is
+/// set; this client only exposes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImageSignature {
+    /// `img_signature`: the base64 signature of the data.
+    pub signature: Option<String>,
+    /// `img_signature_hash_method`: `SHA-224`, `SHA-256`, `SHA-384` or `SHA-512`.
+    pub hash_method: Option<String>,
+    /// `img_signature_key_type`: `RSA-PSS`, `DSA`, `ECC_SECP384R1`, …
+    pub key_type: Option<String>,
+    /// `img_signature_certificate_uuid`: the signing certificate's id in
+    /// the key manager.
+    pub certificate_uuid: Option<String>,
 }
 
 /// The fields of a new image. Every field is optional: Glance fills defaults.

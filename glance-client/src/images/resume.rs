@@ -14,7 +14,9 @@ use reqwest::{Method, StatusCode};
 
 use super::{Image, get_spec};
 use crate::client::Client;
-use crate::error::{Error, Result};
+use std::time::Duration;
+
+use crate::error::{Error, Result, Transfer};
 use crate::transport::RequestSpec;
 
 /// What the first response said about the data, to compare later ones with.
@@ -109,20 +111,31 @@ async fn reopen(client: &Client, id: &str, offset: u64, original: &Original) -> 
 }
 
 /// The body of `first`, continued with ranged requests after up to
-/// `attempts` breaks. Without a known length nothing is resumed.
+/// `attempts` breaks. A body that brings no byte for `idle` counts as a
+/// break (a stall); when the attempts are spent on stalls, the stream ends
+/// in [`Error::Stalled`]. Without a known length nothing is resumed.
 pub(crate) fn resumable(
     client: Client,
     id: String,
     first: reqwest::Response,
     original: Option<Original>,
     attempts: u32,
+    idle: Duration,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     async_stream::stream! {
         let mut body = body_of(first);
         let mut offset: u64 = 0;
         let mut left = attempts;
+        let mut stalls: u32 = 0;
         loop {
-            let error = match body.next().await {
+            let next = match tokio::time::timeout(idle, body.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    stalls += 1;
+                    Some(Err(stalled(offset, idle, stalls)))
+                }
+            };
+            let error = match next {
                 Some(Ok(chunk)) => {
                     offset += chunk.len() as u64;
                     yield Ok(chunk);
@@ -145,11 +158,7 @@ pub(crate) fn resumable(
                 return;
             };
             if left == 0 {
-                yield Err(Error::ResumeFailed {
-                    offset,
-                    reason: format!("the transfer broke more than {attempts} times"),
-                    cause: Some(Box::new(error)),
-                });
+                yield Err(give_up(error, offset, attempts));
                 return;
             }
             left -= 1;
@@ -157,22 +166,61 @@ pub(crate) fn resumable(
                 "download of image {id} broke at byte {offset} of {}: {error}; resuming",
                 o.length
             );
-            match reopen(&client, &id, offset, o).await {
-                Ok(rest) => body = rest,
-                Err(Error::ResumeFailed { offset, reason, .. }) => {
-                    yield Err(Error::ResumeFailed { offset, reason, cause: Some(Box::new(error)) });
-                    return;
-                }
-                Err(e) => {
-                    yield Err(Error::ResumeFailed {
-                        offset,
-                        reason: format!("the ranged request failed: {e}"),
-                        cause: Some(Box::new(error)),
-                    });
-                    return;
+            // A ranged request that stalls before its answer is one more
+            // stall, not the end.
+            let mut error = error;
+            loop {
+                match reopen(&client, &id, offset, o).await {
+                    Ok(rest) => {
+                        body = rest;
+                        break;
+                    }
+                    Err(Error::Stalled { .. }) if left > 0 => {
+                        stalls += 1;
+                        left -= 1;
+                        error = stalled(offset, idle, stalls);
+                    }
+                    Err(Error::Stalled { .. }) => {
+                        stalls += 1;
+                        yield Err(stalled(offset, idle, stalls));
+                        return;
+                    }
+                    Err(Error::ResumeFailed { offset, reason, .. }) => {
+                        yield Err(Error::ResumeFailed { offset, reason, cause: Some(Box::new(error)) });
+                        return;
+                    }
+                    Err(e) => {
+                        yield Err(Error::ResumeFailed {
+                            offset,
+                            reason: format!("the ranged request failed: {e}"),
+                            cause: Some(Box::new(error)),
+                        });
+                        return;
+                    }
                 }
             }
         }
+    }
+}
+
+fn stalled(offset: u64, idle: Duration, attempts: u32) -> Error {
+    Error::Stalled {
+        transfer: Transfer::Download,
+        offset,
+        idle,
+        attempts,
+    }
+}
+
+/// The error once the resume attempts are spent: a stall says so itself.
+fn give_up(last: Error, offset: u64, attempts: u32) -> Error {
+    match last {
+        stall @ Error::Stalled { .. } => stall,
+        other => Error::ResumeFailed {
+            offset,
+            reason: format!("the transfer broke more than {attempts} times"),
+            cause: Some(Box::new(other)),
+        },
     }
 }
 

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
@@ -14,7 +13,7 @@ use tokio_util::io::ReaderStream;
 
 use super::Images;
 use crate::error::{Error, Result};
-use crate::transport::{BodyFactory, Payload, RequestSpec};
+use crate::transport::{Activity, BodyFactory, Payload, RequestSpec};
 
 const CHUNK: usize = 1 << 20;
 
@@ -143,21 +142,39 @@ impl UploadOptions {
     }
 }
 
+/// `stream`, reporting each chunk the connection takes to `activity`
+/// (watched for stalls) and to `progress`, and its end to `activity`.
 fn counting(
     stream: BoxStream<'static, std::io::Result<Bytes>>,
     total: Option<u64>,
     progress: Option<Progress>,
+    activity: Arc<Activity>,
 ) -> BoxStream<'static, std::io::Result<Bytes>> {
-    let Some(progress) = progress else {
-        return stream;
-    };
-    let done = Arc::new(AtomicU64::new(0));
-    stream
-        .inspect_ok(move |chunk| {
-            let n = done.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
-            progress(n, total);
-        })
-        .boxed()
+    let mut stream = stream;
+    let mut done = 0u64;
+    futures::stream::poll_fn(move |cx| {
+        let polled = stream.poll_next_unpin(cx);
+        match &polled {
+            // Our source is slow, not the connection: not a stall.
+            std::task::Poll::Pending => activity.waiting_for_source(true),
+            std::task::Poll::Ready(Some(Ok(chunk))) => {
+                activity.waiting_for_source(false);
+                activity.touch(chunk.len() as u64);
+                done += chunk.len() as u64;
+                if let Some(progress) = &progress {
+                    progress(done, total);
+                }
+            }
+            // The body is all taken (or failed): the wait for the answer
+            // starts now.
+            std::task::Poll::Ready(_) => {
+                activity.waiting_for_source(false);
+                activity.touch(0);
+            }
+        }
+        polled
+    })
+    .boxed()
 }
 
 async fn open(path: &std::path::Path) -> Result<tokio::fs::File> {
@@ -176,19 +193,26 @@ pub(crate) async fn data_request(
     body: UploadBody,
     progress: Option<Progress>,
 ) -> Result<RequestSpec> {
+    let activity = Activity::new();
     let (payload, size) = match body {
         UploadBody::Bytes(b) => {
             let size = b.len() as u64;
+            let watched = activity.clone();
             let make: BodyFactory = Arc::new(move || {
                 let b = b.clone();
                 let progress = progress.clone();
+                let activity = watched.clone();
                 Box::pin(async move {
                     let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
                         .step_by(CHUNK)
                         .map(|start| Ok(b.slice(start..b.len().min(start + CHUNK))))
                         .collect();
-                    let stream =
-                        counting(futures::stream::iter(chunks).boxed(), Some(size), progress);
+                    let stream = counting(
+                        futures::stream::iter(chunks).boxed(),
+                        Some(size),
+                        progress,
+                        activity,
+                    );
                     Ok(reqwest::Body::wrap_stream(stream))
                 })
             });
@@ -196,15 +220,18 @@ pub(crate) async fn data_request(
         }
         UploadBody::File(path) => {
             let size = open(&path).await?.metadata().await?.len();
+            let watched = activity.clone();
             let make: BodyFactory = Arc::new(move || {
                 let path = path.clone();
                 let progress = progress.clone();
+                let activity = watched.clone();
                 Box::pin(async move {
                     let file = open(&path).await?;
                     let stream = counting(
                         ReaderStream::with_capacity(file, CHUNK).boxed(),
                         Some(size),
                         progress,
+                        activity,
                     );
                     Ok(reqwest::Body::wrap_stream(stream))
                 })
@@ -212,7 +239,7 @@ pub(crate) async fn data_request(
             (Payload::Replayable(make), Some(size))
         }
         UploadBody::Stream { stream, size } => {
-            let stream = counting(stream, size, progress);
+            let stream = counting(stream, size, progress, activity.clone());
             (
                 Payload::OneShot(Some(reqwest::Body::wrap_stream(stream))),
                 size,
@@ -223,6 +250,7 @@ pub(crate) async fn data_request(
                 ReaderStream::with_capacity(reader, CHUNK).boxed(),
                 size,
                 progress,
+                activity.clone(),
             );
             (
                 Payload::OneShot(Some(reqwest::Body::wrap_stream(stream))),
@@ -239,6 +267,7 @@ pub(crate) async fn data_request(
     }
     spec.payload = payload;
     spec.streams_data = true;
+    spec.activity = Some(activity);
     Ok(spec)
 }
 

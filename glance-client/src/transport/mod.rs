@@ -3,6 +3,8 @@
 pub(crate) mod paginate;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -55,6 +57,78 @@ impl Payload {
     }
 }
 
+/// When an upload body last moved, and how far it got: the send loop
+/// gives up on an upload whose body is not read (or, once sent, whose
+/// answer does not come) for the read timeout.
+#[derive(Debug)]
+pub(crate) struct Activity {
+    base: Instant,
+    /// Milliseconds after `base` of the last move.
+    last_ms: AtomicU64,
+    /// Body bytes taken by the connection in this attempt.
+    bytes: AtomicU64,
+    /// The connection asked for more and the body's own source has not
+    /// produced it yet (a slow pipe is not a stalled server).
+    source_pending: AtomicBool,
+}
+
+impl Activity {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Activity {
+            base: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            source_pending: AtomicBool::new(false),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Something moved (a chunk was taken, or the body ended).
+    pub fn touch(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Whether the body waits for its own source.
+    pub fn waiting_for_source(&self, waiting: bool) {
+        self.source_pending.store(waiting, Ordering::Relaxed);
+        if waiting {
+            self.touch(0);
+        }
+    }
+
+    /// A new attempt starts: nothing moved yet, the clock starts now.
+    pub fn restart(&self) {
+        self.bytes.store(0, Ordering::Relaxed);
+        self.source_pending.store(false, Ordering::Relaxed);
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Bytes taken so far in this attempt.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once nothing has moved for `idle`; the bytes taken by then.
+    pub async fn stalled(&self, idle: Duration) -> u64 {
+        loop {
+            let since = Duration::from_millis(
+                self.now_ms()
+                    .saturating_sub(self.last_ms.load(Ordering::Relaxed)),
+            );
+            if self.source_pending.load(Ordering::Relaxed) {
+                self.touch(0);
+            } else if since >= idle {
+                return self.bytes();
+            }
+            tokio::time::sleep(idle - since).await;
+        }
+    }
+}
+
 /// A request described without sending it: method, path segments (each
 /// percent-encoded when the URL is built), query, headers and a body that
 /// knows whether it can be replayed.
@@ -69,6 +143,8 @@ pub(crate) struct RequestSpec {
     pub raw_path: Option<String>,
     /// Moves image data: exempt from the whole-request timeout.
     pub streams_data: bool,
+    /// Progress of an upload body, watched for stalls.
+    pub activity: Option<Arc<Activity>>,
     /// Statuses outside 2xx that mean success here (300 for `/versions`).
     pub also_ok: &'static [StatusCode],
 }
@@ -88,6 +164,7 @@ impl RequestSpec {
             payload: Payload::Empty,
             raw_path: None,
             streams_data: false,
+            activity: None,
             also_ok: &[],
         }
     }
@@ -159,6 +236,7 @@ impl RequestSpec {
             return Url::parse(&joined).map_err(|e| Error::Decode {
                 path: "next".into(),
                 message: format!("bad link {raw:?}: {e}"),
+                response: None,
             });
         }
         for (i, seg) in self.segments.iter().enumerate() {
@@ -222,7 +300,29 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Turn an error response into [`Error::Http`], reading its body for the message.
+/// Bytes of an error body read at most: Glance's own are well below; a
+/// proxy or a broken server may send without end.
+pub(crate) const ERROR_BODY_CAP: usize = 64 * 1024;
+
+/// The body of an error answer as text, read up to [`ERROR_BODY_CAP`]
+/// bytes (the rest is not read; the connection is dropped with it). A body
+/// that breaks off gives what arrived.
+pub(crate) async fn capped_text(mut resp: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_CAP {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = ERROR_BODY_CAP - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Turn an error response into [`Error::Http`], reading its body (up to
+/// [`ERROR_BODY_CAP`] bytes) for the message.
 pub(crate) async fn error_from(resp: reqwest::Response) -> Error {
     let status = resp.status();
     let request_id = request_id(resp.headers());
@@ -231,7 +331,7 @@ pub(crate) async fn error_from(resp: reqwest::Response) -> Error {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = resp.text().await.unwrap_or_default();
+    let body = capped_text(resp).await;
     let mut message = extract_message(status, ctype.as_deref(), &body);
     if message.is_empty() {
         message = status.canonical_reason().unwrap_or("error").to_owned();
@@ -259,6 +359,7 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
         path: e.path().to_string(),
         message: e.inner().to_string(),
+        response: None,
     })
 }
 

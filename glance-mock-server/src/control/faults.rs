@@ -99,6 +99,24 @@ pub enum FaultAction {
         /// Offset into the body.
         offset: u64,
     },
+    /// Send the response head and the first `bytes` body bytes, then
+    /// nothing more, keeping the connection open until the client goes
+    /// (a proxy that stops forwarding). A body no longer than `bytes` is
+    /// sent whole, then the stall.
+    Stall {
+        /// Body bytes sent before the stall.
+        bytes: u64,
+    },
+    /// Read the first `bytes` bytes of the request body, then stop reading
+    /// it and never answer (a store that blocks during an upload).
+    StallUpload {
+        /// Request body bytes read before the stall.
+        bytes: u64,
+    },
+    /// Send the body, then bytes without end: the `Content-Length` is
+    /// removed (the body is chunked), so the answer runs on past the
+    /// image's size until the client stops reading.
+    Endless,
 }
 
 /// A rule as given: a match and an action.
@@ -597,6 +615,28 @@ mod tests {
         });
         assert_eq!(serde_json::to_value(&built).expect("serializes"), wire);
         assert_eq!(rule(wire), built);
+    }
+
+    #[test]
+    fn stall_and_endless_actions_on_the_wire() {
+        for (json, action) in [
+            (
+                serde_json::json!({"type": "stall", "bytes": 100}),
+                FaultAction::Stall { bytes: 100 },
+            ),
+            (
+                serde_json::json!({"type": "stall_upload", "bytes": 0}),
+                FaultAction::StallUpload { bytes: 0 },
+            ),
+            (serde_json::json!({"type": "endless"}), FaultAction::Endless),
+        ] {
+            let rule = rule(serde_json::json!({"action": json}));
+            assert_eq!(rule.action, action);
+            assert_eq!(
+                serde_json::to_value(&rule.action).expect("serializes"),
+                json
+            );
+        }
     }
 
     #[test]

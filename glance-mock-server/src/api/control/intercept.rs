@@ -1,6 +1,7 @@
 //! The middleware around everything but `/_mock`: fault rules act here
-//! (answers, delays, and the body changes of `drop_after`, `truncate` and
-//! `flip_byte`), before the request reaches Glance's pipeline or the Keystone shim, and
+//! (answers, delays, the body changes of `drop_after`, `truncate`,
+//! `flip_byte`, `stall` and `endless`, and the request body stall of
+//! `stall_upload`), before the request reaches Glance's pipeline or the Keystone shim, and
 //! every request is journaled on its way out. Requests under `/identity`
 //! pass untouched by rules unless [`crate::Config::allow_identity_faults`]
 //! is set ([`crate::control::faults::Faults::fire`] decides). Without
@@ -93,7 +94,7 @@ fn respond(
 fn alter_body(action: &FaultAction, resp: Response) -> Response {
     if matches!(
         action,
-        FaultAction::Respond { .. } | FaultAction::Delay { .. }
+        FaultAction::Respond { .. } | FaultAction::Delay { .. } | FaultAction::StallUpload { .. }
     ) {
         return resp;
     }
@@ -165,9 +166,43 @@ fn alter_body(action: &FaultAction, resp: Response) -> Response {
                 Ok(chunk)
             }))
         }
-        FaultAction::Respond { .. } | FaultAction::Delay { .. } => Body::from_stream(stream),
+        FaultAction::Stall { bytes } => Body::from_stream(stalled(stream, bytes)),
+        FaultAction::Endless => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            let filler = Bytes::from(vec![0x5a; 64 * 1024]);
+            let more = futures::stream::repeat_with(move || Ok::<Bytes, io::Error>(filler.clone()));
+            Body::from_stream(stream.map(|c| c.map_err(io::Error::other)).chain(more))
+        }
+        FaultAction::Respond { .. }
+        | FaultAction::Delay { .. }
+        | FaultAction::StallUpload { .. } => Body::from_stream(stream),
     };
     Response::from_parts(parts, body)
+}
+
+/// The first `bytes` bytes of `stream`, then nothing, ever: the stream
+/// stays pending (dropped with the connection when the client goes).
+fn stalled<S, E>(stream: S, bytes: u64) -> impl futures::Stream<Item = Result<Bytes, io::Error>>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send + Unpin,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    futures::stream::unfold((stream, bytes), |(mut stream, left)| async move {
+        if left == 0 {
+            std::future::pending::<()>().await;
+        }
+        let chunk = match stream.next().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => return Some((Err(io::Error::other(e)), (stream, 0))),
+            None => {
+                std::future::pending::<()>().await;
+                return None;
+            }
+        };
+        // `left` is positive here; what passes is at most `left` bytes.
+        let keep = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        Some((Ok(chunk.slice(..keep)), (stream, left - keep as u64)))
+    })
 }
 
 /// Middleware: fire a matching fault rule, pass the request on (unless
@@ -188,6 +223,11 @@ pub async fn intercept(State(state): State<InterceptState>, req: Request, next: 
         Some(FaultAction::Delay { ms }) => {
             tokio::time::sleep(Duration::from_millis(*ms)).await;
             next.run(req).await
+        }
+        Some(FaultAction::StallUpload { bytes }) => {
+            let (parts, body) = req.into_parts();
+            let body = Body::from_stream(stalled(body.into_data_stream(), *bytes));
+            next.run(Request::from_parts(parts, body)).await
         }
         Some(action) => alter_body(action, next.run(req).await),
         None => next.run(req).await,
