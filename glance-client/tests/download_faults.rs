@@ -171,7 +171,11 @@ async fn nothing_to_check_against_means_no_check_and_says_so() {
         .await
         .expect("starts")
         .expect("data");
-    assert_eq!(d.verification, Verification::Unavailable, "not a silent pass");
+    assert_eq!(
+        d.verification,
+        Verification::Unavailable,
+        "not a silent pass"
+    );
     let (got, end) = drain(&client, DownloadOptions::default()).await;
     end.expect("unchecked");
     assert_eq!(got.len(), 4096);
