@@ -135,14 +135,16 @@ async fn a_download_that_stalls_on_every_attempt_ends_in_a_stall_error() {
     );
 }
 
-#[tokio::test]
-async fn a_server_that_never_answers_costs_at_most_two_timeouts() {
-    // Accepts connections and never says a word.
+type Counter = std::sync::Arc<std::sync::atomic::AtomicUsize>;
+
+/// A server that accepts connections and never says a word; how many it
+/// accepted.
+async fn silent_server() -> (std::net::SocketAddr, Counter, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binds");
     let addr = listener.local_addr().expect("address");
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let accepted = Counter::default();
     let counter = accepted.clone();
     let silent = tokio::spawn(async move {
         let mut held = Vec::new();
@@ -151,6 +153,32 @@ async fn a_server_that_never_answers_costs_at_most_two_timeouts() {
             held.push(socket);
         }
     });
+    (addr, accepted, silent)
+}
+
+#[tokio::test]
+async fn a_silent_keystone_costs_at_most_two_timeouts() {
+    let (addr, accepted, silent) = silent_server().await;
+    use glance_client::auth::{Domain, User};
+    let client = Client::builder()
+        .auth_url(format!("http://{addr}/v3"))
+        .password_auth(User::name("demo", Domain::name("Default")), "x")
+        .retry(quick_retries().with_max_retries(5))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("builds");
+    let err = client.authenticate().await.expect_err("no answer");
+    assert!(
+        matches!(&err, Error::Transport(e) if e.is_timeout()),
+        "{err:?}"
+    );
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    silent.abort();
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_costs_at_most_two_timeouts() {
+    let (addr, accepted, silent) = silent_server().await;
     let timeout = Duration::from_millis(500);
     for client in [
         // --timeout as the CLI sets it.
@@ -570,4 +598,40 @@ async fn signature_properties_are_on_the_model() {
         .await
         .expect("created");
     assert!(plain.signature().is_none());
+}
+
+#[tokio::test]
+async fn keystone_error_bodies_are_capped_too() {
+    let server = MockServer::builder()
+        .config(Config {
+            allow_identity_faults: true,
+            ..Config::default()
+        })
+        .start()
+        .await
+        .expect("mock starts");
+    server
+        .add_fault(
+            FaultRule::new(FaultAction::Respond {
+                status: 401,
+                headers: BTreeMap::from([("Content-Type".into(), "text/plain".into())]),
+                body: Some("k".repeat(4 << 20)),
+            })
+            .method("POST")
+            .path("/identity/v3/auth/tokens"),
+        )
+        .expect("valid rule");
+    use glance_client::auth::{Domain, Project, User};
+    let client = Client::builder()
+        .auth_url(server.identity_url())
+        .password_auth(User::name("demo", Domain::name("Default")), "demo-secret")
+        .project(Project::name("demo", Domain::name("Default")))
+        .build()
+        .expect("builds");
+    match client.authenticate().await.expect_err("refused") {
+        Error::Auth { message, .. } => {
+            assert!(message.len() <= 64 * 1024, "{} bytes kept", message.len());
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -214,6 +214,7 @@ impl KeystoneSession {
     ) -> std::result::Result<reqwest::Response, reqwest::Error> {
         let started = Instant::now();
         let mut attempt = 0;
+        let mut timeouts = 0u32;
         loop {
             attempt += 1;
             let mut req = self
@@ -235,7 +236,15 @@ impl KeystoneSession {
                     Ok(resp),
                 ),
                 Ok(resp) => return Ok(resp),
-                Err(e) if retry::retryable_transport(&e) => (None, Err(e)),
+                // A Keystone that accepted the request and never answered
+                // gets one more try, not one per retry.
+                Err(e) if e.is_timeout() && timeouts > 0 => return Err(e),
+                Err(e) if retry::retryable_transport(&e) => {
+                    if e.is_timeout() {
+                        timeouts += 1;
+                    }
+                    (None, Err(e))
+                }
                 Err(e) => return Err(e),
             };
             let delay = self
