@@ -79,7 +79,7 @@ pub use config::CloudConfig;
 pub use error::{Error, ImportFailure, ResponseSummary, Result, Transfer, report};
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
-    ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp,
+    ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, Saved,
     UploadBody, UploadOptions, Visibility,
 };
 pub use info::{ImportInfo, Info, QuotaUsage, Store};

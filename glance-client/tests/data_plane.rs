@@ -177,7 +177,9 @@ async fn sixty_four_mib_from_a_reader_to_a_path() {
         .download_to_path(&image.id, &path, DownloadOptions::default())
         .await
         .expect("downloaded");
-    assert_eq!(written, Some(len as u64));
+    let written = written.expect("has data");
+    assert_eq!(written.bytes, len as u64);
+    assert!(written.is_verified());
     let on_disk = std::fs::read(&path).expect("read");
     assert_eq!(hex::encode(Sha512::digest(&on_disk)), digest);
 }

@@ -374,7 +374,7 @@ async fn download_to_path_leaves_nothing_behind_on_failure() {
         .download_to_path(ID, &target, DownloadOptions::default())
         .await
         .expect("written");
-    assert_eq!(n, Some(LEN as u64));
+    assert_eq!(n.map(|s| s.bytes), Some(LEN as u64));
     assert_eq!(std::fs::read(&target).expect("read"), good);
     assert_eq!(leftovers(dir.path()), ["image.raw"]);
 }
@@ -396,7 +396,8 @@ async fn a_writer_gets_the_whole_image_only_when_it_verifies() {
             .download_to_writer(ID, &mut out, DownloadOptions::default())
             .await;
         if ok {
-            assert_eq!(result.expect("written"), Some(LEN as u64));
+            let saved = result.expect("written").expect("has data");
+            assert_eq!(saved.bytes, LEN as u64);
             assert!(out == good);
         } else {
             assert!(result.expect_err("corrupt").is_checksum_mismatch());

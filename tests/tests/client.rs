@@ -89,7 +89,8 @@ async fn upload_from_a_file_to_a_chosen_store() {
         .await
         .expect("downloaded")
         .expect("has data");
-    assert_eq!(written, payload.len() as u64);
+    assert_eq!(written.bytes, payload.len() as u64);
+    assert!(written.is_verified(), "{:?}", written.verification);
     assert_eq!(std::fs::read(&target).expect("read back"), payload);
 }
 

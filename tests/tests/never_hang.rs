@@ -463,6 +463,17 @@ async fn an_active_image_without_any_hash_is_reported_unverified() {
     assert_eq!(download.verification, Verification::Unavailable);
     assert!(!download.verification.is_verified());
     assert_eq!(download.bytes().await.expect("length checked"), "hello");
+    // Saved to a file: the result says so as well.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = client
+        .images()
+        .download_to_path(id, dir.path().join("legacy"), DownloadOptions::default())
+        .await
+        .expect("saved")
+        .expect("has data");
+    assert_eq!(saved.bytes, 5);
+    assert_eq!(saved.verification, Verification::Unavailable);
+    assert!(!saved.is_verified());
 }
 
 #[tokio::test]

@@ -19,6 +19,27 @@ use crate::verify::{self, Verification, VerifyOptions};
 /// ([`Download::bytes`]), whatever `Content-Length` claims.
 const PREALLOCATE_MAX: u64 = 8 << 20;
 
+/// What [`Images::download_to_path`] and [`Images::download_to_writer`]
+/// wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Saved {
+    /// Bytes written.
+    pub bytes: u64,
+    /// How they were checked: [`Verification::Unavailable`] means they were
+    /// **not verified** (the image has no digest at all), which the caller
+    /// should tell its user; [`Verification::None`], that verification was
+    /// turned off.
+    pub verification: Verification,
+}
+
+impl Saved {
+    /// Whether the bytes were checked against a digest.
+    pub fn is_verified(&self) -> bool {
+        self.verification.is_verified()
+    }
+}
+
 /// Options of a download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownloadOptions {
@@ -287,8 +308,9 @@ impl Images<'_> {
     }
 
     /// Download into `writer` (nova's `download(data=…)`), verified as it
-    /// goes; returns the number of bytes written, or `None` if the image has
-    /// no data. The writer is flushed, not closed.
+    /// goes; returns how many bytes were written and how they were checked
+    /// (see [`Saved::verification`]), or `None` if the image has no data.
+    /// The writer is flushed, not closed.
     ///
     /// A writer cannot take bytes back: on an error it holds a prefix of the
     /// image, never all of it (the last chunk is written only once the
@@ -306,36 +328,46 @@ impl Images<'_> {
         id: &str,
         writer: &mut W,
         options: DownloadOptions,
-    ) -> Result<Option<u64>>
+    ) -> Result<Option<Saved>>
     where
         W: tokio::io::AsyncWrite + Unpin + ?Sized,
     {
         let Some(mut download) = self.download_with(id, options).await? else {
             return Ok(None);
         };
+        let verification = download.verification.clone();
         let mut written = 0u64;
         while let Some(chunk) = download.try_next().await? {
             writer.write_all(&chunk).await?;
             written += chunk.len() as u64;
         }
         writer.flush().await?;
-        Ok(Some(written))
+        Ok(Some(Saved {
+            bytes: written,
+            verification,
+        }))
     }
 
     /// Download to `path` atomically: the data goes to a temporary file
     /// beside it, is verified and synced, then renamed over `path`. On any
     /// error nothing is left at `path` (an existing file there is untouched).
-    /// Returns the number of bytes written, or `None` if the image has no data.
+    /// Returns how many bytes were written and how they were checked (see
+    /// [`Saved::verification`]), or `None` if the image has no data.
     pub async fn download_to_path(
         &self,
         id: &str,
         path: impl AsRef<Path>,
         options: DownloadOptions,
-    ) -> Result<Option<u64>> {
+    ) -> Result<Option<Saved>> {
         check_target(path.as_ref())?;
-        match self.download_with(id, options).await? {
-            Some(download) => download.write_to_path(path).await.map(Some),
-            None => Ok(None),
-        }
+        let Some(download) = self.download_with(id, options).await? else {
+            return Ok(None);
+        };
+        let verification = download.verification.clone();
+        let bytes = download.write_to_path(path).await?;
+        Ok(Some(Saved {
+            bytes,
+            verification,
+        }))
     }
 }

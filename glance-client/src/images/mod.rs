@@ -11,7 +11,7 @@ mod update;
 mod upload;
 mod wait;
 
-pub use download::{Download, DownloadOptions, check_target as check_download_target};
+pub use download::{Download, DownloadOptions, Saved, check_target as check_download_target};
 pub use import::{ImportMethod, ImportRequest, StoreSelection};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use locations::{Location, ValidationData};
