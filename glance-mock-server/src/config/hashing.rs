@@ -116,3 +116,44 @@ impl std::str::FromStr for HashAlgorithm {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    /// Glance takes any hashlib name as `hashing_algorithm`; the mock takes
+    /// the fourteen a deployment can realistically use, from a config file
+    /// and from `--hashing-algorithm` alike, and writes them back as given.
+    #[test]
+    fn every_name_is_accepted_as_glance_writes_it() {
+        for algo in HashAlgorithm::ALL {
+            let name = algo.name();
+            let config = Config::from_toml(&format!("hashing_algorithm = \"{name}\""))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(config.hashing_algorithm, algo);
+            assert_eq!(name.parse::<HashAlgorithm>(), Ok(algo));
+            assert_eq!(algo.to_string(), name);
+        }
+        let names: Vec<&str> = HashAlgorithm::ALL.iter().map(|a| a.name()).collect();
+        for expected in [
+            "sha1",
+            "sha224",
+            "sha256",
+            "sha384",
+            "sha512",
+            "sha512_224",
+            "sha512_256",
+            "sha3_224",
+            "sha3_256",
+            "sha3_384",
+            "sha3_512",
+            "blake2b",
+            "blake2s",
+            "md5",
+        ] {
+            assert!(names.contains(&expected), "{expected}");
+        }
+        assert!(Config::from_toml("hashing_algorithm = \"shake_128\"").is_err());
+    }
+}
