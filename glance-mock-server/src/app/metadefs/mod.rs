@@ -25,14 +25,18 @@ fn read(state: &AppState) -> Arc<Tables> {
     state.metadefs.snapshot()
 }
 
-/// Run `change` on the tables as one transaction.
+/// Run `change` on the tables as one transaction: if it fails, nothing
+/// it changed stays.
 fn write<T>(
     state: &AppState,
     mut change: impl FnMut(&mut Tables) -> Result<T, Fault>,
 ) -> Result<T, Fault> {
     let mut out = None;
-    state.metadefs.write(&mut |t| out = Some(change(t)));
-    out.unwrap_or_else(|| Err(Fault::internal()))
+    state.metadefs.transaction(&mut |t| {
+        out = Some(change(t)?);
+        Ok(())
+    })?;
+    out.ok_or_else(Fault::internal)
 }
 
 /// `ResourceTypeController.index`: every resource type.
