@@ -399,3 +399,89 @@ async fn cache_is_off_and_locations_are_for_services() {
         .await;
     assert_eq!(a.status, StatusCode::ACCEPTED);
 }
+
+/// A refused namespace create: the namespace is gone, but a resource type
+/// it created first stays (Glance 33 commits each step on its own and
+/// cleans up only the namespace), while a refused object leaves nothing.
+#[tokio::test]
+async fn a_refused_create_keeps_what_glance_keeps_and_nothing_else() {
+    let api = Api::start().await;
+    let refused = api
+        .call(
+            &ADMIN,
+            Method::POST,
+            "/v2/metadefs/namespaces",
+            Some(json!({
+                "namespace": "probe1",
+                "resource_type_associations": [{"name": "ProbeRT"}],
+                "objects": [{"name": "o"}, {"name": "o"}]
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(
+        refused.message(),
+        "A metadata definition object with name=o already exists in namespace=probe1."
+    );
+    let gone = api
+        .call(
+            &ADMIN,
+            Method::GET,
+            "/v2/metadefs/namespaces/probe1",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let types = api
+        .call(
+            &ADMIN,
+            Method::GET,
+            "/v2/metadefs/resource_types",
+            None,
+            &[],
+        )
+        .await;
+    let names: Vec<&str> = types.json["resource_types"]
+        .as_array()
+        .expect("types")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(names.contains(&"ProbeRT"), "{names:?}");
+
+    // A property refused half-way through an update leaves the namespace
+    // as it was.
+    let created = api
+        .call(
+            &ADMIN,
+            Method::POST,
+            "/v2/metadefs/namespaces",
+            Some(json!({"namespace": "kept", "tags": [{"name": "a"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let dup = api
+        .call(
+            &ADMIN,
+            Method::POST,
+            "/v2/metadefs/namespaces/kept/tags",
+            Some(json!({"tags": [{"name": "b"}, {"name": "b"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    let tags = api
+        .call(
+            &ADMIN,
+            Method::GET,
+            "/v2/metadefs/namespaces/kept/tags",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(tags.json["tags"][0]["name"], "a", "{:?}", tags.json);
+    assert_eq!(tags.json["tags"].as_array().map(Vec::len), Some(1));
+}

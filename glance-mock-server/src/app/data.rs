@@ -9,6 +9,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use super::ingest;
+use super::records::{self, save_image};
 use crate::domain::inspect::InvalidImageData;
 use crate::domain::policy::Rule;
 use crate::domain::upload::{self, UploadFault};
@@ -110,7 +111,7 @@ impl<'a> SavingGuard<'a> {
 impl Drop for SavingGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            let _ = self.state.db.update(self.id, &mut |img| {
+            let _ = save_image(self.state, self.id, Fault::internal, |img| {
                 upload::restore_queued(img, time::now());
                 Ok(())
             });
@@ -133,19 +134,16 @@ pub async fn upload(
     data: DataStream,
     size: Option<i64>,
 ) -> Result<(), UploadError> {
-    let current = state.db.get(id, false);
+    let current = records::find_image(state, id);
     let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, Rule::UploadImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    let saving: Arc<Image> = state
-        .db
-        .update(id, &mut |img| upload::begin(img, time::now()))
-        .ok_or_else(not_found)??;
+    let (saving, ()) = save_image(state, id, not_found, |img| upload::begin(img, time::now()))?;
     let guard = SavingGuard::new(state, id);
 
     let remaining = upload::remaining_quota(
         state.config.user_storage_quota,
-        &state.db.all(),
+        &state.db.image_scan(false),
         saving.owner.as_deref(),
         id,
     );
@@ -169,40 +167,41 @@ pub async fn upload(
     // announces none).
     let remaining = upload::remaining_quota(
         state.config.user_storage_quota,
-        &state.db.all(),
+        &state.db.image_scan(false),
         saving.owner.as_deref(),
         id,
     );
-    let mut outcome = Ok(());
-    let saved = state.db.update(id, &mut |img| {
+    // Saved from `saving` only (Glance's `from_state='saving'`); a
+    // refused finish is saved too (it puts the image back). An image
+    // deleted (or moved on) meanwhile is Glance's 410.
+    let gone = || {
+        Fault::Gone(format!(
+            "Image {id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded."
+        ))
+    };
+    let saved = save_image(state, id, gone, |img| {
         if img.status != ImageStatus::Saving {
-            return Err(Fault::Gone(String::new()));
+            return Err(gone());
         }
-        outcome = upload::finish(
+        Ok(upload::finish(
             img,
             &stored,
             store_id,
             verdict.clone(),
             remaining,
             time::now(),
-        );
-        Ok(())
+        ))
     });
     guard.disarm();
     match saved {
-        Some(Ok(_)) => match outcome {
-            Ok(()) => Ok(()),
-            Err(f) => {
-                state.store.delete(store_id, id).await;
-                Err(f.into())
-            }
-        },
-        _ => {
+        Ok((_, Ok(()))) => Ok(()),
+        Ok((_, Err(refused))) => {
             state.store.delete(store_id, id).await;
-            Err(Fault::Gone(format!(
-                "Image {id} could not be found after upload. The image may have been deleted during the upload, cleaning up the chunks uploaded."
-            ))
-            .into())
+            Err(refused.into())
+        }
+        Err(f) => {
+            state.store.delete(store_id, id).await;
+            Err(f.into())
         }
     }
 }
@@ -239,7 +238,7 @@ pub fn download(
     id: &str,
     prefer: &[String],
 ) -> Result<Download, Fault> {
-    let image = state.db.get(id, false);
+    let image = records::find_image(state, id);
     let img = policy::lookup(who, image.as_deref(), id)?;
     if img.status == ImageStatus::Deactivated && !who.is_admin() {
         return Err(Fault::Forbidden(

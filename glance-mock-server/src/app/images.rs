@@ -7,19 +7,23 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::records::{self, save_image};
+use crate::db::RepoError;
 use crate::domain::list::ListQuery;
 use crate::domain::patch::Patch;
 use crate::domain::policy::Rule;
-use crate::domain::{
-    Fault, Identity, Image, ImageStatus, activation, create, import, policy, time,
-};
+use crate::domain::{Fault, Identity, Image, activation, create, import, policy, time};
 use crate::state::AppState;
 
 /// `ImagesController.create`: the image the request document describes,
 /// saved (409 if its id was ever used).
 pub fn create(state: &AppState, who: &Identity, doc: &Value) -> Result<Arc<Image>, Fault> {
     let image = create::new_image(doc, who, time::now(), || uuid::Uuid::new_v4().to_string())?;
-    state.db.create(image)
+    let id = image.id.clone();
+    state.db.image_create(image).map_err(|e| match e {
+        RepoError::Duplicate { .. } => Fault::Conflict(format!("Image ID {id} already exists!")),
+        other => records::fault(other, Fault::internal),
+    })
 }
 
 /// The number a listing is read at: read it before [`list`], so that a
@@ -57,10 +61,17 @@ pub fn list(
             "You are not authorized to complete get_images action.".into(),
         ));
     }
-    let all = state.db.all();
-    let page = q.run(who, &all, |id| state.db.get(id, true))?;
+    let page = state.db.image_get_all(who, &q).map_err(|e| match e {
+        RepoError::NotFound { key, .. } => {
+            Fault::BadRequest(format!("No image found with ID {key}"))
+        }
+        RepoError::Forbidden { key, .. } => {
+            Fault::Forbidden(format!("Forbidding request, image {key} not visible"))
+        }
+        other => records::fault(other, Fault::internal),
+    })?;
     Ok(Listing {
-        images: page.images.into_iter().cloned().collect(),
+        images: page.images,
         first: page.first,
         next: page.next,
     })
@@ -69,7 +80,7 @@ pub fn list(
 /// `ImagesController.show`: the image if `who` may see it and `get_image`
 /// allows it (404 otherwise).
 pub fn show(state: &AppState, who: &Identity, id: &str) -> Result<Arc<Image>, Fault> {
-    let record = state.db.get(id, false);
+    let record = records::find_image(state, id);
     policy::visible(who, record.as_deref(), id)?;
     // `visible` refuses a missing record.
     record.ok_or_else(|| Fault::NotFound(format!("No image found with ID {id}")))
@@ -85,23 +96,21 @@ pub async fn update(
     patch: &Patch,
 ) -> Result<Arc<Image>, Fault> {
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    let current = state
-        .db
-        .get(id, false)
-        .filter(|img| policy::can_see(who, img))
-        .ok_or_else(not_found)?;
+    let current = records::image(state, id, not_found)?;
+    if !policy::can_see(who, &current) {
+        return Err(not_found());
+    }
     if patch.is_empty() {
         return Ok(current);
     }
-    let updated = state
-        .db
-        .update(id, &mut |img| {
-            if !policy::can_see(who, img) {
-                return Err(not_found());
-            }
-            patch.apply(img, who, time::now())
-        })
-        .ok_or_else(not_found)??;
+    let (updated, current) = save_image(state, id, not_found, |img| {
+        if !policy::can_see(who, img) {
+            return Err(not_found());
+        }
+        let read = img.clone();
+        patch.apply(img, who, time::now())?;
+        Ok(read)
+    })?;
     for store in current
         .stores
         .iter()
@@ -117,28 +126,29 @@ pub async fn update(
 /// every store, the staging area and the cache.
 pub async fn delete(state: &AppState, who: &Identity, id: &str) -> Result<(), Fault> {
     let not_found = || Fault::NotFound(format!("Failed to find image {id} to delete"));
-    let current = state.db.get(id, false).ok_or_else(not_found)?;
+    let mut current = records::image(state, id, not_found)?;
     if !policy::can_see(who, &current) {
         return Err(not_found());
     }
     policy::enforce(who, Rule::DeleteImage, &current)?;
-    let mut stores = Vec::new();
-    state
-        .db
-        .update(id, &mut |img| {
-            if img.protected {
-                return Err(Fault::Forbidden(format!(
-                    "Image {id} is protected and cannot be deleted."
-                )));
-            }
-            img.status = ImageStatus::Deleted;
-            img.updated_at = time::now();
-            stores = std::mem::take(&mut img.stores);
-            Ok(())
-        })
-        .ok_or_else(not_found)??;
-    for store in stores {
-        state.store.delete(&store, id).await;
+    // `image_destroy`, guarded by the revision the checks read: a record
+    // changed meanwhile (made protected, say) is checked again.
+    let deleted = loop {
+        if current.protected {
+            return Err(Fault::Forbidden(format!(
+                "Image {id} is protected and cannot be deleted."
+            )));
+        }
+        match state
+            .db
+            .image_destroy(id, time::now(), Some(current.revision.get()))
+        {
+            Err(RepoError::Changed { .. }) => current = records::image(state, id, not_found)?,
+            other => break other.map_err(|e| records::fault(e, not_found))?,
+        }
+    };
+    for store in &deleted.stores {
+        state.store.delete(store, id).await;
     }
     // Glance also drops whatever is staged for the image, and the cache
     // filter its cached copy.
@@ -160,15 +170,14 @@ fn act(
     rule: Rule,
     switch: Switch,
 ) -> Result<(), Fault> {
-    let current = state.db.get(id, false);
+    let current = records::find_image(state, id);
     let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, rule, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
     // A repeated action leaves the record as it is, updated_at included.
-    state
-        .db
-        .update(id, &mut |img| switch(img, time::now()).map(drop))
-        .ok_or_else(not_found)??;
+    save_image(state, id, not_found, |img| {
+        switch(img, time::now()).map(drop)
+    })?;
     Ok(())
 }
 
@@ -197,16 +206,13 @@ pub async fn delete_from_store(
         )));
     }
     let not_found = || Fault::NotFound(format!("Failed to find image {id}"));
-    let current = state.db.get(id, false);
+    let current = records::find_image(state, id);
     policy::lookup(who, current.as_deref(), id).map_err(|_| not_found())?;
-    state
-        .db
-        .update(id, &mut |img| {
-            import::delete_from_store(who, img, store)?;
-            img.updated_at = time::now();
-            Ok(())
-        })
-        .ok_or_else(not_found)??;
+    save_image(state, id, not_found, |img| {
+        import::delete_from_store(who, img, store)?;
+        img.updated_at = time::now();
+        Ok(())
+    })?;
     state.store.delete(store, id).await;
     Ok(())
 }

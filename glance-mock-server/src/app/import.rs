@@ -9,6 +9,7 @@
 
 use std::net::IpAddr;
 
+use super::records::{self, save_image, save_task};
 use crate::config::ImportFiltering;
 use crate::control::files::ServedFiles;
 use crate::domain::import::progress::{self, IMPORT_TASK};
@@ -44,7 +45,7 @@ pub async fn import_image(
     mut req: ImportRequest,
     headers: ImportHeaders,
 ) -> Result<Option<String>, Fault> {
-    let img = state.db.get(id, false);
+    let img = records::find_image(state, id);
     let img = policy::lookup(who, img.as_deref(), id)?;
     import::check_image(img, req.method)?;
     req.check_glance_download()?;
@@ -87,26 +88,24 @@ fn enforce_lock(state: &AppState, img: &Image) -> Result<Option<Vec<String>>, Fa
     let Some(holder) = img.properties.get(IMPORT_TASK).cloned() else {
         return Ok(None);
     };
-    let task = state.tasks.get(&holder);
+    let task = state.tasks.task_get(&holder, true).ok();
     import::check_lock(task.as_deref(), now_micros())?;
     if let Some(task) = &task {
         let ttl = state.task_ttl();
-        let _ = state.tasks.update(&task.id, &mut |t| {
+        let _ = save_task(state, &task.id, |t| {
             let _ = t.fail("Expired lock preempted", ttl, now_micros());
             Ok(())
         });
     }
-    state
-        .db
-        .update(&img.id, &mut |img| {
-            if progress::drop_lock(img, &holder) {
-                Ok(())
-            } else {
-                // Someone else busted it first.
-                Err(Fault::Conflict("Image has active task".into()))
-            }
-        })
-        .ok_or_else(|| Fault::Conflict("Image has active task".into()))??;
+    let busy = || Fault::Conflict("Image has active task".into());
+    save_image(state, &img.id, busy, |img| {
+        if progress::drop_lock(img, &holder) {
+            Ok(())
+        } else {
+            // Someone else busted it first.
+            Err(busy())
+        }
+    })?;
     let stores = task
         .and_then(|t| t.input.get("backend").cloned())
         .and_then(|b| b.as_array().cloned())
@@ -140,21 +139,18 @@ fn start(
         now_micros(),
     );
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    state
-        .db
-        .update(id, &mut |img| {
-            progress::take_lock(img, &task.id)?;
-            if let Some(old) = &stale {
-                // Saved only if it changed anything.
-                let mut cleaned = img.clone();
-                if progress::clean_stale_progress(&mut cleaned, old) {
-                    img.properties = cleaned.properties;
-                    img.updated_at = time::now();
-                }
+    save_image(state, id, not_found, |img| {
+        progress::take_lock(img, &task.id)?;
+        if let Some(old) = &stale {
+            // Saved only if it changed anything.
+            let mut cleaned = img.clone();
+            if progress::clean_stale_progress(&mut cleaned, old) {
+                img.properties = cleaned.properties;
+                img.updated_at = time::now();
             }
-            Ok(())
-        })
-        .ok_or_else(not_found)??;
+        }
+        Ok(())
+    })?;
     let remote_image = req
         .method_field("glance_image_id")
         .and_then(|v| v.as_str())
@@ -168,7 +164,10 @@ fn start(
         remote_image,
         token: headers.token,
     };
-    let task = state.tasks.create(task);
+    let task = state
+        .tasks
+        .task_create(task)
+        .map_err(|e| records::fault(e, Fault::internal))?;
     state
         .queue
         .submit(Job::new(task.id.clone(), Work::Import(job)));

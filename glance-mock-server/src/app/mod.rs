@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
+pub mod records;
 pub mod staging;
 pub mod tags;
 pub mod tasks;

@@ -2,6 +2,7 @@
 //! area (not one of the configured stores) while the image is `uploading`
 //! (`ImageDataController.stage`).
 
+use super::records::{self, save_image};
 use crate::domain::import::{abandon_stage, begin_stage, finish_stage, restore_staged};
 use crate::domain::policy::{self, Rule};
 use crate::domain::{Fault, Identity, time};
@@ -57,7 +58,7 @@ impl StagingGuard {
     }
 
     fn queue_again(&self) {
-        let _ = self.state.db.update(&self.id, &mut |img| {
+        let _ = save_image(&self.state, &self.id, Fault::internal, |img| {
             restore_staged(img, time::now());
             Ok(())
         });
@@ -112,14 +113,11 @@ pub async fn stage(
     data: DataStream,
     size: Option<i64>,
 ) -> Result<(), StageError> {
-    let current = state.db.get(id, false);
+    let current = records::find_image(state, id);
     let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, Rule::ModifyImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
-    state
-        .db
-        .update(id, &mut |img| begin_stage(img, time::now()))
-        .ok_or_else(not_found)??;
+    save_image(state, id, not_found, |img| begin_stage(img, time::now()))?;
     let guard = StagingGuard {
         state: state.clone(),
         id: id.to_owned(),
@@ -143,30 +141,24 @@ pub async fn stage(
             return Err(err);
         }
     };
-    let saved = state
-        .db
-        .update(id, &mut |img| finish_stage(img, stored.size, time::now()));
+    let saved = save_image(state, id, not_found, |img| {
+        finish_stage(img, stored.size, time::now())
+    });
     match saved {
-        Some(Ok(_)) => {
+        Ok(_) => {
             guard.disarm();
             Ok(())
         }
         // Deleted (or changed) while staging: what was staged goes.
-        Some(Err(e)) => {
-            let mut overtaken = false;
-            let _ = state.db.update(id, &mut |img| {
-                overtaken = abandon_stage(img, time::now());
-                Ok(())
+        Err(e) => {
+            let abandoned = save_image(state, id, not_found, |img| {
+                Ok(abandon_stage(img, time::now()))
             });
             guard.restore().await;
-            if overtaken {
+            if let Ok((_, true)) = abandoned {
                 return Err(StageError::Overtaken(id.to_owned()));
             }
             Err(e.into())
-        }
-        None => {
-            guard.restore().await;
-            Err(not_found().into())
         }
     }
 }

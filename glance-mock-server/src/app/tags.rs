@@ -4,21 +4,18 @@
 //! record. The tag itself is validated by the request's deserializer,
 //! before these run.
 
+use super::records::save_image;
 use crate::domain::{Fault, Identity, Image, tags, time};
 use crate::state::AppState;
 
-/// Apply a tag change to the live image `id` atomically (Glance's
+/// Apply a tag change to the live image `id` (Glance's
 /// `image_repo.get`, the change, then `image_repo.save`).
 fn change(
     state: &AppState,
     id: &str,
-    mut f: impl FnMut(&mut Image) -> Result<(), Fault>,
+    f: impl FnMut(&mut Image) -> Result<(), Fault>,
 ) -> Result<(), Fault> {
-    state
-        .db
-        .update(id, &mut f)
-        .ok_or_else(|| tags::image_not_found(id))??;
-    Ok(())
+    save_image(state, id, || tags::image_not_found(id), f).map(drop)
 }
 
 /// `Controller.update`: add `tag` to image `id`.

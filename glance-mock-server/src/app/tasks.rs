@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::import::admitted;
+use super::records;
 use crate::domain::policy::{self, NOT_FOUND_DEFAULT, Rule};
 use crate::domain::tasks::{self, NewTask, Task, TaskQuery, TaskType, now_micros};
 use crate::domain::{Fault, Identity};
@@ -22,14 +23,16 @@ use crate::state::AppState;
 /// views of the image's tasks the caller sees, oldest first.
 pub fn image_tasks(state: &AppState, who: &Identity, id: &str) -> Result<Vec<Value>, Fault> {
     let hidden = || Fault::NotFound(NOT_FOUND_DEFAULT.into());
-    let img = state.db.get(id, false);
+    let img = records::find_image(state, id);
     let img = policy::lookup(who, img.as_deref(), id).map_err(|_| hidden())?;
     policy::enforce(who, Rule::GetImage, img).map_err(|_| hidden())?;
     let now = now_micros();
-    state.tasks.scrub_expired(who.project_id.as_deref(), now);
+    state
+        .tasks
+        .task_delete_expired(who.project_id.as_deref(), now);
     let of_image: Vec<_> = state
         .tasks
-        .all()
+        .task_scan()
         .into_iter()
         .filter(|t| t.image_id.as_deref() == Some(id))
         .collect();
@@ -46,8 +49,11 @@ pub fn list(
 ) -> Result<(Vec<Arc<Task>>, Option<String>), Fault> {
     state
         .tasks
-        .scrub_expired(who.project_id.as_deref(), now_micros());
-    q.run(who, &state.tasks.all())
+        .task_delete_expired(who.project_id.as_deref(), now_micros());
+    state
+        .tasks
+        .task_get_all(who, q)
+        .map_err(|e| records::fault(e, Fault::internal))
 }
 
 /// `TasksController.create` (after the deserializer checked access and
@@ -75,15 +81,18 @@ pub async fn create(
         }
     }
     let image_id = tasks::input_image_id(&new.input)?;
-    let task = state.tasks.create(Task::new(
-        uuid::Uuid::new_v4().to_string(),
-        new.task_type,
-        who,
-        image_id,
-        request_id,
-        new.input,
-        now_micros(),
-    ));
+    let task = state
+        .tasks
+        .task_create(Task::new(
+            uuid::Uuid::new_v4().to_string(),
+            new.task_type,
+            who,
+            image_id,
+            request_id,
+            new.input,
+            now_micros(),
+        ))
+        .map_err(|e| records::fault(e, Fault::internal))?;
     state
         .queue
         .submit(Job::new(task.id.clone(), Work::Created { token }));
@@ -96,7 +105,8 @@ pub fn show(state: &AppState, who: &Identity, id: &str) -> Result<Arc<Task>, Fau
     tasks::check_access(who)?;
     state
         .tasks
-        .get(id)
+        .task_get(id, true)
+        .ok()
         .filter(|t| (!t.deleted || who.is_admin()) && tasks::visible(who, t))
         .ok_or_else(|| Fault::NotFound(format!("Could not find task {id}")))
 }

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, RwLock};
 
-use super::{Change, ImageRepository};
-use crate::domain::{Fault, Image, ImageStatus};
+use super::error::{RepoError, Row};
+use super::images::ImageRepository;
+use crate::domain::{Image, ImageStatus, Revision};
 
 /// All image records, deleted ones included, behind one lock.
 ///
@@ -39,50 +40,53 @@ fn is_live(img: &Image) -> bool {
 }
 
 impl ImageRepository for MemoryDb {
-    fn create(&self, image: Image) -> Result<Arc<Image>, Fault> {
+    fn image_create(&self, mut image: Image) -> Result<Arc<Image>, RepoError> {
         let mut db = self.write();
         if db.contains_key(&image.id) {
-            return Err(Fault::Conflict(format!(
-                "Image ID {} already exists!",
-                image.id
-            )));
+            return Err(RepoError::duplicate(Row::Image, image.id));
         }
+        image.revision = Revision::new(1);
         let image = Arc::new(image);
         db.insert(image.id.clone(), image.clone());
         Ok(image)
     }
 
-    fn get(&self, id: &str, force_show_deleted: bool) -> Option<Arc<Image>> {
+    fn image_get(&self, id: &str, force_show_deleted: bool) -> Result<Arc<Image>, RepoError> {
         self.read()
             .get(id)
             .filter(|i| force_show_deleted || is_live(i))
             .cloned()
+            .ok_or_else(|| RepoError::not_found(Row::Image, id))
     }
 
-    fn update(&self, id: &str, change: Change<'_>) -> Option<Result<Arc<Image>, Fault>> {
-        let mut db = self.write();
-        let slot = db.get_mut(id).filter(|i| is_live(i))?;
-        let mut draft = Image::clone(slot);
-        Some(change(&mut draft).map(|()| {
-            *slot = Arc::new(draft);
-            slot.clone()
-        }))
-    }
-
-    fn generation(&self) -> u64 {
-        self.generation.load(AtomicOrdering::SeqCst)
-    }
-
-    fn all(&self) -> Vec<Arc<Image>> {
+    fn image_scan(&self, with_deleted: bool) -> Vec<Arc<Image>> {
         self.read()
             .values()
-            .filter(|i| is_live(i))
+            .filter(|i| with_deleted || is_live(i))
             .cloned()
             .collect()
     }
 
-    fn all_with_deleted(&self) -> Vec<Arc<Image>> {
-        self.read().values().cloned().collect()
+    fn image_write(&self, mut new: Image) -> Result<Arc<Image>, RepoError> {
+        let mut db = self.write();
+        let slot = db
+            .get_mut(&new.id)
+            .filter(|i| is_live(i))
+            .ok_or_else(|| RepoError::not_found(Row::Image, new.id.clone()))?;
+        if slot.revision.get() != new.revision.get() {
+            return Err(RepoError::Changed {
+                row: Row::Image,
+                id: new.id,
+                read: new.revision.get(),
+            });
+        }
+        new.revision = new.revision.next();
+        *slot = Arc::new(new);
+        Ok(slot.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(AtomicOrdering::SeqCst)
     }
 
     fn reset(&self) {
@@ -93,41 +97,9 @@ impl ImageRepository for MemoryDb {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::time::now;
 
     #[test]
-    fn deleted_ids_stay_taken_and_hidden() {
-        let db = MemoryDb::default();
-        db.create(Image::new("a".into(), None, now()))
-            .expect("created");
-        db.update("a", &mut |i| {
-            i.status = ImageStatus::Deleted;
-            Ok(())
-        })
-        .expect("live")
-        .expect("changed");
-        assert!(db.get("a", false).is_none());
-        assert!(db.get("a", true).is_some());
-        assert!(db.update("a", &mut |_| Ok(())).is_none());
-        assert!(matches!(
-            db.create(Image::new("a".into(), None, now())),
-            Err(Fault::Conflict(_))
-        ));
-        assert!(db.all().is_empty());
-    }
-
-    #[test]
-    fn failed_change_leaves_the_record() {
-        let db = MemoryDb::default();
-        db.create(Image::new("a".into(), None, now()))
-            .expect("created");
-        let r = db
-            .update("a", &mut |i| {
-                i.name = Some("changed".into());
-                Err(Fault::Conflict("no".into()))
-            })
-            .expect("live");
-        assert!(r.is_err());
-        assert_eq!(db.get("a", false).expect("there").name, None);
+    fn the_memory_repository_passes_the_conformance_suite() {
+        crate::db::conformance::images::run(&|| Box::new(MemoryDb::default()));
     }
 }

@@ -1,19 +1,30 @@
 //! Where metadata definition rows live: one set of [`Tables`], read as a
-//! consistent snapshot and changed under one lock, so every API call sees
-//! and makes its changes as a single transaction.
+//! consistent snapshot and changed as one transaction.
+//!
+//! The seed's `metadef_*` functions (namespace, object, property, tag,
+//! resource type and association create / get / get_all / update /
+//! delete / delete_namespace_content) are the rules of
+//! [`crate::domain::metadefs`], each run on the tables inside one
+//! [`MetadefRepository::transaction`]: a change that fails half-way
+//! leaves the tables as they were.
 
 use std::fmt::Debug;
 use std::sync::{Arc, RwLock};
 
+use crate::domain::Fault;
 use crate::domain::metadefs::Tables;
+
+/// A change of the tables; its error undoes it.
+pub type TablesChange<'a> = &'a mut dyn FnMut(&mut Tables) -> Result<(), Fault>;
 
 /// Storage of the metadata definition tables.
 pub trait MetadefRepository: Debug + Send + Sync {
     /// The tables as they are now; later changes do not show in it.
     fn snapshot(&self) -> Arc<Tables>;
 
-    /// Change the tables; no other change interleaves with `change`.
-    fn write(&self, change: &mut dyn FnMut(&mut Tables));
+    /// Run `change` on the tables as one transaction: no other change
+    /// interleaves with it, and if it fails, nothing it did stays.
+    fn transaction(&self, change: TablesChange<'_>) -> Result<(), Fault>;
 
     /// Forget everything.
     fn reset(&self);
@@ -33,9 +44,14 @@ impl MetadefRepository for MemoryMetadefs {
             .clone()
     }
 
-    fn write(&self, change: &mut dyn FnMut(&mut Tables)) {
+    fn transaction(&self, change: TablesChange<'_>) -> Result<(), Fault> {
         let mut guard = self.tables.write().unwrap_or_else(|p| p.into_inner());
-        change(Arc::make_mut(&mut guard));
+        // The change works on a copy, which replaces the tables only once
+        // it succeeded.
+        let mut draft = Tables::clone(&guard);
+        change(&mut draft)?;
+        *guard = Arc::new(draft);
+        Ok(())
     }
 
     fn reset(&self) {
@@ -48,15 +64,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snapshots_do_not_see_later_writes() {
-        let repo = MemoryMetadefs::default();
-        let before = repo.snapshot();
-        repo.write(&mut |t| {
-            t.next_id();
-        });
-        assert_eq!(*before, Tables::default());
-        assert_ne!(*repo.snapshot(), Tables::default());
-        repo.reset();
-        assert_eq!(*repo.snapshot(), Tables::default());
+    fn the_memory_repository_passes_the_conformance_suite() {
+        crate::db::conformance::metadefs::run(&|| Box::new(MemoryMetadefs::default()));
     }
 }

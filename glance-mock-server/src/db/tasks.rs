@@ -1,39 +1,81 @@
-//! Task records with the semantics of Glance's task DB API: tasks are
-//! never removed, only soft-deleted once expired; updates are atomic
-//! read-modify-write steps, as for images.
+//! The task half of Glance's DB API (`task_create`, `task_get`,
+//! `task_get_all`, `task_update`, `task_delete`): tasks are never removed,
+//! only soft-deleted; every write is guarded by the record's revision, as
+//! for images ([`super::images`]).
 
 use std::sync::{Arc, RwLock};
 
 use time::OffsetDateTime;
 
-use crate::domain::Fault;
-use crate::domain::tasks::Task;
+use super::error::{RepoError, Row};
+use crate::domain::tasks::{Task, TaskQuery};
+use crate::domain::{Identity, Revision};
 
-/// A change applied to one task under the repository's lock; returning an
-/// error leaves the record untouched.
-pub type TaskChange<'a> = &'a mut dyn FnMut(&mut Task) -> Result<(), Fault>;
-
-/// Where task records live.
+/// Where task records live: a small core (create, get, scan, one guarded
+/// write), the seed's functions provided on top.
 pub trait TaskRepository: std::fmt::Debug + Send + Sync {
-    /// `task_create`: store a new task.
-    fn create(&self, task: Task) -> Arc<Task>;
+    /// `task_create`: store a new task at revision 1;
+    /// [`RepoError::Duplicate`] if its id is taken.
+    fn task_create(&self, task: Task) -> Result<Arc<Task>, RepoError>;
 
-    /// `task_get`: the task, soft-deleted ones included (callers decide
-    /// who may see those).
-    fn get(&self, id: &str) -> Option<Arc<Task>>;
-
-    /// `task_update`: apply `change` atomically; `None` if there is no
-    /// such task.
-    fn update(&self, id: &str, change: TaskChange<'_>) -> Option<Result<Arc<Task>, Fault>>;
+    /// `task_get(task_id, force_show_deleted)`: the task;
+    /// [`RepoError::NotFound`] if missing, or soft-deleted and
+    /// `force_show_deleted` is not set.
+    fn task_get(&self, id: &str, force_show_deleted: bool) -> Result<Arc<Task>, RepoError>;
 
     /// Every task, soft-deleted ones included, oldest first.
-    fn all(&self) -> Vec<Arc<Task>>;
+    fn task_scan(&self) -> Vec<Arc<Task>>;
 
-    /// `_task_soft_delete`: mark the expired tasks of `owner` deleted.
-    fn scrub_expired(&self, owner: Option<&str>, now: OffsetDateTime);
+    /// `task_update(task_id, values)`: replace task `values.id` (soft-
+    /// deleted ones too: a flow still finishes its task) with `values`, if
+    /// it is still at `values.revision` ([`RepoError::Changed`]
+    /// otherwise: someone else wrote since it was read). Stored at the
+    /// next revision and returned.
+    fn task_update(&self, values: Task) -> Result<Arc<Task>, RepoError>;
 
     /// Forget everything.
     fn reset(&self);
+
+    /// `task_delete(task_id)`: soft-delete task `id` at `at`.
+    fn task_delete(&self, id: &str, at: OffsetDateTime) -> Result<Arc<Task>, RepoError> {
+        let mut last = None;
+        for _ in 0..super::images::RETRIES {
+            let mut task = Task::clone(&*self.task_get(id, false)?);
+            task.deleted = true;
+            task.deleted_at = Some(at);
+            match self.task_update(task) {
+                Err(e @ RepoError::Changed { .. }) => last = Some(e),
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| RepoError::not_found(Row::Task, id)))
+    }
+
+    /// `_task_soft_delete`, which `task_get_all` runs first: soft-delete
+    /// the expired tasks of `owner` at `now`.
+    fn task_delete_expired(&self, owner: Option<&str>, now: OffsetDateTime) {
+        for task in self.task_scan() {
+            if !task.deleted && task.owner.as_deref() == owner && task.expired(now) {
+                // Someone else deleting it first is the same outcome.
+                let _ = self.task_delete(&task.id, now);
+            }
+        }
+    }
+
+    /// `task_get_all(filters, marker, limit, sort_key, sort_dir)`: the page
+    /// of live tasks `who` sees as `query` selects and orders them, and
+    /// the marker of the next page when this one is full.
+    /// [`RepoError::BadQuery`] for a bad sort key or a marker `who` cannot
+    /// see.
+    fn task_get_all(
+        &self,
+        who: &Identity,
+        query: &TaskQuery,
+    ) -> Result<(Vec<Arc<Task>>, Option<String>), RepoError> {
+        query
+            .run(who, &self.task_scan())
+            .map_err(|f| RepoError::BadQuery(f.to_string()))
+    }
 }
 
 /// Tasks in memory, in creation order, behind one lock.
@@ -53,40 +95,45 @@ impl MemoryTaskDb {
 }
 
 impl TaskRepository for MemoryTaskDb {
-    fn create(&self, task: Task) -> Arc<Task> {
-        let task = Arc::new(task);
-        self.write().push(task.clone());
-        task
-    }
-
-    fn get(&self, id: &str) -> Option<Arc<Task>> {
-        self.read().iter().find(|t| t.id == id).cloned()
-    }
-
-    fn update(&self, id: &str, change: TaskChange<'_>) -> Option<Result<Arc<Task>, Fault>> {
+    fn task_create(&self, mut task: Task) -> Result<Arc<Task>, RepoError> {
         let mut tasks = self.write();
-        let slot = tasks.iter_mut().find(|t| t.id == id)?;
-        let mut draft = Task::clone(slot);
-        Some(change(&mut draft).map(|()| {
-            *slot = Arc::new(draft);
-            slot.clone()
-        }))
+        if tasks.iter().any(|t| t.id == task.id) {
+            return Err(RepoError::duplicate(Row::Task, task.id));
+        }
+        task.revision = Revision::new(1);
+        let task = Arc::new(task);
+        tasks.push(task.clone());
+        Ok(task)
     }
 
-    fn all(&self) -> Vec<Arc<Task>> {
+    fn task_get(&self, id: &str, force_show_deleted: bool) -> Result<Arc<Task>, RepoError> {
+        self.read()
+            .iter()
+            .find(|t| t.id == id && (force_show_deleted || !t.deleted))
+            .cloned()
+            .ok_or_else(|| RepoError::not_found(Row::Task, id))
+    }
+
+    fn task_scan(&self) -> Vec<Arc<Task>> {
         self.read().clone()
     }
 
-    fn scrub_expired(&self, owner: Option<&str>, now: OffsetDateTime) {
+    fn task_update(&self, mut new: Task) -> Result<Arc<Task>, RepoError> {
         let mut tasks = self.write();
-        for slot in tasks.iter_mut() {
-            if !slot.deleted && slot.owner.as_deref() == owner && slot.expired(now) {
-                let mut t = Task::clone(slot);
-                t.deleted = true;
-                t.deleted_at = Some(now);
-                *slot = Arc::new(t);
-            }
+        let slot = tasks
+            .iter_mut()
+            .find(|t| t.id == new.id)
+            .ok_or_else(|| RepoError::not_found(Row::Task, new.id.clone()))?;
+        if slot.revision.get() != new.revision.get() {
+            return Err(RepoError::Changed {
+                row: Row::Task,
+                id: new.id,
+                read: new.revision.get(),
+            });
         }
+        new.revision = new.revision.next();
+        *slot = Arc::new(new);
+        Ok(slot.clone())
     }
 
     fn reset(&self) {
@@ -97,53 +144,9 @@ impl TaskRepository for MemoryTaskDb {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Identity;
-    use crate::domain::tasks::{TaskType, now_micros};
-    use serde_json::json;
-    use time::Duration;
-
-    fn task(id: &str) -> Task {
-        Task::new(
-            id.into(),
-            TaskType::ApiImageImport,
-            &Identity::default_admin(),
-            None,
-            None,
-            json!({}),
-            now_micros(),
-        )
-    }
 
     #[test]
-    fn updates_are_atomic_and_failures_change_nothing() {
-        let db = MemoryTaskDb::default();
-        db.create(task("a"));
-        db.create(task("b"));
-        let r = db
-            .update("a", &mut |t| {
-                t.message = "changed".into();
-                Err(Fault::Conflict("no".into()))
-            })
-            .expect("exists");
-        assert!(r.is_err());
-        assert_eq!(db.get("a").expect("a").message, "");
-        assert!(db.update("zzz", &mut |_| Ok(())).is_none());
-        let ids: Vec<String> = db.all().iter().map(|t| t.id.clone()).collect();
-        assert_eq!(ids, ["a", "b"]);
-    }
-
-    #[test]
-    fn expired_tasks_of_the_owner_are_soft_deleted() {
-        let db = MemoryTaskDb::default();
-        let mut done = task("a");
-        let t0 = now_micros() - Duration::hours(50);
-        done.begin_processing(t0).expect("processing");
-        done.succeed(json!({}), Duration::hours(48), t0)
-            .expect("done");
-        db.create(done);
-        db.scrub_expired(Some("other"), now_micros());
-        assert!(!db.get("a").expect("a").deleted);
-        db.scrub_expired(Some("admin"), now_micros());
-        assert!(db.get("a").expect("a").deleted);
+    fn the_memory_repository_passes_the_conformance_suite() {
+        crate::db::conformance::tasks::run(&|| Box::new(MemoryTaskDb::default()));
     }
 }

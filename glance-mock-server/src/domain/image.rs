@@ -187,6 +187,11 @@ pub struct Image {
     pub stores: Vec<String>,
     /// Projects the image is shared with.
     pub members: Vec<Member>,
+    /// Which write of the record this is: set by the repository (1 when
+    /// created, one more on every write), compared by a guarded write.
+    /// Not part of the record's JSON or of a dump.
+    #[serde(skip)]
+    pub revision: super::Revision,
 }
 
 /// Which of an image's locations its JSON shows: Glance's
@@ -242,6 +247,7 @@ impl Image {
             properties: BTreeMap::new(),
             stores: Vec::new(),
             members: Vec::new(),
+            revision: super::Revision::default(),
         }
     }
 

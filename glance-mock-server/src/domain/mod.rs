@@ -18,6 +18,7 @@ pub mod patch;
 pub mod policy;
 pub mod pyrepr;
 pub mod python;
+pub mod revision;
 pub mod stored;
 pub mod tags;
 pub mod tasks;
@@ -27,6 +28,7 @@ pub mod usage;
 
 pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};
+pub use revision::Revision;
 pub use stored::Stored;
 
 /// Why an operation was refused, in the categories Glance maps to HTTP

@@ -645,7 +645,6 @@ fn check_change(change: &Change) -> Result<(), Fault> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{ImageRepository, MemoryDb};
     use crate::domain::image::Member;
     use crate::domain::time::now;
     use serde_json::json;
@@ -1205,29 +1204,5 @@ mod tests {
         let bob = who("bob", &["member", "reader"]);
         run(Dialect::Draft10, json!([]), &mut img, &bob).expect("no policy for no changes");
         assert_eq!(img, before);
-    }
-
-    #[test]
-    fn a_failing_operation_leaves_the_stored_image_unchanged() {
-        let db = MemoryDb::default();
-        db.create(image()).expect("created");
-        let p = parse(json!([
-            {"op": "replace", "path": "/name", "value": "atomic"},
-            {"op": "add", "path": "/bar", "value": "b"},
-            {"op": "remove", "path": "/nope"}
-        ]))
-        .expect("valid");
-        let result = db
-            .update("img", &mut |img| p.apply(img, &alice(), now()))
-            .expect("live");
-        assert_eq!(
-            result.map(|_| ()),
-            Err(Fault::ConflictDetail(
-                "Property nope does not exist.".into()
-            ))
-        );
-        let stored = db.get("img", false).expect("there");
-        assert_eq!(stored.name, None);
-        assert!(!stored.properties.contains_key("bar"));
     }
 }

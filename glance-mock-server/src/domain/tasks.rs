@@ -138,6 +138,9 @@ pub struct Task {
     pub result: Option<Value>,
     /// A progress or failure message (`""` when none).
     pub message: String,
+    /// Which write of the record this is (see `Image::revision`).
+    #[serde(skip)]
+    pub revision: super::Revision,
 }
 
 /// A status change Glance's task refuses.
@@ -184,6 +187,7 @@ impl Task {
             input,
             result: None,
             message: String::new(),
+            revision: super::Revision::default(),
         }
     }
 

@@ -4,6 +4,8 @@
 //! an offset; [`ImageStore::delete`] and [`ImageStore::get_size`] do what
 //! their names say. [`Stores`] holds the configured stores by id.
 
+#[cfg(test)]
+mod conformance;
 pub mod filesystem;
 mod ingest;
 pub mod memory;
@@ -262,6 +264,17 @@ pub(crate) mod tests {
             out.extend_from_slice(&chunk.expect("readable"));
         }
         out
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_passes_the_conformance_suite() {
+        super::conformance::run(&MemoryStore::default()).await;
+    }
+
+    #[tokio::test]
+    async fn the_filesystem_store_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        super::conformance::run(&FilesystemStore::new(dir.path().join("store"))).await;
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::fetch;
 use super::shadow::ImageShadow;
 use crate::app::ingest::{self, Verdict};
+use crate::app::records::save_task;
 use crate::domain::import::ImportMethod;
 use crate::domain::import::progress::{self, StoreFault};
 use crate::domain::python::str_of;
@@ -139,7 +140,7 @@ impl Flow<'_> {
     }
 
     fn set_message(&self, message: String) {
-        let _ = self.state.tasks.update(self.task_id, &mut |t| {
+        let _ = save_task(self.state, self.task_id, |t| {
             t.message = message.clone();
             t.updated_at = now_micros();
             Ok(())
@@ -194,7 +195,7 @@ impl Flow<'_> {
         self.finish(true).await?;
         let ttl = self.state.task_ttl();
         let result = json!({"image_id": self.id()});
-        let _ = self.state.tasks.update(self.task_id, &mut |t| {
+        let _ = save_task(self.state, self.task_id, |t| {
             if t.succeed(result.clone(), ttl, now_micros()).is_err() {
                 let _ = t.fail(INTERNAL_ERROR, ttl, now_micros());
             }

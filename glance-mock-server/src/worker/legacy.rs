@@ -7,9 +7,10 @@ use serde_json::json;
 
 use super::fetch;
 use crate::app::ingest;
+use crate::app::records::{save_image, save_task};
 use crate::domain::import::progress::record_location;
 use crate::domain::tasks::{self, INTERNAL_ERROR, Task, now_micros};
-use crate::domain::{Identity, ImageStatus, create, time};
+use crate::domain::{Fault, Identity, create, time};
 use crate::state::AppState;
 
 /// Run a legacy import task to its end.
@@ -40,25 +41,21 @@ pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
         }
         Err(_) => return fail(state, &task.id, INTERNAL_ERROR),
     };
-    let Ok(image) = state.db.create(image) else {
+    let Ok(image) = state.db.image_create(image) else {
         return fail(state, &task.id, INTERNAL_ERROR);
     };
     match import(state, &image.id, &uri, token).await {
         Ok(()) => {
             let ttl = state.task_ttl();
             let result = json!({"image_id": image.id});
-            let _ = state.tasks.update(&task.id, &mut |t| {
+            let _ = save_task(state, &task.id, |t| {
                 let _ = t.succeed(result.clone(), ttl, now_micros());
                 Ok(())
             });
         }
         Err(()) => {
             // `_CreateImage.revert`: the image goes.
-            let _ = state.db.update(&image.id, &mut |img| {
-                img.status = ImageStatus::Deleted;
-                img.updated_at = time::now();
-                Ok(())
-            });
+            let _ = state.db.image_destroy(&image.id, time::now(), None);
             fail(state, &task.id, INTERNAL_ERROR);
         }
     }
@@ -80,7 +77,7 @@ async fn import(state: &AppState, id: &str, uri: &str, token: Option<&str>) -> R
     )
     .await
     .map_err(drop)?;
-    let img = state.db.get(id, false).ok_or(())?;
+    let img = state.db.image_get(id, false).map_err(drop)?;
     let store_id = state.config.default_store.clone();
     let store = state.store.get(&store_id).ok_or(())?;
     let announced = download.length.and_then(|n| i64::try_from(n).ok());
@@ -93,13 +90,13 @@ async fn import(state: &AppState, id: &str, uri: &str, token: Option<&str>) -> R
     )
     .await
     .map_err(drop)?;
-    let saved = state.db.update(id, &mut |img| {
+    let saved = save_image(state, id, Fault::internal, |img| {
         record_location(img, &stored, &store_id, verdict.clone(), true, time::now())
-            .map_err(|e| crate::domain::Fault::BadRequest(e.to_string()))
+            .map_err(|e| Fault::BadRequest(e.to_string()))
     });
     match saved {
-        Some(Ok(_)) => Ok(()),
-        _ => {
+        Ok(_) => Ok(()),
+        Err(_) => {
             state.store.delete(&store_id, id).await;
             Err(())
         }

@@ -36,6 +36,7 @@ mod shadow;
 use std::sync::{Arc, Weak};
 use std::time::Duration as StdDuration;
 
+use crate::app::records::save_task;
 use crate::domain::tasks::{self, INTERNAL_ERROR, Task, now_micros};
 use crate::queue::{Job, Work};
 use crate::state::{AppState, SharedState};
@@ -111,7 +112,7 @@ pub async fn advance_task(state: &AppState, id: &str) -> Option<bool> {
 /// Fail task `id` with `message` (if it has not ended already).
 pub(crate) fn fail_task(state: &AppState, id: &str, message: &str) {
     let ttl = state.task_ttl();
-    let _ = state.tasks.update(id, &mut |t| {
+    let _ = save_task(state, id, |t| {
         if !t.status.is_final() {
             let _ = t.fail(message, ttl, now_micros());
         }
@@ -130,11 +131,11 @@ pub(crate) fn client(state: &AppState) -> &reqwest::Client {
 async fn step(state: &AppState, job: &mut Job) -> bool {
     if !job.started {
         job.started = true;
-        let begun = state.tasks.update(&job.task_id, &mut |t| {
+        let begun = save_task(state, &job.task_id, |t| {
             t.begin_processing(now_micros())
                 .map_err(|e| crate::domain::Fault::Conflict(e.to_string()))
         });
-        let Some(Ok(task)) = begun else {
+        let Ok(task) = begun else {
             // Gone, or failed meanwhile (a stale lock taken over).
             return true;
         };
@@ -158,7 +159,7 @@ async fn step(state: &AppState, job: &mut Job) -> bool {
     match &job.work {
         Work::Import(import) => flow::run(state, &job.task_id, import).await,
         Work::Created { token } => {
-            let task: Option<Arc<Task>> = state.tasks.get(&job.task_id);
+            let task: Option<Arc<Task>> = state.tasks.task_get(&job.task_id, true).ok();
             match task {
                 Some(task) if task.task_type == tasks::TaskType::Import => {
                     legacy::run(state, &task, token.as_deref()).await;

@@ -7,6 +7,7 @@
 
 use std::sync::Mutex;
 
+use crate::app::records::save_image;
 use crate::domain::import::progress;
 use crate::domain::{Fault, Image};
 use crate::state::AppState;
@@ -54,7 +55,8 @@ impl<'a> ImageShadow<'a> {
             let img = self
                 .state
                 .db
-                .get(self.image_id, false)
+                .image_get(self.image_id, false)
+                .ok()
                 .filter(|img| progress::holds_lock(img, self.task_id))?;
             *shadow = Some(Shadow {
                 base: Image::clone(&img),
@@ -91,9 +93,10 @@ impl<'a> ImageShadow<'a> {
         let Some(Shadow { base, draft }) = self.shadow().take() else {
             return Ok(());
         };
-        let saved = self.state.db.update(self.image_id, &mut |live| {
+        let busy = || Fault::Conflict("the image changed under the import".into());
+        let saved = save_image(self.state, self.image_id, busy, |live| {
             if !progress::holds_lock(live, self.task_id) || live.status != base.status {
-                return Err(Fault::Conflict("the image changed under the import".into()));
+                return Err(busy());
             }
             merge(&base, &draft, live);
             if release {
@@ -101,7 +104,7 @@ impl<'a> ImageShadow<'a> {
             }
             Ok(())
         });
-        if matches!(saved, Some(Ok(_))) {
+        if saved.is_ok() {
             Ok(())
         } else {
             Err(draft

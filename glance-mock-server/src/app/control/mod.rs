@@ -36,7 +36,7 @@ pub struct Health {
 /// The counts [`Health`] reports.
 pub fn health(state: &AppState) -> Health {
     Health {
-        images: state.db.all().len(),
+        images: state.db.image_scan(false).len(),
         tasks_waiting: state.queue.waiting(),
         faults: state.control.faults.list().len(),
         requests: state.control.journal.len(),
@@ -70,7 +70,7 @@ pub fn requests(control: &Control) -> Vec<JournalEntry> {
 
 /// Task `id` as it is now (after a manual step, say).
 pub fn task(state: &AppState, id: &str) -> Option<Arc<Task>> {
-    state.tasks.get(id)
+    state.tasks.task_get(id, true).ok()
 }
 
 /// Empty the journal (its sequence numbers count on).

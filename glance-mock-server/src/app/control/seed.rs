@@ -174,10 +174,11 @@ pub async fn load_checked(state: &AppState, seed: CheckedSeed) -> Result<(), See
     }
     for image in images {
         // Ids were checked unique and the table is empty.
-        let _ = state.db.create(image);
+        let _ = state.db.image_create(image);
     }
     for task in tasks {
-        state.tasks.create(task);
+        // Ids were checked unique too.
+        let _ = state.tasks.task_create(task);
     }
     Ok(())
 }

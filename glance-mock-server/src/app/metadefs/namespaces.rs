@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{read, write};
+use super::{read, write, write_steps};
 use crate::domain::metadefs::namespaces::{self, ListQuery, NamespaceBody, Scope};
 use crate::domain::{Fault, Identity, time};
 use crate::state::AppState;
@@ -21,7 +21,9 @@ pub fn create(
     who: &Identity,
     ns: &NamespaceBody,
 ) -> Result<(Value, String), Fault> {
-    write(state, |t| namespaces::create(t, who, ns, time::now()))
+    // A refused create removes the namespace and its contents, but not a
+    // resource type it created first (Glance 33 keeps that row).
+    write_steps(state, |t| namespaces::create(t, who, ns, time::now()))
 }
 
 /// `NamespaceController.show`: namespace `name` with what it holds, as

@@ -324,35 +324,19 @@ impl ListQuery {
         order.into_iter().map(|i| rows[i]).collect()
     }
 
-    /// Run the query over all images: the page `who` sees.
-    pub fn run<'a>(
+    /// Run the query over all images: the page `who` sees, after
+    /// `marker` (the image `self.marker` names, looked up and checked by
+    /// the repository's `image_get_all`).
+    pub fn run_after<'a>(
         &self,
         who: &Identity,
         images: &'a [Arc<Image>],
-        lookup: impl Fn(&str) -> Option<Arc<Image>>,
-    ) -> Result<Page<'a>, Fault> {
-        let marker = match &self.marker {
-            None => None,
-            Some(id) => {
-                let img = lookup(id)
-                    .filter(|i| i.status != ImageStatus::Deleted || who.is_admin())
-                    .ok_or_else(|| bad(format!("No image found with ID {id}")))?;
-                if !policy::can_see(who, &img) {
-                    return Err(Fault::Forbidden(format!(
-                        "Forbidding request, image {id} not visible"
-                    )));
-                }
-                Some(img)
-            }
-        };
+        marker: Option<&Image>,
+    ) -> Page<'a> {
         let rows: Vec<&Arc<Image>> = images
             .iter()
             .filter(|img| self.matches(who, img))
-            .filter(|img| {
-                marker
-                    .as_ref()
-                    .is_none_or(|m| self.order(img, m) == Ordering::Greater)
-            })
+            .filter(|img| marker.is_none_or(|m| self.order(img, m) == Ordering::Greater))
             .collect();
         let rows = self.page(rows);
 
@@ -371,11 +355,11 @@ impl ListQuery {
             }
             _ => None,
         };
-        Ok(Page {
+        Page {
             images: rows,
             first,
             next,
-        })
+        }
     }
 }
 

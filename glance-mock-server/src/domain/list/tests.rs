@@ -244,10 +244,7 @@ mod visibility {
 
     fn listed(who: &Identity, pairs: &[(&str, &str)]) -> Vec<String> {
         let all = images();
-        let page = q(pairs)
-            .expect("parses")
-            .run(who, &all, |_| None)
-            .expect("runs");
+        let page = q(pairs).expect("parses").run_after(who, &all, None);
         let mut ids: Vec<String> = page.images.iter().map(|i| i.id.clone()).collect();
         ids.sort();
         ids
