@@ -13,10 +13,7 @@ use axum::extract::FromRef;
 
 use crate::config::Config;
 use crate::control::Control;
-use crate::db::{
-    ImageCache, ImageRepository, MemoryDb, MemoryMetadefs, MemoryTaskDb, MetadefRepository,
-    TaskRepository,
-};
+use crate::db::{ImageCache, Repositories};
 use crate::keystone::Keystone;
 use crate::queue::TaskQueue;
 use crate::store::{ImageStore, Stores};
@@ -26,16 +23,12 @@ use crate::store::{ImageStore, Stores};
 pub struct AppState {
     /// Deployment settings.
     pub config: Config,
-    /// Image records.
-    pub db: Box<dyn ImageRepository>,
+    /// The records: images, tasks, metadata definitions.
+    pub repo: Repositories,
     /// Image bytes, by store id.
     pub store: Stores,
-    /// Metadata definitions.
-    pub metadefs: Box<dyn MetadefRepository>,
     /// The Keystone shim: identity configuration and issued tokens.
     pub keystone: Arc<Keystone>,
-    /// Task records (imports, `/v2/tasks`).
-    pub tasks: Box<dyn TaskRepository>,
     /// The staging area (`os_glance_staging_store`): staged and fetched
     /// data waiting to be imported; not one of the configured stores.
     pub staging: Arc<dyn ImageStore>,
@@ -53,13 +46,11 @@ impl AppState {
         AppState {
             store: Stores::from_config(&config),
             keystone: Arc::new(Keystone::new(config.identity.clone())),
-            tasks: Box::new(MemoryTaskDb::default()),
             staging: crate::store::staging_store(&config),
             queue: TaskQueue::new(&config),
             control: Arc::new(Control::new(config.allow_identity_faults)),
             config,
-            db: Box::new(MemoryDb::default()),
-            metadefs: Box::new(MemoryMetadefs::default()),
+            repo: Repositories::memory(),
             cache: ImageCache::default(),
         }
     }

@@ -99,11 +99,9 @@ fn each_layer_names_only_layers_below_it() {
 #[test]
 fn handlers_reach_records_and_bytes_only_through_app() {
     let reach = [
-        "state.db",
+        "state.repo",
         "state.store",
         "state.staging",
-        "state.tasks",
-        "state.metadefs",
         "state.cache",
         "state.queue",
     ];
@@ -111,7 +109,7 @@ fn handlers_reach_records_and_bytes_only_through_app() {
     for file in sources(&src().join("api")) {
         for (n, line) in code_lines(&file) {
             let squashed: String = line.split_whitespace().collect();
-            // `state.db.get(…)`, or `.db` opening a line of a call chain
+            // `state.repo.images…`, or `.repo` opening a line of a call chain
             // that began on the line before (`state` alone).
             let chained = |field: &str| {
                 squashed

@@ -28,7 +28,8 @@ fn enforce(state: &AppState, who: &Identity, rule: Rule) -> Result<(), Fault> {
 /// its status.
 fn visible(state: &AppState, who: &Identity, id: &str) -> Option<ImageStatus> {
     state
-        .db
+        .repo
+        .images
         .image_get(id, false)
         .ok()
         .filter(|img| policy::can_see(who, img))
@@ -80,7 +81,7 @@ pub async fn queue(state: &AppState, who: &Identity, id: &str) -> Result<(), Fau
 /// `Prefetcher.fetch_image_into_cache`: read the active image's data from
 /// its first store that holds it into the cache.
 async fn prefetch(state: &AppState, id: &str) {
-    let Ok(img) = state.db.image_get(id, false) else {
+    let Ok(img) = state.repo.images.image_get(id, false) else {
         return;
     };
     if img.status != ImageStatus::Active || state.cache.is_cached(id) {

@@ -143,7 +143,7 @@ pub async fn upload(
 
     let remaining = upload::remaining_quota(
         state.config.user_storage_quota,
-        &state.db.image_scan(false),
+        &state.repo.images.image_scan(false),
         saving.owner.as_deref(),
         id,
     );
@@ -167,7 +167,7 @@ pub async fn upload(
     // announces none).
     let remaining = upload::remaining_quota(
         state.config.user_storage_quota,
-        &state.db.image_scan(false),
+        &state.repo.images.image_scan(false),
         saving.owner.as_deref(),
         id,
     );

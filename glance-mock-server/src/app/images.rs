@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub fn create(state: &AppState, who: &Identity, doc: &Value) -> Result<Arc<Image>, Fault> {
     let image = create::new_image(doc, who, time::now(), || uuid::Uuid::new_v4().to_string())?;
     let id = image.id.clone();
-    state.db.image_create(image).map_err(|e| match e {
+    state.repo.images.image_create(image).map_err(|e| match e {
         RepoError::Duplicate { .. } => Fault::Conflict(format!("Image ID {id} already exists!")),
         other => records::fault(other, Fault::internal),
     })
@@ -29,7 +29,7 @@ pub fn create(state: &AppState, who: &Identity, doc: &Value) -> Result<Arc<Image
 /// The number a listing is read at: read it before [`list`], so that a
 /// page rendered from the listing can be kept for this generation only.
 pub fn generation(state: &AppState) -> u64 {
-    state.db.generation()
+    state.repo.images.generation()
 }
 
 /// One page of a listing, owning its images: a [`Page`](crate::domain::list::Page) once borrowed.
@@ -61,15 +61,19 @@ pub fn list(
             "You are not authorized to complete get_images action.".into(),
         ));
     }
-    let page = state.db.image_get_all(who, &q).map_err(|e| match e {
-        RepoError::NotFound { key, .. } => {
-            Fault::BadRequest(format!("No image found with ID {key}"))
-        }
-        RepoError::Forbidden { key, .. } => {
-            Fault::Forbidden(format!("Forbidding request, image {key} not visible"))
-        }
-        other => records::fault(other, Fault::internal),
-    })?;
+    let page = state
+        .repo
+        .images
+        .image_get_all(who, &q)
+        .map_err(|e| match e {
+            RepoError::NotFound { key, .. } => {
+                Fault::BadRequest(format!("No image found with ID {key}"))
+            }
+            RepoError::Forbidden { key, .. } => {
+                Fault::Forbidden(format!("Forbidding request, image {key} not visible"))
+            }
+            other => records::fault(other, Fault::internal),
+        })?;
     Ok(Listing {
         images: page.images,
         first: page.first,
@@ -140,7 +144,8 @@ pub async fn delete(state: &AppState, who: &Identity, id: &str) -> Result<(), Fa
             )));
         }
         match state
-            .db
+            .repo
+            .images
             .image_destroy(id, time::now(), Some(current.revision.get()))
         {
             Err(RepoError::Changed { .. }) => current = records::image(state, id, not_found)?,

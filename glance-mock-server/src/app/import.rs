@@ -88,7 +88,7 @@ fn enforce_lock(state: &AppState, img: &Image) -> Result<Option<Vec<String>>, Fa
     let Some(holder) = img.properties.get(IMPORT_TASK).cloned() else {
         return Ok(None);
     };
-    let task = state.tasks.task_get(&holder, true).ok();
+    let task = state.repo.tasks.task_get(&holder, true).ok();
     import::check_lock(task.as_deref(), now_micros())?;
     if let Some(task) = &task {
         let ttl = state.task_ttl();
@@ -165,6 +165,7 @@ fn start(
         token: headers.token,
     };
     let task = state
+        .repo
         .tasks
         .task_create(task)
         .map_err(|e| records::fault(e, Fault::internal))?;

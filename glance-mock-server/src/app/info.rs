@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub fn usage(state: &AppState, who: &Identity) -> Value {
     match (&state.config.limits, who.project_id.as_deref()) {
         (Some(limits), Some(project)) => {
-            ProjectUsage::of(&state.db.image_scan(false), project).document(limits)
+            ProjectUsage::of(&state.repo.images.image_scan(false), project).document(limits)
         }
         _ => json!({}),
     }

@@ -52,7 +52,8 @@ pub fn add(state: &AppState, who: &Identity, id: &str, new: &NewMember) -> Resul
     let mut image = read(state, id)?;
     let row = members::add(who, &mut image, new, time::now())?;
     state
-        .db
+        .repo
+        .images
         .image_member_create(id, &row)
         .map_err(|e| refused(e, id))
 }
@@ -69,7 +70,8 @@ pub fn set_status(
     let mut image = read(state, id)?;
     let row = members::set_status(who, &mut image, member_id, status, time::now())?;
     state
-        .db
+        .repo
+        .images
         .image_member_update(id, member_id, &row.status, row.updated_at)
         .map_err(|e| refused(e, id))
 }
@@ -80,7 +82,8 @@ pub fn remove(state: &AppState, who: &Identity, id: &str, member_id: &str) -> Re
     let mut image = read(state, id)?;
     members::remove(who, &mut image, member_id)?;
     state
-        .db
+        .repo
+        .images
         .image_member_delete(id, member_id)
         .map_err(|e| refused(e, id))
 }

@@ -37,12 +37,16 @@ pub fn image(
     id: &str,
     missing: impl FnOnce() -> Fault,
 ) -> Result<Arc<Image>, Fault> {
-    state.db.image_get(id, false).map_err(|e| fault(e, missing))
+    state
+        .repo
+        .images
+        .image_get(id, false)
+        .map_err(|e| fault(e, missing))
 }
 
 /// The live image `id`, if there is one.
 pub fn find_image(state: &AppState, id: &str) -> Option<Arc<Image>> {
-    state.db.image_get(id, false).ok()
+    state.repo.images.image_get(id, false).ok()
 }
 
 /// Glance's `ImageRepo.get`, a change, then `ImageRepo.save`: read the
@@ -62,7 +66,11 @@ pub fn save_image<T>(
         let read = image(state, id, &missing)?;
         let mut draft = Image::clone(&read);
         let out = change(&mut draft)?;
-        match state.db.image_update(id, ImageUpdate::save(&read, &draft)) {
+        match state
+            .repo
+            .images
+            .image_update(id, ImageUpdate::save(&read, &draft))
+        {
             Ok(saved) => return Ok((saved, out)),
             Err(e @ (RepoError::Changed { .. } | RepoError::WrongState { .. })) => last = Some(e),
             Err(e) => return Err(fault(e, missing)),
@@ -83,12 +91,13 @@ pub fn save_task(
     let mut last = None;
     for _ in 0..RETRIES {
         let read = state
+            .repo
             .tasks
             .task_get(id, true)
             .map_err(|e| fault(e, missing))?;
         let mut draft = Task::clone(&read);
         change(&mut draft)?;
-        match state.tasks.task_update(draft) {
+        match state.repo.tasks.task_update(draft) {
             Ok(saved) => return Ok(saved),
             Err(e @ RepoError::Changed { .. }) => last = Some(e),
             Err(e) => return Err(fault(e, missing)),
@@ -113,7 +122,7 @@ mod tests {
         let admin = Identity::default_admin();
         let mut img = Image::new("img".into(), Some("admin".into()), now());
         img.name = Some("before".into());
-        state.db.image_create(img).expect("created");
+        state.repo.images.image_create(img).expect("created");
         let missing = || Fault::NotFound("gone".into());
         let patch = |ops| Patch::parse(&ops, Dialect::Draft10).expect("valid");
         let half = patch(json!([
@@ -128,7 +137,7 @@ mod tests {
                 "Property nope does not exist.".into()
             ))
         );
-        let stored = state.db.image_get("img", false).expect("there");
+        let stored = state.repo.images.image_get("img", false).expect("there");
         assert_eq!(stored.name.as_deref(), Some("before"));
         assert!(!stored.properties.contains_key("bar"));
         assert_eq!(stored.revision.get(), 1);

@@ -28,9 +28,11 @@ pub fn image_tasks(state: &AppState, who: &Identity, id: &str) -> Result<Vec<Val
     policy::enforce(who, Rule::GetImage, img).map_err(|_| hidden())?;
     let now = now_micros();
     state
+        .repo
         .tasks
         .task_delete_expired(who.project_id.as_deref(), now);
     let of_image: Vec<_> = state
+        .repo
         .tasks
         .task_scan()
         .into_iter()
@@ -48,9 +50,11 @@ pub fn list(
     q: &TaskQuery,
 ) -> Result<(Vec<Arc<Task>>, Option<String>), Fault> {
     state
+        .repo
         .tasks
         .task_delete_expired(who.project_id.as_deref(), now_micros());
     state
+        .repo
         .tasks
         .task_get_all(who, q)
         .map_err(|e| records::fault(e, Fault::internal))
@@ -82,6 +86,7 @@ pub async fn create(
     }
     let image_id = tasks::input_image_id(&new.input)?;
     let task = state
+        .repo
         .tasks
         .task_create(Task::new(
             uuid::Uuid::new_v4().to_string(),
@@ -104,6 +109,7 @@ pub async fn create(
 pub fn show(state: &AppState, who: &Identity, id: &str) -> Result<Arc<Task>, Fault> {
     tasks::check_access(who)?;
     state
+        .repo
         .tasks
         .task_get(id, true)
         .ok()

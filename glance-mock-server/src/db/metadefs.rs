@@ -1,12 +1,15 @@
 //! Where metadata definition rows live: one set of [`Tables`], read as a
-//! consistent snapshot and changed as one transaction.
+//! consistent snapshot and changed as one transaction (a unit of work).
 //!
-//! The seed's `metadef_*` functions (namespace, object, property, tag,
-//! resource type and association create / get / get_all / update /
-//! delete / delete_namespace_content) are the rules of
-//! [`crate::domain::metadefs`], each run on the tables inside one
-//! [`MetadefRepository::transaction`]: a change that fails half-way
-//! leaves the tables as they were.
+//! The seed's `metadef_*` write functions are the methods of [`Tables`]
+//! (`namespace_create`, `object_update`, `tag_create_tags`,
+//! `property_delete_namespace_content`, `resource_type_create`,
+//! `resource_type_association_delete`, …); its reads are the lookups
+//! beside them (`namespace`, `objects_of`, `associations_of`, …). The
+//! rules of [`crate::domain::metadefs`] call them on the tables a
+//! [`MetadefRepository::transaction`] hands them: a change that fails
+//! half-way leaves the tables as they were. Metadata definitions are a
+//! few hundred small rows, so a backend may keep them whole.
 
 use std::fmt::Debug;
 use std::sync::{Arc, RwLock};

@@ -1,6 +1,6 @@
 //! The repositories: Glance's DB API (`glance.db`, the seed's "Glance
-//! Database Public API"), one trait per area behind the handles in
-//! [`crate::state::AppState`]:
+//! Database Public API"), one trait per area, behind one handle,
+//! [`Repositories`]:
 //!
 //! - [`ImageRepository`] ([`images`]): image records with their
 //!   properties, locations, members and tags;
@@ -31,3 +31,32 @@ pub use images::{ImagePage, ImageRepository, ImageUpdate};
 pub use memory::MemoryDb;
 pub use metadefs::{MemoryMetadefs, MetadefRepository};
 pub use tasks::{MemoryTaskDb, TaskRepository};
+
+/// The repositories the use cases reach, one per area: where a backend is
+/// chosen (the in-memory ones by default).
+#[derive(Debug)]
+pub struct Repositories {
+    /// Image records with their properties, locations, members and tags.
+    pub images: Box<dyn ImageRepository>,
+    /// Task records.
+    pub tasks: Box<dyn TaskRepository>,
+    /// The metadata definition tables.
+    pub metadefs: Box<dyn MetadefRepository>,
+}
+
+impl Repositories {
+    /// Empty in-memory repositories.
+    pub fn memory() -> Self {
+        Repositories {
+            images: Box::new(MemoryDb::default()),
+            tasks: Box::new(MemoryTaskDb::default()),
+            metadefs: Box::new(MemoryMetadefs::default()),
+        }
+    }
+}
+
+impl Default for Repositories {
+    fn default() -> Self {
+        Repositories::memory()
+    }
+}

@@ -41,7 +41,7 @@ pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
         }
         Err(_) => return fail(state, &task.id, INTERNAL_ERROR),
     };
-    let Ok(image) = state.db.image_create(image) else {
+    let Ok(image) = state.repo.images.image_create(image) else {
         return fail(state, &task.id, INTERNAL_ERROR);
     };
     match import(state, &image.id, &uri, token).await {
@@ -55,7 +55,10 @@ pub(super) async fn run(state: &AppState, task: &Task, token: Option<&str>) {
         }
         Err(()) => {
             // `_CreateImage.revert`: the image goes.
-            let _ = state.db.image_destroy(&image.id, time::now(), None);
+            let _ = state
+                .repo
+                .images
+                .image_destroy(&image.id, time::now(), None);
             fail(state, &task.id, INTERNAL_ERROR);
         }
     }
@@ -77,7 +80,7 @@ async fn import(state: &AppState, id: &str, uri: &str, token: Option<&str>) -> R
     )
     .await
     .map_err(drop)?;
-    let img = state.db.image_get(id, false).map_err(drop)?;
+    let img = state.repo.images.image_get(id, false).map_err(drop)?;
     let store_id = state.config.default_store.clone();
     let store = state.store.get(&store_id).ok_or(())?;
     let announced = download.length.and_then(|n| i64::try_from(n).ok());

@@ -159,7 +159,7 @@ async fn step(state: &AppState, job: &mut Job) -> bool {
     match &job.work {
         Work::Import(import) => flow::run(state, &job.task_id, import).await,
         Work::Created { token } => {
-            let task: Option<Arc<Task>> = state.tasks.task_get(&job.task_id, true).ok();
+            let task: Option<Arc<Task>> = state.repo.tasks.task_get(&job.task_id, true).ok();
             match task {
                 Some(task) if task.task_type == tasks::TaskType::Import => {
                     legacy::run(state, &task, token.as_deref()).await;

@@ -54,7 +54,8 @@ impl<'a> ImageShadow<'a> {
         if shadow.is_none() {
             let img = self
                 .state
-                .db
+                .repo
+                .images
                 .image_get(self.image_id, false)
                 .ok()
                 .filter(|img| progress::holds_lock(img, self.task_id))?;

@@ -47,7 +47,7 @@ struct Listed {
 async fn list(
     state: &AppState,
 ) -> Result<(Vec<Arc<Image>>, Vec<Arc<Task>>, Vec<Listed>), StoreError> {
-    let mut images: Vec<Arc<Image>> = state.db.image_scan(true);
+    let mut images: Vec<Arc<Image>> = state.repo.images.image_scan(true);
     images.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), &**i)).collect();
     let mut blobs = Vec::new();
@@ -71,7 +71,7 @@ async fn list(
             });
         }
     }
-    Ok((images, state.tasks.task_scan(), blobs))
+    Ok((images, state.repo.tasks.task_scan(), blobs))
 }
 
 /// The state of `state` now, as a value. Inline, every blob's base64 is

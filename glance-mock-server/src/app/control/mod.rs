@@ -36,7 +36,7 @@ pub struct Health {
 /// The counts [`Health`] reports.
 pub fn health(state: &AppState) -> Health {
     Health {
-        images: state.db.image_scan(false).len(),
+        images: state.repo.images.image_scan(false).len(),
         tasks_waiting: state.queue.waiting(),
         faults: state.control.faults.list().len(),
         requests: state.control.journal.len(),
@@ -70,7 +70,7 @@ pub fn requests(control: &Control) -> Vec<JournalEntry> {
 
 /// Task `id` as it is now (after a manual step, say).
 pub fn task(state: &AppState, id: &str) -> Option<Arc<Task>> {
-    state.tasks.task_get(id, true).ok()
+    state.repo.tasks.task_get(id, true).ok()
 }
 
 /// Empty the journal (its sequence numbers count on).
@@ -108,9 +108,9 @@ pub(super) async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), Store
 /// store did not write.
 pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     state.keystone.restore(None);
-    state.db.reset();
-    state.tasks.reset();
-    state.metadefs.reset();
+    state.repo.images.reset();
+    state.repo.tasks.reset();
+    state.repo.metadefs.reset();
     state.queue.clear();
     for (_, store) in stores(state) {
         for id in store.image_ids().await? {

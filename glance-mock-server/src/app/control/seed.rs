@@ -144,8 +144,8 @@ pub async fn load_checked(state: &AppState, seed: CheckedSeed) -> Result<(), See
         identities,
     } = seed;
     state.keystone.restore(identities);
-    state.db.reset();
-    state.tasks.reset();
+    state.repo.images.reset();
+    state.repo.tasks.reset();
     state.queue.clear();
     for (store_id, store) in stores(state) {
         let kept: BTreeSet<String> = blobs
@@ -174,11 +174,11 @@ pub async fn load_checked(state: &AppState, seed: CheckedSeed) -> Result<(), See
     }
     for image in images {
         // Ids were checked unique and the table is empty.
-        let _ = state.db.image_create(image);
+        let _ = state.repo.images.image_create(image);
     }
     for task in tasks {
         // Ids were checked unique too.
-        let _ = state.tasks.task_create(task);
+        let _ = state.repo.tasks.task_create(task);
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ use crate::state::AppState;
 
 /// The tables as they are now, for a use case that only reads.
 fn read(state: &AppState) -> Arc<Tables> {
-    state.metadefs.snapshot()
+    state.repo.metadefs.snapshot()
 }
 
 /// Run `change` on the tables as one transaction: if it fails, nothing
@@ -32,7 +32,7 @@ fn write<T>(
     mut change: impl FnMut(&mut Tables) -> Result<T, Fault>,
 ) -> Result<T, Fault> {
     let mut out = None;
-    state.metadefs.transaction(&mut |t| {
+    state.repo.metadefs.transaction(&mut |t| {
         out = Some(change(t)?);
         Ok(())
     })?;
@@ -49,7 +49,7 @@ fn write_steps<T>(
     mut steps: impl FnMut(&mut Tables) -> Result<T, Fault>,
 ) -> Result<T, Fault> {
     let mut out = None;
-    state.metadefs.transaction(&mut |t| {
+    state.repo.metadefs.transaction(&mut |t| {
         out = Some(steps(t));
         Ok(())
     })?;

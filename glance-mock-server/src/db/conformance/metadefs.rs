@@ -68,7 +68,7 @@ fn failures_leave_nothing(repo: &dyn MetadefRepository) -> Result<(), String> {
     let refused = repo.transaction(&mut |t| {
         // Half of a change, then the refusal.
         t.next_id();
-        t.delete_namespace(1);
+        t.namespace_delete(1);
         Err(Fault::Conflict("no".into()))
     });
     ensure!(

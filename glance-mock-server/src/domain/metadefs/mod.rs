@@ -153,7 +153,7 @@ mod tests {
     fn lookups_tell_missing_from_hidden() {
         let mut t = Tables::default();
         let id = t.next_id();
-        t.namespaces.push(Namespace::new(
+        t.namespace_create(Namespace::new(
             id,
             "Mine".into(),
             Some("alice".into()),

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::policy::{self, Rule, Target};
 use super::query::{self, Direction, Params};
-use super::records::{Association, Namespace, Object, Property, ResourceType, Tag};
+use super::records::{Association, Namespace, Object, Property, Tag};
 use super::schema::Schema;
 use super::{Lookup, READ_ONLY, Tables, check_allowed, find, find_or_404, require_body, wsme};
 use crate::domain::policy::NOT_FOUND_DEFAULT;
@@ -107,20 +107,7 @@ pub(super) fn associate(
     properties_target: Option<String>,
     now: OffsetDateTime,
 ) -> Result<(), Fault> {
-    let type_id = match t.resource_type(name) {
-        Some(r) => r.id,
-        None => {
-            let id = t.next_id();
-            t.resource_types.push(ResourceType {
-                id,
-                name: name.to_owned(),
-                protected: false,
-                created_at: now,
-                updated_at: now,
-            });
-            id
-        }
-    };
+    let type_id = t.resource_type_create(name, now);
     if t.associations
         .iter()
         .any(|a| a.namespace_id == ns.id && a.resource_type_id == type_id)
@@ -130,7 +117,7 @@ pub(super) fn associate(
             ns.namespace
         )));
     }
-    t.associations.push(Association {
+    t.resource_type_association_create(Association {
         namespace_id: ns.id,
         resource_type_id: type_id,
         prefix,
@@ -200,10 +187,10 @@ pub fn create(
     ns.display_name = body.text("display_name");
     ns.description = body.text("description");
     ns.protected = body.0.get("protected").and_then(Value::as_bool) == Some(true);
-    t.namespaces.push(ns.clone());
+    t.namespace_create(ns.clone());
 
     if let Err(e) = fill(t, &ns, body, now) {
-        t.delete_namespace(ns.id);
+        t.namespace_delete(ns.id);
         return Err(e);
     }
 
@@ -256,7 +243,7 @@ fn fill(
         if t.objects_of(ns.id).any(|o| o.name == row.name) {
             return Err(duplicate_object(&row.name, &ns.namespace));
         }
-        t.objects.push(row);
+        t.object_create(row);
     }
     for tag in entries("tags") {
         let name = text(&tag, "name").unwrap_or_default();
@@ -264,7 +251,7 @@ fn fill(
             return Err(duplicate_tag(&name, &ns.namespace));
         }
         let id = t.next_id();
-        t.tags.push(Tag {
+        t.tag_create(Tag {
             id,
             namespace_id: ns.id,
             name,
@@ -275,7 +262,7 @@ fn fill(
     if let Some(Value::Object(props)) = body.items("properties") {
         for (name, schema) in props {
             let id = t.next_id();
-            t.properties.push(Property {
+            t.property_create(Property {
                 id,
                 namespace_id: ns.id,
                 name: name.clone(),
@@ -592,12 +579,10 @@ pub fn update(
         )));
     }
     let answer = Value::Object(changed.to_json());
-    if let Some(row) = t.namespace_mut(ns.id) {
-        *row = Namespace {
-            updated_at: now,
-            ..changed
-        };
-    }
+    t.namespace_update(Namespace {
+        updated_at: now,
+        ..changed
+    });
     Ok(answer)
 }
 
@@ -629,10 +614,10 @@ pub fn delete(t: &mut Tables, who: &Identity, name: &str, scope: Scope) -> Resul
         )));
     }
     match scope {
-        Scope::Namespace => t.delete_namespace(ns.id),
-        Scope::Objects => t.objects.retain(|o| o.namespace_id != ns.id),
-        Scope::Properties => t.properties.retain(|p| p.namespace_id != ns.id),
-        Scope::Tags => t.tags.retain(|x| x.namespace_id != ns.id),
+        Scope::Namespace => t.namespace_delete(ns.id),
+        Scope::Objects => t.object_delete_namespace_content(ns.id),
+        Scope::Properties => t.property_delete_namespace_content(ns.id),
+        Scope::Tags => t.tag_delete_namespace_content(ns.id),
     }
     Ok(())
 }

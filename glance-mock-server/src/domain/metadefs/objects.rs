@@ -93,7 +93,7 @@ pub fn create(
         return Err(duplicate_object(&row.name, &ns.namespace));
     }
     let name = row.name.clone();
-    t.objects.push(row);
+    t.object_create(row);
     Ok(answer(namespace, &name, &body.0, now, now))
 }
 
@@ -156,9 +156,7 @@ pub fn update(
         updated_at: now,
         ..object_row(old.id, ns.id, &body.0, now)?
     };
-    if let Some(slot) = t.objects.iter_mut().find(|o| o.id == old.id) {
-        *slot = row;
-    }
+    t.object_update(row);
     Ok(answer(
         namespace,
         &new_name,
@@ -179,7 +177,7 @@ pub fn delete(t: &mut Tables, who: &Identity, namespace: &str, name: &str) -> Re
             "Metadata definition object {name} is protected and cannot be deleted."
         )));
     }
-    t.objects.retain(|o| o.id != id);
+    t.object_delete(id);
     Ok(())
 }
 

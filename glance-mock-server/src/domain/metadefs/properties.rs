@@ -121,7 +121,7 @@ pub fn create(
         name,
         schema: body.0.clone(),
     };
-    t.properties.push(row.clone());
+    t.property_create(row.clone());
     Ok(row.to_json())
 }
 
@@ -146,9 +146,7 @@ pub fn update(
         schema: body.0.clone(),
         ..old
     };
-    if let Some(slot) = t.properties.iter_mut().find(|p| p.id == row.id) {
-        *slot = row.clone();
-    }
+    t.property_update(row.clone());
     Ok(row.to_json())
 }
 
@@ -163,7 +161,7 @@ pub fn delete(t: &mut Tables, who: &Identity, namespace: &str, name: &str) -> Re
             "Metadata definition property {name} is protected and cannot be deleted."
         )));
     }
-    t.properties.retain(|p| p.id != id);
+    t.property_delete(id);
     Ok(())
 }
 

@@ -286,11 +286,6 @@ impl Tables {
         self.namespaces.iter().find(|n| n.namespace == name)
     }
 
-    /// The namespace with row id `id`, to change.
-    pub fn namespace_mut(&mut self, id: i64) -> Option<&mut Namespace> {
-        self.namespaces.iter_mut().find(|n| n.id == id)
-    }
-
     /// The namespace's objects, oldest first.
     pub fn objects_of(&self, ns: i64) -> impl Iterator<Item = &Object> {
         self.objects.iter().filter(move |o| o.namespace_id == ns)
@@ -334,13 +329,149 @@ impl Tables {
             .collect()
     }
 
-    /// `metadef_namespace_delete`: the namespace and everything in it.
-    pub fn delete_namespace(&mut self, ns: i64) {
+    /// `metadef_namespace_create`: add the namespace row (its id from
+    /// [`Tables::next_id`]).
+    pub fn namespace_create(&mut self, ns: Namespace) {
+        self.namespaces.push(ns);
+    }
+
+    /// `metadef_namespace_update`: the row with `ns.id` becomes `ns`.
+    pub fn namespace_update(&mut self, ns: Namespace) {
+        if let Some(row) = self.namespaces.iter_mut().find(|n| n.id == ns.id) {
+            *row = ns;
+        }
+    }
+
+    /// `metadef_namespace_delete`: the namespace and everything in it
+    /// (its objects, properties, tags and associations; resource types
+    /// stay).
+    pub fn namespace_delete(&mut self, ns: i64) {
         self.namespaces.retain(|n| n.id != ns);
-        self.objects.retain(|o| o.namespace_id != ns);
-        self.properties.retain(|p| p.namespace_id != ns);
-        self.tags.retain(|t| t.namespace_id != ns);
+        self.object_delete_namespace_content(ns);
+        self.property_delete_namespace_content(ns);
+        self.tag_delete_namespace_content(ns);
         self.associations.retain(|a| a.namespace_id != ns);
+    }
+
+    /// `metadef_object_create`: add the object row.
+    pub fn object_create(&mut self, row: Object) {
+        self.objects.push(row);
+    }
+
+    /// `metadef_object_update`: the row with `row.id` becomes `row`.
+    pub fn object_update(&mut self, row: Object) {
+        replace(&mut self.objects, row, |o| o.id);
+    }
+
+    /// `metadef_object_delete`: remove object row `id`.
+    pub fn object_delete(&mut self, id: i64) {
+        self.objects.retain(|o| o.id != id);
+    }
+
+    /// `metadef_object_delete_namespace_content`: every object of `ns`.
+    pub fn object_delete_namespace_content(&mut self, ns: i64) {
+        self.objects.retain(|o| o.namespace_id != ns);
+    }
+
+    /// `metadef_property_create`: add the property row.
+    pub fn property_create(&mut self, row: Property) {
+        self.properties.push(row);
+    }
+
+    /// `metadef_property_update`: the row with `row.id` becomes `row`.
+    pub fn property_update(&mut self, row: Property) {
+        replace(&mut self.properties, row, |p| p.id);
+    }
+
+    /// `metadef_property_delete`: remove property row `id`.
+    pub fn property_delete(&mut self, id: i64) {
+        self.properties.retain(|p| p.id != id);
+    }
+
+    /// `metadef_property_delete_namespace_content`: every property of `ns`.
+    pub fn property_delete_namespace_content(&mut self, ns: i64) {
+        self.properties.retain(|p| p.namespace_id != ns);
+    }
+
+    /// `metadef_tag_create`: add the tag row.
+    pub fn tag_create(&mut self, row: Tag) {
+        self.tags.push(row);
+    }
+
+    /// `metadef_tag_create_tags`: `names` as tags of `ns`, after its tags
+    /// (`can_append`) or instead of them, created at `now`.
+    pub fn tag_create_tags(
+        &mut self,
+        ns: i64,
+        names: &[String],
+        can_append: bool,
+        now: OffsetDateTime,
+    ) {
+        if !can_append {
+            self.tag_delete_namespace_content(ns);
+        }
+        for name in names {
+            let id = self.next_id();
+            self.tag_create(Tag {
+                id,
+                namespace_id: ns,
+                name: name.clone(),
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+
+    /// `metadef_tag_update`: the row with `row.id` becomes `row`.
+    pub fn tag_update(&mut self, row: Tag) {
+        replace(&mut self.tags, row, |t| t.id);
+    }
+
+    /// `metadef_tag_delete`: remove tag row `id`.
+    pub fn tag_delete(&mut self, id: i64) {
+        self.tags.retain(|t| t.id != id);
+    }
+
+    /// `metadef_tag_delete_namespace_content`: every tag of `ns`.
+    pub fn tag_delete_namespace_content(&mut self, ns: i64) {
+        self.tags.retain(|t| t.namespace_id != ns);
+    }
+
+    /// `metadef_resource_type_create`: the resource type named `name`,
+    /// created at `now` if there is none; its row id.
+    pub fn resource_type_create(&mut self, name: &str, now: OffsetDateTime) -> i64 {
+        if let Some(r) = self.resource_type(name) {
+            return r.id;
+        }
+        let id = self.next_id();
+        self.resource_types.push(ResourceType {
+            id,
+            name: name.to_owned(),
+            protected: false,
+            created_at: now,
+            updated_at: now,
+        });
+        id
+    }
+
+    /// `metadef_resource_type_association_create`: add the association.
+    pub fn resource_type_association_create(&mut self, row: Association) {
+        self.associations.push(row);
+    }
+
+    /// `metadef_resource_type_association_delete`: end namespace `ns`'s
+    /// association with resource type `resource_type` (which stays).
+    pub fn resource_type_association_delete(&mut self, ns: i64, resource_type: i64) {
+        self.associations
+            .retain(|a| !(a.namespace_id == ns && a.resource_type_id == resource_type));
+    }
+}
+
+/// Replace the row of `rows` whose id is `row`'s.
+fn replace<R>(rows: &mut [R], row: R, id: impl Fn(&R) -> i64) {
+    let wanted = id(&row);
+    if let Some(slot) = rows.iter_mut().find(|r| id(r) == wanted) {
+        *slot = row;
     }
 }
 
@@ -375,7 +506,7 @@ mod tests {
     fn deleting_a_namespace_takes_its_contents() {
         let mut t = Tables::default();
         let id = t.next_id();
-        t.namespaces.push(Namespace::new(
+        t.namespace_create(Namespace::new(
             id,
             "N".into(),
             None,
@@ -383,14 +514,14 @@ mod tests {
             now(),
         ));
         let tag = t.next_id();
-        t.tags.push(Tag {
+        t.tag_create(Tag {
             id: tag,
             namespace_id: id,
             name: "x".into(),
             created_at: now(),
             updated_at: now(),
         });
-        t.delete_namespace(id);
+        t.namespace_delete(id);
         assert!(t.namespace("N").is_none());
         assert!(t.tags.is_empty());
     }

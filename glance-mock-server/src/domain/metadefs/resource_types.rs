@@ -107,8 +107,7 @@ pub fn delete(t: &mut Tables, who: &Identity, namespace: &str, name: &str) -> Re
             "Metadata definition resource-type-association {name} is protected and cannot be deleted."
         )));
     }
-    t.associations
-        .retain(|a| !(a.namespace_id == ns.id && a.resource_type_id == type_id));
+    t.resource_type_association_delete(ns.id, type_id);
     Ok(())
 }
 

@@ -48,7 +48,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    t.tags.push(tag.clone());
+    t.tag_create(tag.clone());
     Ok(tag.to_json())
 }
 
@@ -112,19 +112,7 @@ pub fn create_many(
             }
             names.push(name);
         }
-        if !append {
-            t.tags.retain(|x| x.namespace_id != ns.id);
-        }
-        for name in &body.0 {
-            let id = t.next_id();
-            t.tags.push(Tag {
-                id,
-                namespace_id: ns.id,
-                name: name.clone(),
-                created_at: now,
-                updated_at: now,
-            });
-        }
+        t.tag_create_tags(ns.id, &body.0, append, now);
     }
     let tags: Vec<Value> = body.0.iter().map(|n| json!({"name": n})).collect();
     Ok(json!({"tags": tags}))
@@ -246,10 +234,11 @@ pub fn update(
         name: body.0.clone(),
         ..old.clone()
     };
-    if let Some(slot) = t.tags.iter_mut().find(|x| x.id == old.id) {
-        slot.name = body.0.clone();
-        slot.updated_at = now;
-    }
+    t.tag_update(Tag {
+        name: body.0.clone(),
+        updated_at: now,
+        ..old.clone()
+    });
     Ok(answer.to_json())
 }
 
@@ -263,7 +252,7 @@ pub fn delete(t: &mut Tables, who: &Identity, namespace: &str, name: &str) -> Re
             "Metadata definition tag {name} is protected and cannot be deleted."
         )));
     }
-    t.tags.retain(|x| x.id != id);
+    t.tag_delete(id);
     Ok(())
 }
 
