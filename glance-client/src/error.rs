@@ -115,9 +115,11 @@ pub enum Error {
     /// The client configuration is unusable (bad endpoint URL, missing token, …).
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// A local file could not be read or written.
+    /// A local file could not be read or written. (An `io::Error` that
+    /// only carries one of this crate's errors, as a byte stream handed
+    /// to an `AsyncRead` does, converts back to that error.)
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(#[source] std::io::Error),
     /// An import ended without the image active in every store asked for
     /// (see [`Images::wait_for_import`](crate::Images::wait_for_import)).
     #[error("{0}")]
@@ -257,6 +259,20 @@ pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
         cause = e.source();
     }
     line.replace('\n', " ")
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            match e.into_inner().map(|inner| inner.downcast::<Error>()) {
+                Some(Ok(ours)) => return *ours,
+                // Not reached: checked above.
+                Some(Err(other)) => return Error::Io(std::io::Error::other(other)),
+                None => return Error::Io(std::io::Error::other("I/O error")),
+            }
+        }
+        Error::Io(e)
+    }
 }
 
 /// What is known about a failed import: the image's import properties and
@@ -685,6 +701,19 @@ mod tests {
             let parts: Vec<&str> = line.split(": ").collect();
             assert!(parts.windows(2).all(|w| w[0] != w[1]), "{line}");
         }
+        // A client error carried through an `io::Error` (a stream read as
+        // `AsyncRead`) comes back as itself, not as "I/O error: I/O error".
+        let carried = Error::from(std::io::Error::other(Error::InvalidInput("x".into())));
+        assert!(matches!(carried, Error::InvalidInput(_)), "{carried:?}");
+        let nested = Error::from(std::io::Error::other(Error::Io(
+            std::io::Error::from_raw_os_error(28),
+        )));
+        assert_eq!(
+            report(&nested).matches("I/O error").count(),
+            1,
+            "{}",
+            report(&nested)
+        );
         let disk_full = report(&Error::Io(std::io::Error::from_raw_os_error(28)));
         assert_eq!(disk_full.matches("os error 28").count(), 1, "{disk_full}");
     }
