@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::records::{self, save_image};
 use crate::db::RepoError;
+use crate::db::images::RETRIES;
 use crate::domain::list::ListQuery;
 use crate::domain::patch::Patch;
 use crate::domain::policy::Rule;
@@ -136,8 +137,10 @@ pub async fn delete(state: &AppState, who: &Identity, id: &str) -> Result<(), Fa
     }
     policy::enforce(who, Rule::DeleteImage, &current)?;
     // `image_destroy`, guarded by the revision the checks read: a record
-    // changed meanwhile (made protected, say) is checked again.
-    let deleted = loop {
+    // changed meanwhile (made protected, say) is checked again, a bounded
+    // number of times.
+    let mut deleted = None;
+    for _ in 0..RETRIES {
         if current.protected {
             return Err(Fault::Forbidden(format!(
                 "Image {id} is protected and cannot be deleted."
@@ -149,8 +152,16 @@ pub async fn delete(state: &AppState, who: &Identity, id: &str) -> Result<(), Fa
             .image_destroy(id, time::now(), Some(current.revision.get()))
         {
             Err(RepoError::Changed { .. }) => current = records::image(state, id, not_found)?,
-            other => break other.map_err(|e| records::fault(e, not_found))?,
+            other => {
+                deleted = Some(other.map_err(|e| records::fault(e, not_found))?);
+                break;
+            }
         }
+    }
+    let Some(deleted) = deleted else {
+        return Err(Fault::Conflict(format!(
+            "The image {id} was changed by another request; try again."
+        )));
     };
     for store in &deleted.stores {
         state.store.delete(store, id).await;
