@@ -520,9 +520,10 @@ impl Images<'_> {
     /// ```no_run
     /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
     /// use futures::TryStreamExt;
+    /// use glance_client::{ImageStatus, ListImages};
     /// let active: Vec<_> = client
     ///     .images()
-    ///     .list(glance_client::ListImages::new().filter("status", "active"))
+    ///     .list(ListImages::new().status(ImageStatus::Active))
     ///     .try_collect()
     ///     .await?;
     /// # Ok(()) }
