@@ -109,6 +109,19 @@ pub enum Error {
         /// What the catalog offers instead.
         message: String,
     },
+    /// [`Images::find`](crate::Images::find): no image has this id or
+    /// name (among those the caller may see).
+    #[error("no image with the name or id {0:?}")]
+    NoSuchImage(String),
+    /// [`Images::find`](crate::Images::find): several images have this
+    /// name; ask by id.
+    #[error("{} images are named {name:?} ({}); use an id", ids.len(), ids.join(", "))]
+    AmbiguousName {
+        /// The name asked for.
+        name: String,
+        /// The ids of the images with that name (the first page of them).
+        ids: Vec<String>,
+    },
     /// An argument was refused before anything was sent.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -348,7 +361,7 @@ impl Error {
 
     /// 404: the image (or other resource) does not exist or is not visible.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
+        matches!(self, Error::NoSuchImage(_)) || self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// 409: the request conflicts with the resource's state.
@@ -657,6 +670,11 @@ mod tests {
                 interface: "public".into(),
                 region: None,
                 message: "none".into(),
+            },
+            Error::NoSuchImage("cirros".into()),
+            Error::AmbiguousName {
+                name: "cirros".into(),
+                ids: vec!["a".into(), "b".into()],
             },
             Error::InvalidInput("empty name".into()),
             Error::Config("no endpoint".into()),

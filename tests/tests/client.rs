@@ -192,3 +192,41 @@ async fn requests_without_credentials_are_refused() {
         .expect_err("401");
     assert!(err.is_unauthorized(), "{err}");
 }
+
+#[tokio::test]
+async fn find_takes_an_id_or_a_name_and_says_when_it_cannot_choose() {
+    let (_server, client) = setup().await;
+    let images = client.images();
+    let cirros = images.create(&raw("cirros")).await.expect("created");
+    let by_id = images.find(&cirros.id).await.expect("by id");
+    assert_eq!(by_id.id, cirros.id);
+    let by_name = images.find("cirros").await.expect("by name");
+    assert_eq!(by_name.id, cirros.id);
+
+    // A name that looks like an id, of no image: found by name.
+    let odd_name = "0b0e1c9e-0000-4000-8000-000000000000";
+    let odd = images.create(&raw(odd_name)).await.expect("created");
+    assert_eq!(images.find(odd_name).await.expect("by name").id, odd.id);
+
+    let missing = images.find("nope").await.expect_err("none");
+    assert!(
+        matches!(&missing, Error::NoSuchImage(n) if n == "nope"),
+        "{missing:?}"
+    );
+    assert!(missing.is_not_found());
+    assert_eq!(missing.to_string(), "no image with the name or id \"nope\"");
+
+    let twin = images.create(&raw("cirros")).await.expect("created");
+    match images.find("cirros").await {
+        Err(Error::AmbiguousName { name, mut ids }) => {
+            assert_eq!(name, "cirros");
+            ids.sort();
+            let mut want = vec![cirros.id.clone(), twin.id.clone()];
+            want.sort();
+            assert_eq!(ids, want);
+        }
+        other => panic!("two images named cirros: {other:?}"),
+    }
+    // By id, each twin is still one image.
+    assert_eq!(images.find(&twin.id).await.expect("by id").id, twin.id);
+}

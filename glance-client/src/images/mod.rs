@@ -55,6 +55,45 @@ impl<'a> Images<'a> {
         self.client.send_json(get_spec(id)).await
     }
 
+    /// One image by id or by name, as openstacksdk's `find_image` and the
+    /// `glance` shell's arguments take it: an id that names a visible
+    /// image is that image; otherwise the image with exactly that name.
+    /// [`Error::NoSuchImage`](crate::Error::NoSuchImage) when there is
+    /// none, [`Error::AmbiguousName`](crate::Error::AmbiguousName) when
+    /// several images share the name.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
+    /// match client.images().find("cirros").await {
+    ///     Ok(image) => println!("{}", image.id),
+    ///     Err(glance_client::Error::AmbiguousName { ids, .. }) => println!("pick one of {ids:?}"),
+    ///     Err(e) if e.is_not_found() => println!("no such image"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn find(&self, name_or_id: &str) -> Result<Image> {
+        use futures::TryStreamExt;
+        if uuid_like(name_or_id)
+            && let Some(image) = self.get_opt(name_or_id).await?
+        {
+            return Ok(image);
+        }
+        // A first page is enough to tell one from several, and to name them.
+        let mut named: Vec<Image> = self
+            .list(ListImages::new().name(name_or_id).page_size(20).limit(20))
+            .try_collect()
+            .await?;
+        match named.len() {
+            0 => Err(crate::Error::NoSuchImage(name_or_id.to_owned())),
+            1 => Ok(named.remove(0)),
+            _ => Err(crate::Error::AmbiguousName {
+                name: name_or_id.to_owned(),
+                ids: named.into_iter().map(|i| i.id).collect(),
+            }),
+        }
+    }
+
     /// Like [`Images::get`], but `Ok(None)` when the image does not exist
     /// (or is not visible to the caller).
     pub async fn get_opt(&self, id: &str) -> Result<Option<Image>> {
@@ -126,4 +165,28 @@ pub(crate) fn tag_spec(method: Method, id: &str, tag: &str) -> RequestSpec {
 
 pub(crate) fn get_spec(id: &str) -> RequestSpec {
     RequestSpec::new(Method::GET, ["v2", "images", id])
+}
+
+/// Whether `s` has a UUID's shape (Glance's image ids; hex digits in
+/// groups of 8-4-4-4-12, or the 32 digits alone).
+fn uuid_like(s: &str) -> bool {
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    let groups: Vec<usize> = s.split('-').map(str::len).collect();
+    hex.len() == 32
+        && hex.chars().all(|c| c.is_ascii_hexdigit())
+        && (groups == [8, 4, 4, 4, 12] || groups == [32])
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::uuid_like;
+
+    #[test]
+    fn ids_are_told_from_names() {
+        assert!(uuid_like("5c0d0ae6-1f2e-4a3b-9c8d-0123456789ab"));
+        assert!(uuid_like("5c0d0ae61f2e4a3b9c8d0123456789ab"));
+        assert!(!uuid_like("cirros"));
+        assert!(!uuid_like("5c0d0ae6-1f2e-4a3b-9c8d-0123456789zz"));
+        assert!(!uuid_like("5c0d0ae6-1f2e4a3b-9c8d-0123-456789ab"));
+    }
 }
