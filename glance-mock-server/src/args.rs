@@ -17,7 +17,9 @@ pub struct DeploymentArgs {
     /// A store, `ID` (in memory) or `ID=DIR` (files in DIR, which may hold
     /// other files: only those the mock writes are ever removed); repeat for
     /// more. Replaces the configured stores; the first is the default
-    /// unless --default-store says otherwise.
+    /// unless --default-store says otherwise. Only the bytes go to DIR: the
+    /// records stay in memory (restart with --seed, or use --data-dir to
+    /// keep everything).
     #[arg(long = "store", value_name = "ID[=DIR]")]
     stores: Vec<String>,
     /// The default store (`default_backend`).

@@ -62,6 +62,10 @@ impl StoreConfig {
     }
 }
 
+/// The database file `--data-dir` keeps the records in, beside the
+/// stores' folders.
+pub const DATABASE_FILE: &str = "glance-mock.sqlite";
+
 /// Deployment settings. The default mirrors the reference deployment that
 /// `shared/real-glance/start` brings up: stores `fast` (default) and `cheap`,
 /// the three default import methods, and Glance's default limits.
@@ -131,6 +135,13 @@ pub struct Config {
     /// How long a connection may take to send a request's head, and stay
     /// idle between requests: see [`ConnectionConfig`].
     pub connections: ConnectionConfig,
+    /// Where the records live (`[database] connection`): `None`, the
+    /// default, keeps them in memory; a path keeps them in that SQLite
+    /// database file, so they survive a restart and a crash (see
+    /// [`crate::db::sqlite`]; needs the `sqlite` feature). `--data-dir
+    /// DIR` sets it to `DIR/glance-mock.sqlite`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -162,6 +173,7 @@ impl Default for Config {
             tasks: TaskConfig::default(),
             glance_server_errors: false,
             connections: ConnectionConfig::default(),
+            database: None,
         }
     }
 }
@@ -172,7 +184,8 @@ impl Config {
         self.stores.iter().any(|s| s.id == id)
     }
 
-    /// Keep all image data on disk under `dir` (`--data-dir`): each store
+    /// Keep all state on disk under `dir` (`--data-dir`): the records in
+    /// `dir/glance-mock.sqlite` ([`Config::database`]), each store's bytes
     /// in `dir/<store id>/`, staged data in `dir/os_glance_staging_store/`.
     /// Fails, changing nothing, on a store id that cannot name a directory.
     pub fn use_data_dir(&mut self, dir: &std::path::Path) -> Result<(), String> {
@@ -187,6 +200,7 @@ impl Config {
             store.data_dir = Some(dir.join(&store.id));
         }
         self.tasks.staging_dir = Some(dir.join("os_glance_staging_store"));
+        self.database = Some(dir.join(DATABASE_FILE));
         Ok(())
     }
 }

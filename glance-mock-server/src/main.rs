@@ -28,8 +28,11 @@ struct Args {
     /// The deployment: configuration file and settings.
     #[command(flatten)]
     deployment: args::DeploymentArgs,
-    /// Keep image data on disk: each store in DIR/<store>/, staged data in
-    /// DIR/os_glance_staging_store/ (default: in memory).
+    /// Keep the whole state on disk, surviving restarts and crashes: the
+    /// records (images, tasks, metadefs, the shim's identities and tokens)
+    /// in DIR/glance-mock.sqlite, each store's bytes in DIR/<store>/, staged
+    /// data in DIR/os_glance_staging_store/ (default: all in memory).
+    /// Restarting on the same DIR brings everything back, no --seed needed.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
     /// Start with the state in FILE, a dump from GET /_mock/state.

@@ -41,16 +41,45 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for `config`, with empty in-memory records and the configured stores.
+    /// State for `config`, with empty in-memory records (whatever
+    /// [`Config::database`] says: see [`AppState::open`]) and the
+    /// configured stores.
     pub fn new(config: Config) -> Self {
+        let keystone = Keystone::new(config.identity.clone());
+        AppState::with(config, Repositories::memory(), keystone)
+    }
+
+    /// State for `config`: the records in [`Config::database`] when it
+    /// names one (opened, created or migrated; what it holds is loaded,
+    /// the Keystone shim's identities and tokens too), else empty ones in
+    /// memory. Fails on a database that cannot be used, saying why.
+    pub fn open(config: Config) -> std::io::Result<Self> {
+        let Some(path) = config.database.clone() else {
+            return Ok(AppState::new(config));
+        };
+        #[cfg(feature = "sqlite")]
+        {
+            let (repo, journal, saved) =
+                crate::db::sqlite::open(&path).map_err(std::io::Error::other)?;
+            let keystone = Keystone::durable(config.identity.clone(), journal, saved);
+            Ok(AppState::with(config, repo, keystone))
+        }
+        #[cfg(not(feature = "sqlite"))]
+        Err(std::io::Error::other(format!(
+            "{}: this build keeps records in memory only (built without the `sqlite` feature)",
+            path.display()
+        )))
+    }
+
+    fn with(config: Config, repo: Repositories, keystone: Keystone) -> Self {
         AppState {
             store: Stores::from_config(&config),
-            keystone: Arc::new(Keystone::new(config.identity.clone())),
+            keystone: Arc::new(keystone),
             staging: crate::store::staging_store(&config),
             queue: TaskQueue::new(&config),
             control: Arc::new(Control::new(config.allow_identity_faults)),
             config,
-            repo: Repositories::memory(),
+            repo,
             cache: ImageCache::default(),
         }
     }

@@ -23,6 +23,7 @@ pub mod locations;
 pub mod members;
 pub mod metadefs;
 pub mod records;
+pub mod recovery;
 pub mod staging;
 pub mod tags;
 pub mod tasks;

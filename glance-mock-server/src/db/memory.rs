@@ -35,6 +35,15 @@ impl MemoryDb {
     }
 }
 
+impl MemoryDb {
+    /// Put back `image` as it was stored, at its revision (a backend
+    /// loading its records into this table, which it reads from). Replaces
+    /// a record of the same id.
+    pub fn restore(&self, image: Image) {
+        self.write().insert(image.id.clone(), Arc::new(image));
+    }
+}
+
 fn is_live(img: &Image) -> bool {
     img.status != ImageStatus::Deleted
 }

@@ -14,7 +14,9 @@
 //! the record's revision) and a write that fails leaves nothing behind.
 //! Failures are [`RepoError`]s; the use cases turn them into Glance's
 //! answers. [`memory`] holds the in-memory implementations, the default;
-//! `conformance` (tests) the rules every implementation must pass.
+//! [`sqlite`] the durable ones on an SQLite file (`--data-dir`), which
+//! keep every record in memory too and write through; `conformance`
+//! (tests) the rules every implementation must pass, run against both.
 
 pub mod cache;
 #[cfg(test)]
@@ -23,6 +25,8 @@ pub mod error;
 pub mod images;
 pub mod memory;
 pub mod metadefs;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod tasks;
 
 pub use cache::{CachedImage, ImageCache};

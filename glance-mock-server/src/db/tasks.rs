@@ -94,6 +94,14 @@ impl MemoryTaskDb {
     }
 }
 
+impl MemoryTaskDb {
+    /// Put back `task` as it was stored, at its revision, after the tasks
+    /// restored before it (a backend loading its records, oldest first).
+    pub fn restore(&self, task: Task) {
+        self.write().push(Arc::new(task));
+    }
+}
+
 impl TaskRepository for MemoryTaskDb {
     fn task_create(&self, mut task: Task) -> Result<Arc<Task>, RepoError> {
         let mut tasks = self.write();

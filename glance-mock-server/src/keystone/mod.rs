@@ -25,7 +25,7 @@ pub mod policy;
 pub mod render;
 pub mod tokens;
 
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -165,6 +165,56 @@ pub struct Keystone {
     directory: RwLock<Directory>,
     /// Issued tokens.
     pub tokens: TokenStore,
+    /// Where changed identities are also written, if anywhere.
+    journal: Option<Arc<dyn IdentityJournal>>,
+}
+
+/// Where the shim writes what must survive a restart (the durable
+/// database, [`crate::db`]): the identities after every change, and every
+/// token issued or revoked. A write that fails is logged by the journal;
+/// the shim goes on.
+pub trait IdentityJournal: std::fmt::Debug + Send + Sync {
+    /// The identities are now `directory`.
+    fn directory_changed(&self, directory: &Directory);
+    /// `token` was issued, or changed (revoked).
+    fn token_saved(&self, token: &Token);
+}
+
+/// What an [`IdentityJournal`] read back: the identities (`None`: none
+/// written yet, the configured ones apply) and the tokens.
+#[derive(Debug, Default)]
+pub struct SavedIdentities {
+    /// The identities as last written.
+    pub directory: Option<Directory>,
+    /// Every token written (expired ones may be left out).
+    pub tokens: Vec<Token>,
+}
+
+/// Write access to the identities; the change is journaled when it ends.
+struct DirectoryWrite<'a> {
+    guard: RwLockWriteGuard<'a, Directory>,
+    journal: Option<&'a dyn IdentityJournal>,
+}
+
+impl std::ops::Deref for DirectoryWrite<'_> {
+    type Target = Directory;
+    fn deref(&self) -> &Directory {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for DirectoryWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Directory {
+        &mut self.guard
+    }
+}
+
+impl Drop for DirectoryWrite<'_> {
+    fn drop(&mut self) {
+        if let Some(journal) = self.journal {
+            journal.directory_changed(&self.guard);
+        }
+    }
 }
 
 impl Default for Keystone {
@@ -180,6 +230,22 @@ impl Keystone {
             directory: RwLock::new(Directory::from(&config)),
             config,
             tokens: TokenStore::default(),
+            journal: None,
+        }
+    }
+
+    /// A shim knowing `config` that starts from `saved` and writes every
+    /// change of identities and tokens to `journal`.
+    pub fn durable(
+        config: IdentityConfig,
+        journal: Arc<dyn IdentityJournal>,
+        saved: SavedIdentities,
+    ) -> Self {
+        Keystone {
+            directory: RwLock::new(saved.directory.unwrap_or_else(|| Directory::from(&config))),
+            config,
+            tokens: TokenStore::durable(journal.clone(), saved.tokens),
+            journal: Some(journal),
         }
     }
 
@@ -190,10 +256,14 @@ impl Keystone {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn directory_mut(&self) -> RwLockWriteGuard<'_, Directory> {
-        self.directory
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn directory_mut(&self) -> DirectoryWrite<'_> {
+        DirectoryWrite {
+            guard: self
+                .directory
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+            journal: self.journal.as_deref(),
+        }
     }
 
     /// Replace the identities by `directory` (a seed), or by the

@@ -2,16 +2,17 @@
 //! store that issues, validates and revokes them.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+use super::IdentityJournal;
 use crate::domain::Identity;
 
 /// A user, project or domain as a token names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Named {
     /// Id.
     pub id: String,
@@ -20,7 +21,7 @@ pub struct Named {
 }
 
 /// A token's user: id, name and domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenUser {
     /// The user.
     pub user: Named,
@@ -29,7 +30,7 @@ pub struct TokenUser {
 }
 
 /// A token's project scope: id, name and domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenProject {
     /// The project.
     pub project: Named,
@@ -38,7 +39,7 @@ pub struct TokenProject {
 }
 
 /// Everything a token says, without its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenData {
     /// Authentication methods, newest first (`["token", "password"]` after a rescope).
     pub methods: Vec<String>,
@@ -61,7 +62,7 @@ pub struct TokenData {
 }
 
 /// An issued token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Token {
     /// The token string (`X-Subject-Token`, then `X-Auth-Token`).
     pub id: String,
@@ -225,12 +226,31 @@ impl TokenData {
 #[derive(Debug, Default)]
 pub struct TokenStore {
     tokens: Mutex<HashMap<String, Token>>,
+    /// Where issued and revoked tokens are also written, if anywhere.
+    journal: Option<Arc<dyn IdentityJournal>>,
 }
 
 impl TokenStore {
+    /// A store holding `tokens` (read back from `journal`) that writes
+    /// every token it issues or revokes to `journal`.
+    pub fn durable(journal: Arc<dyn IdentityJournal>, tokens: Vec<Token>) -> Self {
+        TokenStore {
+            tokens: Mutex::new(tokens.into_iter().map(|t| (t.id.clone(), t)).collect()),
+            journal: Some(journal),
+        }
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, Token>) -> R) -> R {
         let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut tokens)
+    }
+
+    /// Write `token` to the journal (under the store's lock, so writes of
+    /// one token keep their order).
+    fn journal(&self, token: &Token) {
+        if let Some(journal) = &self.journal {
+            journal.token_saved(token);
+        }
     }
 
     /// Store `data` under a fresh token id and return the token.
@@ -240,7 +260,10 @@ impl TokenStore {
             data,
             revoked: false,
         };
-        self.with(|t| t.insert(token.id.clone(), token.clone()));
+        self.with(|t| {
+            self.journal(&token);
+            t.insert(token.id.clone(), token.clone())
+        });
         token
     }
 
@@ -262,6 +285,7 @@ impl TokenStore {
             Some(tok) if tok.data.expired_at(now) => Lookup::Invalid(Invalid::Expired),
             Some(tok) => {
                 tok.revoked = true;
+                self.journal(tok);
                 Lookup::Valid(Box::new(tok.clone()))
             }
         })
@@ -272,8 +296,9 @@ impl TokenStore {
     pub fn revoke_matching(&self, pred: impl Fn(&TokenData) -> bool) {
         self.with(|t| {
             for tok in t.values_mut() {
-                if pred(&tok.data) {
+                if !tok.revoked && pred(&tok.data) {
                     tok.revoked = true;
+                    self.journal(tok);
                 }
             }
         });

@@ -105,7 +105,10 @@ impl MockServerBuilder {
         let listener = TcpListener::bind(self.bind).await?;
         let addr = listener.local_addr()?;
         let limits = self.config.connections;
-        let state = Arc::new(AppState::new(self.config));
+        let state = Arc::new(AppState::open(self.config)?);
+        app::recovery::recover(&state)
+            .await
+            .map_err(std::io::Error::other)?;
         state.control.files.set_origin(addr);
         match self.seed {
             Some(SeedSource::Dump(seed)) => {

@@ -19,12 +19,15 @@
 //! so a crash at any point leaves either the old or the new record, never
 //! a torn one. Updates are serialized by one lock per directory, shared by
 //! every store of the process on that directory, so concurrent uploads of
-//! different images cannot lose each other's entries. An image's file is
-//! renamed into place before its id is recorded, and its id is unrecorded
-//! before its file is removed: a crash in between leaves an unrecorded
-//! file (kept, as foreign, and never a record of a file the store did not
-//! write). Two processes must not share one directory: each would
-//! overwrite the other's manifest.
+//! different images cannot lose each other's entries. An image's id is
+//! recorded before its file is renamed into place (from a temporary file
+//! the store made, in the same directory), and its file is removed before
+//! its id is unrecorded: a crash in between leaves a record of a missing
+//! file, which reads as no data and is pruned on the next start
+//! ([`ImageStore::remove_leftovers`]), never a file of the store's that
+//! no record claims (which would be kept for ever, as foreign). Two
+//! processes must not share one directory: each would overwrite the
+//! other's manifest.
 //!
 //! Directories written by earlier versions of the mock have image files
 //! named by UUID and no manifest. Their files are not taken for the
@@ -55,6 +58,13 @@ const WRITE_BUFFER: usize = 1 << 20;
 
 /// The file in a store's directory recording which files the store wrote.
 pub const MANIFEST: &str = ".glance-mock-owned";
+
+/// How the temporary file of an upload in flight is named (then random
+/// letters); renamed to the image's id once complete.
+const UPLOAD_PREFIX: &str = ".upload-";
+
+/// How the temporary file of a manifest being rewritten is named.
+const MANIFEST_TEMP_PREFIX: &str = ".glance-mock-owned-";
 
 /// The manifest's first line.
 const MANIFEST_HEADER: &str =
@@ -150,7 +160,7 @@ fn read_manifest(dir: &Path) -> io::Result<Loaded> {
 fn write_manifest(dir: &Path, ids: &BTreeSet<String>) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".glance-mock-owned-")
+        .prefix(MANIFEST_TEMP_PREFIX)
         .tempfile_in(dir)?;
     {
         let mut out = BufWriter::new(temp.as_file_mut());
@@ -262,7 +272,7 @@ impl ImageStore for FilesystemStore {
             let temp = blocking(move || {
                 std::fs::create_dir_all(&dir)?;
                 tempfile::Builder::new()
-                    .prefix(".upload-")
+                    .prefix(UPLOAD_PREFIX)
                     .tempfile_in(&dir)
             })
             .await
@@ -276,17 +286,26 @@ impl ImageStore for FilesystemStore {
                 let temp = writer.into_inner().map_err(|e| e.into_error())?;
                 let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
                 let loaded = owned.loaded(&dir)?;
-                // Never replaces a file that appeared meanwhile; the
-                // temporary file is removed when this fails.
-                temp.persist_noclobber(&path).map_err(|e| e.error)?;
-                loaded.ids.insert(recorded.clone());
+                if std::fs::symlink_metadata(&path).is_ok() {
+                    return Err(io::ErrorKind::AlreadyExists.into());
+                }
+                // Recorded first, so that a crash right after the rename
+                // leaves a file the store knows as its own.
+                let known = !loaded.ids.insert(recorded.clone());
                 if let Err(e) = write_manifest(&dir, &loaded.ids) {
-                    // Unrecorded, the file would be foreign: not kept.
-                    loaded.ids.remove(&recorded);
-                    let _ = std::fs::remove_file(&path);
+                    if !known {
+                        loaded.ids.remove(&recorded);
+                    }
                     return Err(e);
                 }
                 loaded.exists = true;
+                // Never replaces a file that appeared meanwhile; the
+                // temporary file is removed when this fails.
+                if let Err(e) = temp.persist_noclobber(&path) {
+                    loaded.ids.remove(&recorded);
+                    let _ = write_manifest(&dir, &loaded.ids);
+                    return Err(e.error);
+                }
                 Ok(())
             })
             .await
@@ -337,24 +356,20 @@ impl ImageStore for FilesystemStore {
             blocking(move || {
                 let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
                 let loaded = owned.loaded(&dir)?;
-                if !loaded.ids.remove(&id) {
+                if !loaded.ids.contains(&id) {
                     // Not the store's own: left alone, whatever the name.
                     return Err(io::ErrorKind::NotFound.into());
                 }
-                if let Err(e) = write_manifest(&dir, &loaded.ids) {
-                    loaded.ids.insert(id);
-                    return Err(e);
-                }
+                // The file goes first, so that a crash right after leaves
+                // a record of a missing file (skipped, and pruned on the
+                // next start), never a file no record claims.
                 match std::fs::remove_file(&path) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        // Still there: still the store's.
-                        loaded.ids.insert(id);
-                        let _ = write_manifest(&dir, &loaded.ids);
-                        Err(e)
-                    }
-                    // A recorded file already gone: the record is fixed.
-                    _ => Ok(()),
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    // Gone (or already gone): the record follows.
+                    _ => {}
                 }
+                loaded.ids.remove(&id);
+                write_manifest(&dir, &loaded.ids)
             })
             .await
             .map_err(|e| not_found(image_id, e))
@@ -418,6 +433,46 @@ impl ImageStore for FilesystemStore {
             })
             .await
             .map_err(|e| not_found(image_id, e))
+        }
+        .boxed()
+    }
+
+    fn remove_leftovers(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
+        let (owned, dir) = (self.owned.clone(), self.dir.clone());
+        async move {
+            blocking(move || {
+                // Records of files a crash kept from being written, or
+                // removed before their record: pruned.
+                let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
+                let loaded = owned.loaded(&dir)?;
+                let before = loaded.ids.len();
+                loaded
+                    .ids
+                    .retain(|id| std::fs::symlink_metadata(dir.join(id)).is_ok());
+                if loaded.ids.len() != before {
+                    write_manifest(&dir, &loaded.ids)?;
+                }
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+                    Err(e) => return Err(e),
+                };
+                let mut removed = 0;
+                for entry in entries {
+                    let entry = entry?;
+                    let name = entry.file_name();
+                    let is_temp = name.to_str().is_some_and(|n| {
+                        n.starts_with(UPLOAD_PREFIX) || n.starts_with(MANIFEST_TEMP_PREFIX)
+                    });
+                    if is_temp && entry.file_type()?.is_file() {
+                        std::fs::remove_file(entry.path())?;
+                        removed += 1;
+                    }
+                }
+                Ok(removed)
+            })
+            .await
+            .map_err(StoreError::Io)
         }
         .boxed()
     }

@@ -153,6 +153,14 @@ pub trait ImageStore: Debug + Send + Sync {
         self.get_size(image_id)
     }
 
+    /// Remove what uploads in flight left when the process that ran them
+    /// died (temporary files): run on start, before anything is written.
+    /// Returns how many were removed. Image data, the store's own or
+    /// not, is never touched; by default there is nothing to do.
+    fn remove_leftovers(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
+        async { Ok(0) }.boxed()
+    }
+
     /// Take the data [`ImageStore::seed_size`] found for these images as
     /// the store's own, so that later resets, seeds and deletions may
     /// remove it. Data already the store's is left as it is; by default

@@ -65,7 +65,7 @@ fn text(e: RepoError) -> String {
     e.to_string()
 }
 
-fn image(id: &str, owner: &str) -> Image {
+pub(crate) fn image(id: &str, owner: &str) -> Image {
     Image::new(id.into(), Some(owner.into()), now())
 }
 

@@ -30,7 +30,7 @@ pub(crate) fn run(make: &dyn Fn() -> Box<dyn TaskRepository>) {
     assert_passes(make, RULES);
 }
 
-fn task(id: &str, owner: &str) -> Task {
+pub(crate) fn task(id: &str, owner: &str) -> Task {
     let who = Identity {
         project_id: Some(owner.into()),
         user_id: Some("u".into()),

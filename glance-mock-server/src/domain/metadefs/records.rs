@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::domain::time::format;
 
 /// `metadef_namespaces`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Namespace {
     /// Row id.
     pub id: i64,
@@ -86,7 +86,7 @@ impl Namespace {
 }
 
 /// `metadef_objects`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Object {
     /// Row id.
     pub id: i64,
@@ -149,7 +149,7 @@ pub fn object_href(namespace: &str, name: &str) -> String {
 }
 
 /// `metadef_properties`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Property {
     /// Row id.
     pub id: i64,
@@ -172,7 +172,7 @@ impl Property {
 }
 
 /// `metadef_tags`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
     /// Row id.
     pub id: i64,
@@ -198,7 +198,7 @@ impl Tag {
 }
 
 /// `metadef_resource_types`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResourceType {
     /// Row id.
     pub id: i64,
@@ -225,7 +225,7 @@ impl ResourceType {
 
 /// `metadef_namespace_resource_types`: a resource type associated with a
 /// namespace.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Association {
     /// The namespace's row id.
     pub namespace_id: i64,
@@ -257,7 +257,7 @@ pub fn association_json(name: &str, a: &Association) -> Value {
 }
 
 /// All metadata definition rows.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tables {
     last_id: i64,
     /// `metadef_namespaces`

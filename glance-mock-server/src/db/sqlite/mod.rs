@@ -1,0 +1,376 @@
+//! The records in an embedded SQLite database, one file (`--data-dir DIR`
+//! puts it in `DIR/glance-mock.sqlite`), so that they survive a restart
+//! and a crash of the process.
+//!
+//! # How it is laid out
+//!
+//! One row per image, task and token, each holding its record as JSON
+//! beside the columns a write checks (id, revision); the metadata
+//! definition tables and the Keystone shim's identities are one document
+//! each (a few hundred small rows, written whole). JSON documents rather
+//! than Glance's relational tables: the records are read whole and written
+//! whole by the repository core ([`crate::db::ImageRepository`] writes a
+//! record at a time), so columns per field would only add a mapping to get
+//! wrong. The schema carries a version (`PRAGMA user_version`,
+//! [`SCHEMA_VERSION`]) and an application id: a database written by a newer
+//! mock, or a file that is not one of ours, is refused with a message,
+//! never misread.
+//!
+//! # Reads and writes
+//!
+//! Every record is also kept in memory, in the in-memory repositories
+//! ([`crate::db::MemoryDb`], …), loaded when the database is opened:
+//! reads never touch the database and cost what they cost in memory. A
+//! write takes the database's one connection, checks what the memory
+//! table says (revision, state), commits the row, and only then changes
+//! the memory table, still holding the connection: writers are serialized,
+//! the memory and the file never disagree, and a write the mock has
+//! acknowledged is committed.
+//!
+//! # What survives what
+//!
+//! The journal is SQLite's write-ahead log with `synchronous = NORMAL`: a
+//! commit is in the log (in the operating system's cache) before the mock
+//! answers, so every acknowledged write survives the process being killed
+//! at any moment (`kill -9` included). A power loss or kernel crash may
+//! lose the last commits (the database itself stays consistent); the
+//! mock is a test server, and an fsync per write would cost more than
+//! that is worth here.
+
+mod identities;
+mod images;
+mod metadefs;
+mod tasks;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use identities::SqliteIdentities;
+pub use images::SqliteImages;
+pub use metadefs::SqliteMetadefs;
+pub use tasks::SqliteTasks;
+
+use super::{RepoError, Repositories};
+use crate::keystone::SavedIdentities;
+
+/// The version of the tables this mock writes (`PRAGMA user_version`).
+/// A database at an older version is migrated when opened; one at a newer
+/// version is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of the mock's databases ("glmk").
+const APPLICATION_ID: i64 = 0x676c_6d6b;
+
+/// Version 1 of the tables.
+const SCHEMA_V1: &str = "
+CREATE TABLE images (
+    id       TEXT PRIMARY KEY NOT NULL,
+    revision INTEGER NOT NULL,
+    status   TEXT NOT NULL,
+    record   TEXT NOT NULL
+);
+CREATE TABLE tasks (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       TEXT NOT NULL UNIQUE,
+    revision INTEGER NOT NULL,
+    record   TEXT NOT NULL
+);
+CREATE TABLE metadefs (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    tables TEXT NOT NULL
+);
+CREATE TABLE identities (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    directory TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    id     TEXT PRIMARY KEY NOT NULL,
+    record TEXT NOT NULL
+);
+";
+
+/// Why a database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite failed (cannot create or read the file, a corrupt file, …).
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The file is an SQLite database, but not one of the mock's.
+    #[error("{path}: not a glance-mock-server database (it has other tables); refusing to use it")]
+    Foreign {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The database was written by a newer mock.
+    #[error(
+        "{path}: written by a newer glance-mock-server (schema version {found}); this one reads versions up to {SCHEMA_VERSION}"
+    )]
+    Newer {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+    },
+    /// A stored record does not read back.
+    #[error("{path}: {what} {id} cannot be read: {source}")]
+    Record {
+        /// The database file.
+        path: PathBuf,
+        /// Which table.
+        what: &'static str,
+        /// The row.
+        id: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+/// One database file and the connection every write goes through.
+#[derive(Debug)]
+pub struct Database {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Database {
+    /// Open (or create) the database at `path`, migrating an older schema.
+    pub fn open(path: &Path) -> Result<Arc<Self>, OpenError> {
+        let sqlite = |source| OpenError::Sqlite {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                    Some(e.to_string()),
+                ))
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sqlite)?;
+        migrate(&mut conn, path)?;
+        Ok(Arc::new(Database {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        }))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for one write (held until the write is done).
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Bring the tables to [`SCHEMA_VERSION`], in one transaction.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
+    let sqlite = |source| OpenError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sqlite)?;
+    let app: i64 = tx
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(sqlite)?;
+    let tables: i64 = tx
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(sqlite)?;
+    if (app != APPLICATION_ID && (app != 0 || tables > 0)) || (version == 0 && tables > 0) {
+        return Err(OpenError::Foreign {
+            path: path.to_owned(),
+        });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(OpenError::Newer {
+            path: path.to_owned(),
+            found: version,
+        });
+    }
+    if version < 1 {
+        tx.execute_batch(SCHEMA_V1).map_err(sqlite)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sqlite)?;
+    }
+    // Later versions: `if version < 2 { ALTER TABLE … }`, each step here.
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(sqlite)?;
+    tx.commit().map_err(sqlite)
+}
+
+/// The repositories on the database at `path`, with what they hold loaded,
+/// and the Keystone shim's journal with the identities and tokens it saved.
+pub fn open(
+    path: &Path,
+) -> Result<(Repositories, Arc<SqliteIdentities>, SavedIdentities), OpenError> {
+    let db = Database::open(path)?;
+    let repositories = Repositories {
+        images: Box::new(SqliteImages::load(db.clone())?),
+        tasks: Box::new(SqliteTasks::load(db.clone())?),
+        metadefs: Box::new(SqliteMetadefs::load(db.clone())?),
+    };
+    let identities = Arc::new(SqliteIdentities::new(db));
+    let saved = identities.load()?;
+    Ok((repositories, identities, saved))
+}
+
+/// A database failure of a write, as a repository reports it.
+fn backend(e: rusqlite::Error) -> RepoError {
+    tracing::error!("database write failed: {e}");
+    RepoError::Backend(e.to_string())
+}
+
+/// `value` as the JSON a row stores.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, RepoError> {
+    serde_json::to_string(value).map_err(|e| RepoError::Backend(e.to_string()))
+}
+
+/// Read every `(id, revision, record)` of `sql`, decoding each record.
+fn load_rows<T: serde::de::DeserializeOwned>(
+    db: &Database,
+    sql: &str,
+    what: &'static str,
+) -> Result<Vec<(u64, T)>, OpenError> {
+    let sqlite = |source| OpenError::Sqlite {
+        path: db.path.clone(),
+        source,
+    };
+    let conn = db.lock();
+    let mut stmt = conn.prepare(sql).map_err(sqlite)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, revision, record) = row.map_err(sqlite)?;
+        let value = serde_json::from_str(&record).map_err(|source| OpenError::Record {
+            path: db.path.clone(),
+            what,
+            id,
+            source,
+        })?;
+        out.push((u64::try_from(revision).unwrap_or(1), value));
+    }
+    Ok(out)
+}
+
+/// The one document in `table`'s row 1, column `column`, if written.
+fn load_document<T: serde::de::DeserializeOwned>(
+    db: &Database,
+    table: &'static str,
+    column: &str,
+) -> Result<Option<T>, OpenError> {
+    let conn = db.lock();
+    let json: Option<String> = conn
+        .query_row(
+            &format!("SELECT {column} FROM {table} WHERE id = 1"),
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|source| OpenError::Sqlite {
+            path: db.path.clone(),
+            source,
+        })?;
+    json.map(|j| {
+        serde_json::from_str(&j).map_err(|source| OpenError::Record {
+            path: db.path.clone(),
+            what: table,
+            id: "1".into(),
+            source,
+        })
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_database_carries_the_schema_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sub").join("db.sqlite");
+        drop(Database::open(&path).expect("created"));
+        let conn = Connection::open(&path).expect("opens");
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, SCHEMA_VERSION);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        // Opening again keeps it.
+        drop(Database::open(&path).expect("opens again"));
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_with_its_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db.sqlite");
+        drop(Database::open(&path).expect("created"));
+        Connection::open(&path)
+            .expect("opens")
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .expect("bumped");
+        let e = Database::open(&path).expect_err("refused");
+        assert!(matches!(e, OpenError::Newer { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(e.to_string().contains("newer glance-mock-server"), "{e}");
+    }
+
+    #[test]
+    fn someone_elses_database_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("other.sqlite");
+        Connection::open(&path)
+            .expect("opens")
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .expect("someone's table");
+        let e = Database::open(&path).expect_err("refused");
+        assert!(matches!(e, OpenError::Foreign { .. }), "{e}");
+        let n: i64 = Connection::open(&path)
+            .expect("opens")
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .expect("still there");
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, "not a database, but long enough to look like a header ....................................................................").expect("written");
+        assert!(matches!(
+            Database::open(&path),
+            Err(OpenError::Sqlite { .. })
+        ));
+    }
+}
