@@ -9,7 +9,8 @@
 //! folder in use). The store lists, reads and deletes **only the files it
 //! wrote**: an image's file counts as the store's own when its id is
 //! recorded in the directory's manifest, [`MANIFEST`]
-//! (`<data_dir>/.glance-mock-owned`, one image id a line). Every other
+//! (`<data_dir>/glance-mock-owned`, one image id a line; `.glance-mock-owned`
+//! in earlier versions, read and then replaced). Every other
 //! file, whatever its name (a UUID too), is foreign: it is never listed
 //! (so never dumped, reset or removed by a seed), read or deleted, and an
 //! upload under its name fails as a duplicate instead of replacing it.
@@ -57,7 +58,11 @@ use crate::config::HashAlgorithm;
 const WRITE_BUFFER: usize = 1 << 20;
 
 /// The file in a store's directory recording which files the store wrote.
-pub const MANIFEST: &str = ".glance-mock-owned";
+pub const MANIFEST: &str = "glance-mock-owned";
+
+/// Where earlier versions kept the manifest: read when [`MANIFEST`] is
+/// missing, removed once the manifest is next written.
+const LEGACY_MANIFEST: &str = ".glance-mock-owned";
 
 /// How the temporary file of an upload in flight is named (then random
 /// letters); renamed to the image's id once complete.
@@ -136,7 +141,13 @@ impl Owned {
 }
 
 fn read_manifest(dir: &Path) -> io::Result<Loaded> {
-    match std::fs::read_to_string(dir.join(MANIFEST)) {
+    let text = match std::fs::read_to_string(dir.join(MANIFEST)) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::read_to_string(dir.join(LEGACY_MANIFEST))
+        }
+        read => read,
+    };
+    match text {
         Ok(text) => Ok(Loaded {
             ids: text
                 .lines()
@@ -172,6 +183,10 @@ fn write_manifest(dir: &Path, ids: &BTreeSet<String>) -> io::Result<()> {
     }
     temp.as_file().sync_all()?;
     temp.persist(dir.join(MANIFEST)).map_err(|e| e.error)?;
+    match std::fs::remove_file(dir.join(LEGACY_MANIFEST)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -202,7 +217,7 @@ impl FilesystemStore {
     /// Where an image's file lives, or `None` for an id that cannot name
     /// one (`..`, slashes, a leading dot): such an id can hold no data here.
     fn path(&self, image_id: &str) -> Option<PathBuf> {
-        plain_name(image_id).then(|| self.dir.join(image_id))
+        (plain_name(image_id) && image_id != MANIFEST).then(|| self.dir.join(image_id))
     }
 
     /// The path of the image's file if the store wrote it, else
@@ -740,5 +755,55 @@ mod tests {
             read_manifest(dir.path()).expect("readable").ids.len(),
             expected.len()
         );
+    }
+
+    #[tokio::test]
+    async fn a_manifest_of_an_earlier_version_is_read_then_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("old-1"), b"old").expect("written");
+        std::fs::write(
+            dir.path().join(LEGACY_MANIFEST),
+            format!("{MANIFEST_HEADER}\nold-1\n"),
+        )
+        .expect("written");
+        let store = FilesystemStore::new(dir.path().to_owned());
+        assert_eq!(store.image_ids().await.expect("listed"), ["old-1"]);
+        store
+            .add("new-1", data_stream(b"new", 2), None, u64::MAX)
+            .await
+            .expect("stored");
+        assert!(!dir.path().join(LEGACY_MANIFEST).exists());
+        let ids = read_manifest(dir.path()).expect("readable").ids;
+        assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["new-1", "old-1"]);
+        // The manifest's name is no image's.
+        assert!(store.path(MANIFEST).is_none());
+    }
+
+    #[tokio::test]
+    async fn leftovers_go_on_start_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = FilesystemStore::new(dir.path().to_owned());
+        store
+            .add("kept", data_stream(b"bytes", 2), None, u64::MAX)
+            .await
+            .expect("stored");
+        store
+            .add("lost", data_stream(b"bytes", 2), None, u64::MAX)
+            .await
+            .expect("stored");
+        // As a crash leaves them: a half-written upload, a manifest being
+        // rewritten, a recorded file already removed; and someone's files.
+        std::fs::write(dir.path().join(".upload-abc"), b"half").expect("written");
+        std::fs::write(dir.path().join(".glance-mock-owned-xyz"), b"x").expect("written");
+        std::fs::remove_file(dir.path().join("lost")).expect("removed");
+        std::fs::write(dir.path().join("notes.txt"), b"mine").expect("written");
+        std::fs::write(dir.path().join(".hidden"), b"mine").expect("written");
+
+        let store = FilesystemStore::new(dir.path().to_owned());
+        assert_eq!(store.remove_leftovers().await.expect("cleaned"), 2);
+        assert_eq!(files_in(dir.path()), [".hidden", "kept", "notes.txt"]);
+        assert!(dir.path().join(MANIFEST).exists());
+        let ids = read_manifest(dir.path()).expect("readable").ids;
+        assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["kept"]);
     }
 }
