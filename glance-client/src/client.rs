@@ -765,7 +765,7 @@ impl Client {
             Received::Buffered(bytes, answer) => Ok((bytes, answer)),
             Received::Streaming(resp) => {
                 let answer = Answer::of(&resp, &method);
-                let bytes = resp.bytes().await.map_err(Error::Transport)?;
+                let bytes = resp.bytes().await.map_err(Error::transport)?;
                 Ok((bytes, answer))
             }
         }
@@ -843,7 +843,7 @@ impl Client {
                 Err(Failure::Status {
                     error, retry_after, ..
                 }) => (error, retry_after),
-                Err(Failure::Transport(e)) => (Error::Transport(e), None),
+                Err(Failure::Transport(e)) => (Error::transport(e), None),
                 Err(Failure::Timeout(e)) => (e, None),
             };
             retries += 1;
@@ -969,7 +969,7 @@ impl Client {
         let resp = match sent {
             Ok(resp) => resp,
             Err(e) if retry::retryable_transport(&e) => return Err(Failure::Transport(e)),
-            Err(e) => return Err(Failure::Fatal(Error::Transport(e))),
+            Err(e) => return Err(Failure::Fatal(Error::transport(e))),
         };
         let status = resp.status();
         tracing::debug!(

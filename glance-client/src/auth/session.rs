@@ -179,9 +179,9 @@ impl KeystoneSession {
                 let resp = self
                     .send(Method::GET, &self.auth_url, None)
                     .await
-                    .map_err(Error::Transport)?;
+                    .map_err(Error::transport)?;
                 let status = resp.status();
-                let body = resp.bytes().await.map_err(Error::Transport)?;
+                let body = resp.bytes().await.map_err(Error::transport)?;
                 let found = (status.is_success() || status == StatusCode::MULTIPLE_CHOICES)
                     .then(|| keystone::v3_from_discovery(&body, &self.auth_url))
                     .flatten();
@@ -267,7 +267,7 @@ impl KeystoneSession {
         let resp = self
             .send(Method::POST, &url, Some(body.as_bytes()))
             .await
-            .map_err(Error::Transport)?;
+            .map_err(Error::transport)?;
         let status = resp.status();
         if !status.is_success() {
             let request_id = transport::request_id(resp.headers());
@@ -299,7 +299,7 @@ impl KeystoneSession {
             })?;
         header.set_sensitive(true);
         let received = Instant::now();
-        let bytes = resp.bytes().await.map_err(Error::Transport)?;
+        let bytes = resp.bytes().await.map_err(Error::transport)?;
         let issued = keystone::parse_token(&bytes, OffsetDateTime::now_utc())?;
         let margin = keystone::refresh_margin(issued.lifetime);
         tracing::debug!(
