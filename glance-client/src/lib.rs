@@ -82,7 +82,7 @@ pub use images::{
     ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, Saved,
     UploadBody, UploadOptions, Visibility,
 };
-pub use info::{ImportInfo, Info, QuotaUsage, Store};
+pub use info::{ImportInfo, Info, QuotaUsage, Store, StoreId};
 pub use members::{Member, MemberStatus, Members};
 pub use retry::RetryConfig;
 pub use schemas::{Schema, SchemaProperty, Schemas};
