@@ -1,7 +1,6 @@
 //! Tasks: the asynchronous work behind imports (`GET /v2/images/{id}/tasks`),
 //! and the deprecated, admin-only tasks API (`client.tasks()`).
 
-use futures::Stream;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -226,7 +225,7 @@ impl Client {
 impl Tasks<'_> {
     /// `GET /v2/tasks`, page after page, as a lazy stream (list entries
     /// lack `input`, `result` and `message`; [`Tasks::get`] has them).
-    pub fn list(&self, query: ListTasks) -> impl Stream<Item = Result<Task>> + Send + 'static {
+    pub fn list(&self, query: ListTasks) -> crate::TaskStream {
         let (limit, page_size) = (query.limit, query.effective_page_size());
         paginate::<TaskList>(self.client.clone(), query.first_request(), limit, page_size)
     }

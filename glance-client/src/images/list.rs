@@ -1,6 +1,5 @@
 //! Listing images as a lazy stream that follows `next` links.
 
-use futures::Stream;
 use serde::Deserialize;
 
 use super::update::check_tag;
@@ -528,7 +527,7 @@ impl Images<'_> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn list(&self, query: ListImages) -> impl Stream<Item = Result<Image>> + Send + 'static {
+    pub fn list(&self, query: ListImages) -> crate::ImageStream {
         let (limit, page_size) = (query.limit, query.effective_page_size());
         paginate::<Page>(self.client.clone(), query.first_request(), limit, page_size)
     }
