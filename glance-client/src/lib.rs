@@ -91,6 +91,10 @@ pub use transport::paginate::{ImageStream, ListStream, NamespaceStream, TaskStre
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};
 
+/// The `time` crate of [`Image::created_at`] and
+/// [`ListImages::created_at`], for callers without a dependency of their own.
+pub use time;
+
 /// The README's code samples, compiled as doc tests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

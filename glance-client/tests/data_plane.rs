@@ -79,7 +79,7 @@ async fn glance_direct_import_of_staged_data() {
         .await
         .expect("import succeeds");
     assert_eq!(active.status, ImageStatus::Active);
-    assert_eq!(active.stores.as_deref(), Some("cheap"));
+    assert_eq!(active.stores, ["cheap"]);
     let back = images
         .download(&image.id)
         .await
@@ -222,7 +222,7 @@ async fn copy_image_to_all_stores() {
         .create_with_data(&raw("copied"), ImageData::upload(data(5000)), &quick())
         .await
         .expect("uploaded");
-    assert_eq!(image.stores.as_deref(), Some("fast"));
+    assert_eq!(image.stores, ["fast"]);
     images
         .import(&image.id, &ImportRequest::copy_image().all_stores())
         .await
@@ -231,7 +231,7 @@ async fn copy_image_to_all_stores() {
         .wait_for_import(&image.id, &quick())
         .await
         .expect("copied");
-    let mut stores: Vec<&str> = copied.stores.as_deref().unwrap_or("").split(',').collect();
+    let mut stores: Vec<&str> = copied.stores.iter().map(|s| s.as_str()).collect();
     stores.sort_unstable();
     assert_eq!(stores, ["cheap", "fast"]);
 }
@@ -265,7 +265,7 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
         .expect("imported");
     assert_eq!(image.status, ImageStatus::Active);
     assert_eq!(image.size, Some(70_000));
-    let mut stores: Vec<&str> = image.stores.as_deref().unwrap_or("").split(',').collect();
+    let mut stores: Vec<&str> = image.stores.iter().map(|s| s.as_str()).collect();
     stores.sort_unstable();
     assert_eq!(stores, ["cheap", "fast"]);
 }

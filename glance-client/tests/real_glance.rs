@@ -426,8 +426,8 @@ async fn typed_list_filters_are_understood() {
         list(
             ListImages::new()
                 .tag(tag.clone())
-                .created_at(TimeOp::Gt, "2000-01-01")
-                .updated_at(TimeOp::Lte, "2999-01-01T00:00:00Z")
+                .created_at(TimeOp::Gt, time::macros::datetime!(2000-01-01 00:00 UTC))
+                .updated_at(TimeOp::Lte, time::macros::datetime!(2999-01-01 00:00 UTC))
         )
         .await
         .len(),
@@ -718,7 +718,7 @@ async fn stage_import_copy_and_wait() {
         .await
         .expect("imported");
     assert_eq!(staged.status, ImageStatus::Active);
-    assert_eq!(staged.stores.as_deref(), Some("cheap"));
+    assert_eq!(staged.stores, ["cheap"]);
     // copy-image is for admins by default.
     let admin = t.client_as("proj-data", "admin,member,reader");
     let err = c
@@ -737,7 +737,7 @@ async fn stage_import_copy_and_wait() {
         .wait_for_import(&staged.id, &quick_wait())
         .await
         .expect("copied");
-    let mut stores: Vec<&str> = copied.stores.as_deref().unwrap_or("").split(',').collect();
+    let mut stores: Vec<&str> = copied.stores.iter().map(|s| s.as_str()).collect();
     stores.sort_unstable();
     assert_eq!(stores, ["cheap", "fast"]);
     let back = c

@@ -41,7 +41,7 @@ async fn upload_then_download_returns_the_same_bytes() {
         active.os_hash_value.as_deref(),
         Some(hex::encode(Sha512::digest(&payload)).as_str())
     );
-    assert_eq!(active.stores.as_deref(), Some("fast"));
+    assert_eq!(active.stores, ["fast"]);
 
     let download = images
         .download(&image.id)
@@ -78,7 +78,7 @@ async fn upload_from_a_file_to_a_chosen_store() {
         .await
         .expect("uploaded");
     let shown = client.images().get(&image.id).await.expect("shown");
-    assert_eq!(shown.stores.as_deref(), Some("cheap"));
+    assert_eq!(shown.stores, ["cheap"]);
     assert!(server.state().store.holds("cheap", &image.id).await);
     assert!(!server.state().store.holds("fast", &image.id).await);
 

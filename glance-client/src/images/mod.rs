@@ -7,6 +7,7 @@ mod locations;
 pub mod model;
 mod resume;
 mod stage;
+mod timestamp;
 mod update;
 mod upload;
 mod wait;

@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::info::StoreId;
 
 use crate::macros::string_enum;
 use serde_json::Value;
@@ -97,6 +100,21 @@ string_enum! {
 }
 
 /// An image record.
+///
+/// Times and stores are typed:
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use glance_client::{Image, StoreId};
+/// let image: Image = serde_json::from_value(serde_json::json!({
+///     "id": "i", "status": "active",
+///     "created_at": "2026-01-01T00:00:00Z", "stores": "fast,cheap"
+/// }))?;
+/// let created: time::OffsetDateTime = image.created_at.expect("sent");
+/// assert_eq!(created.year(), 2026);
+/// assert!(image.stores.contains(&StoreId::new("cheap")));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Image {
@@ -149,15 +167,17 @@ pub struct Image {
     /// Tags (a set; order is not meaningful).
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Creation time (`YYYY-MM-DDThh:mm:ssZ`).
-    #[serde(default)]
-    pub created_at: Option<String>,
+    /// Creation time (Glance sends `YYYY-MM-DDThh:mm:ssZ`).
+    #[serde(default, with = "super::timestamp::optional")]
+    pub created_at: Option<OffsetDateTime>,
     /// Last change of the record.
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    /// Comma-separated store ids holding the data (multi-store deployments).
-    #[serde(default)]
-    pub stores: Option<String>,
+    #[serde(default, with = "super::timestamp::optional")]
+    pub updated_at: Option<OffsetDateTime>,
+    /// The stores holding the data (multi-store deployments; Glance sends
+    /// them comma-separated, `"fast,cheap"`, and it is written back so;
+    /// empty is written as `null`). Empty without data or stores.
+    #[serde(default, with = "super::timestamp::store_list")]
+    pub stores: Vec<StoreId>,
     /// Link to the record (`/v2/images/{id}`).
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_link: Option<String>,
@@ -365,15 +385,28 @@ mod tests {
             "protected": false, "os_hidden": false, "checksum": "c", "os_hash_algo": "sha512",
             "os_hash_value": "v", "owner": "p", "size": 3, "virtual_size": null,
             "container_format": "bare", "disk_format": "raw", "min_ram": 0, "min_disk": 0,
-            "tags": ["a"], "created_at": "t", "updated_at": "t", "self": "/v2/images/i",
+            "tags": ["a"], "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-02T03:04:05Z", "self": "/v2/images/i",
             "file": "/v2/images/i/file", "schema": "/v2/schemas/image", "os_distro": "x",
-            "stores": "fast"}"#;
+            "stores": "fast,cheap"}"#;
         let img: Image = serde_json::from_str(json).expect("decodes");
         assert_eq!(img.status, ImageStatus::Active);
         assert_eq!(img.disk_format, Some(DiskFormat::Raw));
         assert_eq!(img.property("os_distro"), Some("x"));
-        assert_eq!(img.stores.as_deref(), Some("fast"));
+        assert_eq!(img.stores, [StoreId::new("fast"), StoreId::new("cheap")]);
+        assert_eq!(
+            img.created_at,
+            Some(time::macros::datetime!(2026-01-01 00:00:00 UTC))
+        );
+        assert!(img.updated_at > img.created_at);
         assert!(!img.properties.contains_key("self"));
+        // Written back as Glance wrote it.
+        let back = serde_json::to_value(&img).expect("encodes");
+        assert_eq!(back["created_at"], "2026-01-01T00:00:00Z");
+        assert_eq!(back["stores"], "fast,cheap");
+        let bare: Image =
+            serde_json::from_str(r#"{"id": "i", "status": "queued"}"#).expect("decodes");
+        assert!(bare.stores.is_empty() && bare.created_at.is_none());
     }
 
     #[test]
