@@ -258,6 +258,57 @@ impl Error {
     }
 }
 
+/// Text that names none of a string enum's known values (`"qbull2"` as a
+/// [`DiskFormat`](crate::DiskFormat)): what its `FromStr` and
+/// `TryFrom<&str>` return.
+///
+/// ```
+/// use glance_client::DiskFormat;
+/// assert_eq!("qcow2".parse::<DiskFormat>(), Ok(DiskFormat::Qcow2));
+/// let typo = "qbull2".parse::<DiskFormat>().unwrap_err();
+/// assert_eq!(typo.value(), "qbull2");
+/// assert!(typo.to_string().contains("qcow2"), "{typo}");
+/// // A format this client does not name, on purpose:
+/// let gpt = DiskFormat::Other("gpt".into());
+/// assert_eq!(gpt.as_str(), "gpt");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a {type_name} (known: {})", known.join(", "))]
+pub struct ParseEnumError {
+    type_name: &'static str,
+    value: String,
+    known: &'static [&'static str],
+}
+
+impl ParseEnumError {
+    pub(crate) fn new(
+        type_name: &'static str,
+        value: &str,
+        known: &'static [&'static str],
+    ) -> Self {
+        ParseEnumError {
+            type_name,
+            value: value.to_owned(),
+            known,
+        }
+    }
+
+    /// The text that was refused.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The type it was parsed as (`DiskFormat`, …).
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The names that would have been accepted.
+    pub fn known(&self) -> &'static [&'static str] {
+        self.known
+    }
+}
+
 /// Which way a [`Error::Stalled`] transfer went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -76,7 +76,9 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_READ_TIMEOUT, UPLOAD_TOKEN_MARGIN, UPLOAD_TOKEN_RATE,
 };
 pub use config::CloudConfig;
-pub use error::{Error, ImportFailure, ResponseSummary, Result, Transfer, TransportError, report};
+pub use error::{
+    Error, ImportFailure, ParseEnumError, ResponseSummary, Result, Transfer, TransportError, report,
+};
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
     ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, Saved,

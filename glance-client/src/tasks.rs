@@ -170,7 +170,7 @@ impl ListTasks {
                 )));
             }
         }
-        if let Some(TaskStatus::Unknown(s)) = &self.status {
+        if let Some(TaskStatus::Other(s)) = &self.status {
             return Err(Error::InvalidInput(format!("unknown task status {s:?}")));
         }
         if matches!(self.task_type.as_deref(), Some("")) || self.marker.as_deref() == Some("") {
@@ -306,7 +306,7 @@ mod tests {
         );
         assert!(
             ListTasks::new()
-                .status(TaskStatus::from("bogus"))
+                .status(TaskStatus::Other("bogus".into()))
                 .validate()
                 .is_err()
         );

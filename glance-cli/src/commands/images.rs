@@ -95,11 +95,14 @@ impl ImageFields {
         let mut req = CreateImage {
             id,
             name: self.name,
-            visibility: self.visibility.as_deref().map(Visibility::from),
+            visibility: self.visibility.as_deref().map(as_typed(Visibility::Other)),
             protected: self.protected,
             os_hidden: self.hidden,
-            disk_format: self.disk_format.as_deref().map(DiskFormat::from),
-            container_format: self.container_format.as_deref().map(ContainerFormat::from),
+            disk_format: self.disk_format.as_deref().map(as_typed(DiskFormat::Other)),
+            container_format: self
+                .container_format
+                .as_deref()
+                .map(as_typed(ContainerFormat::Other)),
             min_ram: self.min_ram,
             min_disk: self.min_disk,
             owner: self.owner,
@@ -515,4 +518,11 @@ pub async fn tasks(ctx: &Ctx<'_>, args: ImageId) -> Result<()> {
     let rows: Vec<Value> = tasks.iter().map(to_value).collect();
     print_list_keyed(&rows, &columns, ctx.format);
     Ok(())
+}
+
+/// A typed value from the command line: a name the client knows, else the
+/// text as given (the server, like glanceclient's schema check, says
+/// whether it is allowed, in its own words).
+fn as_typed<T: std::str::FromStr>(other: fn(String) -> T) -> impl Fn(&str) -> T {
+    move |s| s.parse().unwrap_or_else(|_| other(s.to_owned()))
 }

@@ -64,7 +64,8 @@ pub async fn list(ctx: &Ctx<'_>, args: TaskList) -> Result<()> {
         q = q.task_type(t);
     }
     if let Some(s) = args.status {
-        q = q.status(TaskStatus::from(s.as_str()));
+        // An unknown status is refused by the query's check, in Glance's words.
+        q = q.status(s.parse().unwrap_or_else(|_| TaskStatus::Other(s.clone())));
     }
     let tasks: Vec<Task> = ctx.client.tasks().list(q).try_collect().await?;
     let rows: Vec<Value> = tasks.iter().map(to_value).collect();

@@ -287,7 +287,7 @@ impl ListImages {
     /// caller's images, public ones and accepted shares (no community
     /// images of other projects).
     pub fn visibility(self, v: Visibility) -> Self {
-        if matches!(v, Visibility::Unknown(_)) {
+        if matches!(v, Visibility::Other(_)) {
             return self.refuse(format!("unknown visibility {v}"));
         }
         self.set("visibility", v.to_string())
@@ -301,7 +301,7 @@ impl ListImages {
     /// Shared images whose membership of the caller has this status
     /// (Glance's default is `accepted`).
     pub fn member_status(self, s: MemberStatus) -> Self {
-        if matches!(s, MemberStatus::Unknown(_)) {
+        if matches!(s, MemberStatus::Other(_)) {
             return self.refuse(format!("unknown member status {s}"));
         }
         self.set("member_status", s.to_string())
@@ -680,7 +680,8 @@ mod tests {
         assert!(refused(ListImages::new().filter("changes-since", "x")).contains("changes-since"));
         assert!(refused(ListImages::new().tag("")).contains("empty tag"));
         assert!(
-            refused(ListImages::new().visibility(Visibility::from("all"))).contains("visibility")
+            refused(ListImages::new().visibility(Visibility::Other("all".into())))
+                .contains("visibility")
         );
         // A single sort_dir for several keys is fine; so is an escaped backslash.
         ListImages::new()

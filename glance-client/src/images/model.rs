@@ -412,8 +412,41 @@ mod tests {
     #[test]
     fn unknown_enum_values_survive() {
         let f: DiskFormat = serde_json::from_str("\"gpt\"").expect("decodes");
-        assert_eq!(f, DiskFormat::Unknown("gpt".into()));
+        assert_eq!(f, DiskFormat::Other("gpt".into()));
         assert_eq!(serde_json::to_string(&f).expect("encodes"), "\"gpt\"");
+    }
+
+    #[test]
+    fn text_parses_strictly_and_answers_leniently() {
+        fn check<T>()
+        where
+            T: std::str::FromStr<Err = crate::ParseEnumError>
+                + serde::de::DeserializeOwned
+                + fmt::Display
+                + fmt::Debug,
+        {
+            let known: Vec<T> = ["active", "public", "qcow2", "bare"]
+                .into_iter()
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            assert_eq!(known.len(), 1, "{known:?}");
+            let typo = "qbull2".parse::<T>().expect_err("a typo is refused");
+            assert_eq!(typo.value(), "qbull2");
+            let answered: T = serde_json::from_str("\"qbull2\"").expect("a server's value decodes");
+            assert_eq!(answered.to_string(), "qbull2");
+        }
+        check::<ImageStatus>();
+        check::<Visibility>();
+        check::<DiskFormat>();
+        check::<ContainerFormat>();
+        for name in DiskFormat::KNOWN {
+            assert_eq!(
+                name.parse::<DiskFormat>().map(|f| f.to_string()).as_deref(),
+                Ok(*name)
+            );
+        }
+        assert_eq!(DiskFormat::try_from("raw"), Ok(DiskFormat::Raw));
+        assert!(DiskFormat::try_from("RAW").is_err());
     }
 
     #[test]
