@@ -88,7 +88,7 @@ pub use info::{ImportInfo, Info, QuotaUsage, Store, StoreId};
 pub use members::{Member, MemberStatus, Members};
 pub use retry::RetryConfig;
 pub use schemas::{Schema, SchemaProperty, Schemas};
-pub use tasks::{ListTasks, Task, TaskStatus, Tasks};
+pub use tasks::{CreateTask, ListTasks, Task, TaskStatus, Tasks};
 pub use transport::paginate::{ImageStream, ListStream, NamespaceStream, TaskStream};
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};

@@ -255,7 +255,7 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
                     None,
                 ),
                 options: UploadOptions::default(),
-                import: ImportRequest::glance_direct()
+                import: glance_client::images::GlanceDirect::new()
                     .stores(["fast", "cheap"])
                     .all_stores_must_succeed(true),
             },
@@ -406,13 +406,10 @@ async fn glance_download_from_another_region() {
         .images()
         .create_with_data(
             &raw("fetched-abroad"),
-            ImageData::Import(glance_client::ImportRequest::new(
-                glance_client::ImportMethod::GlanceDownload {
-                    region: "RegionTwo".into(),
-                    image_id: source.id.clone(),
-                    service_interface: Some("public".into()),
-                },
-            )),
+            ImageData::Import(
+                glance_client::ImportRequest::glance_download("RegionTwo", source.id.clone())
+                    .service_interface(glance_client::auth::Interface::Public),
+            ),
             &quick(),
         )
         .await
@@ -452,11 +449,10 @@ async fn a_glance_download_that_fails_early_is_reported_not_awaited() {
     images
         .import(
             &image.id,
-            &glance_client::ImportRequest::new(glance_client::ImportMethod::GlanceDownload {
-                region: "RegionTwo".into(),
-                image_id: "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b".into(),
-                service_interface: None,
-            }),
+            &glance_client::ImportRequest::glance_download(
+                "RegionTwo",
+                "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b",
+            ),
         )
         .await
         .expect("accepted");

@@ -483,7 +483,10 @@ async fn tasks_api() {
         .expect("admins list tasks");
     let err = admin
         .tasks()
-        .create("import", json!({"import_from": "http://192.0.2.1:8080/x"}))
+        .create(&glance_client::CreateTask::other(
+            "import",
+            json!({"import_from": "http://192.0.2.1:8080/x"}),
+        ))
         .await
         .expect_err("filtered URI");
     assert!(err.is_bad_request(), "{err}");
@@ -711,7 +714,7 @@ async fn stage_import_copy_and_wait() {
             ImageData::StageAndImport {
                 body: body.clone().into(),
                 options: Default::default(),
-                import: ImportRequest::glance_direct().store("cheap"),
+                import: glance_client::images::GlanceDirect::new().store("cheap"),
             },
             &quick_wait(),
         )

@@ -345,11 +345,7 @@ async fn typed_list_filters_select_what_glance_would() {
     let b = raw(&client, "db, primary").await;
     let c = client
         .images()
-        .create(&CreateImage {
-            os_hidden: Some(true),
-            protected: Some(true),
-            ..CreateImage::new("plain")
-        })
+        .create(&CreateImage::new("plain").os_hidden(true).protected(true))
         .await
         .expect("created");
     images

@@ -92,24 +92,40 @@ impl ImageFields {
             .map(|(k, v)| (k.to_owned(), v.clone()))
             .collect();
         properties.extend(self.properties);
-        let mut req = CreateImage {
-            id,
-            name: self.name,
-            visibility: self.visibility.as_deref().map(as_typed(Visibility::Other)),
-            protected: self.protected,
-            os_hidden: self.hidden,
-            disk_format: self.disk_format.as_deref().map(as_typed(DiskFormat::Other)),
-            container_format: self
-                .container_format
-                .as_deref()
-                .map(as_typed(ContainerFormat::Other)),
-            min_ram: self.min_ram,
-            min_disk: self.min_disk,
-            owner: self.owner,
-            tags,
-            ..CreateImage::default()
-        };
-        req.properties.extend(properties);
+        let mut req = CreateImage::default().tags(tags);
+        if let Some(id) = id {
+            req = req.id(id);
+        }
+        if let Some(name) = self.name {
+            req = req.name(name);
+        }
+        if let Some(v) = self.visibility.as_deref() {
+            req = req.visibility(as_typed(Visibility::Other)(v));
+        }
+        if let Some(on) = self.protected {
+            req = req.protected(on);
+        }
+        if let Some(on) = self.hidden {
+            req = req.os_hidden(on);
+        }
+        if let Some(f) = self.disk_format.as_deref() {
+            req = req.disk_format(as_typed(DiskFormat::Other)(f));
+        }
+        if let Some(f) = self.container_format.as_deref() {
+            req = req.container_format(as_typed(ContainerFormat::Other)(f));
+        }
+        if let Some(mib) = self.min_ram {
+            req = req.min_ram(mib);
+        }
+        if let Some(gib) = self.min_disk {
+            req = req.min_disk(gib);
+        }
+        if let Some(owner) = self.owner {
+            req = req.owner(owner);
+        }
+        for (key, value) in properties {
+            req = req.property(key, value);
+        }
         req
     }
 }

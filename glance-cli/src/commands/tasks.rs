@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use futures::TryStreamExt;
 use glance_client::images::SortDir;
-use glance_client::tasks::{ListTasks, Task, TaskStatus};
+use glance_client::tasks::{CreateTask, ListTasks, Task, TaskStatus};
 use serde_json::Value;
 
 use super::Ctx;
@@ -98,7 +98,11 @@ pub async fn create(ctx: &Ctx<'_>, args: TaskCreate) -> Result<()> {
     let Ok(input) = serde_json::from_str::<Value>(&args.input) else {
         bail!("Failed to parse the \"input\" parameter. Must be a valid JSON object.");
     };
-    let task = ctx.client.tasks().create(&task_type, input).await?;
+    let task = ctx
+        .client
+        .tasks()
+        .create(&CreateTask::other(task_type, input))
+        .await?;
     print_task(ctx, &task);
     Ok(())
 }

@@ -251,73 +251,84 @@ pub struct ImageSignature {
     pub certificate_uuid: Option<String>,
 }
 
-/// The fields of a new image. Every field is optional: Glance fills defaults.
+/// The fields of a new image. Every field is optional: Glance fills
+/// defaults. One shape: a setter for each field, nothing public to assign,
+/// so a field added later breaks no caller.
 ///
 /// ```
-/// use glance_client::{CreateImage, DiskFormat, ContainerFormat};
+/// use glance_client::{ContainerFormat, CreateImage, DiskFormat, Visibility};
 /// let req = CreateImage::new("cirros")
 ///     .disk_format(DiskFormat::Qcow2)
 ///     .container_format(ContainerFormat::Bare)
+///     .visibility(Visibility::Private)
+///     .protected(true)
+///     .os_hidden(false)
+///     .min_ram(512)
+///     .min_disk(1)
+///     .tags(["golden"])
 ///     .property("os_distro", "cirros");
 /// assert_eq!(req.to_json()["os_distro"], "cirros");
+/// assert_eq!(req.to_json()["protected"], true);
+/// ```
+///
+/// Fields are not assigned directly, and there is no struct literal:
+///
+/// ```compile_fail
+/// let mut req = glance_client::CreateImage::new("cirros");
+/// req.protected = Some(true);
+/// ```
+///
+/// ```compile_fail
+/// let req = glance_client::CreateImage { min_ram: Some(512), ..Default::default() };
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CreateImage {
-    /// Explicit id (a UUID); the server chooses one otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name.
+    id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Visibility (Glance's default is `shared`).
+    name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<Visibility>,
-    /// Protected from deletion.
+    visibility: Option<Visibility>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protected: Option<bool>,
-    /// Hidden from default lists.
+    protected: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub os_hidden: Option<bool>,
-    /// Disk format.
+    os_hidden: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub disk_format: Option<DiskFormat>,
-    /// Container format.
+    disk_format: Option<DiskFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container_format: Option<ContainerFormat>,
-    /// Minimum RAM in MiB.
+    container_format: Option<ContainerFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_ram: Option<u64>,
-    /// Minimum disk in GiB.
+    min_ram: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_disk: Option<u64>,
-    /// Owner project (admins only may set another project).
+    min_disk: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    /// Tags.
+    owner: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    /// Extra string properties.
+    tags: Vec<String>,
     #[serde(flatten)]
-    pub properties: BTreeMap<String, String>,
-    /// The store (backend) to create the image for, sent as
-    /// `X-Image-Meta-Store` (glanceclient's `backend`); not part of the body.
+    properties: BTreeMap<String, String>,
+    /// Sent as `X-Image-Meta-Store`, not in the body.
     #[serde(skip)]
-    pub store: Option<String>,
+    pub(crate) store: Option<String>,
 }
 
 impl CreateImage {
-    /// Ask for a store (backend), as glanceclient's `create(backend=…)`.
-    pub fn store(mut self, store: impl Into<String>) -> Self {
-        self.store = Some(store.into());
+    /// A new image with a name. ([`CreateImage::default`] has no name.)
+    pub fn new(name: impl Into<String>) -> Self {
+        CreateImage::default().name(name)
+    }
+
+    /// Set the name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
         self
     }
 
-    /// A new image with a name.
-    pub fn new(name: impl Into<String>) -> Self {
-        CreateImage {
-            name: Some(name.into()),
-            ..CreateImage::default()
-        }
+    /// Choose the id (a UUID); the server chooses one otherwise.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
     }
 
     /// Set the disk format.
@@ -332,15 +343,39 @@ impl CreateImage {
         self
     }
 
-    /// Set the visibility.
+    /// Set the visibility (Glance's default is `shared`).
     pub fn visibility(mut self, v: Visibility) -> Self {
         self.visibility = Some(v);
         self
     }
 
-    /// Choose the id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
+    /// Protect the image from deletion (or not).
+    pub fn protected(mut self, on: bool) -> Self {
+        self.protected = Some(on);
+        self
+    }
+
+    /// Hide the image from default lists (or not).
+    pub fn os_hidden(mut self, on: bool) -> Self {
+        self.os_hidden = Some(on);
+        self
+    }
+
+    /// Minimum RAM in MiB to boot it.
+    pub fn min_ram(mut self, mib: u64) -> Self {
+        self.min_ram = Some(mib);
+        self
+    }
+
+    /// Minimum disk in GiB to boot it.
+    pub fn min_disk(mut self, gib: u64) -> Self {
+        self.min_disk = Some(gib);
+        self
+    }
+
+    /// The owner project (admins only may name another project).
+    pub fn owner(mut self, project: impl Into<String>) -> Self {
+        self.owner = Some(project.into());
         self
     }
 
@@ -350,9 +385,26 @@ impl CreateImage {
         self
     }
 
+    /// Add tags.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
     /// Add an extra string property.
     pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Ask for a store (backend), sent as `X-Image-Meta-Store`, as
+    /// glanceclient's `create(backend=…)`; not part of the body.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = Some(store.into());
         self
     }
 

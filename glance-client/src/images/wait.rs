@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::import::{ImportMethod, ImportRequest};
+use super::import::{GlanceDirect, ImportMethod, ImportRequest};
 use super::upload::{UploadBody, UploadOptions};
 use super::{CreateImage, Image, ImageStatus, Images};
 use crate::error::{Error, ImportFailure, Result};
@@ -152,15 +152,26 @@ pub enum ImageData {
         /// Store and progress.
         options: UploadOptions,
     },
-    /// `PUT /stage`, then an import with `import` (a
-    /// [`ImportMethod::GlanceDirect`] one: it names the stores).
+    /// `PUT /stage`, then a `glance-direct` import into the stores
+    /// `import` names (staged data has no other import method).
+    ///
+    /// Another import method does not compile here:
+    ///
+    /// ```compile_fail
+    /// use glance_client::images::{ImageData, ImportRequest};
+    /// let data = ImageData::StageAndImport {
+    ///     body: vec![0u8; 10].into(),
+    ///     options: Default::default(),
+    ///     import: ImportRequest::web_download("https://example.org/disk.img"),
+    /// };
+    /// ```
     StageAndImport {
         /// The data.
         body: UploadBody,
         /// Progress of the staging (no store: `import` chooses them).
         options: UploadOptions,
-        /// The import to run once staged.
-        import: ImportRequest,
+        /// The stores to import into once staged.
+        import: GlanceDirect,
     },
     /// No local data: Glance fetches it (`web-download`, `glance-download`).
     Import(ImportRequest),
@@ -176,13 +187,13 @@ impl ImageData {
     }
 
     /// Stage `body` and import it with glance-direct into the default store
-    /// (change the stores with [`ImportRequest`]'s builders via
-    /// [`ImageData::StageAndImport`]).
+    /// (choose the stores with [`ImageData::StageAndImport`] and
+    /// [`GlanceDirect`]'s builders).
     pub fn stage(body: impl Into<UploadBody>) -> Self {
         ImageData::StageAndImport {
             body: body.into(),
             options: UploadOptions::default(),
-            import: ImportRequest::glance_direct(),
+            import: GlanceDirect::new(),
         }
     }
 }
@@ -313,7 +324,7 @@ impl Images<'_> {
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
-    /// use glance_client::images::{ImageData, ImportRequest, WaitOptions};
+    /// use glance_client::images::{GlanceDirect, ImageData, WaitOptions};
     /// use glance_client::{ContainerFormat, CreateImage, DiskFormat, UploadOptions};
     /// let spec = CreateImage::new("cirros")
     ///     .disk_format(DiskFormat::Qcow2)
@@ -321,7 +332,7 @@ impl Images<'_> {
     /// let data = ImageData::StageAndImport {
     ///     body: std::path::Path::new("cirros.qcow2").into(),
     ///     options: UploadOptions::default(),
-    ///     import: ImportRequest::glance_direct().stores(["fast", "cheap"]),
+    ///     import: GlanceDirect::new().stores(["fast", "cheap"]),
     /// };
     /// let image = client
     ///     .images()
@@ -337,14 +348,6 @@ impl Images<'_> {
         wait: &WaitOptions,
     ) -> Result<Image> {
         match &data {
-            ImageData::StageAndImport { import, .. }
-                if import.method != ImportMethod::GlanceDirect =>
-            {
-                return Err(Error::InvalidInput(format!(
-                    "staged data is imported with glance-direct, not {}",
-                    import.method.name()
-                )));
-            }
             ImageData::Import(import)
                 if matches!(
                     import.method,
@@ -369,7 +372,7 @@ impl Images<'_> {
                 options,
                 import,
             } => match self.stage(id, body, options).await {
-                Ok(()) => self.import(id, &import).await.map(|()| true),
+                Ok(()) => self.import(id, import.request()).await.map(|()| true),
                 Err(e) => Err(e),
             },
             ImageData::Import(import) => self.import(id, &import).await.map(|()| true),
