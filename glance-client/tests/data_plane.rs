@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use glance_client::images::{ImageData, ImportRequest, WaitOptions};
 use glance_client::{
-    Client, ContainerFormat, CreateImage, DiskFormat, DownloadOptions, Error, ImageStatus,
-    UploadBody, UploadOptions,
+    Client, ContainerFormat, CreateImage, DiskFormat, Error, ImageStatus, UploadBody, UploadOptions,
 };
 use glance_mock_server::MockServer;
 use sha2::{Digest, Sha512};
@@ -56,10 +55,10 @@ async fn glance_direct_import_of_staged_data() {
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let seen2 = seen.clone();
     images
-        .stage(
+        .stage_with(
             &image.id,
             body.clone(),
-            UploadOptions::default().progress(move |done, _| {
+            &UploadOptions::default().progress(move |done, _| {
                 seen2.store(done, std::sync::atomic::Ordering::Relaxed);
             }),
         )
@@ -75,7 +74,7 @@ async fn glance_direct_import_of_staged_data() {
         .await
         .expect("import accepted");
     let active = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect("import succeeds");
     assert_eq!(active.status, ImageStatus::Active);
@@ -97,7 +96,7 @@ async fn staging_refuses_a_store() {
     let client = client(&server);
     let err = client
         .images()
-        .stage("x", b"x".to_vec(), UploadOptions::default().store("fast"))
+        .stage_with("x", b"x".to_vec(), &UploadOptions::default().store("fast"))
         .await
         .expect_err("refused");
     assert!(matches!(err, Error::InvalidInput(_)), "{err}");
@@ -162,11 +161,7 @@ async fn sixty_four_mib_from_a_reader_to_a_path() {
         tx.shutdown().await.expect("closed");
     });
     images
-        .upload_with(
-            &image.id,
-            UploadBody::reader(rx, Some(len as u64)),
-            UploadOptions::default(),
-        )
+        .upload(&image.id, UploadBody::reader(rx, Some(len as u64)))
         .await
         .expect("uploaded");
     writer.await.expect("feeder");
@@ -174,7 +169,7 @@ async fn sixty_four_mib_from_a_reader_to_a_path() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("big.raw");
     let written = images
-        .download_to_path(&image.id, &path, DownloadOptions::default())
+        .download_to_path(&image.id, &path)
         .await
         .expect("downloaded");
     let written = written.expect("has data");
@@ -192,7 +187,7 @@ async fn web_download_from_a_file_the_mock_serves() {
     let uri = server.put_file("disk.img", body.clone()).expect("served");
     let image = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("fetched"),
             ImageData::Import(ImportRequest::web_download(uri)),
             &quick(),
@@ -219,7 +214,7 @@ async fn copy_image_to_all_stores() {
     let client = client(&server);
     let images = client.images();
     let image = images
-        .create_with_data(&raw("copied"), ImageData::upload(data(5000)), &quick())
+        .create_with_data_with(&raw("copied"), ImageData::upload(data(5000)), &quick())
         .await
         .expect("uploaded");
     assert_eq!(image.stores, ["fast"]);
@@ -228,7 +223,7 @@ async fn copy_image_to_all_stores() {
         .await
         .expect("copy accepted");
     let copied = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect("copied");
     let mut stores: Vec<&str> = copied.stores.iter().map(|s| s.as_str()).collect();
@@ -243,7 +238,7 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
     let body = data(70_000);
     let image = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("both"),
             ImageData::StageAndImport {
                 body: UploadBody::stream(
@@ -285,7 +280,7 @@ async fn a_failing_import_is_reported_not_awaited_forever() {
         .await
         .expect("accepted");
     let err = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect_err("fails");
     let Error::ImportFailed(failure) = &err else {
@@ -313,16 +308,13 @@ async fn waiting_times_out_with_the_import_still_running() {
     let client = client(&server);
     let images = client.images();
     let image = images.create(&raw("stuck")).await.expect("created");
-    images
-        .stage(&image.id, data(10), UploadOptions::default())
-        .await
-        .expect("staged");
+    images.stage(&image.id, data(10)).await.expect("staged");
     images
         .import(&image.id, &ImportRequest::glance_direct())
         .await
         .expect("accepted");
     let err = images
-        .wait_for_import(&image.id, &quick().timeout(Duration::from_millis(100)))
+        .wait_for_import_with(&image.id, &quick().timeout(Duration::from_millis(100)))
         .await
         .expect_err("times out");
     assert!(
@@ -331,7 +323,7 @@ async fn waiting_times_out_with_the_import_still_running() {
     );
     server.finish_tasks().await;
     let active = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect("finished");
     assert_eq!(active.status, ImageStatus::Active);
@@ -343,7 +335,7 @@ async fn create_with_data_removes_the_record_when_the_upload_is_refused() {
     let client = client(&server);
     let err = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("nowhere"),
             ImageData::Upload {
                 body: UploadBody::from(data(10)),
@@ -370,7 +362,7 @@ async fn get_with_or_without_locations_as_nova_asks() {
     let client = client(&server);
     let images = client.images();
     let image = images
-        .create_with_data(&raw("located"), ImageData::upload(data(10)), &quick())
+        .create_with_data_with(&raw("located"), ImageData::upload(data(10)), &quick())
         .await
         .expect("uploaded");
     let with = images.get_with(&image.id, true).await.expect("get");
@@ -388,7 +380,7 @@ async fn glance_download_from_another_region() {
     let body = data(123_457);
     let source = remote_client
         .images()
-        .create_with_data(&raw("abroad"), ImageData::upload(body.clone()), &quick())
+        .create_with_data_with(&raw("abroad"), ImageData::upload(body.clone()), &quick())
         .await
         .expect("remote image");
     let mut config = glance_mock_server::Config::default();
@@ -404,7 +396,7 @@ async fn glance_download_from_another_region() {
     let client = client(&local);
     let image = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("fetched-abroad"),
             ImageData::Import(
                 glance_client::ImportRequest::glance_download("RegionTwo", source.id.clone())
@@ -458,7 +450,7 @@ async fn a_glance_download_that_fails_early_is_reported_not_awaited() {
         .expect("accepted");
     let started = std::time::Instant::now();
     let err = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect_err("fails");
     let Error::ImportFailed(failure) = &err else {

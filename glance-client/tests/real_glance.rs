@@ -707,7 +707,7 @@ async fn stage_import_copy_and_wait() {
     let body = pattern(300_000);
     let staged = c
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &CreateImage::new(unique("staged"))
                 .disk_format(DiskFormat::Raw)
                 .container_format(ContainerFormat::Bare),
@@ -737,7 +737,7 @@ async fn stage_import_copy_and_wait() {
         .expect("copy accepted");
     let copied = admin
         .images()
-        .wait_for_import(&staged.id, &quick_wait())
+        .wait_for_import_with(&staged.id, &quick_wait())
         .await
         .expect("copied");
     let mut stores: Vec<&str> = copied.stores.iter().map(|s| s.as_str()).collect();
@@ -861,7 +861,7 @@ async fn a_failing_import_is_reported() {
         .await
         .expect("created");
     c.images()
-        .stage(&img.id, pattern(100_000), Default::default())
+        .stage(&img.id, pattern(100_000))
         .await
         .expect("staged");
     c.images()
@@ -870,7 +870,7 @@ async fn a_failing_import_is_reported() {
         .expect("accepted");
     let err = c
         .images()
-        .wait_for_import(&img.id, &quick_wait())
+        .wait_for_import_with(&img.id, &quick_wait())
         .await
         .expect_err("fails");
     let glance_client::Error::ImportFailed(failure) = &err else {

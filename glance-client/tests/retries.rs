@@ -435,11 +435,7 @@ async fn reader_uploads_and_stages_are_never_replayed() {
     assert_eq!(count(&server).await, 1);
     let err = c
         .images()
-        .stage(
-            ID,
-            UploadBody::reader(&b"once"[..], Some(4)),
-            Default::default(),
-        )
+        .stage(ID, UploadBody::reader(&b"once"[..], Some(4)))
         .await
         .expect_err("503");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));

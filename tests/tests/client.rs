@@ -21,7 +21,7 @@ async fn upload_then_download_returns_the_same_bytes() {
         .upload_with(
             &image.id,
             payload.clone(),
-            UploadOptions::default().progress(move |done, total| {
+            &UploadOptions::default().progress(move |done, total| {
                 assert_eq!(total, Some(3 * 1024 * 1024 + 17));
                 seen.store(done, std::sync::atomic::Ordering::Relaxed);
             }),
@@ -73,7 +73,7 @@ async fn upload_from_a_file_to_a_chosen_store() {
         .upload_with(
             &image.id,
             path.as_path(),
-            UploadOptions::default().store("cheap"),
+            &UploadOptions::default().store("cheap"),
         )
         .await
         .expect("uploaded");
@@ -85,7 +85,7 @@ async fn upload_from_a_file_to_a_chosen_store() {
     let target = dir.path().join("copy.raw");
     let written = client
         .images()
-        .download_to_path(&image.id, &target, Default::default())
+        .download_to_path(&image.id, &target)
         .await
         .expect("downloaded")
         .expect("has data");

@@ -121,8 +121,8 @@ pub async fn send_data(
         options = options.progress(move |done, _| bar.set_position(done));
     }
     let result = match destination {
-        Destination::Upload => client.images().upload_with(id, body, options).await,
-        Destination::Stage => client.images().stage(id, body, options).await,
+        Destination::Upload => client.images().upload_with(id, body, &options).await,
+        Destination::Stage => client.images().stage_with(id, body, &options).await,
     };
     progress::finish(bar);
     result?;
@@ -193,7 +193,7 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
         glance_client::images::check_download_target(path)?;
     }
     let options = DownloadOptions::default().allow_md5_fallback(args.allow_md5_fallback);
-    let download = match ctx.client.images().download_with(&args.id, options).await {
+    let download = match ctx.client.images().download_with(&args.id, &options).await {
         Ok(Some(d)) => d,
         Ok(None) => bail!("Image {} has no data.", args.id),
         Err(e @ Error::Http { .. }) => {

@@ -336,7 +336,7 @@ impl Images<'_> {
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
     /// use glance_client::images::ImportRequest;
-    /// client.images().stage(id, b"data".to_vec(), Default::default()).await?;
+    /// client.images().stage(id, b"data".to_vec()).await?;
     /// client.images().import(id, &ImportRequest::glance_direct()).await?;
     /// # Ok(()) }
     /// ```

@@ -9,10 +9,21 @@ impl Images<'_> {
     /// the staging area (the image becomes `uploading`); then
     /// [`Images::import`] it with [`ImportMethod::GlanceDirect`](super::ImportMethod::GlanceDirect).
     ///
-    /// Bodies are sent as by [`Images::upload_with`] (bytes and files may be
-    /// retried, streams and readers never), with the progress callback of
-    /// `options`. Staging has no store: the stores are chosen by the import,
-    /// so `options.store` is refused with [`Error::InvalidInput`].
+    /// Bodies are sent as by [`Images::upload`] (bytes and files may be
+    /// retried, streams and readers never).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// client.images().stage(id, std::path::Path::new("disk.qcow2")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn stage(&self, id: &str, body: impl Into<UploadBody>) -> Result<()> {
+        self.stage_with(id, body, &UploadOptions::default()).await
+    }
+
+    /// [`Images::stage`] with a progress callback. Staging has no store:
+    /// the stores are chosen by the import, so `options.store` is refused
+    /// with [`Error::InvalidInput`].
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
@@ -22,23 +33,27 @@ impl Images<'_> {
     /// });
     /// client
     ///     .images()
-    ///     .stage(id, std::path::Path::new("disk.qcow2"), progress)
+    ///     .stage_with(id, std::path::Path::new("disk.qcow2"), &progress)
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn stage(
+    pub async fn stage_with(
         &self,
         id: &str,
         body: impl Into<UploadBody>,
-        options: UploadOptions,
+        options: &UploadOptions,
     ) -> Result<()> {
         if options.store.is_some() {
             return Err(Error::InvalidInput(
                 "staged data has no store: choose the stores when importing".into(),
             ));
         }
-        let spec =
-            data_request(["v2", "images", id, "stage"], body.into(), options.progress).await?;
+        let spec = data_request(
+            ["v2", "images", id, "stage"],
+            body.into(),
+            options.progress.clone(),
+        )
+        .await?;
         self.client.send(spec).await?;
         Ok(())
     }

@@ -199,13 +199,20 @@ impl ImageData {
 }
 
 impl Images<'_> {
-    /// Poll the image until its status is `status`.
+    /// Poll the image until its status is `status`, with the default
+    /// [`WaitOptions`] (up to 30 minutes).
     ///
     /// Ends early with [`Error::UnexpectedStatus`] when the image is
     /// `killed`, `deleted` or `pending_delete` (unless that is what was
     /// asked for), with the server's error when it disappears, and with
-    /// [`Error::WaitTimeout`] after `options.timeout`.
-    pub async fn wait_for_status(
+    /// [`Error::WaitTimeout`] after the timeout.
+    pub async fn wait_for_status(&self, id: &str, status: ImageStatus) -> Result<Image> {
+        self.wait_for_status_with(id, status, &WaitOptions::default())
+            .await
+    }
+
+    /// [`Images::wait_for_status`] with other intervals or timeout.
+    pub async fn wait_for_status_with(
         &self,
         id: &str,
         status: ImageStatus,
@@ -233,8 +240,9 @@ impl Images<'_> {
         }
     }
 
-    /// Poll an image whose import Glance accepted until the import ends;
-    /// the image, `active`, when it succeeded in every store.
+    /// Poll an image whose import Glance accepted until the import ends
+    /// (default [`WaitOptions`]: up to 30 minutes); the image, `active`,
+    /// when it succeeded in every store.
     ///
     /// The import is running while the image holds Glance's import lock
     /// (`os_glance_import_task`) or lists stores in
@@ -242,7 +250,7 @@ impl Images<'_> {
     /// `active`, or with stores in `os_glance_failed_import` (a multi-store
     /// import that allowed failures), the answer is
     /// [`Error::ImportFailed`] carrying those lists and the image's latest
-    /// task with its message. [`Error::WaitTimeout`] after `options.timeout`.
+    /// task with its message. [`Error::WaitTimeout`] after the timeout.
     ///
     /// Call it after [`Images::import`] succeeded: with no import under
     /// way, an image that is not `active` is reported as failed at once.
@@ -253,14 +261,27 @@ impl Images<'_> {
     /// use glance_client::images::{ImportRequest, WaitOptions};
     /// let images = client.images();
     /// images.import(id, &ImportRequest::copy_image().all_stores()).await?;
-    /// match images.wait_for_import(id, &WaitOptions::default()).await {
+    /// match images.wait_for_import(id).await {
     ///     Ok(image) => println!("in {:?}", image.stores),
     ///     Err(Error::ImportFailed(f)) => eprintln!("failed in {:?}: {:?}", f.failed_stores, f.message()),
     ///     Err(e) => return Err(e),
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn wait_for_import(&self, id: &str, options: &WaitOptions) -> Result<Image> {
+    pub async fn wait_for_import(&self, id: &str) -> Result<Image> {
+        self.wait_for_import_with(id, &WaitOptions::default()).await
+    }
+
+    /// [`Images::wait_for_import`] with other intervals or timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// use glance_client::images::WaitOptions;
+    /// let patient = WaitOptions::default().timeout(std::time::Duration::from_secs(3600));
+    /// client.images().wait_for_import_with(id, &patient).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_import_with(&self, id: &str, options: &WaitOptions) -> Result<Image> {
         let mut poller = Poller::new(options);
         loop {
             let image = self.get(id).await?;
@@ -336,12 +357,19 @@ impl Images<'_> {
     /// };
     /// let image = client
     ///     .images()
-    ///     .create_with_data(&spec, data, &WaitOptions::default())
+    ///     .create_with_data(&spec, data)
     ///     .await?;
     /// assert_eq!(image.status, glance_client::ImageStatus::Active);
     /// # Ok(()) }
     /// ```
-    pub async fn create_with_data(
+    pub async fn create_with_data(&self, image: &CreateImage, data: ImageData) -> Result<Image> {
+        self.create_with_data_with(image, data, &WaitOptions::default())
+            .await
+    }
+
+    /// [`Images::create_with_data`], waiting with other intervals or
+    /// timeout.
+    pub async fn create_with_data_with(
         &self,
         image: &CreateImage,
         data: ImageData,
@@ -365,13 +393,13 @@ impl Images<'_> {
         let id = created.id.as_str();
         let sent = match data {
             ImageData::Upload { body, options } => {
-                self.upload_with(id, body, options).await.map(|()| false)
+                self.upload_with(id, body, &options).await.map(|()| false)
             }
             ImageData::StageAndImport {
                 body,
                 options,
                 import,
-            } => match self.stage(id, body, options).await {
+            } => match self.stage_with(id, body, &options).await {
                 Ok(()) => self.import(id, import.request()).await.map(|()| true),
                 Err(e) => Err(e),
             },
@@ -387,9 +415,10 @@ impl Images<'_> {
             }
         };
         if imported {
-            self.wait_for_import(id, wait).await
+            self.wait_for_import_with(id, wait).await
         } else {
-            self.wait_for_status(id, ImageStatus::Active, wait).await
+            self.wait_for_status_with(id, ImageStatus::Active, wait)
+                .await
         }
     }
 }
