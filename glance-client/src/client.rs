@@ -972,6 +972,9 @@ impl Client {
             Err(e) => return Err(Failure::Fatal(Error::transport(e))),
         };
         let status = resp.status();
+        if let Some(id) = transport::request_id(resp.headers()) {
+            crate::request_ids::record(&id);
+        }
         tracing::debug!(
             method = %spec.method,
             %url,

@@ -90,6 +90,7 @@ pub mod info;
 mod macros;
 pub mod members;
 pub mod metadefs;
+mod request_ids;
 pub mod retry;
 pub mod schemas;
 pub mod tasks;
@@ -111,6 +112,7 @@ pub use images::{
 };
 pub use info::{ImportInfo, Info, QuotaUsage, Store, StoreId};
 pub use members::{Member, MemberStatus, Members};
+pub use request_ids::{RequestIdsFuture, WithRequestIds};
 pub use retry::RetryConfig;
 pub use schemas::{Schema, SchemaProperty, Schemas};
 pub use tasks::{CreateTask, ListTasks, Task, TaskStatus, Tasks};
