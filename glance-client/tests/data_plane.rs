@@ -461,3 +461,36 @@ async fn a_glance_download_that_fails_early_is_reported_not_awaited() {
     let task = failure.task.as_ref().expect("the task");
     assert_eq!(task.status, glance_client::tasks::TaskStatus::Failure);
 }
+
+/// Nova's `id_or_uri`: get, download and delete take an image's URI too.
+#[tokio::test]
+async fn image_uris_work_where_nova_takes_them() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images.create(&raw("by-uri")).await.expect("created");
+    images.upload(&image.id, data(100)).await.expect("uploaded");
+    let uri = format!(
+        "{}/v2/images/{}",
+        server.url().trim_end_matches('/'),
+        image.id
+    );
+
+    assert_eq!(images.get(&uri).await.expect("found").id, image.id);
+    let bytes = images
+        .download(&format!("http://glance.example/images/{}", image.id))
+        .await
+        .expect("downloaded")
+        .expect("has data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert_eq!(bytes.len(), 100);
+    let err = images
+        .get("http://glance.example/v2/tasks/x")
+        .await
+        .expect_err("not an image URI");
+    assert!(err.is_invalid_input(), "{err}");
+    images.delete(&uri).await.expect("deleted");
+    assert!(images.get_opt(&image.id).await.expect("asked").is_none());
+}

@@ -225,7 +225,8 @@ pub fn check_target(path: &Path) -> Result<std::path::PathBuf> {
 
 impl Images<'_> {
     /// `GET /v2/images/{id}/file`, verified. `Ok(None)` when the image has no
-    /// data (the server's 204).
+    /// data (the server's 204). `id` may be the image's URI, as for
+    /// [`Images::get`] (so for every download call).
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
@@ -258,6 +259,7 @@ impl Images<'_> {
         options: &DownloadOptions,
     ) -> Result<Option<Download>> {
         let options = *options;
+        let id = super::image_id(id)?;
         // Read the record first, as glanceclient does: its digests are the
         // reference, and a record deleted meanwhile fails early.
         let image: Option<Image> = if options.verify.enabled {
