@@ -120,6 +120,11 @@ pub use transport::paginate::{ImageStream, ListStream, NamespaceStream, TaskStre
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};
 
+/// The `reqwest` crate this client sends through, for
+/// [`ClientBuilder::http_client`]: that method ties its callers to this
+/// reqwest's major version.
+pub use reqwest;
+
 /// The `time` crate of [`Image::created_at`] and
 /// [`ListImages::created_at`], for callers without a dependency of their own.
 pub use time;

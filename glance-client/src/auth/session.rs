@@ -44,6 +44,9 @@ impl fmt::Debug for CurrentToken {
 /// Issues, caches and replaces Keystone tokens for one client.
 pub(crate) struct KeystoneSession {
     http: reqwest::Client,
+    /// Sent with each request (the builder's headers, when the caller
+    /// gave the HTTP client; empty otherwise, the client sends them).
+    pub default_headers: reqwest::header::HeaderMap,
     auth_url: Url,
     credentials: Credentials,
     project: Option<Project>,
@@ -103,6 +106,7 @@ impl KeystoneSession {
         }
         Ok(KeystoneSession {
             http,
+            default_headers: reqwest::header::HeaderMap::new(),
             auth_url,
             credentials,
             project: options.project,
@@ -217,9 +221,13 @@ impl KeystoneSession {
         let mut timeouts = 0u32;
         loop {
             attempt += 1;
+            let mut defaults = self.default_headers.clone();
+            defaults.remove(ACCEPT);
+            defaults.remove(CONTENT_TYPE);
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
+                .headers(defaults)
                 .header(ACCEPT, "application/json");
             if let Some(body) = body {
                 req = req
