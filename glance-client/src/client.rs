@@ -13,8 +13,8 @@ use url::Url;
 use tokio::sync::OnceCell;
 
 use crate::auth::{
-    AppCredential, AuthOptions, Credentials, Interface, KeystoneSession, Project, Secret,
-    TokenInfo, User,
+    AppCredential, AuthOptions, Credentials, Domain, Interface, KeystoneSession, Project, Scope,
+    Secret, TokenInfo, User,
 };
 use crate::error::{Error, Result, Transfer};
 use crate::images::Images;
@@ -166,7 +166,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("auth_url", &self.auth.auth_url)
             .field("credentials", &self.auth.credentials)
-            .field("project", &self.auth.project)
+            .field("scope", &self.auth.scope)
             .field("interface", &self.auth.interface)
             .field("region", &self.auth.region)
             .field("http_client", &self.http_client.is_some())
@@ -257,9 +257,27 @@ impl ClientBuilder {
         self.credentials(Credentials::Token(token.into()))
     }
 
-    /// The project to scope Keystone tokens to.
-    pub fn project(mut self, project: Project) -> Self {
-        self.auth.project = Some(project);
+    /// The project to scope Keystone tokens to (the usual scope).
+    pub fn project(self, project: Project) -> Self {
+        self.scope(Scope::Project(project))
+    }
+
+    /// Scope Keystone tokens to a domain instead of a project.
+    pub fn domain_scope(self, domain: Domain) -> Self {
+        self.scope(Scope::Domain(domain))
+    }
+
+    /// Scope Keystone tokens to the system (`{"system": {"all": true}}`),
+    /// as a deployment's system administrators authenticate.
+    pub fn system_scope(self) -> Self {
+        self.scope(Scope::System)
+    }
+
+    /// Scope Keystone tokens to `scope` (the last of
+    /// [`ClientBuilder::project`], [`ClientBuilder::domain_scope`],
+    /// [`ClientBuilder::system_scope`] and this wins).
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.auth.scope = Some(scope);
         self
     }
 

@@ -511,3 +511,29 @@ async fn reference_keystone_refuses_to_rescope_an_application_credential_token()
     )
     .await;
 }
+
+/// A system-scoped token from the shim (its admin has the system `admin`
+/// role, as after Keystone's bootstrap): the client asks for it and tells
+/// it apart; Glance 33 (project-scoped policies) refuses it a listing.
+#[tokio::test]
+async fn a_system_scoped_token_is_asked_for_and_recognised() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let client = Client::builder()
+        .auth_url(server.identity_url())
+        .password_auth(User::name("admin", Domain::name("Default")), "admin-secret")
+        .system_scope()
+        .build()
+        .expect("builds");
+    client.authenticate().await.expect("a system token");
+    let info = client.token_info().await.expect("ok").expect("keystone");
+    assert!(info.system, "{info:?}");
+    assert_eq!(info.project_id, None);
+    assert!(info.roles.iter().any(|r| r == "admin"), "{info:?}");
+    let err = client
+        .images()
+        .list(ListImages::new())
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("project-scoped policies");
+    assert!(err.is_forbidden(), "{err}");
+}

@@ -13,7 +13,7 @@ use url::Url;
 
 use super::catalog::Catalog;
 use super::keystone::{self, TokenInfo};
-use super::{AuthOptions, Credentials, Interface, Project};
+use super::{AuthOptions, Credentials, Interface, Scope};
 use crate::error::{Error, Result, extract_message};
 use crate::retry::{self, RetryConfig};
 use crate::transport;
@@ -49,7 +49,7 @@ pub(crate) struct KeystoneSession {
     pub default_headers: reqwest::header::HeaderMap,
     auth_url: Url,
     credentials: Credentials,
-    project: Option<Project>,
+    scope: Option<Scope>,
     /// The catalog interface to use.
     pub interface: Interface,
     /// The catalog region to use, if any.
@@ -67,7 +67,7 @@ impl fmt::Debug for KeystoneSession {
         f.debug_struct("Keystone")
             .field("auth_url", &self.auth_url.as_str())
             .field("credentials", &self.credentials)
-            .field("project", &self.project)
+            .field("scope", &self.scope)
             .field("interface", &self.interface)
             .field("region", &self.region)
             .finish_non_exhaustive()
@@ -109,7 +109,7 @@ impl KeystoneSession {
             default_headers: reqwest::header::HeaderMap::new(),
             auth_url,
             credentials,
-            project: options.project,
+            scope: options.scope,
             interface: options.interface,
             region: options.region,
             service_type: options.service_type.unwrap_or_else(|| "image".into()),
@@ -270,7 +270,7 @@ impl KeystoneSession {
     async fn authenticate(&self) -> Result<CurrentToken> {
         let v3 = self.v3_url().await?;
         let url = keystone::tokens_url(v3)?;
-        let body = keystone::auth_request(&self.credentials, self.project.as_ref()).to_string();
+        let body = keystone::auth_request(&self.credentials, self.scope.as_ref()).to_string();
         tracing::debug!(%url, method = self.credentials.method(), "authenticating with Keystone");
         let resp = self
             .send(Method::POST, &url, Some(body.as_bytes()))
