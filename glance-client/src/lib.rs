@@ -48,20 +48,21 @@
 //!
 //! One convention: a call that has options has a plain form with the
 //! defaults and a `…_with` form taking a reference to its options struct
-//! last (`upload`/`upload_with(&UploadOptions)`, `stage`/`stage_with`,
+//! last (`upload`/`upload_with(&UploadOptions)`,
+//! `stage`/`stage_with(&StageOptions)`,
 //! `download`, `download_to_path` and `download_to_writer` with
 //! `…_with(&DownloadOptions)`, `wait_for_status`, `wait_for_import` and
 //! `create_with_data` with `…_with(&WaitOptions)`).
 //!
 //! ```no_run
 //! # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
-//! use glance_client::images::WaitOptions;
+//! use glance_client::images::{StageOptions, WaitOptions};
 //! use glance_client::{DownloadOptions, UploadOptions};
 //! let images = client.images();
 //! images.upload(id, vec![0u8; 10]).await?;
 //! images.upload_with(id, vec![0u8; 10], &UploadOptions::default().store("fast")).await?;
 //! images.stage(id, vec![0u8; 10]).await?;
-//! images.stage_with(id, vec![0u8; 10], &UploadOptions::default().progress(|_, _| {})).await?;
+//! images.stage_with(id, vec![0u8; 10], &StageOptions::default().progress(|_, _| {})).await?;
 //! images.wait_for_import(id).await?;
 //! images.wait_for_import_with(id, &WaitOptions::default()).await?;
 //! images.download_to_path(id, "disk.raw").await?;

@@ -19,6 +19,7 @@ pub use locations::{Location, ValidationData};
 pub use model::{
     ContainerFormat, CreateImage, DiskFormat, Image, ImageSignature, ImageStatus, Visibility,
 };
+pub use stage::StageOptions;
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
 pub use wait::{ImageData, WaitOptions};

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::import::{GlanceDirect, ImportMethod, ImportRequest};
+use super::stage::StageOptions;
 use super::upload::{UploadBody, UploadOptions};
 use super::{CreateImage, Image, ImageStatus, Images};
 use crate::error::{Error, ImportFailure, Result};
@@ -168,8 +169,8 @@ pub enum ImageData {
     StageAndImport {
         /// The data.
         body: UploadBody,
-        /// Progress of the staging (no store: `import` chooses them).
-        options: UploadOptions,
+        /// Progress of the staging (the stores are `import`'s).
+        options: StageOptions,
         /// The stores to import into once staged.
         import: GlanceDirect,
     },
@@ -192,7 +193,7 @@ impl ImageData {
     pub fn stage(body: impl Into<UploadBody>) -> Self {
         ImageData::StageAndImport {
             body: body.into(),
-            options: UploadOptions::default(),
+            options: StageOptions::default(),
             import: GlanceDirect::new(),
         }
     }
@@ -345,14 +346,14 @@ impl Images<'_> {
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
-    /// use glance_client::images::{GlanceDirect, ImageData, WaitOptions};
-    /// use glance_client::{ContainerFormat, CreateImage, DiskFormat, UploadOptions};
+    /// use glance_client::images::{GlanceDirect, ImageData, StageOptions};
+    /// use glance_client::{ContainerFormat, CreateImage, DiskFormat};
     /// let spec = CreateImage::new("cirros")
     ///     .disk_format(DiskFormat::Qcow2)
     ///     .container_format(ContainerFormat::Bare);
     /// let data = ImageData::StageAndImport {
     ///     body: std::path::Path::new("cirros.qcow2").into(),
-    ///     options: UploadOptions::default(),
+    ///     options: StageOptions::default(),
     ///     import: GlanceDirect::new().stores(["fast", "cheap"]),
     /// };
     /// let image = client
