@@ -176,7 +176,7 @@ async fn web_download_from_a_file_the_mock_serves() {
         .images()
         .create_with_data_with(
             &raw("fetched"),
-            ImageData::Import(ImportRequest::web_download(uri)),
+            ImageData::Import(glance_client::images::FetchImport::web_download(uri)),
             &quick(),
         )
         .await
@@ -386,7 +386,7 @@ async fn glance_download_from_another_region() {
         .create_with_data_with(
             &raw("fetched-abroad"),
             ImageData::Import(
-                glance_client::ImportRequest::glance_download("RegionTwo", source.id.clone())
+                glance_client::images::FetchImport::glance_download("RegionTwo", source.id.clone())
                     .service_interface(glance_client::auth::Interface::Public),
             ),
             &quick(),

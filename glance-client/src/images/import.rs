@@ -328,6 +328,80 @@ impl From<GlanceDirect> for ImportRequest {
     }
 }
 
+/// An import in which Glance fetches the data itself (`web-download`,
+/// `glance-download`), and its stores: what
+/// [`ImageData::Import`](super::ImageData::Import) runs on a new image.
+/// `glance-direct` and `copy-image` need data already in Glance, so the
+/// type has no way to say them.
+///
+/// ```
+/// use glance_client::auth::Interface;
+/// use glance_client::images::{FetchImport, ImportRequest};
+/// let web = FetchImport::web_download("https://example.org/disk.img").store("fast");
+/// let remote = FetchImport::glance_download("RegionTwo", "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b")
+///     .service_interface(Interface::Internal)
+///     .all_stores();
+/// let request: ImportRequest = remote.into();
+/// assert_eq!(request.body()?["method"]["glance_service_interface"], "internal");
+/// # let _ = web;
+/// # Ok::<(), glance_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchImport(ImportRequest);
+
+impl FetchImport {
+    /// `web-download` from `uri`.
+    pub fn web_download(uri: impl Into<String>) -> Self {
+        FetchImport(ImportRequest::web_download(uri))
+    }
+
+    /// `glance-download` of `image_id` in `region`.
+    pub fn glance_download(region: impl Into<String>, image_id: impl Into<String>) -> Self {
+        FetchImport(ImportRequest::glance_download(region, image_id))
+    }
+
+    /// For `glance-download`: the catalog interface to the other region's
+    /// Glance (see [`ImportRequest::service_interface`]).
+    pub fn service_interface(self, interface: Interface) -> Self {
+        FetchImport(self.0.service_interface(interface))
+    }
+
+    /// Into one store (sent as `X-Image-Meta-Store`).
+    pub fn store(self, store: impl Into<String>) -> Self {
+        FetchImport(self.0.store(store))
+    }
+
+    /// Into these stores.
+    pub fn stores<I, S>(self, stores: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FetchImport(self.0.stores(stores))
+    }
+
+    /// Into every store.
+    pub fn all_stores(self) -> Self {
+        FetchImport(self.0.all_stores())
+    }
+
+    /// Whether one store failing fails the import (default `false`).
+    pub fn all_stores_must_succeed(self, must: bool) -> Self {
+        FetchImport(self.0.all_stores_must_succeed(must))
+    }
+
+    /// The import request it sends.
+    pub fn request(&self) -> &ImportRequest {
+        &self.0
+    }
+}
+
+impl From<FetchImport> for ImportRequest {
+    fn from(fetch: FetchImport) -> Self {
+        fetch.0
+    }
+}
+
 impl Images<'_> {
     /// `POST /v2/images/{id}/import`: start an import (Glance answers 202
     /// and works in the background; follow it with

@@ -13,7 +13,7 @@ mod upload;
 mod wait;
 
 pub use download::{Download, DownloadOptions, Saved, check_target as check_download_target};
-pub use import::{GlanceDirect, ImportMethod, ImportRequest, StoreSelection};
+pub use import::{FetchImport, GlanceDirect, ImportMethod, ImportRequest, StoreSelection};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use locations::{Location, ValidationData};
 pub use model::{

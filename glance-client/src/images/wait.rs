@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::import::{GlanceDirect, ImportMethod, ImportRequest};
+use super::import::{FetchImport, GlanceDirect};
 use super::stage::StageOptions;
 use super::upload::{UploadBody, UploadOptions};
 use super::{CreateImage, Image, ImageStatus, Images};
@@ -174,8 +174,15 @@ pub enum ImageData {
         /// The stores to import into once staged.
         import: GlanceDirect,
     },
-    /// No local data: Glance fetches it (`web-download`, `glance-download`).
-    Import(ImportRequest),
+    /// No local data: Glance fetches it (`web-download`, `glance-download`;
+    /// the other methods need data already in Glance, and do not compile
+    /// here).
+    ///
+    /// ```compile_fail
+    /// use glance_client::images::{ImageData, ImportRequest};
+    /// let data = ImageData::Import(ImportRequest::copy_image());
+    /// ```
+    Import(FetchImport),
 }
 
 impl ImageData {
@@ -376,20 +383,6 @@ impl Images<'_> {
         data: ImageData,
         wait: &WaitOptions,
     ) -> Result<Image> {
-        match &data {
-            ImageData::Import(import)
-                if matches!(
-                    import.method,
-                    ImportMethod::GlanceDirect | ImportMethod::CopyImage
-                ) =>
-            {
-                return Err(Error::InvalidInput(format!(
-                    "{} needs data already in Glance; a new image has none",
-                    import.method.name()
-                )));
-            }
-            _ => {}
-        }
         let created = self.create(image).await?;
         let id = created.id.as_str();
         let sent = match data {
@@ -404,7 +397,7 @@ impl Images<'_> {
                 Ok(()) => self.import(id, import.request()).await.map(|()| true),
                 Err(e) => Err(e),
             },
-            ImageData::Import(import) => self.import(id, &import).await.map(|()| true),
+            ImageData::Import(fetch) => self.import(id, fetch.request()).await.map(|()| true),
         };
         let imported = match sent {
             Ok(imported) => imported,
