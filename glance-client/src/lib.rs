@@ -109,7 +109,7 @@ pub use error::{
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
     ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, Saved,
-    UploadBody, UploadOptions, Visibility,
+    StageOptions, UploadBody, UploadOptions, Visibility, WaitOptions,
 };
 pub use info::{ImportInfo, Info, QuotaUsage, Store, StoreId};
 pub use members::{Member, MemberStatus, Members};
