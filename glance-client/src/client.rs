@@ -13,8 +13,8 @@ use url::Url;
 use tokio::sync::OnceCell;
 
 use crate::auth::{
-    AppCredential, AuthOptions, Credentials, Interface, KeystoneSession, Project, Secret,
-    TokenInfo, User,
+    AppCredential, AuthOptions, Credentials, Domain, Interface, KeystoneSession, Project, Scope,
+    Secret, TokenInfo, User,
 };
 use crate::error::{Error, Result, Transfer};
 use crate::images::Images;
@@ -44,6 +44,9 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// Headers the builder's own client sends by default, sent with each
+    /// request instead when the caller gave the HTTP client.
+    default_headers: HeaderMap,
     /// Set at build time, or taken from the catalog on first use.
     endpoint: OnceCell<Url>,
     auth: Auth,
@@ -110,7 +113,7 @@ pub struct ClientBuilder {
     endpoint: Option<String>,
     token: Option<String>,
     timeout: Option<Duration>,
-    connect_timeout: Duration,
+    connect_timeout: Option<Duration>,
     read_timeout: Duration,
     user_agent: String,
     insecure: bool,
@@ -120,6 +123,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     auth: AuthOptions,
     global_request_id: Option<String>,
+    http_client: Option<reqwest::Client>,
 }
 
 /// PEM data, given in memory or as a file read when the client is built.
@@ -162,9 +166,10 @@ impl std::fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("auth_url", &self.auth.auth_url)
             .field("credentials", &self.auth.credentials)
-            .field("project", &self.auth.project)
+            .field("scope", &self.auth.scope)
             .field("interface", &self.auth.interface)
             .field("region", &self.auth.region)
+            .field("http_client", &self.http_client.is_some())
             .finish()
     }
 }
@@ -175,7 +180,7 @@ impl Default for ClientBuilder {
             endpoint: None,
             token: None,
             timeout: None,
-            connect_timeout: Duration::from_secs(30),
+            connect_timeout: None,
             read_timeout: DEFAULT_READ_TIMEOUT,
             user_agent: format!("glance-client-rust/{}", env!("CARGO_PKG_VERSION")),
             insecure: false,
@@ -185,6 +190,7 @@ impl Default for ClientBuilder {
             retry: RetryConfig::default(),
             auth: AuthOptions::default(),
             global_request_id: None,
+            http_client: None,
         }
     }
 }
@@ -251,9 +257,27 @@ impl ClientBuilder {
         self.credentials(Credentials::Token(token.into()))
     }
 
-    /// The project to scope Keystone tokens to.
-    pub fn project(mut self, project: Project) -> Self {
-        self.auth.project = Some(project);
+    /// The project to scope Keystone tokens to (the usual scope).
+    pub fn project(self, project: Project) -> Self {
+        self.scope(Scope::Project(project))
+    }
+
+    /// Scope Keystone tokens to a domain instead of a project.
+    pub fn domain_scope(self, domain: Domain) -> Self {
+        self.scope(Scope::Domain(domain))
+    }
+
+    /// Scope Keystone tokens to the system (`{"system": {"all": true}}`),
+    /// as a deployment's system administrators authenticate.
+    pub fn system_scope(self) -> Self {
+        self.scope(Scope::System)
+    }
+
+    /// Scope Keystone tokens to `scope` (the last of
+    /// [`ClientBuilder::project`], [`ClientBuilder::domain_scope`],
+    /// [`ClientBuilder::system_scope`] and this wins).
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.auth.scope = Some(scope);
         self
     }
 
@@ -318,7 +342,41 @@ impl ClientBuilder {
 
     /// How long to wait for a connection (default 30 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Send through the caller's own HTTP client (proxies, connection
+    /// pools, DNS, TLS set up there), as `object_store` takes one.
+    ///
+    /// The client is [`reqwest`]'s, re-exported as
+    /// `glance_client::reqwest`: this one method ties its callers to that
+    /// crate's major version (a new major version of it is a new major
+    /// version of this crate). TLS and connection settings are the given
+    /// client's, so [`ClientBuilder::build`] refuses them here
+    /// (`ca_cert_*`, `client_cert_file`, `client_identity_pem`,
+    /// `danger_accept_invalid_certs`, `connect_timeout`); the `User-Agent`,
+    /// default headers, timeouts, retries and authentication stay this
+    /// client's. A client that follows redirects may follow them: the
+    /// built-in one does not.
+    ///
+    /// ```
+    /// # fn main() -> glance_client::Result<()> {
+    /// use glance_client::reqwest;
+    /// let http = reqwest::Client::builder()
+    ///     .pool_max_idle_per_host(4)
+    ///     .build()
+    ///     .map_err(|e| glance_client::Error::Config(e.to_string()))?;
+    /// let client = glance_client::Client::builder()
+    ///     .endpoint("http://controller:9292")
+    ///     .token("a-token")
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
         self
     }
 
@@ -453,45 +511,42 @@ impl ClientBuilder {
             }
             None => None,
         };
-        let mut http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(self.connect_timeout)
-            .danger_accept_invalid_certs(self.insecure)
-            .redirect(reqwest::redirect::Policy::none());
-        if !self.ca_certs.is_empty() {
-            let mut certs = Vec::new();
-            for source in &self.ca_certs {
-                let pem = source.read()?;
-                let found = reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| Error::Config(format!("invalid CA bundle: {e}")))?;
-                if found.is_empty() {
-                    return Err(Error::Config("the CA bundle holds no certificate".into()));
-                }
-                certs.extend(found);
-            }
-            http = http.tls_certs_only(certs);
+        if self.http_client.is_some()
+            && (self.insecure
+                || !self.ca_certs.is_empty()
+                || self.identity.is_some()
+                || self.connect_timeout.is_some())
+        {
+            return Err(Error::Config(
+                "TLS and connection settings belong to the HTTP client given to http_client, not to the builder"
+                    .into(),
+            ));
         }
-        if let Some((cert, key)) = &self.identity {
-            let mut pem = cert.read()?;
-            if let Some(key) = key {
-                pem.push(b'\n');
-                pem.extend(key.read()?);
-            }
-            let identity = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| Error::Config(format!("invalid client certificate or key: {e}")))?;
-            http = http.identity(identity);
-        }
-        let http = http
-            .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        let (http, default_headers) = match self.http_client {
+            Some(http) => (http, headers),
+            None => (
+                own_http_client(
+                    headers,
+                    self.connect_timeout.unwrap_or(Duration::from_secs(30)),
+                    self.insecure,
+                    &self.ca_certs,
+                    self.identity.as_ref(),
+                )?,
+                HeaderMap::new(),
+            ),
+        };
         let auth = match token {
             Some(value) => Auth::Token(value),
-            None if keystone => Auth::Keystone(Arc::new(KeystoneSession::new(
-                http.clone(),
-                self.auth,
-                Some(self.timeout.unwrap_or(self.read_timeout)),
-                self.retry.clone(),
-            )?)),
+            None if keystone => {
+                let mut session = KeystoneSession::new(
+                    http.clone(),
+                    self.auth,
+                    Some(self.timeout.unwrap_or(self.read_timeout)),
+                    self.retry.clone(),
+                )?;
+                session.default_headers = default_headers.clone();
+                Auth::Keystone(Arc::new(session))
+            }
             None => Auth::None,
         };
         let global_request_id = self
@@ -502,6 +557,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
+                default_headers,
                 endpoint: OnceCell::new_with(endpoint),
                 auth,
                 timeout: self.timeout,
@@ -512,6 +568,47 @@ impl ClientBuilder {
             global_request_id,
         })
     }
+}
+
+/// The HTTP client the builder makes when none is given: its headers,
+/// TLS settings, no redirects.
+fn own_http_client(
+    headers: HeaderMap,
+    connect_timeout: Duration,
+    insecure: bool,
+    ca_certs: &[Source],
+    identity: Option<&(Source, Option<Source>)>,
+) -> Result<reqwest::Client> {
+    let mut http = reqwest::Client::builder()
+        .default_headers(headers)
+        .connect_timeout(connect_timeout)
+        .danger_accept_invalid_certs(insecure)
+        .redirect(reqwest::redirect::Policy::none());
+    if !ca_certs.is_empty() {
+        let mut certs = Vec::new();
+        for source in ca_certs {
+            let pem = source.read()?;
+            let found = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::Config(format!("invalid CA bundle: {e}")))?;
+            if found.is_empty() {
+                return Err(Error::Config("the CA bundle holds no certificate".into()));
+            }
+            certs.extend(found);
+        }
+        http = http.tls_certs_only(certs);
+    }
+    if let Some((cert, key)) = identity {
+        let mut pem = cert.read()?;
+        if let Some(key) = key {
+            pem.push(b'\n');
+            pem.extend(key.read()?);
+        }
+        let identity = reqwest::Identity::from_pem(&pem)
+            .map_err(|e| Error::Config(format!("invalid client certificate or key: {e}")))?;
+        http = http.identity(identity);
+    }
+    http.build()
+        .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// The default [`ClientBuilder::read_timeout`]: how long a transfer may go
@@ -765,7 +862,7 @@ impl Client {
             Received::Buffered(bytes, answer) => Ok((bytes, answer)),
             Received::Streaming(resp) => {
                 let answer = Answer::of(&resp, &method);
-                let bytes = resp.bytes().await.map_err(Error::Transport)?;
+                let bytes = resp.bytes().await.map_err(Error::transport)?;
                 Ok((bytes, answer))
             }
         }
@@ -843,7 +940,7 @@ impl Client {
                 Err(Failure::Status {
                     error, retry_after, ..
                 }) => (error, retry_after),
-                Err(Failure::Transport(e)) => (Error::Transport(e), None),
+                Err(Failure::Transport(e)) => (Error::transport(e), None),
                 Err(Failure::Timeout(e)) => (e, None),
             };
             retries += 1;
@@ -901,11 +998,23 @@ impl Client {
         buffer: bool,
         attempt: u32,
     ) -> Result<Received, Failure> {
+        let own = self.request_headers(&spec.headers);
+        // A caller's HTTP client lacks the builder's headers: they go on
+        // each request, below the request's own and the token, as a
+        // client's default headers would.
+        let mut defaults = self.inner.default_headers.clone();
+        for name in own.keys() {
+            defaults.remove(name);
+        }
+        if !matches!(self.inner.auth, Auth::None) {
+            defaults.remove("x-auth-token");
+        }
         let mut req = self
             .inner
             .http
             .request(spec.method.clone(), url.clone())
-            .headers(self.request_headers(&spec.headers));
+            .headers(defaults)
+            .headers(own);
         let mut used = None;
         match &self.inner.auth {
             Auth::None => {}
@@ -969,9 +1078,12 @@ impl Client {
         let resp = match sent {
             Ok(resp) => resp,
             Err(e) if retry::retryable_transport(&e) => return Err(Failure::Transport(e)),
-            Err(e) => return Err(Failure::Fatal(Error::Transport(e))),
+            Err(e) => return Err(Failure::Fatal(Error::transport(e))),
         };
         let status = resp.status();
+        if let Some(id) = transport::request_id(resp.headers()) {
+            crate::request_ids::record(&id);
+        }
         tracing::debug!(
             method = %spec.method,
             %url,

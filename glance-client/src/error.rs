@@ -19,9 +19,11 @@ pub enum Error {
         /// `x-openstack-request-id` of the response, if sent.
         request_id: Option<String>,
     },
-    /// The request could not be sent or the response not received.
+    /// The request could not be sent or the response not received
+    /// (connection refused, TLS, a timeout, a body cut off). Ask the
+    /// [`TransportError`] what kind ([`TransportError::is_timeout`], …).
     #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] TransportError),
     /// The response body was not what the API promises.
     #[error("cannot decode the response at {path}: {message}{}", response.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
     Decode {
@@ -172,6 +174,139 @@ pub enum Error {
         #[source]
         cause: Option<Box<Error>>,
     },
+}
+
+/// Why a request could not be sent or its answer not received: the HTTP
+/// library's error, behind a type of this crate's so that a new major
+/// version of that library is not a breaking change here.
+///
+/// ```
+/// # async fn demo(client: glance_client::Client) {
+/// match client.images().get("an-id").await {
+///     Err(glance_client::Error::Transport(e)) if e.is_timeout() => eprintln!("timed out: {e}"),
+///     Err(glance_client::Error::Transport(e)) if e.is_connect() => eprintln!("unreachable: {e}"),
+///     _ => {}
+/// }
+/// # }
+/// ```
+///
+/// No public field or variant of the HTTP library's types is reachable
+/// through it:
+///
+/// ```compile_fail
+/// fn inner(e: glance_client::TransportError) {
+///     let _private = e.0;
+/// }
+/// ```
+#[derive(Debug)]
+pub struct TransportError(reqwest::Error);
+
+impl TransportError {
+    /// A timeout of the HTTP library's (connect or whole-request) ran out.
+    pub fn is_timeout(&self) -> bool {
+        self.0.is_timeout()
+    }
+
+    /// The connection could not be made (refused, DNS, TLS handshake, …).
+    pub fn is_connect(&self) -> bool {
+        self.0.is_connect()
+    }
+
+    /// Sending the request failed.
+    pub fn is_request(&self) -> bool {
+        self.0.is_request()
+    }
+
+    /// Reading or writing a body failed (a connection cut mid-transfer).
+    pub fn is_body(&self) -> bool {
+        self.0.is_body()
+    }
+
+    /// Whether trying again may succeed: a connection, request or timeout
+    /// problem.
+    pub fn is_retryable(&self) -> bool {
+        self.is_connect() || self.is_timeout() || self.is_request()
+    }
+
+    /// The HTTP status the error is about, when there is one.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.0.status()
+    }
+
+    /// The URL of the request, when known.
+    pub fn url(&self) -> Option<&str> {
+        self.0.url().map(|u| u.as_str())
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl Error {
+    /// Wrap the HTTP library's error.
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        Error::Transport(TransportError(e))
+    }
+}
+
+/// Text that names none of a string enum's known values (`"qbull2"` as a
+/// [`DiskFormat`](crate::DiskFormat)): what its `FromStr` and
+/// `TryFrom<&str>` return.
+///
+/// ```
+/// use glance_client::DiskFormat;
+/// assert_eq!("qcow2".parse::<DiskFormat>(), Ok(DiskFormat::Qcow2));
+/// let typo = "qbull2".parse::<DiskFormat>().unwrap_err();
+/// assert_eq!(typo.value(), "qbull2");
+/// assert!(typo.to_string().contains("qcow2"), "{typo}");
+/// // A format this client does not name, on purpose:
+/// let gpt = DiskFormat::Other("gpt".into());
+/// assert_eq!(gpt.as_str(), "gpt");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a {type_name} (known: {})", known.join(", "))]
+pub struct ParseEnumError {
+    type_name: &'static str,
+    value: String,
+    known: &'static [&'static str],
+}
+
+impl ParseEnumError {
+    pub(crate) fn new(
+        type_name: &'static str,
+        value: &str,
+        known: &'static [&'static str],
+    ) -> Self {
+        ParseEnumError {
+            type_name,
+            value: value.to_owned(),
+            known,
+        }
+    }
+
+    /// The text that was refused.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The type it was parsed as (`DiskFormat`, …).
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The names that would have been accepted.
+    pub fn known(&self) -> &'static [&'static str] {
+        self.known
+    }
 }
 
 /// Which way a [`Error::Stalled`] transfer went.
@@ -462,7 +597,7 @@ impl Error {
             Error::Http { status, .. } | Error::Auth { status, .. } => {
                 *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
             }
-            Error::Transport(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            Error::Transport(e) => e.is_retryable(),
             Error::Incomplete { .. } => true,
             _ => false,
         }
@@ -627,7 +762,7 @@ mod tests {
                 message: "No image found with ID x".into(),
                 request_id: Some("req-1".into()),
             },
-            Error::Transport(transport),
+            Error::transport(transport),
             Error::Decode {
                 path: ".".into(),
                 message: "expected value at line 1 column 1".into(),

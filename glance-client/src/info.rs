@@ -46,12 +46,79 @@ fn loose_bool<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::E
     })
 }
 
+/// The id of a store of a multi-store deployment (`fast`, `ceph`, …): a
+/// type of its own so that it can't be passed where an image id goes, nor
+/// an image id where it goes.
+///
+/// ```
+/// use glance_client::StoreId;
+/// let store = StoreId::new("fast");
+/// assert_eq!(store.as_str(), "fast");
+/// assert_eq!(store, StoreId::from("fast"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StoreId(String);
+
+impl StoreId {
+    /// A store id, as the deployment names it.
+    pub fn new(id: impl Into<String>) -> Self {
+        StoreId(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for StoreId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for StoreId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for StoreId {
+    fn from(id: &str) -> Self {
+        StoreId(id.to_owned())
+    }
+}
+
+impl From<String> for StoreId {
+    fn from(id: String) -> Self {
+        StoreId(id)
+    }
+}
+
+impl PartialEq<str> for StoreId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for StoreId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// A store of a multi-store deployment (`GET /v2/info/stores[/detail]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Store {
     /// Store id, as used by uploads and imports (`x-image-meta-store`).
-    pub id: String,
+    pub id: StoreId,
     /// Operator's description.
     #[serde(default)]
     pub description: Option<String>,
@@ -166,11 +233,43 @@ impl Images<'_> {
     /// `DELETE /v2/stores/{store}/{id}`: delete an image's data from one
     /// store of a multi-store deployment (the image must be active and
     /// have data in another store too).
-    pub async fn delete_from_store(&self, id: &str, store: &str) -> Result<()> {
+    ///
+    /// The image id comes first, as in every other image call; the store
+    /// is a [`StoreId`], so arguments in glanceclient's order
+    /// (`delete_from_store(store_id, image_id)`) do not compile.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, image_id: &str) -> glance_client::Result<()> {
+    /// use glance_client::StoreId;
+    /// client.images().delete_from_store(image_id, &StoreId::new("cheap")).await?;
+    /// // Or with a store the service listed:
+    /// for store in client.info().stores().await? {
+    ///     if !store.default {
+    ///         client.images().delete_from_store(image_id, &store.id).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Swapped, or with two strings, it does not compile:
+    ///
+    /// ```compile_fail
+    /// # async fn demo(client: glance_client::Client, image_id: &str) -> glance_client::Result<()> {
+    /// client.images().delete_from_store("cheap", image_id).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// ```compile_fail
+    /// # async fn demo(client: glance_client::Client, image_id: &str) -> glance_client::Result<()> {
+    /// use glance_client::StoreId;
+    /// client.images().delete_from_store(&StoreId::new("cheap"), image_id).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_from_store(&self, id: &str, store: &StoreId) -> Result<()> {
         self.client
             .send_unit(RequestSpec::new(
                 Method::DELETE,
-                ["v2", "stores", store, id],
+                ["v2", "stores", store.as_str(), id],
             ))
             .await
     }

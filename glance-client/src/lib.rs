@@ -44,6 +44,32 @@
 //! | Keystone v3: password, application credential, token; service catalog; re-authentication | [`auth`], [`ClientBuilder::auth_url`] |
 //! | `clouds.yaml`, `secure.yaml`, `OS_CLOUD` and the `OS_*` variables | [`config`], [`ClientBuilder::from_env`], [`ClientBuilder::from_cloud`] |
 //!
+//! # Options
+//!
+//! One convention: a call that has options has a plain form with the
+//! defaults and a `…_with` form taking a reference to its options struct
+//! last (`upload`/`upload_with(&UploadOptions)`,
+//! `stage`/`stage_with(&StageOptions)`,
+//! `download`, `download_to_path` and `download_to_writer` with
+//! `…_with(&DownloadOptions)`, `wait_for_status`, `wait_for_import` and
+//! `create_with_data` with `…_with(&WaitOptions)`).
+//!
+//! ```no_run
+//! # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+//! use glance_client::images::{StageOptions, WaitOptions};
+//! use glance_client::{DownloadOptions, UploadOptions};
+//! let images = client.images();
+//! images.upload(id, vec![0u8; 10]).await?;
+//! images.upload_with(id, vec![0u8; 10], &UploadOptions::default().store("fast")).await?;
+//! images.stage(id, vec![0u8; 10]).await?;
+//! images.stage_with(id, vec![0u8; 10], &StageOptions::default().progress(|_, _| {})).await?;
+//! images.wait_for_import(id).await?;
+//! images.wait_for_import_with(id, &WaitOptions::default()).await?;
+//! images.download_to_path(id, "disk.raw").await?;
+//! images.download_to_path_with(id, "disk.raw", &DownloadOptions::unverified()).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Connections, errors and retries
 //!
 //! [`ClientBuilder`] sets the endpoint, token, extra headers, TLS (CA
@@ -65,6 +91,7 @@ pub mod info;
 mod macros;
 pub mod members;
 pub mod metadefs;
+mod request_ids;
 pub mod retry;
 pub mod schemas;
 pub mod tasks;
@@ -76,19 +103,32 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_READ_TIMEOUT, UPLOAD_TOKEN_MARGIN, UPLOAD_TOKEN_RATE,
 };
 pub use config::CloudConfig;
-pub use error::{Error, ImportFailure, ResponseSummary, Result, Transfer, report};
+pub use error::{
+    Error, ImportFailure, ParseEnumError, ResponseSummary, Result, Transfer, TransportError, report,
+};
 pub use images::{
     ContainerFormat, CreateImage, DiskFormat, Download, DownloadOptions, Image, ImagePatch,
     ImageSignature, ImageStatus, Images, ImportMethod, ImportRequest, ListImages, PatchOp, Saved,
-    UploadBody, UploadOptions, Visibility,
+    StageOptions, UploadBody, UploadOptions, Visibility, WaitOptions,
 };
-pub use info::{ImportInfo, Info, QuotaUsage, Store};
+pub use info::{ImportInfo, Info, QuotaUsage, Store, StoreId};
 pub use members::{Member, MemberStatus, Members};
+pub use request_ids::{RequestIdsFuture, WithRequestIds};
 pub use retry::RetryConfig;
 pub use schemas::{Schema, SchemaProperty, Schemas};
-pub use tasks::{ListTasks, Task, TaskStatus, Tasks};
+pub use tasks::{CreateTask, ListTasks, Task, TaskStatus, Tasks};
+pub use transport::paginate::{ImageStream, ListStream, NamespaceStream, TaskStream};
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};
+
+/// The `reqwest` crate this client sends through, for
+/// [`ClientBuilder::http_client`]: that method ties its callers to this
+/// reqwest's major version.
+pub use reqwest;
+
+/// The `time` crate of [`Image::created_at`] and
+/// [`ListImages::created_at`], for callers without a dependency of their own.
+pub use time;
 
 /// The README's code samples, compiled as doc tests so they stay true.
 #[cfg(doctest)]

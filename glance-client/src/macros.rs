@@ -1,44 +1,70 @@
 //! Helpers for model types.
 
 /// A string enum of the API: known values as variants, anything else kept
-/// in `Unknown` so that a newer server never breaks decoding.
+/// in `Other` so that a newer server never breaks decoding.
+///
+/// Reading a server's answer accepts any value; parsing text a person
+/// typed (`FromStr`, `TryFrom<&str>`) accepts only the known names, so a
+/// typo is an error rather than a new value. `Other` is there for a value
+/// this client does not name, set deliberately.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
         $(#[$meta])*
         ///
-        /// Values this client does not know are kept in `Unknown`, so a newer
-        /// server never breaks decoding.
+        /// A server's value this client does not know decodes as `Other`,
+        /// so a newer server never breaks decoding. Parsing text
+        /// (`"qcow2".parse()`) accepts only the names listed here and
+        /// fails with a [`ParseEnumError`](crate::ParseEnumError)
+        /// otherwise; write `Other(..)` to send another value on purpose.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
             $($(#[$vmeta])* $variant,)*
-            /// A value this version of the client does not know.
-            Unknown(String),
+            /// A value this client does not name: sent by a server, or
+            /// chosen deliberately.
+            Other(String),
         }
 
         impl $name {
+            /// The names this client knows, as sent on the wire.
+            pub const KNOWN: &'static [&'static str] = &[$($wire,)*];
+
             /// The wire name.
             pub fn as_str(&self) -> &str {
                 match self {
                     $($name::$variant => $wire,)*
-                    $name::Unknown(s) => s,
+                    $name::Other(s) => s,
                 }
             }
-        }
 
-        impl From<&str> for $name {
-            fn from(s: &str) -> Self {
+            /// Any wire value: a known name, else `Other` (what decoding
+            /// a server's answer does).
+            pub(crate) fn from_wire(s: &str) -> Self {
                 match s {
                     $($wire => $name::$variant,)*
-                    other => $name::Unknown(other.to_owned()),
+                    other => $name::Other(other.to_owned()),
                 }
             }
         }
 
         impl std::str::FromStr for $name {
-            type Err = std::convert::Infallible;
+            type Err = crate::ParseEnumError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok($name::from(s))
+                match $name::from_wire(s) {
+                    $name::Other(_) => Err(crate::ParseEnumError::new(
+                        stringify!($name),
+                        s,
+                        Self::KNOWN,
+                    )),
+                    known => Ok(known),
+                }
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = crate::ParseEnumError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                s.parse()
             }
         }
 
@@ -57,7 +83,7 @@ macro_rules! string_enum {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <String as serde::Deserialize>::deserialize(d)?;
-                Ok($name::from(s.as_str()))
+                Ok($name::from_wire(s.as_str()))
             }
         }
     };

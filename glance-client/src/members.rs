@@ -141,6 +141,6 @@ mod tests {
         .expect("decodes");
         assert_eq!(m.status, MemberStatus::Pending);
         let odd: MemberStatus = serde_json::from_str("\"all\"").expect("decodes");
-        assert_eq!(odd, MemberStatus::Unknown("all".into()));
+        assert_eq!(odd, MemberStatus::Other("all".into()));
     }
 }

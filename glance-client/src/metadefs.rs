@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use futures::Stream;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -351,10 +350,7 @@ impl Metadefs<'_> {
     // ---- namespaces
 
     /// `GET /v2/metadefs/namespaces`, page after page, as a lazy stream.
-    pub fn list_namespaces(
-        &self,
-        query: ListNamespaces,
-    ) -> impl Stream<Item = Result<Namespace>> + Send + 'static {
+    pub fn list_namespaces(&self, query: ListNamespaces) -> crate::NamespaceStream {
         // Namespace listings have no client-side total limit.
         paginate::<NamespacePage>(self.client.clone(), query.first_request(), None, u64::MAX)
     }

@@ -1,7 +1,6 @@
 //! Tasks: the asynchronous work behind imports (`GET /v2/images/{id}/tasks`),
 //! and the deprecated, admin-only tasks API (`client.tasks()`).
 
-use futures::Stream;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -171,7 +170,7 @@ impl ListTasks {
                 )));
             }
         }
-        if let Some(TaskStatus::Unknown(s)) = &self.status {
+        if let Some(TaskStatus::Other(s)) = &self.status {
             return Err(Error::InvalidInput(format!("unknown task status {s:?}")));
         }
         if matches!(self.task_type.as_deref(), Some("")) || self.marker.as_deref() == Some("") {
@@ -226,7 +225,7 @@ impl Client {
 impl Tasks<'_> {
     /// `GET /v2/tasks`, page after page, as a lazy stream (list entries
     /// lack `input`, `result` and `message`; [`Tasks::get`] has them).
-    pub fn list(&self, query: ListTasks) -> impl Stream<Item = Result<Task>> + Send + 'static {
+    pub fn list(&self, query: ListTasks) -> crate::TaskStream {
         let (limit, page_size) = (query.limit, query.effective_page_size());
         paginate::<TaskList>(self.client.clone(), query.first_request(), limit, page_size)
     }
@@ -238,28 +237,92 @@ impl Tasks<'_> {
             .await
     }
 
-    /// `POST /v2/tasks` with `{"type": …, "input": …}` (never retried).
+    /// `POST /v2/tasks` (never retried).
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
+    /// use glance_client::{ContainerFormat, CreateImage, CreateTask, DiskFormat};
     /// let task = client
     ///     .tasks()
-    ///     .create("import", serde_json::json!({
-    ///         "import_from": "https://example.org/cirros.img",
-    ///         "import_from_format": "qcow2",
-    ///         "image_properties": {"name": "cirros"}
-    ///     }))
+    ///     .create(&CreateTask::import(
+    ///         "https://example.org/cirros.img",
+    ///         DiskFormat::Qcow2,
+    ///         &CreateImage::new("cirros").container_format(ContainerFormat::Bare),
+    ///     ))
     ///     .await?;
     /// println!("{} is {}", task.id, task.status);
     /// # Ok(()) }
     /// ```
-    pub async fn create(&self, task_type: &str, input: Value) -> Result<Task> {
-        crate::transport::check_param("task type", task_type)?;
+    pub async fn create(&self, task: &CreateTask) -> Result<Task> {
+        crate::transport::check_param("task type", &task.task_type)?;
         let spec = RequestSpec::new(Method::POST, ["v2", "tasks"]).json_body(
-            &json!({"type": task_type, "input": input}),
+            &json!({"type": task.task_type, "input": task.input}),
             "application/json",
         );
         self.client.send_json(spec).await
+    }
+}
+
+/// What [`Tasks::create`] starts: a typed `import` task, or another
+/// type with its input as JSON, on purpose.
+///
+/// ```
+/// use glance_client::{CreateImage, CreateTask, DiskFormat};
+/// let task = CreateTask::import("https://example.org/c.img", DiskFormat::Qcow2, &CreateImage::new("c"));
+/// assert_eq!(task.task_type(), "import");
+/// assert_eq!(task.input()["import_from_format"], "qcow2");
+/// assert_eq!(task.input()["image_properties"]["name"], "c");
+/// ```
+///
+/// The type and its input are not two loose arguments any more:
+///
+/// ```compile_fail
+/// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
+/// client.tasks().create("import", serde_json::json!({})).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTask {
+    task_type: String,
+    input: Value,
+}
+
+impl CreateTask {
+    /// An `import` task (the tasks API's one type): Glance fetches
+    /// `import_from`, of `format`, into a new image with `image`'s
+    /// properties.
+    pub fn import(
+        import_from: impl Into<String>,
+        format: crate::DiskFormat,
+        image: &crate::CreateImage,
+    ) -> Self {
+        CreateTask {
+            task_type: "import".into(),
+            input: json!({
+                "import_from": import_from.into(),
+                "import_from_format": format.as_str(),
+                "image_properties": image.to_json(),
+            }),
+        }
+    }
+
+    /// A task of another type, with its input as JSON (as
+    /// `glance task-create --type T --input JSON` sends it).
+    pub fn other(task_type: impl Into<String>, input: Value) -> Self {
+        CreateTask {
+            task_type: task_type.into(),
+            input,
+        }
+    }
+
+    /// The task type.
+    pub fn task_type(&self) -> &str {
+        &self.task_type
+    }
+
+    /// The task's input.
+    pub fn input(&self) -> &Value {
+        &self.input
     }
 }
 
@@ -307,7 +370,7 @@ mod tests {
         );
         assert!(
             ListTasks::new()
-                .status(TaskStatus::from("bogus"))
+                .status(TaskStatus::Other("bogus".into()))
                 .validate()
                 .is_err()
         );

@@ -186,7 +186,7 @@ mod tests {
     fn v(id: &str, status: &str) -> ApiVersion {
         ApiVersion {
             id: id.into(),
-            status: status.into(),
+            status: VersionStatus::from_wire(status),
             links: Vec::new(),
         }
     }

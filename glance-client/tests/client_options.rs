@@ -246,3 +246,58 @@ async fn empty_ids_never_reach_the_server() {
     }
     assert_eq!(server.received_requests().await.map_or(0, |r| r.len()), 0);
 }
+
+/// A caller's own reqwest client: the builder's headers and token still
+/// go out (once each), and TLS settings are refused on the builder.
+#[tokio::test]
+async fn a_callers_http_client_is_used_with_the_builders_headers() {
+    use glance_client::reqwest;
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/v2/images/{ID}")))
+        .and(header("user-agent", "tool/1.0"))
+        .and(header("x-project-id", "p1"))
+        .and(header("x-auth-token", "from-token"))
+        .and(header("x-from-the-http-client", "yes"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut marked = reqwest::header::HeaderMap::new();
+    marked.insert(
+        "x-from-the-http-client",
+        reqwest::header::HeaderValue::from_static("yes"),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(marked)
+        .build()
+        .expect("reqwest client");
+    let client = Client::builder()
+        .endpoint(server.uri())
+        .token("from-token")
+        .user_agent("tool/1.0")
+        .default_header("X-Project-Id", "p1")
+        .default_header("X-Auth-Token", "from-header")
+        .http_client(http.clone())
+        .build()
+        .expect("client builds");
+    client.images().delete(ID).await.expect("matched");
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(
+        requests[0].headers.get_all("x-auth-token").iter().count(),
+        1
+    );
+
+    for tls in [
+        Client::builder().danger_accept_invalid_certs(true),
+        Client::builder().ca_cert_pem("pem"),
+        Client::builder().connect_timeout(std::time::Duration::from_secs(1)),
+    ] {
+        let err = tls
+            .endpoint(server.uri())
+            .http_client(http.clone())
+            .build()
+            .expect_err("refused");
+        assert!(matches!(err, Error::Config(_)), "{err}");
+    }
+}

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use glance_client::images::{ImageData, ImportRequest, WaitOptions};
 use glance_client::{
-    Client, ContainerFormat, CreateImage, DiskFormat, DownloadOptions, Error, ImageStatus,
-    UploadBody, UploadOptions,
+    Client, ContainerFormat, CreateImage, DiskFormat, Error, ImageStatus, UploadBody, UploadOptions,
 };
 use glance_mock_server::MockServer;
 use sha2::{Digest, Sha512};
@@ -56,10 +55,10 @@ async fn glance_direct_import_of_staged_data() {
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let seen2 = seen.clone();
     images
-        .stage(
+        .stage_with(
             &image.id,
             body.clone(),
-            UploadOptions::default().progress(move |done, _| {
+            &glance_client::images::StageOptions::default().progress(move |done, _| {
                 seen2.store(done, std::sync::atomic::Ordering::Relaxed);
             }),
         )
@@ -75,11 +74,11 @@ async fn glance_direct_import_of_staged_data() {
         .await
         .expect("import accepted");
     let active = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect("import succeeds");
     assert_eq!(active.status, ImageStatus::Active);
-    assert_eq!(active.stores.as_deref(), Some("cheap"));
+    assert_eq!(active.stores, ["cheap"]);
     let back = images
         .download(&image.id)
         .await
@@ -89,19 +88,6 @@ async fn glance_direct_import_of_staged_data() {
         .await
         .expect("verified");
     assert_eq!(back.as_ref(), body.as_slice());
-}
-
-#[tokio::test]
-async fn staging_refuses_a_store() {
-    let server = MockServer::start().await.expect("mock starts");
-    let client = client(&server);
-    let err = client
-        .images()
-        .stage("x", b"x".to_vec(), UploadOptions::default().store("fast"))
-        .await
-        .expect_err("refused");
-    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
-    let _ = UploadBody::from(b"x".to_vec());
 }
 
 async fn round_trip(client: &Client, len: usize) {
@@ -162,11 +148,7 @@ async fn sixty_four_mib_from_a_reader_to_a_path() {
         tx.shutdown().await.expect("closed");
     });
     images
-        .upload_with(
-            &image.id,
-            UploadBody::reader(rx, Some(len as u64)),
-            UploadOptions::default(),
-        )
+        .upload(&image.id, UploadBody::reader(rx, Some(len as u64)))
         .await
         .expect("uploaded");
     writer.await.expect("feeder");
@@ -174,7 +156,7 @@ async fn sixty_four_mib_from_a_reader_to_a_path() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("big.raw");
     let written = images
-        .download_to_path(&image.id, &path, DownloadOptions::default())
+        .download_to_path(&image.id, &path)
         .await
         .expect("downloaded");
     let written = written.expect("has data");
@@ -192,9 +174,9 @@ async fn web_download_from_a_file_the_mock_serves() {
     let uri = server.put_file("disk.img", body.clone()).expect("served");
     let image = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("fetched"),
-            ImageData::Import(ImportRequest::web_download(uri)),
+            ImageData::Import(glance_client::images::FetchImport::web_download(uri)),
             &quick(),
         )
         .await
@@ -219,19 +201,19 @@ async fn copy_image_to_all_stores() {
     let client = client(&server);
     let images = client.images();
     let image = images
-        .create_with_data(&raw("copied"), ImageData::upload(data(5000)), &quick())
+        .create_with_data_with(&raw("copied"), ImageData::upload(data(5000)), &quick())
         .await
         .expect("uploaded");
-    assert_eq!(image.stores.as_deref(), Some("fast"));
+    assert_eq!(image.stores, ["fast"]);
     images
         .import(&image.id, &ImportRequest::copy_image().all_stores())
         .await
         .expect("copy accepted");
     let copied = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect("copied");
-    let mut stores: Vec<&str> = copied.stores.as_deref().unwrap_or("").split(',').collect();
+    let mut stores: Vec<&str> = copied.stores.iter().map(|s| s.as_str()).collect();
     stores.sort_unstable();
     assert_eq!(stores, ["cheap", "fast"]);
 }
@@ -243,7 +225,7 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
     let body = data(70_000);
     let image = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("both"),
             ImageData::StageAndImport {
                 body: UploadBody::stream(
@@ -254,8 +236,8 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
                     ),
                     None,
                 ),
-                options: UploadOptions::default(),
-                import: ImportRequest::glance_direct()
+                options: Default::default(),
+                import: glance_client::images::GlanceDirect::new()
                     .stores(["fast", "cheap"])
                     .all_stores_must_succeed(true),
             },
@@ -265,7 +247,7 @@ async fn stage_and_import_into_listed_stores_in_one_call() {
         .expect("imported");
     assert_eq!(image.status, ImageStatus::Active);
     assert_eq!(image.size, Some(70_000));
-    let mut stores: Vec<&str> = image.stores.as_deref().unwrap_or("").split(',').collect();
+    let mut stores: Vec<&str> = image.stores.iter().map(|s| s.as_str()).collect();
     stores.sort_unstable();
     assert_eq!(stores, ["cheap", "fast"]);
 }
@@ -285,7 +267,7 @@ async fn a_failing_import_is_reported_not_awaited_forever() {
         .await
         .expect("accepted");
     let err = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect_err("fails");
     let Error::ImportFailed(failure) = &err else {
@@ -313,16 +295,13 @@ async fn waiting_times_out_with_the_import_still_running() {
     let client = client(&server);
     let images = client.images();
     let image = images.create(&raw("stuck")).await.expect("created");
-    images
-        .stage(&image.id, data(10), UploadOptions::default())
-        .await
-        .expect("staged");
+    images.stage(&image.id, data(10)).await.expect("staged");
     images
         .import(&image.id, &ImportRequest::glance_direct())
         .await
         .expect("accepted");
     let err = images
-        .wait_for_import(&image.id, &quick().timeout(Duration::from_millis(100)))
+        .wait_for_import_with(&image.id, &quick().timeout(Duration::from_millis(100)))
         .await
         .expect_err("times out");
     assert!(
@@ -331,7 +310,7 @@ async fn waiting_times_out_with_the_import_still_running() {
     );
     server.finish_tasks().await;
     let active = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect("finished");
     assert_eq!(active.status, ImageStatus::Active);
@@ -343,7 +322,7 @@ async fn create_with_data_removes_the_record_when_the_upload_is_refused() {
     let client = client(&server);
     let err = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("nowhere"),
             ImageData::Upload {
                 body: UploadBody::from(data(10)),
@@ -370,7 +349,7 @@ async fn get_with_or_without_locations_as_nova_asks() {
     let client = client(&server);
     let images = client.images();
     let image = images
-        .create_with_data(&raw("located"), ImageData::upload(data(10)), &quick())
+        .create_with_data_with(&raw("located"), ImageData::upload(data(10)), &quick())
         .await
         .expect("uploaded");
     let with = images.get_with(&image.id, true).await.expect("get");
@@ -388,7 +367,7 @@ async fn glance_download_from_another_region() {
     let body = data(123_457);
     let source = remote_client
         .images()
-        .create_with_data(&raw("abroad"), ImageData::upload(body.clone()), &quick())
+        .create_with_data_with(&raw("abroad"), ImageData::upload(body.clone()), &quick())
         .await
         .expect("remote image");
     let mut config = glance_mock_server::Config::default();
@@ -404,15 +383,12 @@ async fn glance_download_from_another_region() {
     let client = client(&local);
     let image = client
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &raw("fetched-abroad"),
-            ImageData::Import(glance_client::ImportRequest::new(
-                glance_client::ImportMethod::GlanceDownload {
-                    region: "RegionTwo".into(),
-                    image_id: source.id.clone(),
-                    service_interface: Some("public".into()),
-                },
-            )),
+            ImageData::Import(
+                glance_client::images::FetchImport::glance_download("RegionTwo", source.id.clone())
+                    .service_interface(glance_client::auth::Interface::Public),
+            ),
             &quick(),
         )
         .await
@@ -452,17 +428,16 @@ async fn a_glance_download_that_fails_early_is_reported_not_awaited() {
     images
         .import(
             &image.id,
-            &glance_client::ImportRequest::new(glance_client::ImportMethod::GlanceDownload {
-                region: "RegionTwo".into(),
-                image_id: "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b".into(),
-                service_interface: None,
-            }),
+            &glance_client::ImportRequest::glance_download(
+                "RegionTwo",
+                "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b",
+            ),
         )
         .await
         .expect("accepted");
     let started = std::time::Instant::now();
     let err = images
-        .wait_for_import(&image.id, &quick())
+        .wait_for_import_with(&image.id, &quick())
         .await
         .expect_err("fails");
     let Error::ImportFailed(failure) = &err else {
@@ -472,4 +447,37 @@ async fn a_glance_download_that_fails_early_is_reported_not_awaited() {
     assert_eq!(failure.importing_stores, ["fast"]);
     let task = failure.task.as_ref().expect("the task");
     assert_eq!(task.status, glance_client::tasks::TaskStatus::Failure);
+}
+
+/// Nova's `id_or_uri`: get, download and delete take an image's URI too.
+#[tokio::test]
+async fn image_uris_work_where_nova_takes_them() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client(&server);
+    let images = client.images();
+    let image = images.create(&raw("by-uri")).await.expect("created");
+    images.upload(&image.id, data(100)).await.expect("uploaded");
+    let uri = format!(
+        "{}/v2/images/{}",
+        server.url().trim_end_matches('/'),
+        image.id
+    );
+
+    assert_eq!(images.get(&uri).await.expect("found").id, image.id);
+    let bytes = images
+        .download(&format!("http://glance.example/images/{}", image.id))
+        .await
+        .expect("downloaded")
+        .expect("has data")
+        .bytes()
+        .await
+        .expect("verified");
+    assert_eq!(bytes.len(), 100);
+    let err = images
+        .get("http://glance.example/v2/tasks/x")
+        .await
+        .expect_err("not an image URI");
+    assert!(err.is_invalid_input(), "{err}");
+    images.delete(&uri).await.expect("deleted");
+    assert!(images.get_opt(&image.id).await.expect("asked").is_none());
 }

@@ -58,7 +58,7 @@ fn client(url: &str) -> Client {
 
 /// Everything a download delivered, and how it ended.
 async fn drain(client: &Client, options: DownloadOptions) -> (Vec<u8>, Result<(), Error>) {
-    let mut download = match client.images().download_with(ID, options).await {
+    let mut download = match client.images().download_with(ID, &options).await {
         Ok(Some(d)) => d,
         Ok(None) => return (Vec::new(), Ok(())),
         Err(e) => return (Vec::new(), Err(e)),
@@ -138,7 +138,7 @@ async fn each_validation_branch_checks_what_glanceclient_checks() {
             .await;
             let download = client
                 .images()
-                .download_with(ID, options)
+                .download_with(ID, &options)
                 .await
                 .expect("download starts")
                 .expect("has data");
@@ -348,7 +348,7 @@ async fn download_to_path_leaves_nothing_behind_on_failure() {
         let (client, _f) = start(flaky).await;
         let err = client
             .images()
-            .download_to_path(ID, &target, DownloadOptions::default())
+            .download_to_path(ID, &target)
             .await
             .expect_err("fails");
         assert!(
@@ -371,7 +371,7 @@ async fn download_to_path_leaves_nothing_behind_on_failure() {
     .await;
     let n = client
         .images()
-        .download_to_path(ID, &target, DownloadOptions::default())
+        .download_to_path(ID, &target)
         .await
         .expect("written");
     assert_eq!(n.map(|s| s.bytes), Some(LEN as u64));
@@ -391,10 +391,7 @@ async fn a_writer_gets_the_whole_image_only_when_it_verifies() {
         })
         .await;
         let mut out: Vec<u8> = Vec::new();
-        let result = client
-            .images()
-            .download_to_writer(ID, &mut out, DownloadOptions::default())
-            .await;
+        let result = client.images().download_to_writer(ID, &mut out).await;
         if ok {
             let saved = result.expect("written").expect("has data");
             assert_eq!(saved.bytes, LEN as u64);

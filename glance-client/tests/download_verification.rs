@@ -115,7 +115,7 @@ async fn unverified_download_skips_the_record_and_the_check() {
     let server = server(image_json("ffff", None), b"whatever").await;
     let data = client(&server)
         .images()
-        .download_with(ID, DownloadOptions::unverified())
+        .download_with(ID, &DownloadOptions::unverified())
         .await
         .expect("request works")
         .expect("has data")
@@ -133,7 +133,7 @@ async fn download_to_path_leaves_nothing_on_mismatch() {
     let target = dir.path().join("image.raw");
     let err = client(&server)
         .images()
-        .download_to_path(ID, &target, DownloadOptions::default())
+        .download_to_path(ID, &target)
         .await
         .expect_err("corrupt data is refused");
     assert!(err.is_checksum_mismatch(), "{err}");

@@ -688,3 +688,51 @@ async fn secrets_never_reach_debug_or_tracing_output() {
     // The client's own Debug names the method, not the secret.
     assert!(debug.contains("<redacted>"), "{debug}");
 }
+
+/// With a caller's reqwest client, Keystone is asked through it too, with
+/// the builder's User-Agent.
+#[tokio::test]
+async fn keystone_goes_through_a_callers_http_client() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/identity/v3/auth/tokens"))
+        .and(header("user-agent", "tool/2.0"))
+        .respond_with(issued("tok-1", 3600, &server.uri()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_images(&server, "", "tok-1").await;
+    let client = Client::builder()
+        .auth_url(format!("{}/identity/v3", server.uri()))
+        .password_auth(User::id("u-demo"), PASSWORD)
+        .project(Project::id("p-demo"))
+        .user_agent("tool/2.0")
+        .http_client(glance_client::reqwest::Client::new())
+        .build()
+        .expect("builds");
+    list(&client).await.expect("listed");
+}
+
+/// A domain-scoped token is asked for with keystoneauth's body (the
+/// mock's identity shim has no domain scope; real Keystone takes this).
+#[tokio::test]
+async fn a_domain_scope_is_sent_as_keystoneauth_sends_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/identity/v3/auth/tokens"))
+        .and(body_json(json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {"id": "u-demo", "password": PASSWORD}}},
+            "scope": {"domain": {"name": "Default"}}
+        }})))
+        .respond_with(issued("tok-1", 3600, &server.uri()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .auth_url(format!("{}/identity/v3", server.uri()))
+        .password_auth(User::id("u-demo"), PASSWORD)
+        .domain_scope(Domain::name("Default"))
+        .build()
+        .expect("builds");
+    client.authenticate().await.expect("authenticated");
+}

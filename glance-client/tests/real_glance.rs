@@ -426,8 +426,8 @@ async fn typed_list_filters_are_understood() {
         list(
             ListImages::new()
                 .tag(tag.clone())
-                .created_at(TimeOp::Gt, "2000-01-01")
-                .updated_at(TimeOp::Lte, "2999-01-01T00:00:00Z")
+                .created_at(TimeOp::Gt, time::macros::datetime!(2000-01-01 00:00 UTC))
+                .updated_at(TimeOp::Lte, time::macros::datetime!(2999-01-01 00:00 UTC))
         )
         .await
         .len(),
@@ -483,7 +483,10 @@ async fn tasks_api() {
         .expect("admins list tasks");
     let err = admin
         .tasks()
-        .create("import", json!({"import_from": "http://192.0.2.1:8080/x"}))
+        .create(&glance_client::CreateTask::other(
+            "import",
+            json!({"import_from": "http://192.0.2.1:8080/x"}),
+        ))
         .await
         .expect_err("filtered URI");
     assert!(err.is_bad_request(), "{err}");
@@ -704,21 +707,21 @@ async fn stage_import_copy_and_wait() {
     let body = pattern(300_000);
     let staged = c
         .images()
-        .create_with_data(
+        .create_with_data_with(
             &CreateImage::new(unique("staged"))
                 .disk_format(DiskFormat::Raw)
                 .container_format(ContainerFormat::Bare),
             ImageData::StageAndImport {
                 body: body.clone().into(),
                 options: Default::default(),
-                import: ImportRequest::glance_direct().store("cheap"),
+                import: glance_client::images::GlanceDirect::new().store("cheap"),
             },
             &quick_wait(),
         )
         .await
         .expect("imported");
     assert_eq!(staged.status, ImageStatus::Active);
-    assert_eq!(staged.stores.as_deref(), Some("cheap"));
+    assert_eq!(staged.stores, ["cheap"]);
     // copy-image is for admins by default.
     let admin = t.client_as("proj-data", "admin,member,reader");
     let err = c
@@ -734,10 +737,10 @@ async fn stage_import_copy_and_wait() {
         .expect("copy accepted");
     let copied = admin
         .images()
-        .wait_for_import(&staged.id, &quick_wait())
+        .wait_for_import_with(&staged.id, &quick_wait())
         .await
         .expect("copied");
-    let mut stores: Vec<&str> = copied.stores.as_deref().unwrap_or("").split(',').collect();
+    let mut stores: Vec<&str> = copied.stores.iter().map(|s| s.as_str()).collect();
     stores.sort_unstable();
     assert_eq!(stores, ["cheap", "fast"]);
     let back = c
@@ -858,7 +861,7 @@ async fn a_failing_import_is_reported() {
         .await
         .expect("created");
     c.images()
-        .stage(&img.id, pattern(100_000), Default::default())
+        .stage(&img.id, pattern(100_000))
         .await
         .expect("staged");
     c.images()
@@ -867,7 +870,7 @@ async fn a_failing_import_is_reported() {
         .expect("accepted");
     let err = c
         .images()
-        .wait_for_import(&img.id, &quick_wait())
+        .wait_for_import_with(&img.id, &quick_wait())
         .await
         .expect_err("fails");
     let glance_client::Error::ImportFailed(failure) = &err else {

@@ -140,3 +140,50 @@ async fn malformed_global_request_ids_are_refused_unsent() {
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert!(sent_ids(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_successful_call_tells_its_request_ids() {
+    use glance_client::WithRequestIds;
+    let server = two_pages().await;
+    let other = "9b2e7f4a-1c3d-4e5f-8a6b-7c8d9e0f1a2b";
+    for (id, request_id) in [(ID, "req-get-1"), (other, "req-get-2")] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/images/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-openstack-request-id", request_id)
+                    .set_body_json(image_json(json!({"id": id}))),
+            )
+            .mount(&server)
+            .await;
+    }
+    let client = client(&server);
+    let images = client.images();
+
+    let (image, ids) = images.get(ID).with_request_ids().await;
+    assert_eq!(image.expect("found").id, ID);
+    assert_eq!(ids, ["req-get-1"]);
+
+    // Concurrent calls on one client keep their own ids.
+    let ((a, a_ids), (b, b_ids)) = tokio::join!(
+        images.get(ID).with_request_ids(),
+        images.get(other).with_request_ids()
+    );
+    assert!(a.is_ok() && b.is_ok());
+    assert_eq!(
+        (a_ids, b_ids),
+        (vec!["req-get-1".to_owned()], vec!["req-get-2".to_owned()])
+    );
+
+    // A listing as one future: every page's id, in order.
+    let (listed, ids) = images
+        .list(ListImages::new().page_size(1))
+        .try_collect::<Vec<_>>()
+        .with_request_ids()
+        .await;
+    assert_eq!(listed.expect("listed").len(), 2);
+    assert_eq!(ids, ["req-page-1", "req-page-2"]);
+
+    // Outside with_request_ids nothing is collected, and nothing fails.
+    images.get(ID).await.expect("found");
+}

@@ -36,7 +36,7 @@ fn image_json() -> serde_json::Value {
         "id": ID, "name": "n", "status": "active", "visibility": "shared",
         "protected": false, "os_hidden": false, "checksum": null, "owner": "p",
         "size": null, "virtual_size": null, "container_format": "bare", "disk_format": "raw",
-        "min_ram": 0, "min_disk": 0, "tags": [], "created_at": "t", "updated_at": "t",
+        "min_ram": 0, "min_disk": 0, "tags": [], "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
         "os_hash_algo": null, "os_hash_value": null, "self": format!("/v2/images/{ID}"),
         "file": format!("/v2/images/{ID}/file"), "schema": "/v2/schemas/image"
     })
@@ -435,11 +435,7 @@ async fn reader_uploads_and_stages_are_never_replayed() {
     assert_eq!(count(&server).await, 1);
     let err = c
         .images()
-        .stage(
-            ID,
-            UploadBody::reader(&b"once"[..], Some(4)),
-            Default::default(),
-        )
+        .stage(ID, UploadBody::reader(&b"once"[..], Some(4)))
         .await
         .expect_err("503");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));

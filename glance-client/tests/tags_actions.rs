@@ -127,7 +127,7 @@ async fn delete_from_store_addresses_the_store() {
         .await;
     client(&server)
         .images()
-        .delete_from_store(ID, "cheap")
+        .delete_from_store(ID, &glance_client::StoreId::new("cheap"))
         .await
         .expect("deleted");
 }

@@ -90,7 +90,15 @@ async fn get_and_create() {
         c.tasks().get("t1").await.expect("shown").status,
         TaskStatus::Processing
     );
-    let created = c.tasks().create("import", input).await.expect("created");
+    let created = c
+        .tasks()
+        .create(&glance_client::CreateTask::import(
+            "https://example.org/x.img",
+            glance_client::DiskFormat::Raw,
+            &glance_client::CreateImage::new("x"),
+        ))
+        .await
+        .expect("created");
     assert_eq!(created.id, "t2");
     assert_eq!(created.task_type, "import");
 }

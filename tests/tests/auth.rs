@@ -2,10 +2,11 @@
 //! binary against the in-process mock's identity shim, in strict mode
 //! (only tokens the shim issued get through on `/v2`).
 //!
-//! Two tests are ignored: the same against the reference Keystone and its
-//! token-checked Glance (`shared/real-keystone/start 5609 9609`), reading
-//! the `clouds.yaml` it writes, and the refusal to exchange an
-//! application credential's token there too:
+//! Three tests are ignored: the same against the reference Keystone and
+//! its token-checked Glance (`shared/real-keystone/start 5609 9609`),
+//! reading the `clouds.yaml` it writes, the refusal to exchange an
+//! application credential's token there too, and domain- and
+//! system-scoped tokens there:
 //!
 //! ```text
 //! KEYSTONE_REF_TOKEN_CACHE_TIME=-1 ../shared/real-keystone/start 5609 9609   # (.ci/run does this)
@@ -510,4 +511,87 @@ async fn reference_keystone_refuses_to_rescope_an_application_credential_token()
             .expose(),
     )
     .await;
+}
+
+/// A system-scoped token from the shim (its admin has the system `admin`
+/// role, as after Keystone's bootstrap): the client asks for it and tells
+/// it apart; Glance 33 (project-scoped policies) refuses it a listing.
+#[tokio::test]
+async fn a_system_scoped_token_is_asked_for_and_recognised() {
+    let server = strict_server(IdentityConfig::default()).await;
+    let client = Client::builder()
+        .auth_url(server.identity_url())
+        .password_auth(User::name("admin", Domain::name("Default")), "admin-secret")
+        .system_scope()
+        .build()
+        .expect("builds");
+    client.authenticate().await.expect("a system token");
+    let info = client.token_info().await.expect("ok").expect("keystone");
+    assert!(info.system, "{info:?}");
+    assert_eq!(info.project_id, None);
+    assert!(info.roles.iter().any(|r| r == "admin"), "{info:?}");
+    let err = client
+        .images()
+        .list(ListImages::new())
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("project-scoped policies");
+    assert!(err.is_forbidden(), "{err}");
+}
+
+/// Domain and system scopes against the reference Keystone: the admin
+/// (system admin from bootstrap) gets a system-scoped token; granted the
+/// admin role on the Default domain, a domain-scoped one.
+#[tokio::test]
+#[ignore = "needs the reference Keystone (KEYSTONE_TEST_CLOUDS_YAML)"]
+async fn reference_keystone_domain_and_system_scopes() {
+    let (path, text) = reference_clouds();
+    let cloud = CloudConfig::from_clouds_yaml(&text, &path, None, "ref-admin").expect("cloud");
+    let auth_url = cloud.auth.auth_url.clone().expect("auth_url");
+    let admin = |scope: glance_client::auth::Scope| {
+        Client::builder()
+            .auth_url(&auth_url)
+            .password_auth(User::name("admin", Domain::name("Default")), "admin-secret")
+            .scope(scope)
+            .build()
+            .expect("builds")
+    };
+    let system = admin(glance_client::auth::Scope::System);
+    let info = system.token_info().await.expect("ok").expect("keystone");
+    assert!(info.system && info.project_id.is_none(), "{info:?}");
+
+    // Grant the admin role on the domain (idempotent), as the system admin.
+    let token = system.auth_token().await.expect("ok").expect("token");
+    let v3 = format!("{}/v3", auth_url.trim_end_matches('/'));
+    let http = reqwest::Client::new();
+    let first_id = |kind: &'static str, url: String| {
+        let http = http.clone();
+        let token = token.expose().to_owned();
+        async move {
+            let doc: Value = http
+                .get(url)
+                .header("x-auth-token", token)
+                .send()
+                .await
+                .expect("sent")
+                .json()
+                .await
+                .expect("json");
+            doc[kind][0]["id"].as_str().expect("an id").to_owned()
+        }
+    };
+    let user = first_id("users", format!("{v3}/users?name=admin")).await;
+    let role = first_id("roles", format!("{v3}/roles?name=admin")).await;
+    let granted = http
+        .put(format!("{v3}/domains/default/users/{user}/roles/{role}"))
+        .header("x-auth-token", token.expose())
+        .send()
+        .await
+        .expect("sent");
+    assert!(granted.status().is_success(), "{}", granted.status());
+
+    let domain = admin(glance_client::auth::Scope::Domain(Domain::id("default")));
+    let info = domain.token_info().await.expect("ok").expect("keystone");
+    assert_eq!(info.domain_id.as_deref(), Some("default"), "{info:?}");
+    assert!(!info.system && info.project_id.is_none(), "{info:?}");
 }

@@ -21,7 +21,7 @@ async fn upload_then_download_returns_the_same_bytes() {
         .upload_with(
             &image.id,
             payload.clone(),
-            UploadOptions::default().progress(move |done, total| {
+            &UploadOptions::default().progress(move |done, total| {
                 assert_eq!(total, Some(3 * 1024 * 1024 + 17));
                 seen.store(done, std::sync::atomic::Ordering::Relaxed);
             }),
@@ -41,7 +41,7 @@ async fn upload_then_download_returns_the_same_bytes() {
         active.os_hash_value.as_deref(),
         Some(hex::encode(Sha512::digest(&payload)).as_str())
     );
-    assert_eq!(active.stores.as_deref(), Some("fast"));
+    assert_eq!(active.stores, ["fast"]);
 
     let download = images
         .download(&image.id)
@@ -73,19 +73,19 @@ async fn upload_from_a_file_to_a_chosen_store() {
         .upload_with(
             &image.id,
             path.as_path(),
-            UploadOptions::default().store("cheap"),
+            &UploadOptions::default().store("cheap"),
         )
         .await
         .expect("uploaded");
     let shown = client.images().get(&image.id).await.expect("shown");
-    assert_eq!(shown.stores.as_deref(), Some("cheap"));
+    assert_eq!(shown.stores, ["cheap"]);
     assert!(server.state().store.holds("cheap", &image.id).await);
     assert!(!server.state().store.holds("fast", &image.id).await);
 
     let target = dir.path().join("copy.raw");
     let written = client
         .images()
-        .download_to_path(&image.id, &target, Default::default())
+        .download_to_path(&image.id, &target)
         .await
         .expect("downloaded")
         .expect("has data");

@@ -345,11 +345,7 @@ async fn typed_list_filters_select_what_glance_would() {
     let b = raw(&client, "db, primary").await;
     let c = client
         .images()
-        .create(&CreateImage {
-            os_hidden: Some(true),
-            protected: Some(true),
-            ..CreateImage::new("plain")
-        })
+        .create(&CreateImage::new("plain").os_hidden(true).protected(true))
         .await
         .expect("created");
     images
@@ -395,7 +391,11 @@ async fn typed_list_filters_select_what_glance_would() {
         names(
             ListImages::new()
                 .status_in([ImageStatus::Queued, ImageStatus::Active])
-                .created_at(TimeOp::Gte, "2000-01-01T00:00:00Z")
+                .created_at(
+                    TimeOp::Gte,
+                    glance_client::time::OffsetDateTime::from_unix_timestamp(946_684_800)
+                        .expect("2000-01-01")
+                )
                 .sort_key("name")
                 .sort_dir(SortDir::Asc)
         )

@@ -305,7 +305,7 @@ async fn a_slow_but_progressing_download_is_not_killed_and_a_stall_is() {
         .expect("client builds");
     let got = client
         .images()
-        .download_with("any", DownloadOptions::unverified())
+        .download_with("any", &DownloadOptions::unverified())
         .await
         .expect("answered")
         .expect("data")
@@ -325,7 +325,7 @@ async fn a_slow_but_progressing_download_is_not_killed_and_a_stall_is() {
         .expect("client builds");
     let outcome = match client
         .images()
-        .download_with("any", DownloadOptions::unverified().resume_attempts(0))
+        .download_with("any", &DownloadOptions::unverified().resume_attempts(0))
         .await
     {
         Ok(Some(d)) => d.bytes().await.map(|b| b.len()),

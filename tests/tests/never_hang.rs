@@ -109,7 +109,7 @@ async fn a_download_that_stalls_on_every_attempt_ends_in_a_stall_error() {
     let target = dir.path().join("out.raw");
     let err = client
         .images()
-        .download_to_path(&image.id, &target, options)
+        .download_to_path_with(&image.id, &target, &options)
         .await
         .expect_err("stalled");
     let took = started.elapsed();
@@ -218,7 +218,7 @@ async fn a_server_that_never_answers_costs_at_most_two_timeouts() {
         accepted.store(0, std::sync::atomic::Ordering::SeqCst);
         let err = client
             .images()
-            .download_with("x", DownloadOptions::unverified())
+            .download_with("x", &DownloadOptions::unverified())
             .await
             .expect_err("no answer");
         assert!(err.is_stalled(), "{err:?}");
@@ -302,7 +302,7 @@ async fn an_endless_body_is_stopped_at_the_image_size() {
     let target = dir.path().join("out.raw");
     let err = client
         .images()
-        .download_to_path(&image.id, &target, DownloadOptions::default())
+        .download_to_path(&image.id, &target)
         .await
         .expect_err("too long");
     assert!(matches!(err, Error::BodyTooLong { .. }), "{err:?}");
@@ -467,7 +467,7 @@ async fn an_active_image_without_any_hash_is_reported_unverified() {
     let dir = tempfile::tempdir().expect("temp dir");
     let saved = client
         .images()
-        .download_to_path(id, dir.path().join("legacy"), DownloadOptions::default())
+        .download_to_path(id, dir.path().join("legacy"))
         .await
         .expect("saved")
         .expect("has data");
@@ -563,7 +563,7 @@ async fn a_directory_target_is_refused_before_anything_is_fetched() {
     let dir = tempfile::tempdir().expect("temp dir");
     let err = client
         .images()
-        .download_to_path(&image.id, dir.path(), DownloadOptions::default())
+        .download_to_path(&image.id, dir.path())
         .await
         .expect_err("a directory");
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");

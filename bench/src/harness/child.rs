@@ -30,7 +30,7 @@ pub async fn download(url: &str, id: &str, streams: usize, verify: bool) -> Resu
             tokio::spawn(async move {
                 let mut data = client
                     .images()
-                    .download_with(&id, options)
+                    .download_with(&id, &options)
                     .await?
                     .context("the image has no data")?;
                 let mut n = 0u64;

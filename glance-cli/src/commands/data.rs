@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use futures::StreamExt;
+use glance_client::images::StageOptions;
 use glance_client::{Client, DownloadOptions, Error, UploadBody, UploadOptions, Verification};
 
 use super::Ctx;
@@ -112,17 +113,28 @@ pub async fn send_data(
         }
         (UploadBody::File(file.to_owned()), Some(len))
     };
-    let mut options = UploadOptions {
-        store,
-        ..UploadOptions::default()
-    };
     let bar = progress::bar(show_progress, total);
-    if let Some(bar) = bar.clone() {
-        options = options.progress(move |done, _| bar.set_position(done));
-    }
+    let on_progress = bar
+        .clone()
+        .map(|bar| move |done: u64, _: Option<u64>| bar.set_position(done));
     let result = match destination {
-        Destination::Upload => client.images().upload_with(id, body, options).await,
-        Destination::Stage => client.images().stage(id, body, options).await,
+        Destination::Upload => {
+            let mut options = UploadOptions::default();
+            if let Some(store) = store {
+                options = options.store(store);
+            }
+            if let Some(f) = on_progress {
+                options = options.progress(f);
+            }
+            client.images().upload_with(id, body, &options).await
+        }
+        Destination::Stage => {
+            let mut options = StageOptions::default();
+            if let Some(f) = on_progress {
+                options = options.progress(f);
+            }
+            client.images().stage_with(id, body, &options).await
+        }
     };
     progress::finish(bar);
     result?;
@@ -193,7 +205,7 @@ pub async fn download(ctx: &Ctx<'_>, args: ImageDownload) -> Result<()> {
         glance_client::images::check_download_target(path)?;
     }
     let options = DownloadOptions::default().allow_md5_fallback(args.allow_md5_fallback);
-    let download = match ctx.client.images().download_with(&args.id, options).await {
+    let download = match ctx.client.images().download_with(&args.id, &options).await {
         Ok(Some(d)) => d,
         Ok(None) => bail!("Image {} has no data.", args.id),
         Err(e @ Error::Http { .. }) => {

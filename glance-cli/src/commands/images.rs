@@ -92,21 +92,40 @@ impl ImageFields {
             .map(|(k, v)| (k.to_owned(), v.clone()))
             .collect();
         properties.extend(self.properties);
-        let mut req = CreateImage {
-            id,
-            name: self.name,
-            visibility: self.visibility.as_deref().map(Visibility::from),
-            protected: self.protected,
-            os_hidden: self.hidden,
-            disk_format: self.disk_format.as_deref().map(DiskFormat::from),
-            container_format: self.container_format.as_deref().map(ContainerFormat::from),
-            min_ram: self.min_ram,
-            min_disk: self.min_disk,
-            owner: self.owner,
-            tags,
-            ..CreateImage::default()
-        };
-        req.properties.extend(properties);
+        let mut req = CreateImage::default().tags(tags);
+        if let Some(id) = id {
+            req = req.id(id);
+        }
+        if let Some(name) = self.name {
+            req = req.name(name);
+        }
+        if let Some(v) = self.visibility.as_deref() {
+            req = req.visibility(as_typed(Visibility::Other)(v));
+        }
+        if let Some(on) = self.protected {
+            req = req.protected(on);
+        }
+        if let Some(on) = self.hidden {
+            req = req.os_hidden(on);
+        }
+        if let Some(f) = self.disk_format.as_deref() {
+            req = req.disk_format(as_typed(DiskFormat::Other)(f));
+        }
+        if let Some(f) = self.container_format.as_deref() {
+            req = req.container_format(as_typed(ContainerFormat::Other)(f));
+        }
+        if let Some(mib) = self.min_ram {
+            req = req.min_ram(mib);
+        }
+        if let Some(gib) = self.min_disk {
+            req = req.min_disk(gib);
+        }
+        if let Some(owner) = self.owner {
+            req = req.owner(owner);
+        }
+        for (key, value) in properties {
+            req = req.property(key, value);
+        }
         req
     }
 }
@@ -515,4 +534,11 @@ pub async fn tasks(ctx: &Ctx<'_>, args: ImageId) -> Result<()> {
     let rows: Vec<Value> = tasks.iter().map(to_value).collect();
     print_list_keyed(&rows, &columns, ctx.format);
     Ok(())
+}
+
+/// A typed value from the command line: a name the client knows, else the
+/// text as given (the server, like glanceclient's schema check, says
+/// whether it is allowed, in its own words).
+fn as_typed<T: std::str::FromStr>(other: fn(String) -> T) -> impl Fn(&str) -> T {
+    move |s| s.parse().unwrap_or_else(|_| other(s.to_owned()))
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 use glance_client::Image;
-use glance_client::images::{ImportMethod, ImportRequest};
+use glance_client::auth::Interface;
+use glance_client::images::ImportRequest;
 
 use super::Ctx;
 use super::images::ImageFields;
@@ -188,11 +189,14 @@ fn import_request(method: &str, target: &ImportTarget, stores: &[String]) -> Res
         },
         "copy-image" => ImportRequest::copy_image(),
         "glance-download" => match (&target.remote_region, &target.remote_image_id) {
-            (Some(region), Some(image)) => ImportRequest::new(ImportMethod::GlanceDownload {
-                region: region.clone(),
-                image_id: image.clone(),
-                service_interface: Some(target.remote_service_interface.clone()),
-            }),
+            (Some(region), Some(image)) => {
+                let interface: Interface = match target.remote_service_interface.parse() {
+                    Ok(interface) => interface,
+                    Err(e) => bail!("{}", glance_client::report(&e)),
+                };
+                ImportRequest::glance_download(region.clone(), image.clone())
+                    .service_interface(interface)
+            }
             _ => bail!(
                 "Provide REMOTE_IMAGE_ID and remote-region for 'glance-download' import method."
             ),

@@ -5,6 +5,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde_json::{Value, json};
 
+use glance_client::StoreId;
+
 use super::Ctx;
 use crate::output::{print_dict, print_list, print_list_keyed, to_value};
 
@@ -88,7 +90,7 @@ pub async fn stores_delete(ctx: &Ctx<'_>, args: StoresDelete) -> Result<()> {
     match ctx
         .client
         .images()
-        .delete_from_store(&args.id, &args.store)
+        .delete_from_store(&args.id, &StoreId::new(args.store.as_str()))
         .await
     {
         Ok(()) => Ok(()),

@@ -74,7 +74,8 @@ pub async fn create(ctx: &Ctx<'_>, args: MemberIds) -> Result<()> {
 
 /// `member-update`: prints the member as a one-row list.
 pub async fn update(ctx: &Ctx<'_>, args: MemberUpdate) -> Result<()> {
-    let status = MemberStatus::from(args.member_status.as_str());
+    // clap allows only the three statuses.
+    let status: MemberStatus = args.member_status.parse()?;
     let member = ctx
         .client
         .members()

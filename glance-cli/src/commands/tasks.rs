@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use futures::TryStreamExt;
 use glance_client::images::SortDir;
-use glance_client::tasks::{ListTasks, Task, TaskStatus};
+use glance_client::tasks::{CreateTask, ListTasks, Task, TaskStatus};
 use serde_json::Value;
 
 use super::Ctx;
@@ -64,7 +64,8 @@ pub async fn list(ctx: &Ctx<'_>, args: TaskList) -> Result<()> {
         q = q.task_type(t);
     }
     if let Some(s) = args.status {
-        q = q.status(TaskStatus::from(s.as_str()));
+        // An unknown status is refused by the query's check, in Glance's words.
+        q = q.status(s.parse().unwrap_or_else(|_| TaskStatus::Other(s.clone())));
     }
     let tasks: Vec<Task> = ctx.client.tasks().list(q).try_collect().await?;
     let rows: Vec<Value> = tasks.iter().map(to_value).collect();
@@ -97,7 +98,11 @@ pub async fn create(ctx: &Ctx<'_>, args: TaskCreate) -> Result<()> {
     let Ok(input) = serde_json::from_str::<Value>(&args.input) else {
         bail!("Failed to parse the \"input\" parameter. Must be a valid JSON object.");
     };
-    let task = ctx.client.tasks().create(&task_type, input).await?;
+    let task = ctx
+        .client
+        .tasks()
+        .create(&CreateTask::other(task_type, input))
+        .await?;
     print_task(ctx, &task);
     Ok(())
 }

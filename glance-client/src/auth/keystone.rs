@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::catalog::Catalog;
-use super::{AppCredential, Credentials, Domain, Project, User};
+use super::{AppCredential, Credentials, Domain, Project, Scope, User};
 use crate::error::{Error, Result};
 
 fn domain_json(d: &Domain) -> Value {
@@ -42,7 +42,7 @@ fn project_json(p: &Project) -> Value {
 
 /// The body of `POST /v3/auth/tokens`, as keystoneauth builds it. An
 /// application credential never carries a scope (Keystone refuses one).
-pub(crate) fn auth_request(credentials: &Credentials, project: Option<&Project>) -> Value {
+pub(crate) fn auth_request(credentials: &Credentials, scope: Option<&Scope>) -> Value {
     let (method, body) = match credentials {
         Credentials::Password { user, password } => {
             let mut u = user_json(user);
@@ -69,8 +69,13 @@ pub(crate) fn auth_request(credentials: &Credentials, project: Option<&Project>)
         "identity": { "methods": [method], method: body },
     });
     let scoped = !matches!(credentials, Credentials::ApplicationCredential { .. });
-    if let (Some(p), true, Some(obj)) = (project, scoped, auth.as_object_mut()) {
-        obj.insert("scope".into(), json!({ "project": project_json(p) }));
+    if let (Some(scope), true, Some(obj)) = (scope, scoped, auth.as_object_mut()) {
+        let scope = match scope {
+            Scope::Project(p) => json!({ "project": project_json(p) }),
+            Scope::Domain(d) => json!({ "domain": domain_json(d) }),
+            Scope::System => json!({ "system": { "all": true } }),
+        };
+        obj.insert("scope".into(), scope);
     }
     json!({ "auth": auth })
 }
@@ -103,6 +108,10 @@ struct TokenJson {
     #[serde(default)]
     project: Option<ScopedJson>,
     #[serde(default)]
+    domain: Option<NamedJson>,
+    #[serde(default)]
+    system: Option<Value>,
+    #[serde(default)]
     roles: Vec<NamedJson>,
     #[serde(default)]
     catalog: Option<Catalog>,
@@ -127,7 +136,11 @@ pub struct TokenInfo {
     pub project_name: Option<String>,
     /// That project's domain id.
     pub project_domain_id: Option<String>,
-    /// Role names on the project.
+    /// The domain a domain-scoped token is scoped to.
+    pub domain_id: Option<String>,
+    /// Whether the token is system-scoped.
+    pub system: bool,
+    /// Role names on the project (the domain, the system).
     pub roles: Vec<String>,
     /// When Keystone stops accepting the token.
     pub expires_at: OffsetDateTime,
@@ -180,6 +193,8 @@ pub(crate) fn parse_token(body: &[u8], now: OffsetDateTime) -> Result<IssuedToke
             .as_ref()
             .and_then(|p| p.domain.as_ref())
             .map(|d| d.id.clone()),
+        domain_id: t.domain.map(|d| d.id),
+        system: t.system.is_some(),
         roles: t.roles.into_iter().map(|r| r.name).collect(),
         expires_at,
     };
@@ -294,6 +309,24 @@ mod tests {
     }
 
     #[test]
+    fn domain_and_system_scopes_as_keystoneauth_sends_them() {
+        let c = Credentials::Password {
+            user: User::id("u1"),
+            password: Secret::from("pw"),
+        };
+        let identity =
+            json!({"methods": ["password"], "password": {"user": {"id": "u1", "password": "pw"}}});
+        assert_eq!(
+            auth_request(&c, Some(&Scope::Domain(Domain::name("Default")))),
+            json!({"auth": {"identity": identity, "scope": {"domain": {"name": "Default"}}}})
+        );
+        assert_eq!(
+            auth_request(&c, Some(&Scope::System)),
+            json!({"auth": {"identity": identity, "scope": {"system": {"all": true}}}})
+        );
+    }
+
+    #[test]
     fn password_bodies_by_name_and_by_id() {
         let c = Credentials::Password {
             user: User::name("demo", Domain::name("Default")),
@@ -301,7 +334,7 @@ mod tests {
         };
         let p = Project::name("demo", Domain::id("default"));
         assert_eq!(
-            auth_request(&c, Some(&p)),
+            auth_request(&c, Some(&Scope::Project(p.clone()))),
             json!({"auth": {
                 "identity": {"methods": ["password"], "password": {"user": {
                     "name": "demo", "domain": {"name": "Default"}, "password": "demo-secret"}}},
@@ -313,7 +346,7 @@ mod tests {
             password: Secret::from("pw"),
         };
         assert_eq!(
-            auth_request(&c, Some(&Project::id("p1"))),
+            auth_request(&c, Some(&Scope::Project(Project::id("p1")))),
             json!({"auth": {
                 "identity": {"methods": ["password"], "password": {"user": {"id": "u1", "password": "pw"}}},
                 "scope": {"project": {"id": "p1"}}
@@ -332,7 +365,7 @@ mod tests {
             secret: Secret::from("s"),
         };
         assert_eq!(
-            auth_request(&c, Some(&Project::id("ignored"))),
+            auth_request(&c, Some(&Scope::Project(Project::id("ignored")))),
             json!({"auth": {"identity": {"methods": ["application_credential"],
                 "application_credential": {"id": "ac1", "secret": "s"}}}})
         );
@@ -352,7 +385,7 @@ mod tests {
     fn token_bodies() {
         let c = Credentials::Token(Secret::from("gAAA"));
         assert_eq!(
-            auth_request(&c, Some(&Project::id("p"))),
+            auth_request(&c, Some(&Scope::Project(Project::id("p")))),
             json!({"auth": {"identity": {"methods": ["token"], "token": {"id": "gAAA"}},
                 "scope": {"project": {"id": "p"}}}})
         );

@@ -170,6 +170,41 @@ impl Project {
     }
 }
 
+/// What a Keystone token is scoped to: a project (what Glance's calls
+/// need), a domain, or the whole deployment (`system`, for the system
+/// administrators of policies that ask for it).
+///
+/// ```
+/// use glance_client::auth::{Domain, Project, Scope, User};
+/// use glance_client::Client;
+/// let admin = Client::builder()
+///     .auth_url("http://keystone:5000")
+///     .password_auth(User::name("admin", Domain::name("Default")), "secret")
+///     .system_scope();
+/// let domain_admin = Client::builder()
+///     .auth_url("http://keystone:5000")
+///     .password_auth(User::name("dadmin", Domain::name("Default")), "secret")
+///     .domain_scope(Domain::name("Default"));
+/// let member = Client::builder().scope(Scope::from(Project::id("p1")));
+/// # let _ = (admin, domain_admin, member);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scope {
+    /// A project (`{"project": …}`).
+    Project(Project),
+    /// A domain (`{"domain": …}`).
+    Domain(Domain),
+    /// The whole deployment (`{"system": {"all": true}}`).
+    System,
+}
+
+impl From<Project> for Scope {
+    fn from(project: Project) -> Self {
+        Scope::Project(project)
+    }
+}
+
 /// An application credential, by id or by name of its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppCredential {
@@ -286,7 +321,7 @@ impl FromStr for Interface {
 pub(crate) struct AuthOptions {
     pub auth_url: Option<String>,
     pub credentials: Option<Credentials>,
-    pub project: Option<Project>,
+    pub scope: Option<Scope>,
     pub interface: Interface,
     pub region: Option<String>,
     pub service_type: Option<String>,

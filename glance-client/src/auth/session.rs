@@ -13,7 +13,7 @@ use url::Url;
 
 use super::catalog::Catalog;
 use super::keystone::{self, TokenInfo};
-use super::{AuthOptions, Credentials, Interface, Project};
+use super::{AuthOptions, Credentials, Interface, Scope};
 use crate::error::{Error, Result, extract_message};
 use crate::retry::{self, RetryConfig};
 use crate::transport;
@@ -44,9 +44,12 @@ impl fmt::Debug for CurrentToken {
 /// Issues, caches and replaces Keystone tokens for one client.
 pub(crate) struct KeystoneSession {
     http: reqwest::Client,
+    /// Sent with each request (the builder's headers, when the caller
+    /// gave the HTTP client; empty otherwise, the client sends them).
+    pub default_headers: reqwest::header::HeaderMap,
     auth_url: Url,
     credentials: Credentials,
-    project: Option<Project>,
+    scope: Option<Scope>,
     /// The catalog interface to use.
     pub interface: Interface,
     /// The catalog region to use, if any.
@@ -64,7 +67,7 @@ impl fmt::Debug for KeystoneSession {
         f.debug_struct("Keystone")
             .field("auth_url", &self.auth_url.as_str())
             .field("credentials", &self.credentials)
-            .field("project", &self.project)
+            .field("scope", &self.scope)
             .field("interface", &self.interface)
             .field("region", &self.region)
             .finish_non_exhaustive()
@@ -103,9 +106,10 @@ impl KeystoneSession {
         }
         Ok(KeystoneSession {
             http,
+            default_headers: reqwest::header::HeaderMap::new(),
             auth_url,
             credentials,
-            project: options.project,
+            scope: options.scope,
             interface: options.interface,
             region: options.region,
             service_type: options.service_type.unwrap_or_else(|| "image".into()),
@@ -179,9 +183,9 @@ impl KeystoneSession {
                 let resp = self
                     .send(Method::GET, &self.auth_url, None)
                     .await
-                    .map_err(Error::Transport)?;
+                    .map_err(Error::transport)?;
                 let status = resp.status();
-                let body = resp.bytes().await.map_err(Error::Transport)?;
+                let body = resp.bytes().await.map_err(Error::transport)?;
                 let found = (status.is_success() || status == StatusCode::MULTIPLE_CHOICES)
                     .then(|| keystone::v3_from_discovery(&body, &self.auth_url))
                     .flatten();
@@ -217,9 +221,13 @@ impl KeystoneSession {
         let mut timeouts = 0u32;
         loop {
             attempt += 1;
+            let mut defaults = self.default_headers.clone();
+            defaults.remove(ACCEPT);
+            defaults.remove(CONTENT_TYPE);
             let mut req = self
                 .http
                 .request(method.clone(), url.clone())
+                .headers(defaults)
                 .header(ACCEPT, "application/json");
             if let Some(body) = body {
                 req = req
@@ -262,12 +270,12 @@ impl KeystoneSession {
     async fn authenticate(&self) -> Result<CurrentToken> {
         let v3 = self.v3_url().await?;
         let url = keystone::tokens_url(v3)?;
-        let body = keystone::auth_request(&self.credentials, self.project.as_ref()).to_string();
+        let body = keystone::auth_request(&self.credentials, self.scope.as_ref()).to_string();
         tracing::debug!(%url, method = self.credentials.method(), "authenticating with Keystone");
         let resp = self
             .send(Method::POST, &url, Some(body.as_bytes()))
             .await
-            .map_err(Error::Transport)?;
+            .map_err(Error::transport)?;
         let status = resp.status();
         if !status.is_success() {
             let request_id = transport::request_id(resp.headers());
@@ -299,7 +307,7 @@ impl KeystoneSession {
             })?;
         header.set_sensitive(true);
         let received = Instant::now();
-        let bytes = resp.bytes().await.map_err(Error::Transport)?;
+        let bytes = resp.bytes().await.map_err(Error::transport)?;
         let issued = keystone::parse_token(&bytes, OffsetDateTime::now_utc())?;
         let margin = keystone::refresh_margin(issued.lifetime);
         tracing::debug!(

@@ -22,7 +22,7 @@
 //! `project_domain_name`, `project_domain_id`, `domain_name`, `domain_id`,
 //! `default_domain_name`, `default_domain_id`, `application_credential_id`,
 //! `application_credential_name`, `application_credential_secret`,
-//! `token`), `region_name` (or the first of `regions`), `interface` (or
+//! `token`, `system_scope`), `region_name` (or the first of `regions`), `interface` (or
 //! `endpoint_type`), `verify`, `insecure`, `cacert`, `cert`, `key`,
 //! `image_endpoint_override`. Profiles (`clouds-public.yaml`) are not read.
 //!
@@ -84,6 +84,9 @@ pub struct AuthConfig {
     pub application_credential_secret: Option<Secret>,
     /// A token (`OS_AUTH_TOKEN`, `OS_TOKEN`).
     pub token: Option<Secret>,
+    /// `all` for a system-scoped token (`system_scope`,
+    /// `OS_SYSTEM_SCOPE`), as keystoneauth reads it; not with a project.
+    pub system_scope: Option<String>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -112,6 +115,7 @@ impl fmt::Debug for AuthConfig {
                 &self.application_credential_secret,
             )
             .field("token", &self.token)
+            .field("system_scope", &self.system_scope)
             .finish()
     }
 }
@@ -200,6 +204,7 @@ impl AuthConfig {
             token: text(a, "token")
                 .or_else(|| text(a, "auth_token"))
                 .map(Secret::from),
+            system_scope: text(a, "system_scope"),
         }
     }
 
@@ -229,6 +234,7 @@ impl AuthConfig {
             &o.application_credential_secret,
         );
         overlay_opt(&mut self.token, &o.token);
+        overlay_opt(&mut self.system_scope, &o.system_scope);
     }
 
     fn domain(&self, id: &Option<String>, name: &Option<String>) -> Domain {
@@ -504,6 +510,7 @@ impl CloudConfig {
                 application_credential_secret: v(&["OS_APPLICATION_CREDENTIAL_SECRET"])
                     .map(Secret::from),
                 token: v(&["OS_AUTH_TOKEN", "OS_TOKEN"]).map(Secret::from),
+                system_scope: v(&["OS_SYSTEM_SCOPE"]),
             },
             region_name: v(&["OS_REGION_NAME"]),
             interface: v(&["OS_INTERFACE", "OS_ENDPOINT_TYPE"]),
@@ -656,8 +663,25 @@ impl CloudConfig {
                 };
                 let scoped = !matches!(credentials, Credentials::ApplicationCredential { .. });
                 builder = builder.auth_url(url).credentials(credentials);
-                if let (true, Some(project)) = (scoped, self.auth.project()) {
-                    builder = builder.project(project);
+                match (
+                    scoped,
+                    self.auth.system_scope.as_deref(),
+                    self.auth.project(),
+                ) {
+                    (false, _, _) => {}
+                    (true, Some(_), Some(_)) => {
+                        return Err(Error::Config(
+                            "give a project or a system scope, not both".into(),
+                        ));
+                    }
+                    (true, Some("all"), None) => builder = builder.system_scope(),
+                    (true, Some(other), None) => {
+                        return Err(Error::Config(format!(
+                            "system_scope {other:?}: only \"all\" is a system scope"
+                        )));
+                    }
+                    (true, None, Some(project)) => builder = builder.project(project),
+                    (true, None, None) => {}
                 }
             }
         }

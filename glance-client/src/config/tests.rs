@@ -373,3 +373,25 @@ fn os_cloud_without_any_file() {
     let e = CloudConfig::from_environment(&env_of(&vars, &home_str)).expect_err("no file");
     assert!(e.to_string().contains("no clouds.yaml found"), "{e}");
 }
+
+#[test]
+fn os_system_scope_asks_for_a_system_token() {
+    let vars = [
+        ("OS_AUTH_URL", "http://k:5000/v3"),
+        ("OS_USERNAME", "admin"),
+        ("OS_PASSWORD", "pw"),
+        ("OS_USER_DOMAIN_NAME", "Default"),
+        ("OS_SYSTEM_SCOPE", "all"),
+    ];
+    let c = CloudConfig::from_environment(&env_of(&vars, "/w")).expect("reads");
+    assert_eq!(c.auth.system_scope.as_deref(), Some("all"));
+    let shown = format!("{:?}", c.apply(ClientBuilder::default()).expect("applies"));
+    assert!(shown.contains("scope: Some(System)"), "{shown}");
+
+    let with_project = [vars.as_slice(), &[("OS_PROJECT_NAME", "admin")]].concat();
+    let c = CloudConfig::from_environment(&env_of(&with_project, "/w")).expect("reads");
+    assert!(c.apply(ClientBuilder::default()).is_err());
+    let odd = [&vars[..4], &[("OS_SYSTEM_SCOPE", "some")]].concat();
+    let c = CloudConfig::from_environment(&env_of(&odd, "/w")).expect("reads");
+    assert!(c.apply(ClientBuilder::default()).is_err());
+}

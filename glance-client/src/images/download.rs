@@ -225,7 +225,8 @@ pub fn check_target(path: &Path) -> Result<std::path::PathBuf> {
 
 impl Images<'_> {
     /// `GET /v2/images/{id}/file`, verified. `Ok(None)` when the image has no
-    /// data (the server's 204).
+    /// data (the server's 204). `id` may be the image's URI, as for
+    /// [`Images::get`] (so for every download call).
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
@@ -240,7 +241,7 @@ impl Images<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn download(&self, id: &str) -> Result<Option<Download>> {
-        self.download_with(id, DownloadOptions::default()).await
+        self.download_with(id, &DownloadOptions::default()).await
     }
 
     /// Download with options (verification off, md5 fallback, resume
@@ -255,8 +256,10 @@ impl Images<'_> {
     pub async fn download_with(
         &self,
         id: &str,
-        options: DownloadOptions,
+        options: &DownloadOptions,
     ) -> Result<Option<Download>> {
+        let options = *options;
+        let id = super::image_id(id)?;
         // Read the record first, as glanceclient does: its digests are the
         // reference, and a record deleted meanwhile fails early.
         let image: Option<Image> = if options.verify.enabled {
@@ -310,7 +313,8 @@ impl Images<'_> {
     /// Download into `writer` (nova's `download(data=…)`), verified as it
     /// goes; returns how many bytes were written and how they were checked
     /// (see [`Saved::verification`]), or `None` if the image has no data.
-    /// The writer is flushed, not closed.
+    /// The writer is flushed, not closed. [`Images::download_to_writer_with`]
+    /// takes [`DownloadOptions`].
     ///
     /// A writer cannot take bytes back: on an error it holds a prefix of the
     /// image, never all of it (the last chunk is written only once the
@@ -320,14 +324,24 @@ impl Images<'_> {
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
     /// let mut out = tokio::io::stdout();
-    /// client.images().download_to_writer(id, &mut out, Default::default()).await?;
+    /// client.images().download_to_writer(id, &mut out).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn download_to_writer<W>(
+    pub async fn download_to_writer<W>(&self, id: &str, writer: &mut W) -> Result<Option<Saved>>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        self.download_to_writer_with(id, writer, &DownloadOptions::default())
+            .await
+    }
+
+    /// [`Images::download_to_writer`] with options (verification off, md5
+    /// fallback, resume attempts).
+    pub async fn download_to_writer_with<W>(
         &self,
         id: &str,
         writer: &mut W,
-        options: DownloadOptions,
+        options: &DownloadOptions,
     ) -> Result<Option<Saved>>
     where
         W: tokio::io::AsyncWrite + Unpin + ?Sized,
@@ -353,11 +367,31 @@ impl Images<'_> {
     /// error nothing is left at `path` (an existing file there is untouched).
     /// Returns how many bytes were written and how they were checked (see
     /// [`Saved::verification`]), or `None` if the image has no data.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// use glance_client::DownloadOptions;
+    /// client.images().download_to_path(id, "disk.qcow2").await?;
+    /// let options = DownloadOptions::default().resume_attempts(10);
+    /// client.images().download_to_path_with(id, "disk.qcow2", &options).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn download_to_path(
         &self,
         id: &str,
         path: impl AsRef<Path>,
-        options: DownloadOptions,
+    ) -> Result<Option<Saved>> {
+        self.download_to_path_with(id, path, &DownloadOptions::default())
+            .await
+    }
+
+    /// [`Images::download_to_path`] with options (verification off, md5
+    /// fallback, resume attempts).
+    pub async fn download_to_path_with(
+        &self,
+        id: &str,
+        path: impl AsRef<Path>,
+        options: &DownloadOptions,
     ) -> Result<Option<Saved>> {
         check_target(path.as_ref())?;
         let Some(download) = self.download_with(id, options).await? else {

@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::Images;
+use crate::auth::Interface;
 use crate::error::{Error, Result};
 use crate::transport::{RequestSpec, check_param};
 
@@ -30,8 +31,9 @@ pub enum ImportMethod {
         region: String,
         /// The image's id there.
         image_id: String,
-        /// The catalog interface to reach it by (`public` when `None`).
-        service_interface: Option<String>,
+        /// The catalog interface to reach it by (Glance's default,
+        /// `public`, when `None`).
+        service_interface: Option<Interface>,
     },
 }
 
@@ -75,6 +77,7 @@ pub enum StoreSelection {
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImportRequest {
     /// How the data is obtained.
     pub method: ImportMethod,
@@ -85,6 +88,9 @@ pub struct ImportRequest {
     /// import succeeds in the stores that worked, and the others are listed
     /// in `os_glance_failed_import`.
     pub all_stores_must_succeed: bool,
+    /// [`ImportRequest::service_interface`] was asked of a method that has
+    /// none: refused by [`ImportRequest::body`].
+    stray_interface: bool,
 }
 
 impl ImportRequest {
@@ -94,6 +100,7 @@ impl ImportRequest {
             method,
             stores: StoreSelection::Default,
             all_stores_must_succeed: false,
+            stray_interface: false,
         }
     }
 
@@ -113,13 +120,38 @@ impl ImportRequest {
         Self::new(ImportMethod::CopyImage)
     }
 
-    /// `glance-download` of `image_id` in `region`.
+    /// `glance-download` of `image_id` in `region`, reached through the
+    /// catalog's `public` endpoint unless
+    /// [`ImportRequest::service_interface`] says otherwise.
+    ///
+    /// ```
+    /// use glance_client::auth::Interface;
+    /// use glance_client::images::ImportRequest;
+    /// let req = ImportRequest::glance_download("RegionTwo", "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b")
+    ///     .service_interface(Interface::Internal);
+    /// assert_eq!(req.body()?["method"]["glance_service_interface"], "internal");
+    /// # Ok::<(), glance_client::Error>(())
+    /// ```
     pub fn glance_download(region: impl Into<String>, image_id: impl Into<String>) -> Self {
         Self::new(ImportMethod::GlanceDownload {
             region: region.into(),
             image_id: image_id.into(),
             service_interface: None,
         })
+    }
+
+    /// For `glance-download`: the catalog interface by which Glance
+    /// reaches the other region's Glance. Only that method has one: on
+    /// another, [`ImportRequest::body`] (and so [`Images::import`])
+    /// refuses the request with [`Error::InvalidInput`].
+    pub fn service_interface(mut self, interface: Interface) -> Self {
+        match &mut self.method {
+            ImportMethod::GlanceDownload {
+                service_interface, ..
+            } => *service_interface = Some(interface),
+            _ => self.stray_interface = true,
+        }
+        self
     }
 
     /// Import into one store (sent as `X-Image-Meta-Store`).
@@ -165,6 +197,12 @@ impl ImportRequest {
     /// or all stores, and left out otherwise (Glance's default is `true`),
     /// like glanceclient. Empty values are refused before anything is sent.
     pub fn body(&self) -> Result<Value> {
+        if self.stray_interface {
+            return Err(Error::InvalidInput(format!(
+                "a service interface is for glance-download imports, not {}",
+                self.method.name()
+            )));
+        }
         let mut method = Map::new();
         method.insert("name".into(), json!(self.method.name()));
         match &self.method {
@@ -180,8 +218,7 @@ impl ImportRequest {
                 check_param("glance-download region", region)?;
                 check_param("glance-download image id", image_id)?;
                 if let Some(interface) = service_interface {
-                    check_param("glance-download service interface", interface)?;
-                    method.insert("glance_service_interface".into(), json!(interface));
+                    method.insert("glance_service_interface".into(), json!(interface.as_str()));
                 }
                 method.insert("glance_region".into(), json!(region));
                 method.insert("glance_image_id".into(), json!(image_id));
@@ -229,6 +266,142 @@ impl ImportRequest {
     }
 }
 
+/// A `glance-direct` import of staged data, and its stores: what
+/// [`ImageData::StageAndImport`](super::ImageData::StageAndImport) runs
+/// after staging. Only this method imports staged data, so the type has
+/// no other.
+///
+/// ```
+/// use glance_client::images::{GlanceDirect, ImportRequest};
+/// let direct = GlanceDirect::new().stores(["fast", "cheap"]).all_stores_must_succeed(true);
+/// let request: ImportRequest = direct.into();
+/// assert_eq!(request, ImportRequest::glance_direct().stores(["fast", "cheap"]).all_stores_must_succeed(true));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlanceDirect(ImportRequest);
+
+impl Default for GlanceDirect {
+    fn default() -> Self {
+        GlanceDirect(ImportRequest::glance_direct())
+    }
+}
+
+impl GlanceDirect {
+    /// Into the default store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Into one store (sent as `X-Image-Meta-Store`).
+    pub fn store(self, store: impl Into<String>) -> Self {
+        GlanceDirect(self.0.store(store))
+    }
+
+    /// Into these stores.
+    pub fn stores<I, S>(self, stores: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        GlanceDirect(self.0.stores(stores))
+    }
+
+    /// Into every store.
+    pub fn all_stores(self) -> Self {
+        GlanceDirect(self.0.all_stores())
+    }
+
+    /// Whether one store failing fails the import (default `false`).
+    pub fn all_stores_must_succeed(self, must: bool) -> Self {
+        GlanceDirect(self.0.all_stores_must_succeed(must))
+    }
+
+    /// The import request it sends.
+    pub fn request(&self) -> &ImportRequest {
+        &self.0
+    }
+}
+
+impl From<GlanceDirect> for ImportRequest {
+    fn from(direct: GlanceDirect) -> Self {
+        direct.0
+    }
+}
+
+/// An import in which Glance fetches the data itself (`web-download`,
+/// `glance-download`), and its stores: what
+/// [`ImageData::Import`](super::ImageData::Import) runs on a new image.
+/// `glance-direct` and `copy-image` need data already in Glance, so the
+/// type has no way to say them.
+///
+/// ```
+/// use glance_client::auth::Interface;
+/// use glance_client::images::{FetchImport, ImportRequest};
+/// let web = FetchImport::web_download("https://example.org/disk.img").store("fast");
+/// let remote = FetchImport::glance_download("RegionTwo", "5f2c7e0a-8b6e-4c1a-9d3b-2a1f0e9c8d7b")
+///     .service_interface(Interface::Internal)
+///     .all_stores();
+/// let request: ImportRequest = remote.into();
+/// assert_eq!(request.body()?["method"]["glance_service_interface"], "internal");
+/// # let _ = web;
+/// # Ok::<(), glance_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchImport(ImportRequest);
+
+impl FetchImport {
+    /// `web-download` from `uri`.
+    pub fn web_download(uri: impl Into<String>) -> Self {
+        FetchImport(ImportRequest::web_download(uri))
+    }
+
+    /// `glance-download` of `image_id` in `region`.
+    pub fn glance_download(region: impl Into<String>, image_id: impl Into<String>) -> Self {
+        FetchImport(ImportRequest::glance_download(region, image_id))
+    }
+
+    /// For `glance-download`: the catalog interface to the other region's
+    /// Glance (see [`ImportRequest::service_interface`]).
+    pub fn service_interface(self, interface: Interface) -> Self {
+        FetchImport(self.0.service_interface(interface))
+    }
+
+    /// Into one store (sent as `X-Image-Meta-Store`).
+    pub fn store(self, store: impl Into<String>) -> Self {
+        FetchImport(self.0.store(store))
+    }
+
+    /// Into these stores.
+    pub fn stores<I, S>(self, stores: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FetchImport(self.0.stores(stores))
+    }
+
+    /// Into every store.
+    pub fn all_stores(self) -> Self {
+        FetchImport(self.0.all_stores())
+    }
+
+    /// Whether one store failing fails the import (default `false`).
+    pub fn all_stores_must_succeed(self, must: bool) -> Self {
+        FetchImport(self.0.all_stores_must_succeed(must))
+    }
+
+    /// The import request it sends.
+    pub fn request(&self) -> &ImportRequest {
+        &self.0
+    }
+}
+
+impl From<FetchImport> for ImportRequest {
+    fn from(fetch: FetchImport) -> Self {
+        fetch.0
+    }
+}
+
 impl Images<'_> {
     /// `POST /v2/images/{id}/import`: start an import (Glance answers 202
     /// and works in the background; follow it with
@@ -237,7 +410,7 @@ impl Images<'_> {
     /// ```no_run
     /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
     /// use glance_client::images::ImportRequest;
-    /// client.images().stage(id, b"data".to_vec(), Default::default()).await?;
+    /// client.images().stage(id, b"data".to_vec()).await?;
     /// client.images().import(id, &ImportRequest::glance_direct()).await?;
     /// # Ok(()) }
     /// ```
@@ -291,11 +464,8 @@ mod tests {
                    "all_stores_must_succeed": false})
         );
 
-        let remote = ImportRequest::new(ImportMethod::GlanceDownload {
-            region: "R2".into(),
-            image_id: "rid".into(),
-            service_interface: Some("internal".into()),
-        });
+        let remote =
+            ImportRequest::glance_download("R2", "rid").service_interface(Interface::Internal);
         assert_eq!(
             remote.body().expect("body"),
             json!({"method": {"name": "glance-download", "glance_service_interface": "internal",
@@ -317,5 +487,11 @@ mod tests {
                 .is_err()
         );
         assert!(ImportRequest::glance_direct().store("").body().is_err());
+        assert!(
+            ImportRequest::web_download("http://x/y")
+                .service_interface(Interface::Public)
+                .body()
+                .is_err()
+        );
     }
 }

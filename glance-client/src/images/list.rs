@@ -1,7 +1,7 @@
 //! Listing images as a lazy stream that follows `next` links.
 
-use futures::Stream;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use super::update::check_tag;
 use super::{ContainerFormat, DiskFormat, Image, ImageStatus, Images, Visibility};
@@ -93,7 +93,7 @@ impl TimeOp {
 ///     .disk_format(DiskFormat::Qcow2)
 ///     .visibility(Visibility::Public)
 ///     .size_min(1 << 20)
-///     .created_at(TimeOp::Gte, "2026-01-01T00:00:00Z")
+///     .created_at(TimeOp::Gte, time::macros::datetime!(2026-01-01 00:00 UTC))
 ///     .property("os_distro", "debian")
 ///     .tag("golden")
 ///     .sort("name", true)
@@ -154,15 +154,6 @@ fn eq_value(v: &str) -> String {
     } else {
         v.to_owned()
     }
-}
-
-/// Whether Glance will read `s` as an ISO 8601 date-time.
-fn is_iso8601(s: &str) -> bool {
-    use time::format_description::well_known::{Iso8601, Rfc3339};
-    time::OffsetDateTime::parse(s, &Rfc3339).is_ok()
-        || time::OffsetDateTime::parse(s, &Iso8601::DEFAULT).is_ok()
-        || time::PrimitiveDateTime::parse(s, &Iso8601::DEFAULT).is_ok()
-        || time::Date::parse(s, &Iso8601::DEFAULT).is_ok()
 }
 
 impl ListImages {
@@ -296,7 +287,7 @@ impl ListImages {
     /// caller's images, public ones and accepted shares (no community
     /// images of other projects).
     pub fn visibility(self, v: Visibility) -> Self {
-        if matches!(v, Visibility::Unknown(_)) {
+        if matches!(v, Visibility::Other(_)) {
             return self.refuse(format!("unknown visibility {v}"));
         }
         self.set("visibility", v.to_string())
@@ -310,7 +301,7 @@ impl ListImages {
     /// Shared images whose membership of the caller has this status
     /// (Glance's default is `accepted`).
     pub fn member_status(self, s: MemberStatus) -> Self {
-        if matches!(s, MemberStatus::Unknown(_)) {
+        if matches!(s, MemberStatus::Other(_)) {
             return self.refuse(format!("unknown member status {s}"));
         }
         self.set("member_status", s.to_string())
@@ -357,21 +348,36 @@ impl ListImages {
         self.set("protected", protected.to_string())
     }
 
-    fn time_filter(self, key: &str, op: TimeOp, at: &str) -> Self {
-        if !is_iso8601(at) {
-            return self.refuse(format!("{key} filter: {at:?} is not an ISO 8601 date-time"));
-        }
-        self.set(key, format!("{}:{at}", op.as_str()))
+    fn time_filter(self, key: &str, op: TimeOp, at: OffsetDateTime) -> Self {
+        self.set(
+            key,
+            format!("{}:{}", op.as_str(), super::timestamp::format(at)),
+        )
     }
 
-    /// Images created relative to an ISO 8601 time, e.g.
-    /// `created_at(TimeOp::Gt, "2026-01-01T00:00:00Z")`.
-    pub fn created_at(self, op: TimeOp, at: &str) -> Self {
+    /// Images created relative to a time (sent in UTC, as Glance writes
+    /// times).
+    ///
+    /// ```
+    /// use glance_client::ListImages;
+    /// use glance_client::images::TimeOp;
+    /// use time::macros::datetime;
+    /// let recent = ListImages::new().created_at(TimeOp::Gte, datetime!(2026-01-01 00:00 UTC));
+    /// # recent.validate().expect("valid");
+    /// ```
+    ///
+    /// Text is not a time:
+    ///
+    /// ```compile_fail
+    /// use glance_client::{ListImages, images::TimeOp};
+    /// let q = ListImages::new().created_at(TimeOp::Gte, "last tuesday");
+    /// ```
+    pub fn created_at(self, op: TimeOp, at: OffsetDateTime) -> Self {
         self.time_filter("created_at", op, at)
     }
 
-    /// Images last changed relative to an ISO 8601 time.
-    pub fn updated_at(self, op: TimeOp, at: &str) -> Self {
+    /// Images last changed relative to a time (sent in UTC).
+    pub fn updated_at(self, op: TimeOp, at: OffsetDateTime) -> Self {
         self.time_filter("updated_at", op, at)
     }
 
@@ -528,7 +534,7 @@ impl Images<'_> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn list(&self, query: ListImages) -> impl Stream<Item = Result<Image>> + Send + 'static {
+    pub fn list(&self, query: ListImages) -> crate::ImageStream {
         let (limit, page_size) = (query.limit, query.effective_page_size());
         paginate::<Page>(self.client.clone(), query.first_request(), limit, page_size)
     }
@@ -616,9 +622,9 @@ mod tests {
         );
         assert_eq!(
             url(ListImages::new()
-                .created_at(TimeOp::Gte, "2026-01-01T00:00:00Z")
-                .updated_at(TimeOp::Lt, "2026-02-01")),
-            "http://h/v2/images?created_at=gte%3A2026-01-01T00%3A00%3A00Z&updated_at=lt%3A2026-02-01&limit=200"
+                .created_at(TimeOp::Gte, time::macros::datetime!(2026-01-01 00:00 UTC))
+                .updated_at(TimeOp::Lt, time::macros::datetime!(2026-02-01 01:00 +01:00))),
+            "http://h/v2/images?created_at=gte%3A2026-01-01T00%3A00%3A00Z&updated_at=lt%3A2026-02-01T00%3A00%3A00Z&limit=200"
         );
         assert_eq!(
             url(ListImages::new()
@@ -669,15 +675,13 @@ mod tests {
         assert!(refused(ListImages::new().name_in(["say \"hi\""])).contains("double quotes"));
         assert!(refused(ListImages::new().name_in(["a\\"])).contains("backslash"));
         assert!(refused(ListImages::new().name_in(Vec::<String>::new())).contains("at least one"));
-        assert!(
-            refused(ListImages::new().created_at(TimeOp::Gt, "yesterday")).contains("ISO 8601")
-        );
         assert!(refused(ListImages::new().size_min(10).size_max(5)).contains("greater"));
         assert!(refused(ListImages::new().filter("limit", "5")).contains("not a filter"));
         assert!(refused(ListImages::new().filter("changes-since", "x")).contains("changes-since"));
         assert!(refused(ListImages::new().tag("")).contains("empty tag"));
         assert!(
-            refused(ListImages::new().visibility(Visibility::from("all"))).contains("visibility")
+            refused(ListImages::new().visibility(Visibility::Other("all".into())))
+                .contains("visibility")
         );
         // A single sort_dir for several keys is fine; so is an escaped backslash.
         ListImages::new()

@@ -7,17 +7,19 @@ mod locations;
 pub mod model;
 mod resume;
 mod stage;
+mod timestamp;
 mod update;
 mod upload;
 mod wait;
 
 pub use download::{Download, DownloadOptions, Saved, check_target as check_download_target};
-pub use import::{ImportMethod, ImportRequest, StoreSelection};
+pub use import::{FetchImport, GlanceDirect, ImportMethod, ImportRequest, StoreSelection};
 pub use list::{ListImages, SORT_KEYS, SortDir, TimeOp};
 pub use locations::{Location, ValidationData};
 pub use model::{
     ContainerFormat, CreateImage, DiskFormat, Image, ImageSignature, ImageStatus, Visibility,
 };
+pub use stage::StageOptions;
 pub use update::{ImagePatch, JSON_PATCH_MEDIA_TYPE, PatchOp};
 pub use upload::{Progress, UploadBody, UploadOptions};
 pub use wait::{ImageData, WaitOptions};
@@ -50,9 +52,22 @@ impl<'a> Images<'a> {
         self.client.send_json(spec).await
     }
 
-    /// `GET /v2/images/{id}`.
+    /// `GET /v2/images/{id}`. Like nova's image API, `id` may also be the
+    /// image's URI (`https://glance.example:9292/v2/images/ID`, or any
+    /// `…/images/ID`): its id is asked of this client's endpoint.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
+    /// let by_id = client.images().get("5c0d0ae6-1f2e-4a3b-9c8d-0123456789ab").await?;
+    /// let by_uri = client
+    ///     .images()
+    ///     .get("http://controller:9292/v2/images/5c0d0ae6-1f2e-4a3b-9c8d-0123456789ab")
+    ///     .await?;
+    /// assert_eq!(by_id.id, by_uri.id);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self, id: &str) -> Result<Image> {
-        self.client.send_json(get_spec(id)).await
+        self.client.send_json(get_spec(image_id(id)?)).await
     }
 
     /// One image by id or by name, as openstacksdk's `find_image` and the
@@ -104,8 +119,10 @@ impl<'a> Images<'a> {
         }
     }
 
-    /// `DELETE /v2/images/{id}`.
+    /// `DELETE /v2/images/{id}`; `id` may be the image's URI, as for
+    /// [`Images::get`].
     pub async fn delete(&self, id: &str) -> Result<()> {
+        let id = image_id(id)?;
         self.client
             .send_unit(RequestSpec::new(Method::DELETE, ["v2", "images", id]))
             .await
@@ -167,6 +184,28 @@ pub(crate) fn get_spec(id: &str) -> RequestSpec {
     RequestSpec::new(Method::GET, ["v2", "images", id])
 }
 
+/// The id of an image named by id or, as nova's `id_or_uri`, by URI:
+/// text with a `/` is a URI whose last two path segments are `images` and
+/// the id (`http(s)://host/v2/images/ID`, `…/images/ID`; a query or
+/// fragment is ignored). Anything else is an id already.
+pub(crate) fn image_id(id_or_uri: &str) -> Result<&str> {
+    if !id_or_uri.contains('/') {
+        return Ok(id_or_uri);
+    }
+    let path = id_or_uri
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/');
+    let mut segments = path.rsplit('/');
+    match (segments.next(), segments.next()) {
+        (Some(id), Some("images")) if !id.is_empty() => Ok(id),
+        _ => Err(crate::Error::InvalidInput(format!(
+            "{id_or_uri:?} is neither an image id nor an image URI (…/images/ID)"
+        ))),
+    }
+}
+
 /// Whether `s` has a UUID's shape (Glance's image ids; hex digits in
 /// groups of 8-4-4-4-12, or the 32 digits alone).
 fn uuid_like(s: &str) -> bool {
@@ -180,6 +219,28 @@ fn uuid_like(s: &str) -> bool {
 #[cfg(test)]
 mod find_tests {
     use super::uuid_like;
+
+    #[test]
+    fn image_uris_give_their_ids() {
+        use super::image_id;
+        let id = "5c0d0ae6-1f2e-4a3b-9c8d-0123456789ab";
+        assert_eq!(image_id(id).ok(), Some(id));
+        for uri in [
+            format!("http://controller:9292/v2/images/{id}"),
+            format!("https://glance.example/image/v2/images/{id}/"),
+            format!("http://controller:9292/images/{id}?x=1"),
+            format!("/v2/images/{id}"),
+        ] {
+            assert_eq!(image_id(&uri).ok(), Some(id), "{uri}");
+        }
+        for bad in [
+            "http://controller:9292/v2/images/",
+            "http://h/v2/tasks/x",
+            "a/b",
+        ] {
+            assert!(image_id(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ids_are_told_from_names() {

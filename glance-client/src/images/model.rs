@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::info::StoreId;
 
 use crate::macros::string_enum;
 use serde_json::Value;
@@ -97,6 +100,21 @@ string_enum! {
 }
 
 /// An image record.
+///
+/// Times and stores are typed:
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use glance_client::{Image, StoreId};
+/// let image: Image = serde_json::from_value(serde_json::json!({
+///     "id": "i", "status": "active",
+///     "created_at": "2026-01-01T00:00:00Z", "stores": "fast,cheap"
+/// }))?;
+/// let created: time::OffsetDateTime = image.created_at.expect("sent");
+/// assert_eq!(created.year(), 2026);
+/// assert!(image.stores.contains(&StoreId::new("cheap")));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Image {
@@ -149,15 +167,17 @@ pub struct Image {
     /// Tags (a set; order is not meaningful).
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Creation time (`YYYY-MM-DDThh:mm:ssZ`).
-    #[serde(default)]
-    pub created_at: Option<String>,
+    /// Creation time (Glance sends `YYYY-MM-DDThh:mm:ssZ`).
+    #[serde(default, with = "super::timestamp::optional")]
+    pub created_at: Option<OffsetDateTime>,
     /// Last change of the record.
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    /// Comma-separated store ids holding the data (multi-store deployments).
-    #[serde(default)]
-    pub stores: Option<String>,
+    #[serde(default, with = "super::timestamp::optional")]
+    pub updated_at: Option<OffsetDateTime>,
+    /// The stores holding the data (multi-store deployments; Glance sends
+    /// them comma-separated, `"fast,cheap"`, and it is written back so;
+    /// empty is written as `null`). Empty without data or stores.
+    #[serde(default, with = "super::timestamp::store_list")]
+    pub stores: Vec<StoreId>,
     /// Link to the record (`/v2/images/{id}`).
     #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_link: Option<String>,
@@ -231,73 +251,84 @@ pub struct ImageSignature {
     pub certificate_uuid: Option<String>,
 }
 
-/// The fields of a new image. Every field is optional: Glance fills defaults.
+/// The fields of a new image. Every field is optional: Glance fills
+/// defaults. One shape: a setter for each field, nothing public to assign,
+/// so a field added later breaks no caller.
 ///
 /// ```
-/// use glance_client::{CreateImage, DiskFormat, ContainerFormat};
+/// use glance_client::{ContainerFormat, CreateImage, DiskFormat, Visibility};
 /// let req = CreateImage::new("cirros")
 ///     .disk_format(DiskFormat::Qcow2)
 ///     .container_format(ContainerFormat::Bare)
+///     .visibility(Visibility::Private)
+///     .protected(true)
+///     .os_hidden(false)
+///     .min_ram(512)
+///     .min_disk(1)
+///     .tags(["golden"])
 ///     .property("os_distro", "cirros");
 /// assert_eq!(req.to_json()["os_distro"], "cirros");
+/// assert_eq!(req.to_json()["protected"], true);
+/// ```
+///
+/// Fields are not assigned directly, and there is no struct literal:
+///
+/// ```compile_fail
+/// let mut req = glance_client::CreateImage::new("cirros");
+/// req.protected = Some(true);
+/// ```
+///
+/// ```compile_fail
+/// let req = glance_client::CreateImage { min_ram: Some(512), ..Default::default() };
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CreateImage {
-    /// Explicit id (a UUID); the server chooses one otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name.
+    id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Visibility (Glance's default is `shared`).
+    name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<Visibility>,
-    /// Protected from deletion.
+    visibility: Option<Visibility>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protected: Option<bool>,
-    /// Hidden from default lists.
+    protected: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub os_hidden: Option<bool>,
-    /// Disk format.
+    os_hidden: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub disk_format: Option<DiskFormat>,
-    /// Container format.
+    disk_format: Option<DiskFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container_format: Option<ContainerFormat>,
-    /// Minimum RAM in MiB.
+    container_format: Option<ContainerFormat>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_ram: Option<u64>,
-    /// Minimum disk in GiB.
+    min_ram: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_disk: Option<u64>,
-    /// Owner project (admins only may set another project).
+    min_disk: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    /// Tags.
+    owner: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    /// Extra string properties.
+    tags: Vec<String>,
     #[serde(flatten)]
-    pub properties: BTreeMap<String, String>,
-    /// The store (backend) to create the image for, sent as
-    /// `X-Image-Meta-Store` (glanceclient's `backend`); not part of the body.
+    properties: BTreeMap<String, String>,
+    /// Sent as `X-Image-Meta-Store`, not in the body.
     #[serde(skip)]
-    pub store: Option<String>,
+    pub(crate) store: Option<String>,
 }
 
 impl CreateImage {
-    /// Ask for a store (backend), as glanceclient's `create(backend=…)`.
-    pub fn store(mut self, store: impl Into<String>) -> Self {
-        self.store = Some(store.into());
+    /// A new image with a name. ([`CreateImage::default`] has no name.)
+    pub fn new(name: impl Into<String>) -> Self {
+        CreateImage::default().name(name)
+    }
+
+    /// Set the name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
         self
     }
 
-    /// A new image with a name.
-    pub fn new(name: impl Into<String>) -> Self {
-        CreateImage {
-            name: Some(name.into()),
-            ..CreateImage::default()
-        }
+    /// Choose the id (a UUID); the server chooses one otherwise.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
     }
 
     /// Set the disk format.
@@ -312,15 +343,39 @@ impl CreateImage {
         self
     }
 
-    /// Set the visibility.
+    /// Set the visibility (Glance's default is `shared`).
     pub fn visibility(mut self, v: Visibility) -> Self {
         self.visibility = Some(v);
         self
     }
 
-    /// Choose the id.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
+    /// Protect the image from deletion (or not).
+    pub fn protected(mut self, on: bool) -> Self {
+        self.protected = Some(on);
+        self
+    }
+
+    /// Hide the image from default lists (or not).
+    pub fn os_hidden(mut self, on: bool) -> Self {
+        self.os_hidden = Some(on);
+        self
+    }
+
+    /// Minimum RAM in MiB to boot it.
+    pub fn min_ram(mut self, mib: u64) -> Self {
+        self.min_ram = Some(mib);
+        self
+    }
+
+    /// Minimum disk in GiB to boot it.
+    pub fn min_disk(mut self, gib: u64) -> Self {
+        self.min_disk = Some(gib);
+        self
+    }
+
+    /// The owner project (admins only may name another project).
+    pub fn owner(mut self, project: impl Into<String>) -> Self {
+        self.owner = Some(project.into());
         self
     }
 
@@ -330,9 +385,26 @@ impl CreateImage {
         self
     }
 
+    /// Add tags.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags.extend(tags.into_iter().map(Into::into));
+        self
+    }
+
     /// Add an extra string property.
     pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Ask for a store (backend), sent as `X-Image-Meta-Store`, as
+    /// glanceclient's `create(backend=…)`; not part of the body.
+    pub fn store(mut self, store: impl Into<String>) -> Self {
+        self.store = Some(store.into());
         self
     }
 
@@ -365,22 +437,68 @@ mod tests {
             "protected": false, "os_hidden": false, "checksum": "c", "os_hash_algo": "sha512",
             "os_hash_value": "v", "owner": "p", "size": 3, "virtual_size": null,
             "container_format": "bare", "disk_format": "raw", "min_ram": 0, "min_disk": 0,
-            "tags": ["a"], "created_at": "t", "updated_at": "t", "self": "/v2/images/i",
+            "tags": ["a"], "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-02T03:04:05Z", "self": "/v2/images/i",
             "file": "/v2/images/i/file", "schema": "/v2/schemas/image", "os_distro": "x",
-            "stores": "fast"}"#;
+            "stores": "fast,cheap"}"#;
         let img: Image = serde_json::from_str(json).expect("decodes");
         assert_eq!(img.status, ImageStatus::Active);
         assert_eq!(img.disk_format, Some(DiskFormat::Raw));
         assert_eq!(img.property("os_distro"), Some("x"));
-        assert_eq!(img.stores.as_deref(), Some("fast"));
+        assert_eq!(img.stores, [StoreId::new("fast"), StoreId::new("cheap")]);
+        assert_eq!(
+            img.created_at,
+            Some(time::macros::datetime!(2026-01-01 00:00:00 UTC))
+        );
+        assert!(img.updated_at > img.created_at);
         assert!(!img.properties.contains_key("self"));
+        // Written back as Glance wrote it.
+        let back = serde_json::to_value(&img).expect("encodes");
+        assert_eq!(back["created_at"], "2026-01-01T00:00:00Z");
+        assert_eq!(back["stores"], "fast,cheap");
+        let bare: Image =
+            serde_json::from_str(r#"{"id": "i", "status": "queued"}"#).expect("decodes");
+        assert!(bare.stores.is_empty() && bare.created_at.is_none());
     }
 
     #[test]
     fn unknown_enum_values_survive() {
         let f: DiskFormat = serde_json::from_str("\"gpt\"").expect("decodes");
-        assert_eq!(f, DiskFormat::Unknown("gpt".into()));
+        assert_eq!(f, DiskFormat::Other("gpt".into()));
         assert_eq!(serde_json::to_string(&f).expect("encodes"), "\"gpt\"");
+    }
+
+    #[test]
+    fn text_parses_strictly_and_answers_leniently() {
+        fn check<T>()
+        where
+            T: std::str::FromStr<Err = crate::ParseEnumError>
+                + serde::de::DeserializeOwned
+                + fmt::Display
+                + fmt::Debug,
+        {
+            let known: Vec<T> = ["active", "public", "qcow2", "bare"]
+                .into_iter()
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            assert_eq!(known.len(), 1, "{known:?}");
+            let typo = "qbull2".parse::<T>().expect_err("a typo is refused");
+            assert_eq!(typo.value(), "qbull2");
+            let answered: T = serde_json::from_str("\"qbull2\"").expect("a server's value decodes");
+            assert_eq!(answered.to_string(), "qbull2");
+        }
+        check::<ImageStatus>();
+        check::<Visibility>();
+        check::<DiskFormat>();
+        check::<ContainerFormat>();
+        for name in DiskFormat::KNOWN {
+            assert_eq!(
+                name.parse::<DiskFormat>().map(|f| f.to_string()).as_deref(),
+                Ok(*name)
+            );
+        }
+        assert_eq!(DiskFormat::try_from("raw"), Ok(DiskFormat::Raw));
+        assert!(DiskFormat::try_from("RAW").is_err());
     }
 
     #[test]

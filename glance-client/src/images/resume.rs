@@ -87,7 +87,7 @@ pub(crate) fn check_record(before: &Image, now: &Image) -> std::result::Result<(
 type Body = BoxStream<'static, Result<Bytes>>;
 
 fn body_of(resp: reqwest::Response) -> Body {
-    resp.bytes_stream().map_err(Error::Transport).boxed()
+    resp.bytes_stream().map_err(Error::transport).boxed()
 }
 
 async fn reopen(client: &Client, id: &str, offset: u64, original: &Original) -> Result<Body> {

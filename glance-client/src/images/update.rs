@@ -579,7 +579,7 @@ mod tests {
             "protected": false, "os_hidden": false, "checksum": null, "owner": "p",
             "size": null, "virtual_size": null, "container_format": "bare",
             "disk_format": "raw", "min_ram": 0, "min_disk": 0, "tags": ["a", "b"],
-            "created_at": "t", "updated_at": "t", "os_hash_algo": null,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z", "os_hash_algo": null,
             "os_hash_value": null, "self": "/v2/images/i", "file": "/v2/images/i/file",
             "schema": "/v2/schemas/image"
         });

@@ -281,7 +281,7 @@ impl Images<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn upload(&self, id: &str, body: impl Into<UploadBody>) -> Result<()> {
-        self.upload_with(id, body, UploadOptions::default()).await
+        self.upload_with(id, body, &UploadOptions::default()).await
     }
 
     /// Upload with a target store or a progress callback.
@@ -297,7 +297,7 @@ impl Images<'_> {
     /// let stdin = tokio::io::stdin();
     /// client
     ///     .images()
-    ///     .upload_with(id, UploadBody::reader(stdin, None), UploadOptions::default().store("fast"))
+    ///     .upload_with(id, UploadBody::reader(stdin, None), &UploadOptions::default().store("fast"))
     ///     .await?;
     /// # Ok(()) }
     /// ```
@@ -305,7 +305,7 @@ impl Images<'_> {
         &self,
         id: &str,
         body: impl Into<UploadBody>,
-        options: UploadOptions,
+        options: &UploadOptions,
     ) -> Result<()> {
         let mut spec = data_request(
             ["v2", "images", id, "file"],

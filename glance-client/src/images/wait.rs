@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::import::{ImportMethod, ImportRequest};
+use super::import::{FetchImport, GlanceDirect};
+use super::stage::StageOptions;
 use super::upload::{UploadBody, UploadOptions};
 use super::{CreateImage, Image, ImageStatus, Images};
 use crate::error::{Error, ImportFailure, Result};
@@ -152,18 +153,36 @@ pub enum ImageData {
         /// Store and progress.
         options: UploadOptions,
     },
-    /// `PUT /stage`, then an import with `import` (a
-    /// [`ImportMethod::GlanceDirect`] one: it names the stores).
+    /// `PUT /stage`, then a `glance-direct` import into the stores
+    /// `import` names (staged data has no other import method).
+    ///
+    /// Another import method does not compile here:
+    ///
+    /// ```compile_fail
+    /// use glance_client::images::{ImageData, ImportRequest};
+    /// let data = ImageData::StageAndImport {
+    ///     body: vec![0u8; 10].into(),
+    ///     options: Default::default(),
+    ///     import: ImportRequest::web_download("https://example.org/disk.img"),
+    /// };
+    /// ```
     StageAndImport {
         /// The data.
         body: UploadBody,
-        /// Progress of the staging (no store: `import` chooses them).
-        options: UploadOptions,
-        /// The import to run once staged.
-        import: ImportRequest,
+        /// Progress of the staging (the stores are `import`'s).
+        options: StageOptions,
+        /// The stores to import into once staged.
+        import: GlanceDirect,
     },
-    /// No local data: Glance fetches it (`web-download`, `glance-download`).
-    Import(ImportRequest),
+    /// No local data: Glance fetches it (`web-download`, `glance-download`;
+    /// the other methods need data already in Glance, and do not compile
+    /// here).
+    ///
+    /// ```compile_fail
+    /// use glance_client::images::{ImageData, ImportRequest};
+    /// let data = ImageData::Import(ImportRequest::copy_image());
+    /// ```
+    Import(FetchImport),
 }
 
 impl ImageData {
@@ -176,25 +195,32 @@ impl ImageData {
     }
 
     /// Stage `body` and import it with glance-direct into the default store
-    /// (change the stores with [`ImportRequest`]'s builders via
-    /// [`ImageData::StageAndImport`]).
+    /// (choose the stores with [`ImageData::StageAndImport`] and
+    /// [`GlanceDirect`]'s builders).
     pub fn stage(body: impl Into<UploadBody>) -> Self {
         ImageData::StageAndImport {
             body: body.into(),
-            options: UploadOptions::default(),
-            import: ImportRequest::glance_direct(),
+            options: StageOptions::default(),
+            import: GlanceDirect::new(),
         }
     }
 }
 
 impl Images<'_> {
-    /// Poll the image until its status is `status`.
+    /// Poll the image until its status is `status`, with the default
+    /// [`WaitOptions`] (up to 30 minutes).
     ///
     /// Ends early with [`Error::UnexpectedStatus`] when the image is
     /// `killed`, `deleted` or `pending_delete` (unless that is what was
     /// asked for), with the server's error when it disappears, and with
-    /// [`Error::WaitTimeout`] after `options.timeout`.
-    pub async fn wait_for_status(
+    /// [`Error::WaitTimeout`] after the timeout.
+    pub async fn wait_for_status(&self, id: &str, status: ImageStatus) -> Result<Image> {
+        self.wait_for_status_with(id, status, &WaitOptions::default())
+            .await
+    }
+
+    /// [`Images::wait_for_status`] with other intervals or timeout.
+    pub async fn wait_for_status_with(
         &self,
         id: &str,
         status: ImageStatus,
@@ -222,8 +248,9 @@ impl Images<'_> {
         }
     }
 
-    /// Poll an image whose import Glance accepted until the import ends;
-    /// the image, `active`, when it succeeded in every store.
+    /// Poll an image whose import Glance accepted until the import ends
+    /// (default [`WaitOptions`]: up to 30 minutes); the image, `active`,
+    /// when it succeeded in every store.
     ///
     /// The import is running while the image holds Glance's import lock
     /// (`os_glance_import_task`) or lists stores in
@@ -231,7 +258,7 @@ impl Images<'_> {
     /// `active`, or with stores in `os_glance_failed_import` (a multi-store
     /// import that allowed failures), the answer is
     /// [`Error::ImportFailed`] carrying those lists and the image's latest
-    /// task with its message. [`Error::WaitTimeout`] after `options.timeout`.
+    /// task with its message. [`Error::WaitTimeout`] after the timeout.
     ///
     /// Call it after [`Images::import`] succeeded: with no import under
     /// way, an image that is not `active` is reported as failed at once.
@@ -242,14 +269,27 @@ impl Images<'_> {
     /// use glance_client::images::{ImportRequest, WaitOptions};
     /// let images = client.images();
     /// images.import(id, &ImportRequest::copy_image().all_stores()).await?;
-    /// match images.wait_for_import(id, &WaitOptions::default()).await {
+    /// match images.wait_for_import(id).await {
     ///     Ok(image) => println!("in {:?}", image.stores),
     ///     Err(Error::ImportFailed(f)) => eprintln!("failed in {:?}: {:?}", f.failed_stores, f.message()),
     ///     Err(e) => return Err(e),
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn wait_for_import(&self, id: &str, options: &WaitOptions) -> Result<Image> {
+    pub async fn wait_for_import(&self, id: &str) -> Result<Image> {
+        self.wait_for_import_with(id, &WaitOptions::default()).await
+    }
+
+    /// [`Images::wait_for_import`] with other intervals or timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: glance_client::Client, id: &str) -> glance_client::Result<()> {
+    /// use glance_client::images::WaitOptions;
+    /// let patient = WaitOptions::default().timeout(std::time::Duration::from_secs(3600));
+    /// client.images().wait_for_import_with(id, &patient).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_import_with(&self, id: &str, options: &WaitOptions) -> Result<Image> {
         let mut poller = Poller::new(options);
         loop {
             let image = self.get(id).await?;
@@ -313,66 +353,51 @@ impl Images<'_> {
     ///
     /// ```no_run
     /// # async fn demo(client: glance_client::Client) -> glance_client::Result<()> {
-    /// use glance_client::images::{ImageData, ImportRequest, WaitOptions};
-    /// use glance_client::{ContainerFormat, CreateImage, DiskFormat, UploadOptions};
+    /// use glance_client::images::{GlanceDirect, ImageData, StageOptions};
+    /// use glance_client::{ContainerFormat, CreateImage, DiskFormat};
     /// let spec = CreateImage::new("cirros")
     ///     .disk_format(DiskFormat::Qcow2)
     ///     .container_format(ContainerFormat::Bare);
     /// let data = ImageData::StageAndImport {
     ///     body: std::path::Path::new("cirros.qcow2").into(),
-    ///     options: UploadOptions::default(),
-    ///     import: ImportRequest::glance_direct().stores(["fast", "cheap"]),
+    ///     options: StageOptions::default(),
+    ///     import: GlanceDirect::new().stores(["fast", "cheap"]),
     /// };
     /// let image = client
     ///     .images()
-    ///     .create_with_data(&spec, data, &WaitOptions::default())
+    ///     .create_with_data(&spec, data)
     ///     .await?;
     /// assert_eq!(image.status, glance_client::ImageStatus::Active);
     /// # Ok(()) }
     /// ```
-    pub async fn create_with_data(
+    pub async fn create_with_data(&self, image: &CreateImage, data: ImageData) -> Result<Image> {
+        self.create_with_data_with(image, data, &WaitOptions::default())
+            .await
+    }
+
+    /// [`Images::create_with_data`], waiting with other intervals or
+    /// timeout.
+    pub async fn create_with_data_with(
         &self,
         image: &CreateImage,
         data: ImageData,
         wait: &WaitOptions,
     ) -> Result<Image> {
-        match &data {
-            ImageData::StageAndImport { import, .. }
-                if import.method != ImportMethod::GlanceDirect =>
-            {
-                return Err(Error::InvalidInput(format!(
-                    "staged data is imported with glance-direct, not {}",
-                    import.method.name()
-                )));
-            }
-            ImageData::Import(import)
-                if matches!(
-                    import.method,
-                    ImportMethod::GlanceDirect | ImportMethod::CopyImage
-                ) =>
-            {
-                return Err(Error::InvalidInput(format!(
-                    "{} needs data already in Glance; a new image has none",
-                    import.method.name()
-                )));
-            }
-            _ => {}
-        }
         let created = self.create(image).await?;
         let id = created.id.as_str();
         let sent = match data {
             ImageData::Upload { body, options } => {
-                self.upload_with(id, body, options).await.map(|()| false)
+                self.upload_with(id, body, &options).await.map(|()| false)
             }
             ImageData::StageAndImport {
                 body,
                 options,
                 import,
-            } => match self.stage(id, body, options).await {
-                Ok(()) => self.import(id, &import).await.map(|()| true),
+            } => match self.stage_with(id, body, &options).await {
+                Ok(()) => self.import(id, import.request()).await.map(|()| true),
                 Err(e) => Err(e),
             },
-            ImageData::Import(import) => self.import(id, &import).await.map(|()| true),
+            ImageData::Import(fetch) => self.import(id, fetch.request()).await.map(|()| true),
         };
         let imported = match sent {
             Ok(imported) => imported,
@@ -384,9 +409,10 @@ impl Images<'_> {
             }
         };
         if imported {
-            self.wait_for_import(id, wait).await
+            self.wait_for_import_with(id, wait).await
         } else {
-            self.wait_for_status(id, ImageStatus::Active, wait).await
+            self.wait_for_status_with(id, ImageStatus::Active, wait)
+                .await
         }
     }
 }
