@@ -85,6 +85,7 @@ pub mod auth;
 pub mod cache;
 mod client;
 pub mod config;
+mod digest;
 mod error;
 pub mod images;
 pub mod info;

@@ -12,9 +12,8 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use md5::Md5;
-use sha2::Digest;
 
+use crate::digest::Hasher;
 use crate::error::{Error, Result};
 use crate::images::Image;
 
@@ -64,7 +63,8 @@ impl Default for VerifyOptions {
 
 /// The `os_hash_algo` values this client verifies: every `hashlib` name a
 /// deployment can realistically set as Glance's `hashing_algorithm`, as
-/// Glance writes it. A change of the hash implementations must keep this list.
+/// Glance writes it. A change of the hash implementations (`digest.rs`)
+/// must keep this list.
 pub const SUPPORTED_ALGORITHMS: [&str; 14] = [
     "sha1",
     "sha224",
@@ -81,85 +81,6 @@ pub const SUPPORTED_ALGORITHMS: [&str; 14] = [
     "blake2s",
     "md5",
 ];
-
-/// A running digest.
-#[derive(Clone)]
-pub(crate) enum Hasher {
-    Md5(Md5),
-    /// SHA-1, SHA-2 and most of SHA-3 from aws-lc-rs: already linked into
-    /// every binary through reqwest's rustls, and 1.3–1.4× sha2 0.11's
-    /// speed here (BENCHMARKS.md), which matters because the download is
-    /// hash-bound.
-    AwsLc(aws_lc_rs::digest::Context),
-    /// What aws-lc-rs lacks.
-    Sha512_224(sha2::Sha512_224),
-    Sha3_224(sha3::Sha3_224),
-    /// hashlib's `blake2b()`: 64-byte digest, no key.
-    Blake2b(blake2::Blake2b512),
-    /// hashlib's `blake2s()`: 32-byte digest, no key.
-    Blake2s(blake2::Blake2s256),
-}
-
-impl std::fmt::Debug for Hasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Hasher::Md5(_) => f.write_str("Hasher::Md5"),
-            Hasher::AwsLc(h) => write!(f, "Hasher::AwsLc({:?})", h.algorithm()),
-            Hasher::Sha512_224(_) => f.write_str("Hasher::Sha512_224"),
-            Hasher::Sha3_224(_) => f.write_str("Hasher::Sha3_224"),
-            Hasher::Blake2b(_) => f.write_str("Hasher::Blake2b"),
-            Hasher::Blake2s(_) => f.write_str("Hasher::Blake2s"),
-        }
-    }
-}
-
-impl Hasher {
-    /// The digest Glance writes as `os_hash_algo` = `algorithm` (hashlib's
-    /// name, case-insensitive); `None` for one this client does not know.
-    pub fn for_algorithm(algorithm: &str) -> Option<Hasher> {
-        use aws_lc_rs::digest;
-        let aws = |a: &'static digest::Algorithm| Hasher::AwsLc(digest::Context::new(a));
-        Some(match algorithm.to_ascii_lowercase().as_str() {
-            "md5" => Hasher::Md5(Md5::new()),
-            "sha1" => aws(&digest::SHA1_FOR_LEGACY_USE_ONLY),
-            "sha224" => aws(&digest::SHA224),
-            "sha256" => aws(&digest::SHA256),
-            "sha384" => aws(&digest::SHA384),
-            "sha512" => aws(&digest::SHA512),
-            "sha512_256" => aws(&digest::SHA512_256),
-            "sha3_256" => aws(&digest::SHA3_256),
-            "sha3_384" => aws(&digest::SHA3_384),
-            "sha3_512" => aws(&digest::SHA3_512),
-            "sha512_224" => Hasher::Sha512_224(sha2::Sha512_224::new()),
-            "sha3_224" => Hasher::Sha3_224(sha3::Sha3_224::new()),
-            "blake2b" => Hasher::Blake2b(blake2::Blake2b512::new()),
-            "blake2s" => Hasher::Blake2s(blake2::Blake2s256::new()),
-            _ => return None,
-        })
-    }
-
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            Hasher::Md5(h) => h.update(data),
-            Hasher::AwsLc(h) => h.update(data),
-            Hasher::Sha512_224(h) => h.update(data),
-            Hasher::Sha3_224(h) => h.update(data),
-            Hasher::Blake2b(h) => h.update(data),
-            Hasher::Blake2s(h) => h.update(data),
-        }
-    }
-
-    pub fn finish_hex(self) -> String {
-        match self {
-            Hasher::Md5(h) => hex::encode(h.finalize()),
-            Hasher::AwsLc(h) => hex::encode(h.finish().as_ref()),
-            Hasher::Sha512_224(h) => hex::encode(h.finalize()),
-            Hasher::Sha3_224(h) => hex::encode(h.finalize()),
-            Hasher::Blake2b(h) => hex::encode(h.finalize()),
-            Hasher::Blake2s(h) => hex::encode(h.finalize()),
-        }
-    }
-}
 
 fn looks_like_md5_hex(s: &str) -> bool {
     s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())
@@ -224,7 +145,7 @@ struct OffThreadHasher {
     batch: Vec<Bytes>,
     batched: usize,
     tx: tokio::sync::mpsc::Sender<Vec<Bytes>>,
-    done: tokio::task::JoinHandle<String>,
+    done: tokio::task::JoinHandle<std::io::Result<String>>,
 }
 
 impl OffThreadHasher {
@@ -272,11 +193,14 @@ impl OffThreadHasher {
     async fn finish(mut self) -> Result<String> {
         self.flush().await?;
         drop(self.tx);
-        self.done.await.map_err(|e| {
-            Error::Io(std::io::Error::other(format!(
-                "the hashing thread failed: {e}"
-            )))
-        })
+        self.done
+            .await
+            .map_err(|e| {
+                Error::Io(std::io::Error::other(format!(
+                    "the hashing thread failed: {e}"
+                )))
+            })?
+            .map_err(Error::Io)
     }
 }
 
@@ -377,81 +301,8 @@ mod tests {
     }
 
     fn sha512_hex(data: &[u8]) -> String {
+        use sha2::Digest as _;
         hex::encode(sha2::Sha512::digest(data))
-    }
-
-    /// `hashlib.new(name, b"abc").hexdigest()` for each name, from CPython 3.11.
-    const ABC: [(&str, &str); 14] = [
-        ("sha1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
-        (
-            "sha224",
-            "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7",
-        ),
-        (
-            "sha256",
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-        ),
-        (
-            "sha384",
-            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
-        ),
-        (
-            "sha512",
-            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-        ),
-        (
-            "sha512_224",
-            "4634270f707b6a54daae7530460842e20e37ed265ceee9a43e8924aa",
-        ),
-        (
-            "sha512_256",
-            "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23",
-        ),
-        (
-            "sha3_224",
-            "e642824c3f8cf24ad09234ee7d3c766fc9a3a5168d0c94ad73b46fdf",
-        ),
-        (
-            "sha3_256",
-            "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532",
-        ),
-        (
-            "sha3_384",
-            "ec01498288516fc926459f58e2c6ad8df9b473cb0fc08c2596da7cf0e49be4b298d88cea927ac7f539f1edf228376d25",
-        ),
-        (
-            "sha3_512",
-            "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0",
-        ),
-        (
-            "blake2b",
-            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923",
-        ),
-        (
-            "blake2s",
-            "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982",
-        ),
-        ("md5", "900150983cd24fb0d6963f7d28e17f72"),
-    ];
-
-    #[test]
-    fn every_listed_algorithm_matches_hashlib() {
-        assert_eq!(
-            ABC.map(|(name, _)| name),
-            SUPPORTED_ALGORITHMS,
-            "the test vectors cover the list"
-        );
-        for (name, expected) in ABC {
-            let mut h = Hasher::for_algorithm(name).expect(name);
-            h.update(b"a");
-            h.update(b"bc");
-            assert_eq!(h.finish_hex(), expected, "{name}");
-        }
-        assert!(
-            Hasher::for_algorithm("SHA3_256").is_some(),
-            "case-insensitive"
-        );
-        assert!(Hasher::for_algorithm("shake_128").is_none());
     }
 
     #[tokio::test]

@@ -89,6 +89,11 @@ for algo in ("sha512", "md5"):
 print(json.dumps(out))
 "#;
 
+/// The venv's `glance` command (python-glanceclient's shell).
+pub fn cli(python: &std::path::Path) -> PathBuf {
+    python.with_file_name("glance")
+}
+
 /// `python -c SCRIPT ARGS...`.
 pub fn command(python: &PathBuf, script: &str, args: &[&str]) -> Command {
     let mut c = Command::new(python);

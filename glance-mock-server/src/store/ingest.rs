@@ -17,10 +17,9 @@ use std::io;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
-use super::multihash::Multihash;
+use super::digest::Hasher;
 use super::{DataStream, StoreError, Stored};
 use crate::config::HashAlgorithm;
 
@@ -53,15 +52,15 @@ pub(crate) async fn ingest<S: ChunkSink>(
     let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE_DEPTH);
     let worker = tokio::task::spawn_blocking(move || {
         let mut sink = sink;
-        let mut md5 = Md5::new();
+        let mut md5 = Hasher::new(HashAlgorithm::Md5);
         while let Some(chunk) = rx.blocking_recv() {
             md5.update(&chunk);
             sink.write(chunk)?;
         }
-        Ok::<_, io::Error>((hex::encode(md5.finalize()), sink))
+        Ok::<_, io::Error>((md5.finish()?, sink))
     });
 
-    let mut multihash = Multihash::new(hashing);
+    let mut multihash = Hasher::new(hashing);
     let mut received: u64 = 0;
     let read = async {
         while let Some(chunk) = data.next().await {
@@ -99,12 +98,13 @@ pub(crate) async fn ingest<S: ChunkSink>(
             got: received,
         });
     }
+    let os_hash_value = multihash.finish().map_err(StoreError::Io)?;
     Ok((
         Stored {
             size: received,
             md5,
             os_hash_algo: hashing,
-            os_hash_value: multihash.finish(),
+            os_hash_value,
         },
         sink,
     ))
@@ -134,6 +134,7 @@ async fn finish_piece(
 mod tests {
     use super::*;
     use futures::stream;
+    use md5::{Digest, Md5};
 
     #[derive(Debug, Default)]
     struct VecSink(Vec<u8>);

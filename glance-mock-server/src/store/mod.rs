@@ -6,10 +6,10 @@
 
 #[cfg(test)]
 mod conformance;
+pub(crate) mod digest;
 pub mod filesystem;
 mod ingest;
 pub mod memory;
-mod multihash;
 
 use std::fmt::Debug;
 use std::io;

@@ -18,13 +18,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use md5::{Digest, Md5};
 
 use super::stores;
+use crate::config::HashAlgorithm;
 use crate::control::{DataMode, StateDump, StoredData};
 use crate::domain::Image;
 use crate::domain::tasks::Task;
 use crate::state::AppState;
+use crate::store::digest::Hasher;
 use crate::store::{ImageData, ImageStore, StoreError};
 
 /// Image bytes per base64 piece of an inline dump (192 KiB, 256 KiB of
@@ -187,8 +188,8 @@ async fn describe(
 async fn hash(store: &dyn ImageStore, id: &str) -> Result<(u64, String, String), StoreError> {
     let mut stream = store.get(id, 0, None).await?.stream;
     let (mut md5, mut sha512, mut size) = (
-        Md5::new(),
-        aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA512),
+        Hasher::new(HashAlgorithm::Md5),
+        Hasher::new(HashAlgorithm::Sha512),
         0u64,
     );
     while let Some(chunk) = stream.next().await {
@@ -199,8 +200,8 @@ async fn hash(store: &dyn ImageStore, id: &str) -> Result<(u64, String, String),
     }
     Ok((
         size,
-        hex::encode(md5.finalize()),
-        hex::encode(sha512.finish().as_ref()),
+        md5.finish().map_err(StoreError::Io)?,
+        sha512.finish().map_err(StoreError::Io)?,
     ))
 }
 

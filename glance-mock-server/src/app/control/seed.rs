@@ -10,13 +10,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::StreamExt;
-use md5::{Digest, Md5};
 
 use super::{remove, stores};
+use crate::config::HashAlgorithm;
 use crate::control::{Seed, SeedError, StateDump};
 use crate::domain::Image;
 use crate::domain::tasks::Task;
 use crate::state::AppState;
+use crate::store::StoreError;
+use crate::store::digest::Hasher;
 
 /// Whether `id` is a UUID spelt with hex digits and hyphens only, so it is
 /// safe as a file name.
@@ -90,15 +92,11 @@ pub async fn check_seed(state: &AppState, seed: Seed<'_>) -> Result<CheckedSeed,
                 let given = |h: &Option<String>, actual: String| {
                     h.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(&actual))
                 };
-                if given(&entry.md5, hex::encode(Md5::digest(&bytes))) {
+                let hex_of = |algo| Hasher::hex_of(algo, &bytes).map_err(StoreError::Io);
+                if given(&entry.md5, hex_of(HashAlgorithm::Md5)?) {
                     return Err(mismatch("md5"));
                 }
-                if given(
-                    &entry.sha512,
-                    hex::encode(
-                        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, &bytes).as_ref(),
-                    ),
-                ) {
+                if given(&entry.sha512, hex_of(HashAlgorithm::Sha512)?) {
                     return Err(mismatch("sha512"));
                 }
                 Some(Bytes::from(bytes))
