@@ -38,6 +38,54 @@ pub struct AppState {
     pub cache: ImageCache,
     /// Fault rules and the request journal (see [`crate::control`]).
     pub control: Arc<Control>,
+    /// This process's claim on the folder of its database, shared with
+    /// other processes on the same state.
+    pub node: NodeLock,
+}
+
+/// A process's claim on the folder its database is in
+/// (`DIR/glance-mock.lock`, an advisory `flock`): every process serving a
+/// state holds it shared; one that gets it exclusively on start is alone,
+/// and may remove what no live process can be in the middle of writing
+/// (see [`crate::app::recovery`]) before it shares it.
+#[derive(Debug, Default)]
+pub struct NodeLock {
+    file: Option<std::fs::File>,
+    alone: bool,
+}
+
+impl NodeLock {
+    /// Claim `dir`: exclusively if no other process holds it, else shared
+    /// (waiting for one that holds it exclusively to share it).
+    pub fn acquire(dir: &std::path::Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("glance-mock.lock"))?;
+        let alone = file.try_lock().is_ok();
+        if !alone {
+            file.lock_shared()?;
+        }
+        Ok(NodeLock {
+            file: Some(file),
+            alone,
+        })
+    }
+
+    /// Whether no other process served this state when this one started.
+    pub fn alone(&self) -> bool {
+        self.alone
+    }
+
+    /// Let other processes in (an exclusive claim becomes shared).
+    pub fn share(&self) -> std::io::Result<()> {
+        match &self.file {
+            Some(file) if self.alone => file.lock_shared(),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl AppState {
@@ -59,10 +107,14 @@ impl AppState {
         };
         #[cfg(feature = "sqlite")]
         {
+            let node = NodeLock::acquire(path.parent().unwrap_or(std::path::Path::new(".")))?;
             let (repo, journal, saved) =
                 crate::db::sqlite::open(&path).map_err(std::io::Error::other)?;
             let keystone = Keystone::durable(config.identity.clone(), journal, saved);
-            Ok(AppState::with(config, repo, keystone))
+            Ok(AppState {
+                node,
+                ..AppState::with(config, repo, keystone)
+            })
         }
         #[cfg(not(feature = "sqlite"))]
         Err(std::io::Error::other(format!(
@@ -81,6 +133,7 @@ impl AppState {
             config,
             repo,
             cache: ImageCache::default(),
+            node: NodeLock::default(),
         }
     }
 

@@ -583,3 +583,112 @@ fn a_database_from_a_newer_mock_is_refused_with_a_message() {
     assert!(err.contains("newer glance-mock-server"), "{err}");
     assert!(err.contains("glance-mock.sqlite"), "{err}");
 }
+
+/// Two processes on one `--data-dir` serve one state (issue 20).
+#[tokio::test]
+async fn two_nodes_on_one_folder_serve_one_state() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let (_a, url_a) = spawn(&data_dir);
+    let (_b, url_b) = spawn(&data_dir);
+    let (a, b) = (Api::new(url_a), Api::new(url_b));
+
+    // Created through one, read, listed, changed, downloaded and deleted
+    // through the other.
+    let id = a
+        .create(json!({"name": "shared", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    assert_eq!(b.image(&id).await["name"], "shared");
+    let list = b
+        .json(b.req(Method::GET, "/v2/images"), StatusCode::OK)
+        .await;
+    assert_eq!(list["images"][0]["id"], id.as_str());
+    b.json(
+        b.req(Method::PATCH, &format!("/v2/images/{id}"))
+            .header(
+                "Content-Type",
+                "application/openstack-images-v2.1-json-patch",
+            )
+            .body(r#"[{"op": "replace", "path": "/name", "value": "renamed"}]"#),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(a.image(&id).await["name"], "renamed");
+    let bytes = data(20, 300_000);
+    a.put_data(&id, "file", bytes.clone()).await;
+    let (status, body) = b.download(&id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sha512(&body), sha512(&bytes));
+    assert_eq!(
+        b.status(b.req(Method::DELETE, &format!("/v2/images/{id}")))
+            .await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        a.status(a.req(Method::GET, &format!("/v2/images/{id}")))
+            .await,
+        StatusCode::NOT_FOUND
+    );
+
+    // Concurrent uploads to one image through both: one winner.
+    let id = a
+        .create(json!({"name": "race", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let mut uploads = Vec::new();
+    for i in 0..6u64 {
+        let api = if i % 2 == 0 { &a } else { &b };
+        let rb = api
+            .req(Method::PUT, &format!("/v2/images/{id}/file"))
+            .header("Content-Type", "application/octet-stream")
+            .body(data(100 + i, 2 << 20));
+        uploads.push(async move { rb.send().await.expect("sent").status() });
+    }
+    let mut statuses: Vec<u16> = futures::future::join_all(uploads)
+        .await
+        .iter()
+        .map(|s| s.as_u16())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [204, 409, 409, 409, 409, 409]);
+    assert_eq!(b.image(&id).await["status"], "active");
+
+    // A token issued by one node works on the other; a user made on one
+    // logs in on the other.
+    let token = a.token("demo", "demo-secret", "demo").await;
+    assert!(b.token_valid(&token).await);
+    let admin = b.token("admin", "admin-secret", "admin").await;
+    let status = b
+        .http
+        .post(format!("{}/identity/v3/users", b.url))
+        .header("X-Auth-Token", &admin)
+        .json(
+            &json!({"user": {"name": "node-user", "password": "pw", "domain_id": "default",
+            "default_project_id": "demo"}}),
+        )
+        .send()
+        .await
+        .expect("sent")
+        .status();
+    assert_eq!(status, StatusCode::CREATED);
+    let resp = a
+        .http
+        .post(format!("{}/identity/v3/auth/tokens", a.url))
+        .json(
+            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "node-user", "domain": {"id": "default"}, "password": "pw"}}}}}),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    // A reset through one empties the state both serve.
+    let status = a
+        .status(a.http.post(format!("{}/_mock/reset", a.url)))
+        .await;
+    assert!(status.is_success(), "{status}");
+    let list = b
+        .json(b.req(Method::GET, "/v2/images"), StatusCode::OK)
+        .await;
+    assert_eq!(list["images"], json!([]));
+}

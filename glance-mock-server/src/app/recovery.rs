@@ -12,6 +12,11 @@
 //! file goes too, so the image is never active without its data, and no
 //! data stays for a record that does not list it. Staged data stays for
 //! every image that still exists (it waits for an import).
+//!
+//! Several processes may serve one state (one `--data-dir`). Temporary
+//! files are removed only when no live process holds them (each upload
+//! locks its own); files no record lists only by a process that started
+//! alone ([`crate::state::NodeLock`]), before it lets others in.
 
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -35,7 +40,11 @@ pub async fn recover(state: &AppState) -> Result<Recovered, StoreError> {
         done.leftovers += store.remove_leftovers().await?;
     }
     done.leftovers += state.staging.remove_leftovers().await?;
-    if state.config.database.is_none() {
+    // Files no record lists may be an upload of a live process between
+    // its last byte and its record's update: removed only when no other
+    // process serves this state.
+    if state.config.database.is_none() || !state.node.alone() {
+        state.node.share().map_err(StoreError::Io)?;
         return Ok(done);
     }
     let records = state.repo.images.image_scan(false);
@@ -59,6 +68,7 @@ pub async fn recover(state: &AppState) -> Result<Recovered, StoreError> {
                 .push((crate::control::dump::STAGING_STORE.to_owned(), image));
         }
     }
+    state.node.share().map_err(StoreError::Io)?;
     if done != Recovered::default() {
         tracing::warn!(
             "recovered from an unfinished run: removed {} temporary files and {} files of no record ({:?})",

@@ -95,10 +95,15 @@ impl MemoryTaskDb {
 }
 
 impl MemoryTaskDb {
-    /// Put back `task` as it was stored, at its revision, after the tasks
-    /// restored before it (a backend loading its records, oldest first).
+    /// Put back `task` as it was stored, at its revision: in place of the
+    /// task with its id, else after the tasks restored before it (a
+    /// backend loading its records, oldest first).
     pub fn restore(&self, task: Task) {
-        self.write().push(Arc::new(task));
+        let mut tasks = self.write();
+        match tasks.iter_mut().find(|t| t.id == task.id) {
+            Some(slot) => *slot = Arc::new(task),
+            None => tasks.push(Arc::new(task)),
+        }
     }
 }
 

@@ -178,6 +178,12 @@ pub trait IdentityJournal: std::fmt::Debug + Send + Sync {
     fn directory_changed(&self, directory: &Directory);
     /// `token` was issued, or changed (revoked).
     fn token_saved(&self, token: &Token);
+    /// What other processes sharing the journal wrote since this one last
+    /// asked: the identities if they changed, and the tokens written. By
+    /// default (a journal no one else writes) nothing.
+    fn changes(&self) -> SavedIdentities {
+        SavedIdentities::default()
+    }
 }
 
 /// What an [`IdentityJournal`] read back: the identities (`None`: none
@@ -249,14 +255,33 @@ impl Keystone {
         }
     }
 
+    /// Take in what other processes sharing the journal wrote: their
+    /// changes of the identities and the tokens they issued or revoked.
+    fn catch_up(&self) {
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        let changes = journal.changes();
+        if let Some(directory) = changes.directory {
+            // Not journaled again: it comes from the journal.
+            *self
+                .directory
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = directory;
+        }
+        self.tokens.restore(changes.tokens);
+    }
+
     /// The identities now, for reading.
     pub fn directory(&self) -> RwLockReadGuard<'_, Directory> {
+        self.catch_up();
         self.directory
             .read()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn directory_mut(&self) -> DirectoryWrite<'_> {
+        self.catch_up();
         DirectoryWrite {
             guard: self
                 .directory
@@ -301,6 +326,7 @@ impl Keystone {
 
     /// Look a token string up now.
     pub fn lookup(&self, token: &str) -> Lookup {
+        self.catch_up();
         self.tokens.lookup(token, tokens::now())
     }
 
@@ -314,6 +340,7 @@ impl Keystone {
         rule: &str,
         now: OffsetDateTime,
     ) -> Result<(), KeystoneError> {
+        self.catch_up();
         let Some(Lookup::Valid(caller)) = caller.map(|c| self.tokens.lookup(c, now)) else {
             return Err(KeystoneError::unauthorized());
         };

@@ -240,6 +240,19 @@ impl TokenStore {
         }
     }
 
+    /// Take in `tokens` as written elsewhere (issued or revoked by another
+    /// process sharing the journal), replacing what this store has of them.
+    pub fn restore(&self, tokens: Vec<Token>) {
+        if tokens.is_empty() {
+            return;
+        }
+        self.with(|t| {
+            for token in tokens {
+                t.insert(token.id.clone(), token);
+            }
+        });
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, Token>) -> R) -> R {
         let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
         f(&mut tokens)

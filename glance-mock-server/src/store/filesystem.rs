@@ -60,6 +60,9 @@ const WRITE_BUFFER: usize = 1 << 20;
 /// The file in a store's directory recording which files the store wrote.
 pub const MANIFEST: &str = "glance-mock-owned";
 
+/// The file processes lock while they change the manifest.
+const LOCK_FILE: &str = "glance-mock-owned.lock";
+
 /// Where earlier versions kept the manifest: read when [`MANIFEST`] is
 /// missing, removed once the manifest is next written.
 const LEGACY_MANIFEST: &str = ".glance-mock-owned";
@@ -88,6 +91,31 @@ pub struct FilesystemStore {
 struct Owned {
     /// `None` until the manifest has been read.
     loaded: Option<Loaded>,
+    /// Which manifest file `loaded` was read from.
+    stamp: Option<(u64, u64)>,
+}
+
+/// The manifest file's identity (device, inode), if it exists.
+fn manifest_stamp(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir.join(MANIFEST))
+        .or_else(|_| std::fs::metadata(dir.join(LEGACY_MANIFEST)))
+        .ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// The lock every process takes on a store's directory while it changes
+/// the manifest (`DIR/glance-mock-owned.lock`, an advisory `flock`):
+/// writers in several processes on one directory take turns.
+fn lock_dir(dir: &Path) -> io::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))?;
+    file.lock()?;
+    Ok(file)
 }
 
 #[derive(Debug)]
@@ -133,8 +161,12 @@ fn plain_name(id: &str) -> bool {
 impl Owned {
     /// The record, read from `dir`'s manifest on first use.
     fn loaded(&mut self, dir: &Path) -> io::Result<&mut Loaded> {
-        if self.loaded.is_none() {
+        // Another process on the directory may have rewritten the
+        // manifest (always by a rename: a new file): read it again then.
+        let stamp = manifest_stamp(dir);
+        if self.loaded.is_none() || self.stamp != stamp {
             self.loaded = Some(read_manifest(dir)?);
+            self.stamp = stamp;
         }
         Ok(self.loaded.as_mut().expect("just loaded"))
     }
@@ -217,7 +249,8 @@ impl FilesystemStore {
     /// Where an image's file lives, or `None` for an id that cannot name
     /// one (`..`, slashes, a leading dot): such an id can hold no data here.
     fn path(&self, image_id: &str) -> Option<PathBuf> {
-        (plain_name(image_id) && image_id != MANIFEST).then(|| self.dir.join(image_id))
+        (plain_name(image_id) && image_id != MANIFEST && image_id != LOCK_FILE)
+            .then(|| self.dir.join(image_id))
     }
 
     /// The path of the image's file if the store wrote it, else
@@ -286,9 +319,13 @@ impl ImageStore for FilesystemStore {
             let dir = self.dir.clone();
             let temp = blocking(move || {
                 std::fs::create_dir_all(&dir)?;
-                tempfile::Builder::new()
+                let temp = tempfile::Builder::new()
                     .prefix(UPLOAD_PREFIX)
-                    .tempfile_in(&dir)
+                    .tempfile_in(&dir)?;
+                // Locked while the upload runs: a process starting on this
+                // directory meanwhile sees it is no leftover.
+                temp.as_file().lock()?;
+                Ok(temp)
             })
             .await
             .map_err(StoreError::from_io)?;
@@ -299,6 +336,8 @@ impl ImageStore for FilesystemStore {
             let (owned, dir, recorded) = (self.owned.clone(), self.dir.clone(), id.clone());
             blocking(move || {
                 let temp = writer.into_inner().map_err(|e| e.into_error())?;
+                // Other processes on the directory wait while this one changes it.
+                let _dir_lock = lock_dir(&dir)?;
                 let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
                 let loaded = owned.loaded(&dir)?;
                 if std::fs::symlink_metadata(&path).is_ok() {
@@ -369,6 +408,8 @@ impl ImageStore for FilesystemStore {
                 .ok_or_else(|| StoreError::NotFound(image_id.to_owned()))?;
             let (owned, dir, id) = (self.owned.clone(), self.dir.clone(), image_id.to_owned());
             blocking(move || {
+                // Other processes on the directory wait while this one changes it.
+                let _dir_lock = lock_dir(&dir)?;
                 let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
                 let loaded = owned.loaded(&dir)?;
                 if !loaded.ids.contains(&id) {
@@ -458,6 +499,8 @@ impl ImageStore for FilesystemStore {
             blocking(move || {
                 // Records of files a crash kept from being written, or
                 // removed before their record: pruned.
+                // Other processes on the directory wait while this one changes it.
+                let _dir_lock = lock_dir(&dir)?;
                 let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
                 let loaded = owned.loaded(&dir)?;
                 let before = loaded.ids.len();
@@ -476,10 +519,18 @@ impl ImageStore for FilesystemStore {
                 for entry in entries {
                     let entry = entry?;
                     let name = entry.file_name();
-                    let is_temp = name.to_str().is_some_and(|n| {
-                        n.starts_with(UPLOAD_PREFIX) || n.starts_with(MANIFEST_TEMP_PREFIX)
-                    });
-                    if is_temp && entry.file_type()?.is_file() {
+                    let Some(name) = name.to_str() else { continue };
+                    if !entry.file_type()?.is_file() {
+                        continue;
+                    }
+                    // A manifest being rewritten (never, under the lock
+                    // held here, by a live process), or an upload whose
+                    // process holds no lock on it any more (it died).
+                    let left = name.starts_with(MANIFEST_TEMP_PREFIX)
+                        || (name.starts_with(UPLOAD_PREFIX)
+                            && std::fs::File::open(entry.path())
+                                .is_ok_and(|f| f.try_lock().is_ok()));
+                    if left {
                         std::fs::remove_file(entry.path())?;
                         removed += 1;
                     }
@@ -496,6 +547,8 @@ impl ImageStore for FilesystemStore {
         async move {
             let (owned, dir, ids) = (self.owned.clone(), self.dir.clone(), image_ids.to_vec());
             blocking(move || {
+                // Other processes on the directory wait while this one changes it.
+                let _dir_lock = lock_dir(&dir)?;
                 let mut owned = owned.lock().unwrap_or_else(|e| e.into_inner());
                 let loaded = owned.loaded(&dir)?;
                 let mut fresh = Vec::new();

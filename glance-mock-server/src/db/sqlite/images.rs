@@ -1,11 +1,14 @@
 //! The image table on SQLite: rows written through, records read from the
 //! in-memory table beside them (see [`super`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::params;
 
-use super::{Database, OpenError, backend, load_rows, to_json};
+use super::{
+    Conn, Database, LoadError, OpenError, Seen, backend, count_reset, counter, next_change,
+    rows_since, to_json,
+};
 use crate::db::error::{RepoError, Row};
 use crate::db::images::ImageRepository;
 use crate::db::memory::MemoryDb;
@@ -15,79 +18,169 @@ use crate::domain::{Image, Revision};
 #[derive(Debug)]
 pub struct SqliteImages {
     db: Arc<Database>,
-    /// Every record, as committed.
+    /// Every record, as committed (by this process, or by others as of
+    /// `seen`).
     mem: MemoryDb,
+    seen: Mutex<Seen>,
 }
+
+const SINCE: &str =
+    "SELECT id, revision, record, changed FROM images WHERE changed > ?1 ORDER BY changed";
 
 impl SqliteImages {
     /// The image table of `db`, its records loaded.
     pub fn load(db: Arc<Database>) -> Result<Self, OpenError> {
-        let mem = MemoryDb::default();
-        let rows: Vec<(u64, Image)> =
-            load_rows(&db, "SELECT id, revision, record FROM images", "image")?;
-        for (revision, mut image) in rows {
-            image.revision = Revision::new(revision);
-            mem.restore(image);
+        let repo = SqliteImages {
+            db: db.clone(),
+            mem: MemoryDb::default(),
+            seen: Mutex::new(Seen {
+                seq: -1,
+                ..Seen::default()
+            }),
+        };
+        let mut conn = db.lock();
+        repo.catch_up(&mut conn, true)
+            .map_err(|e| e.opening(&db.path))?;
+        drop(conn);
+        Ok(repo)
+    }
+
+    /// Load what other processes committed since this one last looked
+    /// (everything with `force`).
+    fn catch_up(&self, conn: &mut Conn, force: bool) -> Result<(), LoadError> {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let external = self.db.external(conn)?;
+        if external == seen.external && !force {
+            return Ok(());
         }
-        Ok(SqliteImages { db, mem })
+        let resets = counter(conn, "reset")?;
+        if resets != seen.resets {
+            self.mem.reset();
+            seen.seq = -1;
+            seen.resets = resets;
+        }
+        for row in rows_since::<Image>(conn, SINCE, seen.seq, "image")? {
+            let mut image = row.record;
+            image.revision = Revision::new(row.revision);
+            self.mem.restore(image);
+            seen.seq = seen.seq.max(row.changed);
+        }
+        seen.external = external;
+        Ok(())
+    }
+
+    /// The memory table, caught up with other processes' commits.
+    fn fresh(&self) -> &MemoryDb {
+        let mut conn = self.db.lock();
+        if let Err(e) = self.catch_up(&mut conn, false) {
+            // Serve what is known; the next call tries again.
+            tracing::error!("reading other processes' image changes: {}", e.repo());
+        }
+        &self.mem
+    }
+
+    /// In a write transaction: catch up, then check `write` against the
+    /// memory table (now what is committed), then write the row.
+    fn write_row(
+        &self,
+        image: Image,
+        check: impl FnOnce(&MemoryDb, &Image) -> Result<(), RepoError>,
+        sql: &str,
+        revision: u64,
+        apply: impl FnOnce(&MemoryDb, Image) -> Result<Arc<Image>, RepoError>,
+    ) -> Result<Arc<Image>, RepoError> {
+        self.db.write(
+            |conn| {
+                self.catch_up(conn, false).map_err(LoadError::repo)?;
+                check(&self.mem, &image)?;
+                let changed = next_change(conn)?;
+                let record = to_json(&image)?;
+                let rev = i64::try_from(revision).unwrap_or(i64::MAX);
+                conn.prepare_cached(sql)
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            image.id,
+                            rev,
+                            image.status.as_str(),
+                            record,
+                            changed
+                        ])
+                    })
+                    .map_err(backend)?;
+                self.seen.lock().unwrap_or_else(PoisonError::into_inner).seq = changed;
+                Ok(image)
+            },
+            // Committed: the memory table follows before the connection
+            // is let go (it cannot refuse: the checks above held).
+            |image| apply(&self.mem, image),
+        )?
     }
 }
 
 impl ImageRepository for SqliteImages {
     fn image_create(&self, image: Image) -> Result<Arc<Image>, RepoError> {
-        let conn = self.db.lock();
-        if self.mem.image_get(&image.id, true).is_ok() {
-            return Err(RepoError::duplicate(Row::Image, image.id));
-        }
-        let record = to_json(&image)?;
-        conn.prepare_cached(
-            "INSERT INTO images (id, revision, status, record) VALUES (?1, 1, ?2, ?3)",
+        self.write_row(
+            image,
+            |mem, image| match mem.image_get(&image.id, true) {
+                Ok(_) => Err(RepoError::duplicate(Row::Image, image.id.clone())),
+                Err(_) => Ok(()),
+            },
+            "INSERT INTO images (id, revision, status, record, changed) VALUES (?1, ?2, ?3, ?4, ?5)",
+            1,
+            MemoryDb::image_create,
         )
-        .and_then(|mut s| s.execute(params![image.id, image.status.as_str(), record]))
-        .map_err(backend)?;
-        self.mem.image_create(image)
     }
 
     fn image_get(&self, id: &str, force_show_deleted: bool) -> Result<Arc<Image>, RepoError> {
-        self.mem.image_get(id, force_show_deleted)
+        self.fresh().image_get(id, force_show_deleted)
     }
 
     fn image_scan(&self, with_deleted: bool) -> Vec<Arc<Image>> {
-        self.mem.image_scan(with_deleted)
+        self.fresh().image_scan(with_deleted)
     }
 
     fn image_write(&self, new: Image) -> Result<Arc<Image>, RepoError> {
-        let conn = self.db.lock();
-        // The memory table is what is committed, and only writers holding
-        // the connection change it: checking it here is checking the row.
-        let current = self.mem.image_get(&new.id, false)?;
-        if current.revision.get() != new.revision.get() {
-            return Err(RepoError::Changed {
-                row: Row::Image,
-                id: new.id,
-                read: new.revision.get(),
-            });
-        }
-        let next = i64::try_from(new.revision.next().get()).unwrap_or(i64::MAX);
-        let record = to_json(&new)?;
-        conn.prepare_cached(
-            "UPDATE images SET revision = ?2, status = ?3, record = ?4 WHERE id = ?1",
+        let next = new.revision.next().get();
+        self.write_row(
+            new,
+            |mem, new| {
+                // The memory table is what is committed (caught up under
+                // the write lock): checking it is checking the row.
+                let current = mem.image_get(&new.id, false)?;
+                if current.revision.get() != new.revision.get() {
+                    return Err(RepoError::Changed {
+                        row: Row::Image,
+                        id: new.id.clone(),
+                        read: new.revision.get(),
+                    });
+                }
+                Ok(())
+            },
+            "UPDATE images SET revision = ?2, status = ?3, record = ?4, changed = ?5 WHERE id = ?1",
+            next,
+            MemoryDb::image_write,
         )
-        .and_then(|mut s| s.execute(params![new.id, next, new.status.as_str(), record]))
-        .map_err(backend)?;
-        self.mem.image_write(new)
     }
 
     fn generation(&self) -> u64 {
-        self.mem.generation()
+        self.fresh().generation()
     }
 
     fn reset(&self) {
-        let conn = self.db.lock();
-        if let Err(e) = conn.execute("DELETE FROM images", []) {
-            backend(e);
+        let done = self.db.write(
+            |conn| {
+                conn.execute("DELETE FROM images", []).map_err(backend)?;
+                count_reset(conn)?;
+                let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+                seen.resets = counter(conn, "reset").map_err(backend)?;
+                seen.seq = -1;
+                Ok(())
+            },
+            |()| self.mem.reset(),
+        );
+        if let Err(e) = done {
+            tracing::error!("resetting the image table: {e}");
         }
-        self.mem.reset();
     }
 }
 

@@ -1,11 +1,13 @@
 //! The metadata definition tables on SQLite: one document, rewritten by
 //! every transaction (see [`super`]).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use rusqlite::params;
-
-use super::{Database, OpenError, backend, load_document, to_json};
+use super::{
+    Conn, Database, LoadError, OpenError, Seen, counter, document_since, next_change, put_document,
+    to_json,
+};
+use crate::db::RepoError;
 use crate::db::metadefs::{MetadefRepository, TablesChange};
 use crate::domain::Fault;
 use crate::domain::metadefs::Tables;
@@ -15,53 +17,123 @@ use crate::domain::metadefs::Tables;
 pub struct SqliteMetadefs {
     db: Arc<Database>,
     tables: RwLock<Arc<Tables>>,
+    seen: Mutex<Seen>,
 }
 
 impl SqliteMetadefs {
     /// The tables of `db`, loaded (empty if never written).
     pub fn load(db: Arc<Database>) -> Result<Self, OpenError> {
-        let tables: Option<Tables> = load_document(&db, "metadefs", "tables")?;
-        Ok(SqliteMetadefs {
-            db,
-            tables: RwLock::new(Arc::new(tables.unwrap_or_default())),
-        })
+        let repo = SqliteMetadefs {
+            db: db.clone(),
+            tables: RwLock::default(),
+            seen: Mutex::new(Seen {
+                seq: -1,
+                ..Seen::default()
+            }),
+        };
+        let mut conn = db.lock();
+        repo.catch_up(&mut conn, true)
+            .map_err(|e| e.opening(&db.path))?;
+        drop(conn);
+        Ok(repo)
     }
 
-    fn commit(&self, conn: &rusqlite::Connection, tables: Tables) -> Result<(), Fault> {
-        let json = to_json(&tables).map_err(|_| Fault::internal())?;
-        conn.prepare_cached(
-            "INSERT INTO metadefs (id, tables) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET tables = excluded.tables",
-        )
-        .and_then(|mut s| s.execute(params![json]))
-        .map_err(|e| {
-            backend(e);
-            Fault::internal()
-        })?;
-        *self.tables.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tables);
+    /// Load the tables if another process wrote them since.
+    fn catch_up(&self, conn: &mut Conn, force: bool) -> Result<(), LoadError> {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let external = self.db.external(conn)?;
+        if external == seen.external && !force {
+            return Ok(());
+        }
+        let resets = counter(conn, "reset")?;
+        if resets != seen.resets {
+            seen.seq = -1;
+            seen.resets = resets;
+        }
+        match document_since::<Tables>(conn, "metadefs", "tables", seen.seq)? {
+            Some((tables, changed)) => {
+                self.set(tables);
+                seen.seq = changed;
+            }
+            // Reset by another process and not written since.
+            None if seen.seq < 0 => self.set(Tables::default()),
+            None => {}
+        }
+        seen.external = external;
         Ok(())
     }
-}
 
-impl MetadefRepository for SqliteMetadefs {
-    fn snapshot(&self) -> Arc<Tables> {
+    fn set(&self, tables: Tables) {
+        *self.tables.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tables);
+    }
+
+    fn current(&self) -> Arc<Tables> {
         self.tables
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
 
+    /// Write `tables` as the committed tables.
+    fn commit(&self, tables: Tables) -> Result<(), RepoError> {
+        let json = to_json(&tables)?;
+        self.db.write(
+            |conn| {
+                let changed = next_change(conn)?;
+                put_document(conn, "metadefs", "tables", &json, changed)?;
+                self.seen.lock().unwrap_or_else(PoisonError::into_inner).seq = changed;
+                Ok(())
+            },
+            |()| self.set(tables),
+        )
+    }
+}
+
+impl MetadefRepository for SqliteMetadefs {
+    fn snapshot(&self) -> Arc<Tables> {
+        let mut conn = self.db.lock();
+        if let Err(e) = self.catch_up(&mut conn, false) {
+            tracing::error!("reading other processes' metadefs: {}", e.repo());
+        }
+        drop(conn);
+        self.current()
+    }
+
     fn transaction(&self, change: TablesChange<'_>) -> Result<(), Fault> {
-        let conn = self.db.lock();
-        let mut draft = Tables::clone(&self.snapshot());
-        change(&mut draft)?;
-        self.commit(&conn, draft)
+        let mut result = Ok(());
+        self.db
+            .write(
+                |conn| {
+                    self.catch_up(conn, false).map_err(LoadError::repo)?;
+                    let mut draft = Tables::clone(&self.current());
+                    if let Err(fault) = change(&mut draft) {
+                        result = Err(fault);
+                        // Nothing to write; the transaction ends empty.
+                        return Ok(None);
+                    }
+                    let json = to_json(&draft)?;
+                    let changed = next_change(conn)?;
+                    put_document(conn, "metadefs", "tables", &json, changed)?;
+                    self.seen.lock().unwrap_or_else(PoisonError::into_inner).seq = changed;
+                    Ok(Some(draft))
+                },
+                |draft| {
+                    if let Some(draft) = draft {
+                        self.set(draft);
+                    }
+                },
+            )
+            .map_err(|e| {
+                tracing::error!("writing metadefs: {e}");
+                Fault::internal()
+            })?;
+        result
     }
 
     fn reset(&self) {
-        let conn = self.db.lock();
-        // A failure is logged by `commit`; the tables stay as they were.
-        let _ = self.commit(&conn, Tables::default());
+        if let Err(e) = self.commit(Tables::default()) {
+            tracing::error!("resetting metadefs: {e}");
+        }
     }
 }
 

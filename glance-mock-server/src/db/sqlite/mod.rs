@@ -43,9 +43,10 @@ mod metadefs;
 mod tasks;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 
 pub use identities::SqliteIdentities;
 pub use images::SqliteImages;
@@ -58,7 +59,7 @@ use crate::keystone::SavedIdentities;
 /// The version of the tables this mock writes (`PRAGMA user_version`).
 /// A database at an older version is migrated when opened; one at a newer
 /// version is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of the mock's databases ("glmk").
 const APPLICATION_ID: i64 = 0x676c_6d6b;
@@ -89,6 +90,25 @@ CREATE TABLE tokens (
     id     TEXT PRIMARY KEY NOT NULL,
     record TEXT NOT NULL
 );
+";
+
+/// Version 2: every row carries the number of the change that last wrote
+/// it (`changed`, from the `change` counter), and resets are counted, so
+/// that a process sharing the file can load what others changed.
+const SCHEMA_V2: &str = "
+ALTER TABLE images ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE metadefs ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE identities ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX images_changed ON images (changed);
+CREATE INDEX tasks_changed ON tasks (changed);
+CREATE INDEX tokens_changed ON tokens (changed);
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('change', 0), ('reset', 0);
 ";
 
 /// Why a database could not be opened.
@@ -133,10 +153,44 @@ pub enum OpenError {
 }
 
 /// One database file and the connection every write goes through.
+///
+/// Several processes may share the file (several API nodes on one
+/// `--data-dir`): each keeps the records in memory, and before a read or a
+/// write asks SQLite whether another process committed since
+/// (`PRAGMA data_version`); if so, each repository loads the rows changed
+/// since the last change it saw. A write runs in `BEGIN IMMEDIATE`, which
+/// makes other processes' writers wait, after catching up: its checks
+/// (revision, state, duplicates) see every commit.
 #[derive(Debug)]
 pub struct Database {
-    conn: Mutex<Connection>,
+    conn: Mutex<Conn>,
     path: PathBuf,
+    /// How often commits of other processes were noticed.
+    external: AtomicU64,
+}
+
+/// The connection, and what it last said of `PRAGMA data_version`.
+#[derive(Debug)]
+struct Conn {
+    conn: Connection,
+    data_version: i64,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// What a repository has loaded: every change of its table up to `seq`
+/// since reset number `resets`, as of the `external` count of its
+/// database.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    seq: i64,
+    resets: i64,
+    external: u64,
 }
 
 impl Database {
@@ -162,10 +216,52 @@ impl Database {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite)?;
         migrate(&mut conn, path)?;
+        let data_version = conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(sqlite)?;
         Ok(Arc::new(Database {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Conn { conn, data_version }),
             path: path.to_owned(),
+            external: AtomicU64::new(0),
         }))
+    }
+
+    /// How often other processes' commits were noticed, asking SQLite
+    /// now: a repository that saw a smaller count must catch up.
+    fn external(&self, conn: &mut Conn) -> rusqlite::Result<u64> {
+        let v: i64 = conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        if v != conn.data_version {
+            conn.data_version = v;
+            self.external.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(self.external.load(Ordering::SeqCst))
+    }
+
+    /// Run `write` in a write transaction (`BEGIN IMMEDIATE`: writers of
+    /// other processes wait for it), commit it, then `after` with its
+    /// result, still holding the connection: what `after` changes in
+    /// memory is in place before any other write of this process starts.
+    /// A failure rolls everything back and skips `after`.
+    fn write<T, R>(
+        &self,
+        write: impl FnOnce(&mut Conn) -> Result<T, RepoError>,
+        after: impl FnOnce(T) -> R,
+    ) -> Result<R, RepoError> {
+        let mut conn = self.lock();
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+        let done = write(&mut conn).and_then(|v| {
+            conn.execute_batch("COMMIT").map_err(backend)?;
+            Ok(v)
+        });
+        match done {
+            Ok(v) => Ok(after(v)),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     /// The database file.
@@ -173,10 +269,37 @@ impl Database {
         &self.path
     }
 
-    /// The connection, for one write (held until the write is done).
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// The connection (held until the read or write is done).
+    fn lock(&self) -> MutexGuard<'_, Conn> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The value of counter `name`.
+fn counter(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT value FROM counters WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+}
+
+/// In a write transaction: the number of this change (one more than the
+/// last), which every row it writes carries in `changed`.
+fn next_change(conn: &Connection) -> Result<i64, RepoError> {
+    conn.prepare_cached(
+        "UPDATE counters SET value = value + 1 WHERE name = 'change' RETURNING value",
+    )
+    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+    .map_err(backend)
+}
+
+/// In a write transaction: count a reset (other processes then reload
+/// the table whole).
+fn count_reset(conn: &Connection) -> Result<(), RepoError> {
+    conn.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = 'reset'",
+        [],
+    )
+    .map(drop)
+    .map_err(backend)
 }
 
 /// Bring the tables to [`SCHEMA_VERSION`], in one transaction.
@@ -213,7 +336,10 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(sqlite)?;
     }
-    // Later versions: `if version < 2 { ALTER TABLE … }`, each step here.
+    if version < 2 {
+        tx.execute_batch(SCHEMA_V2).map_err(sqlite)?;
+    }
+    // Later versions: `if version < 3 { ALTER TABLE … }`, each step here.
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(sqlite)?;
     tx.commit().map_err(sqlite)
@@ -246,68 +372,134 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, RepoError> {
     serde_json::to_string(value).map_err(|e| RepoError::Backend(e.to_string()))
 }
 
-/// Read every `(id, revision, record)` of `sql`, decoding each record.
-fn load_rows<T: serde::de::DeserializeOwned>(
-    db: &Database,
+/// Why stored rows could not be loaded.
+#[derive(Debug)]
+enum LoadError {
+    Sqlite(rusqlite::Error),
+    Record {
+        what: &'static str,
+        id: String,
+        source: serde_json::Error,
+    },
+}
+
+impl From<rusqlite::Error> for LoadError {
+    fn from(e: rusqlite::Error) -> Self {
+        LoadError::Sqlite(e)
+    }
+}
+
+impl LoadError {
+    /// As opening the database at `path` fails with it.
+    fn opening(self, path: &Path) -> OpenError {
+        match self {
+            LoadError::Sqlite(source) => OpenError::Sqlite {
+                path: path.to_owned(),
+                source,
+            },
+            LoadError::Record { what, id, source } => OpenError::Record {
+                path: path.to_owned(),
+                what,
+                id,
+                source,
+            },
+        }
+    }
+
+    /// As a repository call fails with it.
+    fn repo(self) -> RepoError {
+        match self {
+            LoadError::Sqlite(e) => backend(e),
+            LoadError::Record { what, id, source } => {
+                RepoError::Backend(format!("{what} {id} cannot be read: {source}"))
+            }
+        }
+    }
+}
+
+/// A stored row: its revision, its record, and the change that wrote it.
+struct Stored<T> {
+    revision: u64,
+    record: T,
+    changed: i64,
+}
+
+/// The rows of `sql` (selecting `id, revision, record, changed`, with the
+/// change to start after as `?1`), records decoded.
+fn rows_since<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
     sql: &str,
+    since: i64,
     what: &'static str,
-) -> Result<Vec<(u64, T)>, OpenError> {
-    let sqlite = |source| OpenError::Sqlite {
-        path: db.path.clone(),
-        source,
-    };
-    let conn = db.lock();
-    let mut stmt = conn.prepare(sql).map_err(sqlite)?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .map_err(sqlite)?;
+) -> Result<Vec<Stored<T>>, LoadError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([since], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, revision, record) = row.map_err(sqlite)?;
-        let value = serde_json::from_str(&record).map_err(|source| OpenError::Record {
-            path: db.path.clone(),
+        let (id, revision, record, changed) = row?;
+        let record = serde_json::from_str(&record).map_err(|source| LoadError::Record {
             what,
             id,
             source,
         })?;
-        out.push((u64::try_from(revision).unwrap_or(1), value));
+        out.push(Stored {
+            revision: u64::try_from(revision).unwrap_or(1),
+            record,
+            changed,
+        });
     }
     Ok(out)
 }
 
-/// The one document in `table`'s row 1, column `column`, if written.
-fn load_document<T: serde::de::DeserializeOwned>(
-    db: &Database,
+/// The one document in `table` (row 1, `column`), if it was written after
+/// change `since`, with the change that wrote it.
+fn document_since<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
     table: &'static str,
     column: &str,
-) -> Result<Option<T>, OpenError> {
-    let conn = db.lock();
-    let json: Option<String> = conn
-        .query_row(
-            &format!("SELECT {column} FROM {table} WHERE id = 1"),
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|source| OpenError::Sqlite {
-            path: db.path.clone(),
-            source,
-        })?;
-    json.map(|j| {
-        serde_json::from_str(&j).map_err(|source| OpenError::Record {
-            path: db.path.clone(),
-            what: table,
-            id: "1".into(),
-            source,
-        })
+    since: i64,
+) -> Result<Option<(T, i64)>, LoadError> {
+    let json: Option<(String, i64)> = conn
+        .prepare_cached(&format!(
+            "SELECT {column}, changed FROM {table} WHERE id = 1 AND changed > ?1"
+        ))?
+        .query_row([since], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    json.map(|(j, changed)| {
+        serde_json::from_str(&j)
+            .map(|d| (d, changed))
+            .map_err(|source| LoadError::Record {
+                what: table,
+                id: "1".into(),
+                source,
+            })
     })
     .transpose()
+}
+
+/// Write `json` as `table`'s one document (row 1, `column`), at change
+/// `changed`.
+fn put_document(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    json: &str,
+    changed: i64,
+) -> Result<(), RepoError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} (id, {column}, changed) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column}, changed = excluded.changed"
+    ))
+    .and_then(|mut s| s.execute(params![json, changed]))
+    .map(drop)
+    .map_err(backend)
 }
 
 #[cfg(test)]
