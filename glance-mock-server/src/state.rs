@@ -16,7 +16,7 @@ use crate::control::Control;
 use crate::db::{ImageCache, Repositories};
 use crate::keystone::Keystone;
 use crate::queue::TaskQueue;
-use crate::store::{ImageStore, Stores};
+use crate::store::{ImageStore, Stores, flock};
 
 /// Everything the use cases can reach.
 #[derive(Debug)]
@@ -64,9 +64,9 @@ impl NodeLock {
             .truncate(false)
             .write(true)
             .open(dir.join("glance-mock.lock"))?;
-        let alone = file.try_lock().is_ok();
+        let alone = flock::try_lock(&file);
         if !alone {
-            file.lock_shared()?;
+            flock::lock_shared(&file)?;
         }
         Ok(NodeLock {
             file: Some(file),
@@ -82,7 +82,7 @@ impl NodeLock {
     /// Let other processes in (an exclusive claim becomes shared).
     pub fn share(&self) -> std::io::Result<()> {
         match &self.file {
-            Some(file) if self.alone => file.lock_shared(),
+            Some(file) if self.alone => flock::lock_shared(file),
             _ => Ok(()),
         }
     }

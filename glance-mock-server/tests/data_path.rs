@@ -85,7 +85,7 @@ fn files_in(dir: &Path) -> Vec<String> {
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 // The store's record of its own files.
-                .filter(|n| n != glance_mock_server::store::filesystem::MANIFEST)
+                .filter(|n| !glance_mock_server::store::filesystem::is_bookkeeping(n))
                 .collect()
         })
         .unwrap_or_default();

@@ -181,7 +181,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
             entries
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n != "glance-mock-owned")
+                .filter(|n| !glance_mock_server::store::filesystem::is_bookkeeping(n))
                 .collect()
         })
         .unwrap_or_default()

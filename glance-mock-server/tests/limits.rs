@@ -271,7 +271,9 @@ fn files_under(dir: &Path) -> Vec<String> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if e.file_name() != glance_mock_server::store::filesystem::MANIFEST {
+            } else if !glance_mock_server::store::filesystem::is_bookkeeping(
+                &e.file_name().to_string_lossy(),
+            ) {
                 out.push(p.to_string_lossy().into_owned());
             }
         }

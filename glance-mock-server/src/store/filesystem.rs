@@ -26,9 +26,15 @@
 //! its id is unrecorded: a crash in between leaves a record of a missing
 //! file, which reads as no data and is pruned on the next start
 //! ([`ImageStore::remove_leftovers`]), never a file of the store's that
-//! no record claims (which would be kept for ever, as foreign). Two
-//! processes must not share one directory: each would overwrite the
-//! other's manifest.
+//! no record claims (which would be kept for ever, as foreign).
+//!
+//! Several processes serving one state may share the directory: each
+//! change of the manifest holds an advisory lock on
+//! `<data_dir>/glance-mock-owned.lock` (processes take turns), and a
+//! process reads the manifest again whenever another replaced it. Each
+//! upload's temporary file stays locked while the upload runs, so a
+//! process starting meanwhile removes only the temporary files of dead
+//! ones ([`ImageStore::remove_leftovers`]).
 //!
 //! Directories written by earlier versions of the mock have image files
 //! named by UUID and no manifest. Their files are not taken for the
@@ -61,7 +67,13 @@ const WRITE_BUFFER: usize = 1 << 20;
 pub const MANIFEST: &str = "glance-mock-owned";
 
 /// The file processes lock while they change the manifest.
-const LOCK_FILE: &str = "glance-mock-owned.lock";
+pub const LOCK_FILE: &str = "glance-mock-owned.lock";
+
+/// Whether `name` is one of the store's own bookkeeping files in its
+/// directory (the manifest and its lock), not image data.
+pub fn is_bookkeeping(name: &str) -> bool {
+    name == MANIFEST || name == LOCK_FILE
+}
 
 /// Where earlier versions kept the manifest: read when [`MANIFEST`] is
 /// missing, removed once the manifest is next written.
@@ -114,7 +126,7 @@ fn lock_dir(dir: &Path) -> io::Result<std::fs::File> {
         .truncate(false)
         .write(true)
         .open(dir.join(LOCK_FILE))?;
-    file.lock()?;
+    super::flock::lock(&file)?;
     Ok(file)
 }
 
@@ -324,7 +336,7 @@ impl ImageStore for FilesystemStore {
                     .tempfile_in(&dir)?;
                 // Locked while the upload runs: a process starting on this
                 // directory meanwhile sees it is no leftover.
-                temp.as_file().lock()?;
+                super::flock::lock(temp.as_file())?;
                 Ok(temp)
             })
             .await
@@ -529,7 +541,7 @@ impl ImageStore for FilesystemStore {
                     let left = name.starts_with(MANIFEST_TEMP_PREFIX)
                         || (name.starts_with(UPLOAD_PREFIX)
                             && std::fs::File::open(entry.path())
-                                .is_ok_and(|f| f.try_lock().is_ok()));
+                                .is_ok_and(|f| super::flock::try_lock(&f)));
                     if left {
                         std::fs::remove_file(entry.path())?;
                         removed += 1;
@@ -597,8 +609,8 @@ mod tests {
                 entries
                     .filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    // The store's record of its own files.
-                    .filter(|n| n != MANIFEST)
+                    // The store's record of its own files, and its lock.
+                    .filter(|n| !is_bookkeeping(n))
                     .collect()
             })
             .unwrap_or_default();

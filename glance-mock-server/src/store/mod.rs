@@ -8,6 +8,7 @@
 mod conformance;
 pub(crate) mod digest;
 pub mod filesystem;
+pub mod flock;
 mod ingest;
 pub mod memory;
 

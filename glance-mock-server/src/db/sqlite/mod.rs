@@ -525,6 +525,83 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_database_is_migrated_and_its_records_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db.sqlite");
+        let image = crate::db::conformance::images::image("v1-image", "p1");
+        {
+            let conn = Connection::open(&path).expect("opens");
+            conn.execute_batch(SCHEMA_V1).expect("version 1 tables");
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .expect("ours");
+            conn.pragma_update(None, "user_version", 1)
+                .expect("version 1");
+            conn.execute(
+                "INSERT INTO images (id, revision, status, record) VALUES (?1, 3, 'queued', ?2)",
+                params![image.id, serde_json::to_string(&image).expect("json")],
+            )
+            .expect("a row written by version 1");
+        }
+        let (repo, _, _) = open(&path).expect("migrated");
+        let read = repo.images.image_get("v1-image", false).expect("kept");
+        assert_eq!(*read, image);
+        assert_eq!(read.revision.get(), 3);
+        // Written after the migration, read back by a fresh process.
+        crate::db::images::modify(repo.images.as_ref(), "v1-image", None, &mut |i| {
+            i.name = Some("after".into());
+            Ok(())
+        })
+        .expect("written");
+        drop(repo);
+        let (repo, _, _) = open(&path).expect("reopened");
+        let read = repo.images.image_get("v1-image", false).expect("kept");
+        assert_eq!(read.name.as_deref(), Some("after"));
+        assert_eq!(read.revision.get(), 4);
+        let v: i64 = Connection::open(&path)
+            .expect("opens")
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_second_handle_on_the_file_sees_the_first_ones_writes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db.sqlite");
+        let (one, _, _) = open(&path).expect("opens");
+        let (two, _, _) = open(&path).expect("opens again");
+        one.images
+            .image_create(crate::db::conformance::images::image("x", "p1"))
+            .expect("created by one");
+        let seen = two.images.image_get("x", false).expect("seen by two");
+        // Two writes on what it read: the first wins, the second is told.
+        let mut a = crate::domain::Image::clone(&seen);
+        a.name = Some("a".into());
+        two.images.image_write(a).expect("first write");
+        let mut b = crate::domain::Image::clone(&seen);
+        b.name = Some("b".into());
+        assert!(matches!(
+            one.images.image_write(b),
+            Err(RepoError::Changed { .. })
+        ));
+        assert_eq!(
+            one.images
+                .image_get("x", false)
+                .expect("read")
+                .name
+                .as_deref(),
+            Some("a")
+        );
+        // A reset through one empties two.
+        one.images.reset();
+        assert!(two.images.image_scan(true).is_empty());
+        two.tasks
+            .task_create(crate::db::conformance::tasks::task("t", "p1"))
+            .expect("task by two");
+        assert!(one.tasks.task_get("t", false).is_ok());
+    }
+
+    #[test]
     fn a_newer_database_is_refused_with_its_version() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("db.sqlite");
