@@ -2,14 +2,16 @@
 //! the mock's `throttle` and fault rules (a range cut, a byte flipped in
 //! one range, a range that stalls, the image replaced mid-way). It
 //! delivers the verified bytes or a typed error, never a corrupt file, and
-//! leaves nothing at the path on error.
+//! leaves nothing at the path on error; `glance image-download --parallel`.
 
 use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use glance_client::images::DownloadOptions;
 use glance_client::{Client, Error, Image, RetryConfig};
+use glance_e2e_tests::bin::glance_bin;
 use glance_e2e_tests::fixture::{data, raw};
 use glance_mock_server::MockServer;
 use glance_mock_server::control::{DataMode, FaultAction, FaultRule};
@@ -363,4 +365,71 @@ async fn an_image_replaced_mid_way_is_refused_never_spliced() {
     );
     println!("replaced mid-way, to a path: {err}");
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+#[tokio::test]
+async fn cli_image_download_parallel_saves_the_verified_image() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client_with(&server, Duration::from_secs(30));
+    let payload = data(SIZE, 10);
+    let image = image_with(&client, &payload).await;
+    server
+        .add_fault(file_rule(FaultAction::Throttle {
+            bytes_per_second: 64 << 20,
+        }))
+        .expect("valid rule");
+    server.clear_requests();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("image.raw");
+    let glance = |args: Vec<String>| {
+        tokio::process::Command::new(glance_bin())
+            .args(args)
+            .env("OS_IMAGE_URL", server.url())
+            .env("OS_AUTH_TOKEN", "cli-test")
+            .env_remove("OS_CLOUD")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+    };
+    let path = out.to_str().expect("utf-8").to_owned();
+    let args = |n: &str| {
+        [
+            "image-download",
+            &image.id,
+            "--parallel",
+            n,
+            "--file",
+            &path,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let result = glance(args("4")).await.expect("runs");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert!(Sha512::digest(std::fs::read(&out).expect("saved")) == Sha512::digest(&payload));
+    assert_eq!(file_gets(&server, &image.id), 5);
+
+    // A flipped byte in a later range: exit 1, nothing at the path.
+    std::fs::remove_file(&out).expect("removed");
+    server.clear_faults();
+    pass_first(&server, 3);
+    server
+        .add_fault(file_rule(FaultAction::FlipByte { offset: 7 }).count(1))
+        .expect("valid rule");
+    let result = glance(args("4")).await.expect("runs");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!result.status.success());
+    assert!(stderr.contains("digest"), "{stderr}");
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+
+    // Out of range: refused by the argument parser.
+    let result = glance(args("0")).await.expect("runs");
+    assert!(!result.status.success());
+    let result = glance(args("17")).await.expect("runs");
+    assert!(!result.status.success());
 }
