@@ -431,3 +431,35 @@ async fn a_truncated_body_is_never_a_success() {
         assert!(got.len() < LEN - 1);
     }
 }
+
+#[tokio::test]
+async fn a_server_ignoring_ranges_gets_one_connection_silently() {
+    // This server answers `bytes=N-` only: the first range asked for by a
+    // parallel download (`bytes=0-8388607`) gets the whole image, a 200.
+    let good = data(20 << 20);
+    let (client, f) = start(Flaky {
+        data: good.clone(),
+        image: record(&good, Some("sha512"), true),
+        content_md5: Some(md5(&good)),
+        ..Flaky::default()
+    })
+    .await;
+    let (got, end) = drain(&client, DownloadOptions::default().connections(4)).await;
+    end.expect("verified");
+    assert!(got == good);
+    let data_requests: Vec<_> = f
+        .seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(path, _)| path.ends_with("/file"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        data_requests,
+        vec![(
+            format!("/v2/images/{ID}/file"),
+            Some("bytes=0-8388607".to_owned())
+        )]
+    );
+}

@@ -616,6 +616,7 @@ async fn invalid_rules_are_glance_shaped_400s() {
         json!({"action": {"type": "respond", "status": 1000}}),
         json!({"action": {"type": "teleport"}}),
         json!({"match": {"probability": -1}, "action": {"type": "delay", "ms": 1}}),
+        json!({"action": {"type": "throttle", "bytes_per_second": 0}}),
     ] {
         let (status, body) = api
             .get_json(api.control(Method::POST, "/faults").json(&rule))
@@ -713,6 +714,47 @@ async fn a_dropped_connection_breaks_the_body_after_n_bytes() {
         .await
         .expect("sent");
     assert_eq!(resp.bytes().await.expect("whole").to_vec(), payload);
+}
+
+#[tokio::test]
+async fn a_throttle_caps_each_response_on_its_own() {
+    // 200 000 bytes at 400 000 B/s: half a second per response, whether
+    // one or two are sent at once (the cap is each response's).
+    let (api, id, payload) =
+        faulted_download(json!({"type": "throttle", "bytes_per_second": 400_000})).await;
+    let path = format!("/v2/images/{id}/file");
+    let get = |range: Option<&'static str>| {
+        let mut req = api.owner(Method::GET, &path);
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        async move {
+            let started = std::time::Instant::now();
+            let resp = req.send().await.expect("sent");
+            let status = resp.status();
+            let got = resp.bytes().await.expect("whole body");
+            (status, got.to_vec(), started.elapsed())
+        }
+    };
+    let (status, got, took) = get(None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, payload, "throttled, not changed");
+    assert!(took.as_secs_f64() >= 0.4, "{took:?}: faster than the cap");
+    assert!(took.as_secs_f64() < 5.0, "{took:?}");
+    let started = std::time::Instant::now();
+    let (whole, half) = tokio::join!(get(None), get(Some("bytes=100000-")));
+    let both = started.elapsed().as_secs_f64();
+    assert_eq!(whole.1, payload);
+    assert_eq!(half.0, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(half.1, payload[100_000..].to_vec());
+    assert!(half.2.as_secs_f64() >= 0.2, "{:?}", half.2);
+    assert!(
+        both < 0.5 * 2.0,
+        "two responses at once took {both:.2} s: the cap must be per response"
+    );
+    let (_, listed) = api.get_json(api.control(Method::GET, "/faults")).await;
+    assert_eq!(listed["faults"][0]["action"]["type"], "throttle");
+    assert_eq!(listed["faults"][0]["fired"], 3);
 }
 
 #[tokio::test]

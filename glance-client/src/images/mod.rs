@@ -5,6 +5,7 @@ mod import;
 pub(crate) mod list;
 mod locations;
 pub mod model;
+mod parallel;
 mod resume;
 mod stage;
 mod timestamp;

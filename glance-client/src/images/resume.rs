@@ -30,19 +30,27 @@ pub(crate) struct Original {
     pub content_md5: Option<String>,
 }
 
-/// The request for the bytes from `offset` on.
-pub(crate) fn ranged_spec(id: &str, offset: u64) -> Result<RequestSpec> {
-    let mut spec = RequestSpec::new(Method::GET, ["v2", "images", id, "file"])
-        .header("range", &format!("bytes={offset}-"))?;
+/// The request for the bytes from `offset` to `last` (inclusive), or to
+/// the end without `last`.
+pub(crate) fn range_spec(id: &str, offset: u64, last: Option<u64>) -> Result<RequestSpec> {
+    let range = match last {
+        Some(last) => format!("bytes={offset}-{last}"),
+        None => format!("bytes={offset}-"),
+    };
+    let mut spec =
+        RequestSpec::new(Method::GET, ["v2", "images", id, "file"]).header("range", &range)?;
     spec.streams_data = true;
     Ok(spec)
 }
 
-/// Whether a ranged response carries the rest of the same image.
-pub(crate) fn check_ranged(
+/// Whether a ranged response carries bytes `offset..=last` (to the end
+/// without `last`) of the same image: `206`, the `Content-Range` asked
+/// for with the image's size, the same `Content-MD5` as the first answer.
+pub(crate) fn check_range(
     status: StatusCode,
     headers: &HeaderMap,
     offset: u64,
+    last: Option<u64>,
     original: &Original,
 ) -> std::result::Result<(), String> {
     if status != StatusCode::PARTIAL_CONTENT {
@@ -50,11 +58,8 @@ pub(crate) fn check_ranged(
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let range = header("content-range").ok_or("the 206 has no Content-Range")?;
-    let expected = format!(
-        "bytes {offset}-{}/{}",
-        original.length.saturating_sub(1),
-        original.length
-    );
+    let last = last.unwrap_or(original.length.saturating_sub(1));
+    let expected = format!("bytes {offset}-{last}/{}", original.length);
     if range.trim() != expected {
         return Err(format!(
             "Content-Range is {range:?}, expected {expected:?} (the image's size or the range differ)"
@@ -84,13 +89,26 @@ pub(crate) fn check_record(before: &Image, now: &Image) -> std::result::Result<(
     Ok(())
 }
 
-type Body = BoxStream<'static, Result<Bytes>>;
+pub(crate) type Body = BoxStream<'static, Result<Bytes>>;
 
-fn body_of(resp: reqwest::Response) -> Body {
+pub(crate) fn body_of(resp: reqwest::Response) -> Body {
     resp.bytes_stream().map_err(Error::transport).boxed()
 }
 
 async fn reopen(client: &Client, id: &str, offset: u64, original: &Original) -> Result<Body> {
+    reopen_range(client, id, offset, None, original).await
+}
+
+/// Ask again for bytes `offset..=last` (to the end without `last`), once
+/// the record read again and the ranged answer show the same image;
+/// otherwise [`Error::ResumeFailed`] saying what changed.
+pub(crate) async fn reopen_range(
+    client: &Client,
+    id: &str,
+    offset: u64,
+    last: Option<u64>,
+    original: &Original,
+) -> Result<Body> {
     if let Some(before) = &original.image {
         let now: Image = client.send_json(get_spec(id)).await?;
         check_record(before, &now).map_err(|reason| Error::ResumeFailed {
@@ -99,8 +117,8 @@ async fn reopen(client: &Client, id: &str, offset: u64, original: &Original) -> 
             cause: None,
         })?;
     }
-    let resp = client.send(ranged_spec(id, offset)?).await?;
-    check_ranged(resp.status(), resp.headers(), offset, original).map_err(|reason| {
+    let resp = client.send(range_spec(id, offset, last)?).await?;
+    check_range(resp.status(), resp.headers(), offset, last, original).map_err(|reason| {
         Error::ResumeFailed {
             offset,
             reason,
@@ -203,7 +221,7 @@ pub(crate) fn resumable(
     }
 }
 
-fn stalled(offset: u64, idle: Duration, attempts: u32) -> Error {
+pub(crate) fn stalled(offset: u64, idle: Duration, attempts: u32) -> Error {
     Error::Stalled {
         transfer: Transfer::Download,
         offset,
@@ -213,7 +231,7 @@ fn stalled(offset: u64, idle: Duration, attempts: u32) -> Error {
 }
 
 /// The error once the resume attempts are spent: a stall says so itself.
-fn give_up(last: Error, offset: u64, attempts: u32) -> Error {
+pub(crate) fn give_up(last: Error, offset: u64, attempts: u32) -> Error {
     match last {
         stall @ Error::Stalled { .. } => stall,
         other => Error::ResumeFailed {
@@ -228,6 +246,15 @@ fn give_up(last: Error, offset: u64, attempts: u32) -> Error {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    fn check_ranged(
+        status: StatusCode,
+        headers: &HeaderMap,
+        offset: u64,
+        original: &Original,
+    ) -> std::result::Result<(), String> {
+        check_range(status, headers, offset, None, original)
+    }
 
     fn original() -> Original {
         Original {
@@ -247,13 +274,18 @@ mod tests {
 
     #[test]
     fn ranged_request_shape() {
-        let spec = ranged_spec("i", 99_990).expect("spec");
+        let spec = range_spec("i", 99_990, None).expect("spec");
         assert_eq!(spec.segments, ["v2", "images", "i", "file"]);
         assert_eq!(
             spec.headers.get("range").and_then(|v| v.to_str().ok()),
             Some("bytes=99990-")
         );
         assert!(spec.is_replayable());
+        let spec = range_spec("i", 8, Some(15)).expect("spec");
+        assert_eq!(
+            spec.headers.get("range").and_then(|v| v.to_str().ok()),
+            Some("bytes=8-15")
+        );
     }
 
     #[test]
@@ -284,6 +316,16 @@ mod tests {
         ]);
         assert!(check_ranged(StatusCode::PARTIAL_CONTENT, &other, 10, &o).is_err());
         assert!(check_ranged(StatusCode::PARTIAL_CONTENT, &HeaderMap::new(), 10, &o).is_err());
+    }
+
+    #[test]
+    fn a_bounded_range_must_be_the_one_asked_for() {
+        let o = original();
+        let partial = StatusCode::PARTIAL_CONTENT;
+        let h = headers(&[("content-range", "bytes 8-15/100000")]);
+        assert_eq!(check_range(partial, &h, 8, Some(15), &o), Ok(()));
+        assert!(check_range(partial, &h, 8, Some(16), &o).is_err());
+        assert!(check_range(partial, &h, 8, None, &o).is_err());
     }
 
     #[test]

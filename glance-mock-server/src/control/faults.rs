@@ -117,6 +117,13 @@ pub enum FaultAction {
     /// removed (the body is chunked), so the answer runs on past the
     /// image's size until the client stops reading.
     Endless,
+    /// Send the body no faster than `bytes_per_second` (each matching
+    /// response on its own: a store or proxy that caps each connection).
+    /// The head goes at once; the body in slices of at most 1/20 s worth.
+    Throttle {
+        /// The cap, bytes per second; at least 1.
+        bytes_per_second: u64,
+    },
 }
 
 /// A rule as given: a match and an action.
@@ -219,6 +226,9 @@ pub enum InvalidFault {
     /// A method that is not an HTTP method token.
     #[error("invalid method {0:?}")]
     Method(String),
+    /// A `throttle` action with a rate of 0 bytes per second.
+    #[error("a throttle action needs bytes_per_second of at least 1")]
+    Rate,
     /// A path pattern that can only match under `/identity` or `/_mock`,
     /// while [`crate::Config::allow_identity_faults`] is off.
     #[error(
@@ -404,6 +414,12 @@ fn validate(rule: &FaultRule, allow_reserved: bool) -> Result<Vec<Regex>, Invali
                 return Err(InvalidFault::Header(name.clone()));
             }
         }
+    }
+    if let FaultAction::Throttle {
+        bytes_per_second: 0,
+    } = rule.action
+    {
+        return Err(InvalidFault::Rate);
     }
     let mut patterns = Vec::new();
     let mut sources = Vec::new();
@@ -629,6 +645,12 @@ mod tests {
                 FaultAction::StallUpload { bytes: 0 },
             ),
             (serde_json::json!({"type": "endless"}), FaultAction::Endless),
+            (
+                serde_json::json!({"type": "throttle", "bytes_per_second": 1_048_576}),
+                FaultAction::Throttle {
+                    bytes_per_second: 1 << 20,
+                },
+            ),
         ] {
             let rule = rule(serde_json::json!({"action": json}));
             assert_eq!(rule.action, action);
@@ -647,6 +669,7 @@ mod tests {
             serde_json::json!({"match": {"probability": 2.0}, "action": {"type": "delay", "ms": 1}}),
             serde_json::json!({"action": {"type": "respond", "status": 42}}),
             serde_json::json!({"action": {"type": "respond", "status": 503, "headers": {"a b": "c"}}}),
+            serde_json::json!({"action": {"type": "throttle", "bytes_per_second": 0}}),
         ] {
             assert!(faults.add(rule(bad)).is_err());
         }

@@ -1,6 +1,6 @@
 //! The middleware around everything but `/_mock`: fault rules act here
 //! (answers, delays, the body changes of `drop_after`, `truncate`,
-//! `flip_byte`, `stall` and `endless`, and the request body stall of
+//! `flip_byte`, `stall`, `endless` and `throttle`, and the request body stall of
 //! `stall_upload`), before the request reaches Glance's pipeline or the Keystone shim, and
 //! every request is journaled on its way out. Requests under `/identity`
 //! pass untouched by rules unless [`crate::Config::allow_identity_faults`]
@@ -173,6 +173,9 @@ fn alter_body(action: &FaultAction, resp: Response) -> Response {
             let more = futures::stream::repeat_with(move || Ok::<Bytes, io::Error>(filler.clone()));
             Body::from_stream(stream.map(|c| c.map_err(io::Error::other)).chain(more))
         }
+        FaultAction::Throttle { bytes_per_second } => {
+            Body::from_stream(throttled(stream, bytes_per_second))
+        }
         FaultAction::Respond { .. }
         | FaultAction::Delay { .. }
         | FaultAction::StallUpload { .. } => Body::from_stream(stream),
@@ -203,6 +206,48 @@ where
         let keep = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         Some((Ok(chunk.slice(..keep)), (stream, left - keep as u64)))
     })
+}
+
+/// The longest a `throttle` slice may stand for: the body goes out in
+/// slices of at most this much time's worth, so it flows evenly.
+const THROTTLE_TICK: Duration = Duration::from_millis(50);
+/// The largest slice a `throttle` sends at once, whatever the rate.
+const THROTTLE_SLICE_MAX: u64 = 256 * 1024;
+
+/// `stream` sent no faster than `rate` bytes per second (at least 1),
+/// counted from when the first body chunk was ready, so a reader that
+/// falls behind catches up by at most what the rate allowed meanwhile.
+fn throttled<S, E>(stream: S, rate: u64) -> impl futures::Stream<Item = Result<Bytes, io::Error>>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send + Unpin,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let rate = rate.max(1);
+    let per_tick = rate.saturating_mul(THROTTLE_TICK.as_millis() as u64) / 1000;
+    let slice = usize::try_from(per_tick.clamp(1, THROTTLE_SLICE_MAX)).unwrap_or(1);
+    let start: Option<tokio::time::Instant> = None;
+    futures::stream::unfold(
+        (stream, Bytes::new(), start, 0u64),
+        move |(mut stream, mut pending, mut start, sent)| async move {
+            if pending.is_empty() {
+                match stream.next().await? {
+                    Ok(chunk) => pending = chunk,
+                    Err(e) => {
+                        return Some((Err(io::Error::other(e)), (stream, pending, start, sent)));
+                    }
+                }
+            }
+            let began = *start.get_or_insert_with(tokio::time::Instant::now);
+            let piece = pending.split_to(slice.min(pending.len()));
+            // A slice leaves once the time its bytes take at the rate is
+            // up: a whole body takes its size over the rate, from the
+            // first byte on.
+            let sent = sent + piece.len() as u64;
+            let due = began + Duration::from_secs_f64(sent as f64 / rate as f64);
+            tokio::time::sleep_until(due).await;
+            Some((Ok(piece), (stream, pending, start, sent)))
+        },
+    )
 }
 
 /// Middleware: fire a matching fault rule, pass the request on (unless
