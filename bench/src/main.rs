@@ -59,13 +59,13 @@ enum Cmd {
         /// Print only; leave BENCHMARKS.md alone.
         #[arg(long)]
         no_write: bool,
-        /// Only these sections (hash, download, upload, rate, list, memory, scaling).
+        /// Only these sections (hash, download, upload, rate, list, memory, scaling, parallel).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
     /// One section, printed.
     Section {
-        /// hash, download, upload, rate, list, memory or scaling.
+        /// hash, download, upload, rate, list, memory, scaling or parallel.
         name: String,
         #[command(flatten)]
         knobs: Knobs,
@@ -80,6 +80,9 @@ enum Cmd {
         streams: usize,
         #[arg(long)]
         no_verify: bool,
+        /// Connections each download uses (`DownloadOptions::connections`).
+        #[arg(long, default_value_t = 1)]
+        connections: usize,
     },
     /// (internal, profiling) Create `count` images in the server at `url`.
     ChildPopulate {
@@ -122,8 +125,8 @@ impl Knobs {
     }
 }
 
-const SECTIONS: [&str; 7] = [
-    "hash", "download", "upload", "rate", "list", "memory", "scaling",
+const SECTIONS: [&str; 8] = [
+    "hash", "download", "upload", "rate", "list", "memory", "scaling", "parallel",
 ];
 
 async fn section(env: &Env, name: &str) -> String {
@@ -135,6 +138,7 @@ async fn section(env: &Env, name: &str) -> String {
         "list" => harness::list::run(env).await,
         "memory" => harness::memory::run(env).await,
         "scaling" => harness::scaling::run(env).await,
+        "parallel" => harness::parallel::run(env).await,
         other => Err(anyhow::anyhow!("no section {other:?}; one of {SECTIONS:?}")),
     };
     result.unwrap_or_else(|e| report::skipped(name, &e))
@@ -174,7 +178,8 @@ async fn main() -> Result<()> {
             id,
             streams,
             no_verify,
-        } => child::download(&url, &id, streams, !no_verify).await?,
+            connections,
+        } => child::download(&url, &id, streams, !no_verify, connections).await?,
         Cmd::ChildPopulate { url, count } => {
             glance_bench::pages::populate(&glance_bench::pages::client(&url)?, count, 16).await?
         }

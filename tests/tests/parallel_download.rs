@@ -368,6 +368,43 @@ async fn an_image_replaced_mid_way_is_refused_never_spliced() {
 }
 
 #[tokio::test]
+async fn a_later_range_failing_ends_the_download_at_once() {
+    let server = MockServer::start().await.expect("mock starts");
+    let client = client_with(&server, Duration::from_secs(30));
+    let image = image_with(&client, &data(SIZE, 11)).await;
+    // The probe and the next two ranges crawl (8 MiB at 2 MiB/s: 4 s);
+    // the fourth request is refused (403, not retried).
+    server
+        .add_fault(
+            file_rule(FaultAction::Throttle {
+                bytes_per_second: 2 << 20,
+            })
+            .count(3),
+        )
+        .expect("valid rule");
+    server
+        .add_fault(file_rule(FaultAction::Respond {
+            status: 403,
+            headers: Default::default(),
+            body: None,
+        }))
+        .expect("valid rule");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("image.raw");
+    let started = Instant::now();
+    let err = client
+        .images()
+        .download_to_path_with(&image.id, &out, &four())
+        .await
+        .expect_err("refused");
+    let took = started.elapsed();
+    assert!(err.is_forbidden(), "{err}");
+    // Not after the ranges before it, which would take 4 s.
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+#[tokio::test]
 async fn cli_image_download_parallel_saves_the_verified_image() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));

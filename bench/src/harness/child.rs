@@ -13,14 +13,22 @@ use glance_client::{DownloadOptions, UploadBody};
 use crate::alloc::Snapshot;
 use crate::pages::client;
 
-/// `streams` concurrent downloads of image `id` (verified unless told).
-pub async fn download(url: &str, id: &str, streams: usize, verify: bool) -> Result<()> {
+/// `streams` concurrent downloads of image `id` (verified unless told),
+/// each over `connections` connections.
+pub async fn download(
+    url: &str,
+    id: &str,
+    streams: usize,
+    verify: bool,
+    connections: usize,
+) -> Result<()> {
     let client = client(url)?;
     let options = if verify {
         DownloadOptions::default()
     } else {
         DownloadOptions::unverified()
-    };
+    }
+    .connections(connections);
     let allocs = Snapshot::now();
     let started = Instant::now();
     let tasks: Vec<_> = (0..streams)

@@ -7,6 +7,7 @@ pub mod download;
 pub mod hash;
 pub mod list;
 pub mod memory;
+pub mod parallel;
 pub mod python;
 pub mod rate;
 pub mod report;

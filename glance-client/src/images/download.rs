@@ -118,7 +118,9 @@ impl DownloadOptions {
 pub struct Download {
     /// The image record read before the download (when verifying).
     pub image: Option<Image>,
-    /// `Content-Length` of the response.
+    /// `Content-Length` of the response; with several connections
+    /// ([`DownloadOptions::connections`]), the image's size from the first
+    /// range's `Content-Range`.
     pub content_length: Option<u64>,
     /// `Content-MD5` of the response (Glance sends the md5 hex).
     pub content_md5: Option<String>,

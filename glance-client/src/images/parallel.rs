@@ -14,9 +14,9 @@
 //!
 //! Each range is retried and resumed on its own, as [`super::resume`]
 //! resumes a single connection: `Range: bytes=P-{last}` once the record
-//! read again and the ranged answer show the same image. The first fatal
-//! error ends the stream, and dropping the stream aborts every range still
-//! running.
+//! read again and the ranged answer show the same image. The first range
+//! to fail for good ends the stream with its error at once (not when its
+//! turn comes), and dropping the stream aborts every range still running.
 //!
 //! The first request asks for the first range: a `206` with a
 //! `Content-Range` naming the image's size starts the parallel path; a
@@ -216,6 +216,8 @@ fn in_order(
     connections: usize,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let (order_tx, mut order_rx) = mpsc::channel::<(RangeQueue, OwnedSemaphorePermit)>(connections);
+    // The first range to fail for good says so here; later ones need not.
+    let (fail_tx, mut failures) = mpsc::channel::<Error>(1);
     let permits = Arc::new(Semaphore::new(connections));
     let scheduler = tokio::spawn(async move {
         // Dropped with this task: aborting it aborts every range.
@@ -230,17 +232,20 @@ fn in_order(
             if order_tx.send((rx, permit)).await.is_err() {
                 return;
             }
-            workers.spawn(fetch(ranges.clone(), start, end, first.take(), tx));
+            let failed = fail_tx.clone();
+            workers.spawn(fetch(ranges.clone(), start, end, first.take(), tx, failed));
             while workers.try_join_next().is_some() {}
         }
         drop(order_tx);
+        drop(fail_tx);
         while workers.join_next().await.is_some() {}
     });
     let guard = AbortOnDrop(scheduler);
     async_stream::stream! {
         let _guard = guard;
+        let mut watching = true;
         while let Some((mut queue, permit)) = order_rx.recv().await {
-            while let Some(item) = queue.recv().await {
+            while let Some(item) = next_or_failure(&mut queue, &mut failures, &mut watching).await {
                 match item {
                     Ok(chunk) => yield Ok(chunk),
                     Err(e) => {
@@ -256,16 +261,41 @@ fn in_order(
     }
 }
 
-/// Fetch bytes `start..end` into `tx`, or send the error that ended it.
+/// The next item of the range being read, unless a range (this one or a
+/// later one) failed for good first. `watching` goes false once every
+/// range has ended and no failure can come any more.
+async fn next_or_failure(
+    queue: &mut RangeQueue,
+    failures: &mut mpsc::Receiver<Error>,
+    watching: &mut bool,
+) -> Option<Result<Bytes>> {
+    if *watching {
+        tokio::select! {
+            biased;
+            failure = failures.recv() => match failure {
+                Some(e) => return Some(Err(e)),
+                None => *watching = false,
+            },
+            item = queue.recv() => return item,
+        }
+    }
+    queue.recv().await
+}
+
+/// Fetch bytes `start..end` into `tx`, or report the error that ended it
+/// to `failures` (only the first one is read).
 async fn fetch(
     ranges: Arc<Ranges>,
     start: u64,
     end: u64,
     first: Option<reqwest::Response>,
     tx: mpsc::Sender<Result<Bytes>>,
+    failures: mpsc::Sender<Error>,
 ) {
     if let Err(e) = fill(&ranges, start, end, first, &tx).await {
-        let _ = tx.send(Err(e)).await;
+        // Reported before `tx` goes, so the reader never takes the
+        // range's early end for its end.
+        let _ = failures.try_send(e);
     }
 }
 
