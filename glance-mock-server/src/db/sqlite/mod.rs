@@ -20,12 +20,13 @@
 //!
 //! Every record is also kept in memory, in the in-memory repositories
 //! ([`crate::db::MemoryDb`], …), loaded when the database is opened:
-//! reads never touch the database and cost what they cost in memory. A
-//! write takes the database's one connection, checks what the memory
-//! table says (revision, state), commits the row, and only then changes
-//! the memory table, still holding the connection: writers are serialized,
-//! the memory and the file never disagree, and a write the mock has
-//! acknowledged is committed.
+//! a read only asks SQLite whether another process committed since (see
+//! [`Database`]) and is otherwise served from memory. A write takes the
+//! database's one connection and a write transaction, catches up, checks
+//! what the memory table says (revision, state), commits the row, and only
+//! then changes the memory table, still holding the connection: writers
+//! are serialized, the memory and the file never disagree, and a write the
+//! mock has acknowledged is committed.
 //!
 //! # What survives what
 //!
