@@ -34,6 +34,15 @@ async fn first_request(client: &reqwest::Client, url: &str) {
     std::hint::black_box(body);
 }
 
+/// Drop a server inside the iteration and let the runtime run what that
+/// leaves (our accept task aborted; wiremock's server back to its pool):
+/// on a current-thread runtime an iteration that never waits would
+/// otherwise leave every aborted task, and its socket, queued for later.
+async fn stop<T>(server: T) {
+    drop(server);
+    tokio::task::yield_now().await;
+}
+
 fn mock_start(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -52,6 +61,7 @@ fn mock_start(c: &mut Criterion) {
                     .await
                     .expect("starts");
                 std::hint::black_box(server.addr());
+                stop(server).await;
             })
         })
     });
@@ -62,6 +72,7 @@ fn mock_start(c: &mut Criterion) {
                     .await
                     .expect("starts");
                 first_request(&client, &server.url()).await;
+                stop(server).await;
             })
         })
     });
@@ -78,6 +89,7 @@ fn mock_start(c: &mut Criterion) {
                     .mount(&server)
                     .await;
                 first_request(&client, &server.uri()).await;
+                stop(server).await;
             })
         })
     });
