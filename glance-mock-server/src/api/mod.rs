@@ -27,7 +27,7 @@ pub mod tasks;
 pub mod versions;
 pub mod wsgi;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
@@ -88,6 +88,45 @@ impl FromRef<ApiState> for Arc<crate::control::Control> {
     }
 }
 
+/// The routers that hold no state, built once per process: building them
+/// (every route into its tree, every handler boxed) was most of what a
+/// mock's start cost, about 0.35 ms of 0.5-0.75 ms. Each server then only
+/// gives them its state ([`Router::with_state`], which boxes each handler
+/// with it) and wraps them in its middleware (BENCHMARKS.md, "A mock per
+/// test"). They hold no state, so nothing passes from one server to another.
+struct Routers {
+    /// Glance's resources, and the 404 of a route the mock does not serve.
+    resources: Router<ApiState>,
+    /// The Keystone shim, `/identity` and below.
+    keystone: Router<ApiState>,
+}
+
+static ROUTERS: OnceLock<Routers> = OnceLock::new();
+
+impl Routers {
+    fn get() -> &'static Routers {
+        ROUTERS.get_or_init(|| Routers {
+            resources: Router::new()
+                .merge(images::router())
+                .merge(data::router())
+                .merge(actions::router())
+                .merge(tags::router())
+                .merge(members::router())
+                .merge(schemas::router())
+                .merge(info::router())
+                .merge(tasks::router())
+                .merge(metadefs::router())
+                .merge(cache::router())
+                .merge(locations::router())
+                .merge(stage::router())
+                .merge(import::router())
+                .merge(stores::router())
+                .fallback(not_found),
+            keystone: keystone::router(),
+        })
+    }
+}
+
 /// The whole API as one router.
 ///
 /// Requests pass, in this order, what Glance's pipeline does around its
@@ -96,30 +135,17 @@ impl FromRef<ApiState> for Arc<crate::control::Control> {
 /// (401, request ids), and the route table's rules; then the resources.
 pub fn router(app: SharedState) -> Router {
     let state = ApiState::new(app);
-    let resources = Router::new()
-        .merge(images::router())
-        .merge(data::router())
-        .merge(actions::router())
-        .merge(tags::router())
-        .merge(members::router())
-        .merge(schemas::router())
-        .merge(info::router())
-        .merge(tasks::router())
-        .merge(metadefs::router())
-        .merge(cache::router())
-        .merge(locations::router())
-        .merge(stage::router())
-        .merge(import::router())
-        .merge(stores::router())
-        .fallback(not_found)
-        .with_state(state.clone());
+    let routers = Routers::get();
+    let resources = routers.resources.clone().with_state(state.clone());
     // The pipeline wraps the resources' router itself, not a router of
     // its own around it: one router less to pass per request.
     let glance = middleware::from_fn_with_state(state.clone(), pipeline).layer(resources);
     // The Keystone shim answers as Keystone, outside Glance's pipeline.
-    let app = Router::new()
-        .merge(keystone::router().with_state(state.clone()))
-        .fallback_service(glance);
+    let app = routers
+        .keystone
+        .clone()
+        .fallback_service(glance)
+        .with_state(state.clone());
     // The control plane (`/_mock`) sits beside both, its faults and journal around them.
     control::router(state, app)
 }

@@ -24,36 +24,36 @@ use crate::api::ApiState;
 use crate::api::error::{self, ApiError};
 use crate::app::control;
 use crate::control::{Control, DataMode, FaultRule, Seed, SeedError};
-use crate::state::{IdentityState, SharedState};
-use std::sync::Arc;
+use crate::state::SharedState;
+use std::sync::{Arc, OnceLock};
 
-/// The control plane's routes, behind [`auth::authorize`], errors rendered
-/// as Glance renders them.
-fn routes(identity: IdentityState) -> Router<ApiState> {
-    Router::new()
-        .route("/_mock/health", get(health))
-        .route("/_mock/reset", post(reset))
-        .route("/_mock/state", get(dump).post(load))
-        .route("/_mock/requests", get(requests).delete(clear_requests))
-        .route(
-            "/_mock/faults",
-            get(faults).post(add_fault).delete(clear_faults),
-        )
-        .route("/_mock/faults/{id}", delete(remove_fault))
-        .route("/_mock/tasks/advance", post(advance_all))
-        .route("/_mock/tasks/finish", post(finish_all))
-        .route("/_mock/tasks/{id}/advance", post(advance_one))
-        .merge(files::routes())
-        .route("/_mock", axum::routing::any(not_found))
-        .route("/_mock/{*rest}", axum::routing::any(not_found))
-        .layer(middleware::from_fn_with_state(identity, auth::authorize))
-        .layer(middleware::from_fn(render_errors))
-        // Seeds carry image data inline: more than axum's 2 MiB default
-        // (`load` reads its body itself, against the same limit).
-        .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
+use tower::Layer;
+
+/// The control plane's routes, built once per process (see
+/// [`crate::api::router`]); [`router`] gives them a server's state and puts
+/// them behind [`auth::authorize`], errors rendered as Glance renders them.
+fn routes() -> &'static Router<ApiState> {
+    static ROUTES: OnceLock<Router<ApiState>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        Router::new()
+            .route("/_mock/health", get(health))
+            .route("/_mock/reset", post(reset))
+            .route("/_mock/state", get(dump).post(load))
+            .route("/_mock/requests", get(requests).delete(clear_requests))
+            .route(
+                "/_mock/faults",
+                get(faults).post(add_fault).delete(clear_faults),
+            )
+            .route("/_mock/faults/{id}", delete(remove_fault))
+            .route("/_mock/tasks/advance", post(advance_all))
+            .route("/_mock/tasks/finish", post(finish_all))
+            .route("/_mock/tasks/{id}/advance", post(advance_one))
+            .merge(files::routes())
+            .route("/_mock", axum::routing::any(not_found))
+            .route("/_mock/{*rest}", axum::routing::any(not_found))
+    })
 }
 
-/// Errors of the control plane rendered as the API's are.
 async fn render_errors(req: Request, next: Next) -> Response {
     error::render(req, |req| next.run(req)).await
 }
@@ -234,13 +234,27 @@ pub fn router(state: ApiState, app: axum::Router) -> axum::Router {
     if !state.app.config.control_plane {
         return app;
     }
-    // One router for both (`/_mock` merged in after the layer, so the layer
-    // does not wrap it), not a router of its own around `app`: a router
-    // less to pass per request.
     let parts = intercept::InterceptState {
         control: state.app.control.clone(),
         identity: state.identity.clone(),
     };
-    app.layer(middleware::from_fn_with_state(parts, intercept::intercept))
-        .merge(routes(state.identity.clone()).with_state(state))
+    let app = middleware::from_fn_with_state(parts, intercept::intercept).layer(app);
+    // The control routes' own layers, set before `app` becomes the fallback
+    // so they do not wrap it: innermost the authorization, inside the error
+    // rendering so that refusals get Glance-shaped bodies by `Accept`;
+    // outermost the body limit, as seeds carry image data inline: more than
+    // axum's 2 MiB default (`load` reads its body itself, against the same
+    // limit). One router for both, `/_mock` beside the intercept layer
+    // rather than inside it.
+    let identity = state.identity.clone();
+    routes()
+        .clone()
+        .with_state(state)
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
+                .layer(middleware::from_fn(render_errors))
+                .layer(middleware::from_fn_with_state(identity, auth::authorize)),
+        )
+        .fallback_service(app)
 }
