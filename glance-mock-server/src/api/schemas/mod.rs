@@ -32,22 +32,13 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
         "metadefs/resource_types",
         include_str!("metadefs/resource_types.json"),
     ),
-    (
-        "metadefs/property",
-        include_str!("metadefs/property.json"),
-    ),
+    ("metadefs/property", include_str!("metadefs/property.json")),
     (
         "metadefs/properties",
         include_str!("metadefs/properties.json"),
     ),
-    (
-        "metadefs/object",
-        include_str!("metadefs/object.json"),
-    ),
-    (
-        "metadefs/objects",
-        include_str!("metadefs/objects.json"),
-    ),
+    ("metadefs/object", include_str!("metadefs/object.json")),
+    ("metadefs/objects", include_str!("metadefs/objects.json")),
     ("metadefs/tag", include_str!("metadefs/tag.json")),
     ("metadefs/tags", include_str!("metadefs/tags.json")),
 ];

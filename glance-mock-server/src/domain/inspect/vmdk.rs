@@ -1,6 +1,7 @@
 //! The VMDK inspector (oslo's `VMDKInspector`).
 
 use super::{Broken, Inspector, Mismatch, Region};
+use crate::domain::python::is_py_space;
 
 /// VMware VMDK (monolithicSparse and streamOptimized), or a bare text
 /// descriptor.
@@ -27,14 +28,14 @@ impl Default for Vmdk {
     }
 }
 
-/// Python's `str.isspace()` on ASCII.
+/// Python's `str.isspace()` on a byte of ASCII text.
 fn py_space(c: u8) -> bool {
-    matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f | b' ')
+    c.is_ascii() && is_py_space(char::from(c))
 }
 
 /// Python's `str.strip()` on ASCII text.
 fn py_strip(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && py_space(c as u8))
+    s.trim_matches(|c: char| c.is_ascii() && is_py_space(c))
 }
 
 impl Vmdk {
