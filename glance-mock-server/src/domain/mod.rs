@@ -5,6 +5,7 @@
 pub mod activation;
 pub mod cache;
 pub mod create;
+pub mod fields;
 pub mod identity;
 pub mod image;
 pub mod import;
