@@ -17,6 +17,7 @@ use regex::Regex;
 
 use super::accept::Accept;
 use crate::domain::Fault;
+use crate::domain::python::json;
 
 /// An error response waiting for its body.
 #[derive(Debug, Clone)]
@@ -313,9 +314,9 @@ impl ApiError {
                 "application/json",
                 format!(
                     "{{\"message\": {}, \"code\": {}, \"title\": {}}}",
-                    python_json_string(&self.message()),
-                    python_json_string(&status_line),
-                    python_json_string(reason(self.status))
+                    json::dumps_str(&self.message()),
+                    json::dumps_str(&status_line),
+                    json::dumps_str(reason(self.status))
                 ),
             ),
         };
@@ -417,31 +418,9 @@ fn html_escape(s: &str) -> String {
     out
 }
 
-/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`).
-pub fn python_json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
-}
+/// A JSON string as Python's `json.dumps` writes it, which lives in
+/// [`crate::domain::python::json`]; this path stays for code that used it.
+pub use crate::domain::python::json::dumps_str as python_json_string;
 
 /// Middleware, just inside [`render`]: unless the deployment asks for
 /// Glance's own server errors (`Config::glance_server_errors`), a 5xx that
@@ -643,14 +622,6 @@ mod tests {
         assert_eq!(
             e.message(),
             "The request media type text/plain is not supported by this server.\n<br /><br />\nInvalid content type text/plain"
-        );
-    }
-
-    #[test]
-    fn json_strings_are_ascii_like_python() {
-        assert_eq!(
-            python_json_string("a\"b\\c\u{7f}😀"),
-            r#""a\"b\\c\u007f\ud83d\ude00""#
         );
     }
 }

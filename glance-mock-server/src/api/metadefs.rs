@@ -25,7 +25,7 @@ use crate::domain::metadefs::properties::PropertyBody;
 use crate::domain::metadefs::resource_types::AssociationBody;
 use crate::domain::metadefs::tags::{TagBody, TagsBody, append_header};
 use crate::domain::metadefs::wsme;
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
 use crate::state::SharedState;
 
 const NS: &str = "/v2/metadefs/namespaces/{namespace}";

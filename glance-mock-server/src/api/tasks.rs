@@ -16,7 +16,7 @@ use super::images::json_body;
 use super::versions::base_url;
 use super::wsgi;
 use crate::app;
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
 use crate::domain::tasks::{self, TaskQuery};
 use crate::state::SharedState;
 

@@ -20,8 +20,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::accept::Accept;
-use super::error::python_json_string;
 use crate::config::Config;
+use crate::domain::python::json;
 use crate::state::SharedState;
 
 /// The media type prefix that selects a version through `Accept`.
@@ -100,7 +100,7 @@ pub fn base_url(headers: &HeaderMap) -> String {
 
 /// The versions document, byte for byte as Glance writes it.
 fn document(config: &Config, headers: &HeaderMap) -> String {
-    let href = python_json_string(&format!("{}/v2/", base_url(headers)));
+    let href = json::dumps_str(&format!("{}/v2/", base_url(headers)));
     let entries: Vec<String> = Features::of(config)
         .documented()
         .into_iter()

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::pyrepr::{Py, repr};
+use super::fields::{BASE_IN_REQUEST, READ_ONLY_BASE, READ_ONLY_IN_REQUEST, is_reserved};
+use super::python::{Py, repr};
 use super::{Fault, Identity, Image, Visibility, policy};
 
 /// Disk formats the image schema allows.
@@ -31,42 +32,6 @@ pub const PROPERTY_QUOTA: usize = 128;
 pub const TAG_QUOTA: usize = 128;
 /// Largest `min_ram`/`min_disk` the database takes (a 4-byte INT).
 pub const MAX_DB_INT: i64 = i32::MAX as i64;
-
-/// `RequestDeserializer._disallowed_properties`.
-const READ_ONLY_IN_REQUEST: &[&str] = &["direct_url", "self", "file", "schema", "stores"];
-/// `ImageFactory._readonly_properties` that reach it as base attributes, in its order.
-const READ_ONLY_BASE: &[&str] = &[
-    "created_at",
-    "updated_at",
-    "status",
-    "checksum",
-    "size",
-    "virtual_size",
-];
-/// `RequestDeserializer._reserved_properties`.
-const RESERVED: &[&str] = &["location", "deleted", "deleted_at"];
-/// Base properties the deserializer takes out of the body; the rest are
-/// extra properties (including `os_hash_algo`/`os_hash_value`, which Glance
-/// stores as hidden extra properties, and `locations`).
-const BASE_IN_REQUEST: &[&str] = &[
-    "checksum",
-    "created_at",
-    "container_format",
-    "disk_format",
-    "id",
-    "min_disk",
-    "min_ram",
-    "name",
-    "size",
-    "virtual_size",
-    "status",
-    "tags",
-    "owner",
-    "updated_at",
-    "visibility",
-    "protected",
-    "os_hidden",
-];
 
 /// Build the image a create request describes, or the fault Glance answers with.
 pub fn new_image(
@@ -95,7 +60,7 @@ pub fn new_image(
                 "Custom property should not be greater than 255 characters.".into(),
             ));
         }
-        if RESERVED.contains(&key.as_str()) || key.starts_with("os_glance") {
+        if is_reserved(key) {
             return Err(Fault::ForbiddenDetail(format!(
                 "Attribute '{key}' is reserved."
             )));
@@ -263,8 +228,8 @@ pub mod schema {
     use serde_json::{Map, Value};
 
     use super::Fault;
-    use crate::domain::jsonschema;
-    use crate::domain::pyrepr::Py;
+    use crate::domain::python::Py;
+    use crate::domain::python::jsonschema;
 
     /// The pattern the schema gives `id`.
     pub const ID_PATTERN: &str =

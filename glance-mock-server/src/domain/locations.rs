@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 
 use super::metadefs::schema::Schema;
 use super::policy::{self, NOT_FOUND_DEFAULT, Rule};
-use super::pyrepr::Py;
+use super::python::Py;
 use super::{Fault, Identity, Image, ImageStatus};
 
 pub use super::image::store_url;
@@ -76,7 +76,7 @@ impl NewLocation {
             _ => String::new(),
         };
         let validation_data = match body.get("validation_data") {
-            Some(v) => match super::metadefs::pyjson::to_value(v) {
+            Some(v) => match super::python::json::to_value(v) {
                 Value::Object(m) => m,
                 _ => Map::new(),
             },
@@ -342,7 +342,7 @@ pub fn replace(image: &mut Image, value: &Value) -> Result<(), Fault> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::metadefs::pyjson;
+    use crate::domain::python::json as pyjson;
     use crate::domain::time::now;
 
     fn who(project: &str, roles: &[&str]) -> Identity {

@@ -5,18 +5,17 @@
 pub mod activation;
 pub mod cache;
 pub mod create;
+pub mod fields;
 pub mod identity;
 pub mod image;
 pub mod import;
 pub mod inspect;
-pub mod jsonschema;
 pub mod list;
 pub mod locations;
 pub mod members;
 pub mod metadefs;
 pub mod patch;
 pub mod policy;
-pub mod pyrepr;
 pub mod python;
 pub mod revision;
 pub mod stored;
@@ -28,8 +27,15 @@ pub mod usage;
 
 pub use identity::Identity;
 pub use image::{Image, ImageStatus, Visibility};
+pub use python::jsonschema;
 pub use revision::Revision;
 pub use stored::Stored;
+
+/// `repr()` and `pprint.pformat`, which live in [`crate::domain::python`]
+/// with the rest of Python's text; this path stays for code that used it.
+pub mod pyrepr {
+    pub use super::python::{Py, is_py_space, pformat, repr, str_repr};
+}
 
 /// Why an operation was refused, in the categories Glance maps to HTTP
 /// statuses. The message is Glance's own text: webob shows it alone when

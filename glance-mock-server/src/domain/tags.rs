@@ -16,7 +16,7 @@ pub fn validate(tag: &str) -> Result<(), Fault> {
     if tag.chars().count() <= MAX_TAG_LENGTH {
         return Ok(());
     }
-    let repr = python::repr_str(tag);
+    let repr = python::str_repr(tag);
     Err(Fault::BadRequest(format!(
         "Provided object does not match schema 'image': {repr} is too long\n\n\
          Failed validating 'maxLength' in schema['properties']['tags']['items']:\n    \

@@ -14,7 +14,7 @@ use super::directory::{GrantScope, Project, User};
 use super::policy::{Rule, Target, enforce};
 use super::tokens::TokenData;
 use super::{Keystone, KeystoneError, Lookup, render};
-use crate::domain::pyrepr::{Py, repr};
+use crate::domain::python::{Py, repr};
 
 /// A list call's query, as `(key, value)` pairs in order.
 pub type Query = [(String, String)];

@@ -16,7 +16,6 @@ pub mod namespaces;
 pub mod objects;
 pub mod policy;
 pub mod properties;
-pub mod pyjson;
 pub mod query;
 pub mod records;
 pub mod resource_types;
@@ -24,9 +23,13 @@ pub mod schema;
 pub mod tags;
 pub mod wsme;
 
+/// `json.loads` keeping key order, which lives in [`crate::domain::python::json`];
+/// this path stays for code that used it.
+pub use crate::domain::python::json as pyjson;
+
 pub use records::Tables;
 
-use super::pyrepr::Py;
+use super::python::Py;
 use super::{Fault, Identity};
 use records::Namespace;
 

@@ -11,7 +11,7 @@ use super::records::{Association, Namespace, Object, Property, Tag};
 use super::schema::Schema;
 use super::{Lookup, READ_ONLY, Tables, check_allowed, find, find_or_404, require_body, wsme};
 use crate::domain::policy::NOT_FOUND_DEFAULT;
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
 use crate::domain::{Fault, Identity};
 
 /// A namespace create or update body, read as Glance's deserializer reads
@@ -624,8 +624,8 @@ pub fn delete(t: &mut Tables, who: &Identity, name: &str, scope: Scope) -> Resul
 
 #[cfg(test)]
 mod tests {
-    use super::super::pyjson;
     use super::*;
+    use crate::domain::python::json as pyjson;
     use crate::domain::time::now;
 
     fn who(project: &str, roles: &[&str]) -> Identity {

@@ -9,7 +9,7 @@ use super::query::{self, Params};
 use super::records::{Object, object_href};
 use super::schema::Schema;
 use super::{READ_ONLY, Tables, check_allowed, find_for_objects, require_body, wsme};
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
 use crate::domain::time::format;
 use crate::domain::{Fault, Identity};
 
@@ -184,8 +184,8 @@ pub fn delete(t: &mut Tables, who: &Identity, namespace: &str, name: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::super::namespaces::{NamespaceBody, create as create_namespace};
-    use super::super::pyjson;
     use super::*;
+    use crate::domain::python::json as pyjson;
     use crate::domain::time::now;
 
     fn admin() -> Identity {

@@ -60,27 +60,9 @@ impl Params {
     }
 }
 
-/// Python's `int(text)`: surrounding whitespace, a sign, digits with
-/// single underscores between them. `None` where Python raises.
-pub fn python_int(text: &str) -> Option<i64> {
-    let t = text.trim_matches(|c: char| c.is_whitespace());
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
-    {
-        return None;
-    }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    let n: i128 = clean.parse().unwrap_or(i128::MAX);
-    let n = if negative { -n } else { n };
-    Some(i64::try_from(n).unwrap_or(if negative { i64::MIN } else { i64::MAX }))
-}
+/// Python's `int(text)` clamped to `i64`, which lives in
+/// [`crate::domain::python`]; this path stays for code that used it.
+pub use crate::domain::python::int64_of_str as python_int;
 
 /// `urllib.parse.urlencode(pairs)`: `quote_plus` on names and values.
 pub fn urlencode<'a>(pairs: impl IntoIterator<Item = &'a (String, String)>) -> String {
@@ -128,16 +110,6 @@ pub fn sort_dir(value: &str) -> Result<Direction, crate::domain::Fault> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ints_parse_like_python() {
-        assert_eq!(python_int(" 12 "), Some(12));
-        assert_eq!(python_int("+3"), Some(3));
-        assert_eq!(python_int("-1_0"), Some(-10));
-        for bad in ["", "1.5", "abc", "1__0", "_1", "0x10", "- 1"] {
-            assert_eq!(python_int(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn multidict_pop_first_get_last() {

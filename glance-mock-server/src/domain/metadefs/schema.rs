@@ -5,10 +5,10 @@
 
 use std::sync::LazyLock;
 
-use super::pyjson;
 use crate::domain::Fault;
-use crate::domain::jsonschema;
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
+use crate::domain::python::json as pyjson;
+use crate::domain::python::jsonschema;
 
 /// A request-body schema of Glance's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::query::{self, Direction, Params};
 use super::records::Tag;
 use super::schema::Schema;
 use super::{READ_ONLY_TIMES, Tables, check_allowed, find_or_404, require_body, wsme};
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
 use crate::domain::{Fault, Identity};
 
 fn not_found(name: &str) -> Fault {
@@ -259,8 +259,8 @@ pub fn delete(t: &mut Tables, who: &Identity, namespace: &str, name: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::super::namespaces::{NamespaceBody, create as create_namespace};
-    use super::super::pyjson;
     use super::*;
+    use crate::domain::python::json as pyjson;
     use crate::domain::time::now;
 
     fn admin() -> Identity {

@@ -12,9 +12,9 @@
 
 use serde_json::{Map, Value};
 
-use super::pyjson;
 use crate::domain::Fault;
-use crate::domain::pyrepr::{Py, repr};
+use crate::domain::python::json as pyjson;
+use crate::domain::python::{self, Py, repr};
 
 /// The type of one model attribute.
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +184,7 @@ fn convert(kind: Kind, v: &Py) -> Result<Value, Fault> {
             Py::Str(s) => Value::String(s.clone()),
             _ => return Err(fail()),
         },
-        Kind::Int => Value::from(python_int(v).ok_or_else(fail)?),
+        Kind::Int => Value::from(python::int64_of(v).ok_or_else(fail)?),
         Kind::Bool => match v {
             Py::Bool(b) => Value::Bool(*b),
             Py::Int(n) => Value::Bool(*n != 0),
@@ -241,18 +241,6 @@ fn convert(kind: Kind, v: &Py) -> Result<Value, Fault> {
             _ => return Err(fail()),
         },
     })
-}
-
-/// Python's `int(value)` on a JSON value: floats truncate toward zero,
-/// booleans count, numeric strings parse.
-fn python_int(v: &Py) -> Option<i64> {
-    match v {
-        Py::Int(n) => Some(i64::try_from(*n).unwrap_or(if *n < 0 { i64::MIN } else { i64::MAX })),
-        Py::Float(f) if f.is_finite() => Some(f.trunc() as i64),
-        Py::Bool(b) => Some(i64::from(*b)),
-        Py::Str(s) => super::query::python_int(s),
-        _ => None,
-    }
 }
 
 /// Read a request body as JSON with its keys in order, for schema errors;

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::TaskType;
 use crate::domain::Fault;
-use crate::domain::jsonschema;
-use crate::domain::pyrepr::Py;
+use crate::domain::python::Py;
+use crate::domain::python::jsonschema;
 use crate::domain::python::{str_of, truthy};
 
 fn bad(msg: impl Into<String>) -> Fault {

@@ -8,28 +8,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::{Task, visible};
-use crate::domain::{Fault, Identity};
-
-/// Python's `int()` of a query value.
-fn python_int(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let valid = !digits.is_empty()
-        && !digits.starts_with('_')
-        && !digits.ends_with('_')
-        && !digits.contains("__")
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
-    if !valid {
-        return None;
-    }
-    let n = digits
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    Some(if s.starts_with('-') { -n } else { n })
-}
+use crate::domain::{Fault, Identity, python};
 
 /// oslo's `uuidutils.is_uuid_like`: a UUID with or without hyphens,
 /// braces or a `urn:uuid:` prefix, any case.
@@ -181,7 +160,8 @@ impl TaskQuery {
         let limit = match limit {
             None => default_limit,
             Some(v) => {
-                let n = python_int(&v).ok_or_else(|| bad("limit param must be an integer"))?;
+                let n = python::int64_of_str(&v)
+                    .ok_or_else(|| bad("limit param must be an integer"))?;
                 if n < 0 {
                     return Err(bad("limit param must be positive"));
                 }

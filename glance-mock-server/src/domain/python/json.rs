@@ -1,7 +1,8 @@
-//! JSON read the way Python's `json.loads` reads it: objects keep the order
-//! their keys were written in (a repeated key keeps its first place and its
-//! last value), integers and floats stay apart. Glance prints request bodies
-//! back in its schema errors, so their order matters.
+//! JSON the way Python's `json` module reads and writes it. `json.loads`:
+//! objects keep the order their keys were written in (a repeated key keeps
+//! its first place and its last value), integers and floats stay apart;
+//! Glance prints request bodies back in its schema errors, so their order
+//! matters. `json.dumps` of a string: ASCII only.
 
 use std::fmt;
 
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::domain::pyrepr::Py;
+use super::Py;
 
 /// Parse `bytes` as JSON into a [`Py`] value.
 pub fn parse(bytes: &[u8]) -> Result<Py, serde_json::Error> {
@@ -36,6 +37,32 @@ pub fn to_value(v: &Py) -> Value {
             Value::Object(m)
         }
     }
+}
+
+/// A JSON string as Python's `json.dumps` writes it (`ensure_ascii`).
+pub fn dumps_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            c => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn float(f: f64) -> Value {
@@ -110,7 +137,7 @@ impl<'de> Visitor<'de> for PyVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::pyrepr::repr;
+    use crate::domain::python::repr;
 
     #[test]
     fn keys_keep_their_written_order() {
@@ -118,5 +145,13 @@ mod tests {
         assert_eq!(repr(&v), "{'b': 'x', 'a': [1.0, None, True]}");
         assert_eq!(to_value(&v)["a"][0], serde_json::json!(1.0));
         assert!(parse(b"{").is_err());
+    }
+
+    #[test]
+    fn strings_dump_as_ascii_like_python() {
+        assert_eq!(
+            dumps_str("a\"b\\c\u{7f}😀"),
+            r#""a\"b\\c\u007f\ud83d\ude00""#
+        );
     }
 }

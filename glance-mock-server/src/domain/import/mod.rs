@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::policy::{self, NOT_FOUND_DEFAULT, Rule};
-use super::pyrepr::{Py, repr};
 use super::python::str_of;
 use super::tasks::{Task, TaskStatus};
 use super::{Fault, Identity, Image, ImageStatus};
@@ -63,14 +62,6 @@ impl ImportMethod {
     }
 }
 
-/// Python's `str()` of any JSON value.
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::Array(_) | Value::Object(_) => repr(&Py::from(v)),
-        scalar => str_of(scalar),
-    }
-}
-
 fn bad(msg: impl Into<String>) -> Fault {
     Fault::BadRequest(msg.into())
 }
@@ -115,7 +106,7 @@ impl ImportRequest {
         let Some(name) = enabled_name else {
             return Err(bad(format!(
                 "Unknown import method name '{}'.",
-                py_str(name)
+                str_of(name)
             )));
         };
         let flag = |key: &str, default: bool| match body.get(key) {
@@ -353,7 +344,7 @@ pub fn web_download_uri(req: &ImportRequest) -> Result<String, Fault> {
     match req.uri() {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(v) if super::python::truthy(v) => Err(Fault::internal()),
-        other => Err(uri_refused(&py_str(other.unwrap_or(&Value::Null)))),
+        other => Err(uri_refused(&str_of(other.unwrap_or(&Value::Null)))),
     }
 }
 

@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::pyrepr::{Py, pformat, repr, str_repr};
+use super::{Py, pformat, repr, str_repr};
 
 /// One step of a path into an instance or a schema.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

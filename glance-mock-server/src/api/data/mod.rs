@@ -20,6 +20,7 @@ use super::error::ApiError;
 use super::identity::Caller;
 use super::wsgi;
 use crate::app::data::{self, UploadError};
+use crate::domain::python;
 use crate::state::SharedState;
 use crate::store::{DataStream, StoreError};
 
@@ -70,33 +71,6 @@ pub(super) fn octet_stream(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(sent)
 }
 
-/// Python's `int()` on a header value: surrounding whitespace, a sign,
-/// digits with single underscores between them. Saturates far beyond
-/// anything an upload can reach.
-fn python_int(s: &str) -> Option<i128> {
-    let s = s.trim();
-    let (negative, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-    {
-        return None;
-    }
-    let value = digits
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .fold(0i128, |n, d| {
-            n.saturating_mul(10).saturating_add(i128::from(d - b'0'))
-        });
-    Some(if negative { -value } else { value })
-}
-
 /// `_get_image_size`: `x-openstack-image-size` (any integer, negative
 /// ones included), else `Content-Length` (`None` for 0 or chunked uploads).
 pub(super) fn upload_size(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
@@ -109,7 +83,7 @@ pub(super) fn upload_size(headers: &HeaderMap) -> Result<Option<i64>, ApiError> 
     let n = declared
         .to_str()
         .ok()
-        .and_then(python_int)
+        .and_then(python::int_of_str)
         .ok_or_else(invalid)?;
     Ok(Some(
         n.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
@@ -320,22 +294,6 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_int_accepts_what_python_does() {
-        assert_eq!(python_int("12"), Some(12));
-        assert_eq!(python_int(" 12 "), Some(12));
-        assert_eq!(python_int("+5"), Some(5));
-        assert_eq!(python_int("-0"), Some(0));
-        assert_eq!(python_int("-3"), Some(-3));
-        assert_eq!(python_int("5_0"), Some(50));
-        assert_eq!(python_int("5__0"), None);
-        assert_eq!(python_int("_5"), None);
-        assert_eq!(python_int("5.0"), None);
-        assert_eq!(python_int("0x5"), None);
-        assert_eq!(python_int(""), None);
-        assert_eq!(python_int("abc"), None);
-    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

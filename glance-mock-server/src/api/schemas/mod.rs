@@ -10,46 +10,37 @@ use axum::routing::get;
 
 /// The published documents: the path under `/v2/schemas/` and the document.
 pub const DOCUMENTS: &[(&str, &str)] = &[
-    ("image", include_str!("schemas/image.json")),
-    ("images", include_str!("schemas/images.json")),
-    ("member", include_str!("schemas/member.json")),
-    ("members", include_str!("schemas/members.json")),
-    ("task", include_str!("schemas/task.json")),
-    ("tasks", include_str!("schemas/tasks.json")),
+    ("image", include_str!("image.json")),
+    ("images", include_str!("images.json")),
+    ("member", include_str!("member.json")),
+    ("members", include_str!("members.json")),
+    ("task", include_str!("task.json")),
+    ("tasks", include_str!("tasks.json")),
     (
         "metadefs/namespace",
-        include_str!("schemas/metadefs/namespace.json"),
+        include_str!("metadefs/namespace.json"),
     ),
     (
         "metadefs/namespaces",
-        include_str!("schemas/metadefs/namespaces.json"),
+        include_str!("metadefs/namespaces.json"),
     ),
     (
         "metadefs/resource_type",
-        include_str!("schemas/metadefs/resource_type.json"),
+        include_str!("metadefs/resource_type.json"),
     ),
     (
         "metadefs/resource_types",
-        include_str!("schemas/metadefs/resource_types.json"),
+        include_str!("metadefs/resource_types.json"),
     ),
-    (
-        "metadefs/property",
-        include_str!("schemas/metadefs/property.json"),
-    ),
+    ("metadefs/property", include_str!("metadefs/property.json")),
     (
         "metadefs/properties",
-        include_str!("schemas/metadefs/properties.json"),
+        include_str!("metadefs/properties.json"),
     ),
-    (
-        "metadefs/object",
-        include_str!("schemas/metadefs/object.json"),
-    ),
-    (
-        "metadefs/objects",
-        include_str!("schemas/metadefs/objects.json"),
-    ),
-    ("metadefs/tag", include_str!("schemas/metadefs/tag.json")),
-    ("metadefs/tags", include_str!("schemas/metadefs/tags.json")),
+    ("metadefs/object", include_str!("metadefs/object.json")),
+    ("metadefs/objects", include_str!("metadefs/objects.json")),
+    ("metadefs/tag", include_str!("metadefs/tag.json")),
+    ("metadefs/tags", include_str!("metadefs/tags.json")),
 ];
 
 /// The document published at `/v2/schemas/{name}`, if any.
