@@ -1,10 +1,15 @@
-//! Every argument of the `glance` command, in python-glanceclient's names.
+//! Every argument of the `glance` command, in python-glanceclient's names,
+//! and [`run`], which hands each subcommand to its handler in `commands/`.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{cache, data, images, import, info, locations, members, metadefs, tasks};
+use crate::commands::{
+    Ctx, cache, data, images, import, info, locations, members, metadefs, tasks,
+};
+use crate::output::Format;
 
 /// Command-line interface to the OpenStack Image service (Glance) API v2.
 #[derive(Debug, Parser)]
@@ -260,15 +265,6 @@ pub struct AuthArgs {
     pub os_key: Option<PathBuf>,
 }
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Tables as python-glanceclient prints them.
-    Table,
-    /// JSON for scripts.
-    Json,
-}
-
 /// The subcommands, named as python-glanceclient's (hence the shared
 /// prefixes). Each resource's arguments live beside its handlers in
 /// `commands/<resource>.rs`.
@@ -418,23 +414,81 @@ pub struct Completion {
     pub shell: clap_complete::Shell,
 }
 
-/// Booleans as python-glanceclient's strict parser takes them.
-pub fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
-        "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
-        _ => Err(format!(
-            "Unrecognized value '{s}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"
-        )),
+/// Run one command. `Ok(false)` means "failed, already reported" (exit 1),
+/// as for a multi-id delete where some ids failed.
+pub async fn run(ctx: &Ctx<'_>, command: Command) -> Result<bool> {
+    use Command as C;
+    match command {
+        C::ImageCreate(a) => images::create(ctx, a).await?,
+        C::ImageCreateViaImport(a) => import::create_via_import(ctx, a).await?,
+        C::ImageUpdate(a) => images::update(ctx, a).await?,
+        C::ImageList(a) => images::list(ctx, a).await?,
+        C::ImageShow(a) => images::show(ctx, a).await?,
+        C::ImageUpload(a) => data::upload(ctx, a).await?,
+        C::ImageStage(a) => import::stage(ctx, a).await?,
+        C::ImageImport(a) => import::import(ctx, a).await?,
+        C::ImageDownload(a) => data::download(ctx, a).await?,
+        C::ImageDelete(a) => return images::delete(ctx, a).await,
+        C::ImageDeactivate(a) => images::deactivate(ctx, a).await?,
+        C::ImageReactivate(a) => images::reactivate(ctx, a).await?,
+        C::ImageTagUpdate(a) => images::tag_update(ctx, a).await?,
+        C::ImageTagDelete(a) => images::tag_delete(ctx, a).await?,
+        C::ImageTasks(a) => images::tasks(ctx, a).await?,
+        C::LocationAdd(a) => locations::add(ctx, a).await?,
+        C::LocationDelete(a) => locations::delete(ctx, a).await?,
+        C::LocationUpdate(a) => locations::update(ctx, a).await?,
+        C::AddLocation(a) => locations::add_location(ctx, a).await?,
+        C::MemberList(a) => members::list(ctx, a).await?,
+        C::MemberGet(a) => members::get(ctx, a).await?,
+        C::MemberCreate(a) => members::create(ctx, a).await?,
+        C::MemberUpdate(a) => members::update(ctx, a).await?,
+        C::MemberDelete(a) => members::delete(ctx, a).await?,
+        C::StoresInfo(a) => info::stores_info(ctx, a).await?,
+        C::StoresDelete(a) => info::stores_delete(ctx, a).await?,
+        C::ImportInfo => info::import_info(ctx).await?,
+        C::Usage => info::usage(ctx).await?,
+        C::Explain(a) => info::explain(ctx, a).await?,
+        C::TaskList(a) => tasks::list(ctx, a).await?,
+        C::TaskShow(a) => tasks::show(ctx, a).await?,
+        C::TaskCreate(a) => tasks::create(ctx, a).await?,
+        C::CacheList => cache::list(ctx).await?,
+        C::CacheQueue(a) => return cache::queue(ctx, a).await,
+        C::CacheDelete(a) => return cache::delete(ctx, a).await,
+        C::CacheClear(a) => return cache::clear(ctx, a).await,
+        C::MdNamespaceCreate(a) => metadefs::namespace_create(ctx, a).await?,
+        C::MdNamespaceImport(a) => metadefs::namespace_import(ctx, a).await?,
+        C::MdNamespaceUpdate(a) => metadefs::namespace_update(ctx, a).await?,
+        C::MdNamespaceShow(a) => metadefs::namespace_show(ctx, a).await?,
+        C::MdNamespaceList(a) => metadefs::namespace_list(ctx, a).await?,
+        C::MdNamespaceDelete(a) => metadefs::namespace_delete(ctx, a).await?,
+        C::MdResourceTypeAssociate(a) => metadefs::resource_type_associate(ctx, a).await?,
+        C::MdResourceTypeDeassociate(a) => metadefs::resource_type_deassociate(ctx, a).await?,
+        C::MdResourceTypeList => metadefs::resource_type_list(ctx).await?,
+        C::MdNamespaceResourceTypeList(a) => metadefs::namespace_resource_type_list(ctx, a).await?,
+        C::MdPropertyCreate(a) => metadefs::property_create(ctx, a).await?,
+        C::MdPropertyUpdate(a) => metadefs::property_update(ctx, a).await?,
+        C::MdPropertyShow(a) => metadefs::property_show(ctx, a).await?,
+        C::MdPropertyDelete(a) => metadefs::property_delete(ctx, a).await?,
+        C::MdNamespacePropertiesDelete(a) => metadefs::properties_delete(ctx, a).await?,
+        C::MdPropertyList(a) => metadefs::property_list(ctx, a).await?,
+        C::MdObjectCreate(a) => metadefs::object_create(ctx, a).await?,
+        C::MdObjectUpdate(a) => metadefs::object_update(ctx, a).await?,
+        C::MdObjectShow(a) => metadefs::object_show(ctx, a).await?,
+        C::MdObjectPropertyShow(a) => metadefs::object_property_show(ctx, a).await?,
+        C::MdObjectDelete(a) => metadefs::object_delete(ctx, a).await?,
+        C::MdNamespaceObjectsDelete(a) => metadefs::objects_delete(ctx, a).await?,
+        C::MdObjectList(a) => metadefs::object_list(ctx, a).await?,
+        C::MdTagCreate(a) => metadefs::tag_create(ctx, a).await?,
+        C::MdTagCreateMultiple(a) => metadefs::tag_create_multiple(ctx, a).await?,
+        C::MdTagUpdate(a) => metadefs::tag_update(ctx, a).await?,
+        C::MdTagShow(a) => metadefs::tag_show(ctx, a).await?,
+        C::MdTagDelete(a) => metadefs::tag_delete(ctx, a).await?,
+        C::MdNamespaceTagsDelete(a) => metadefs::tags_delete(ctx, a).await?,
+        C::MdTagList(a) => metadefs::tag_list(ctx, a).await?,
+        // Handled before any client is built (see main).
+        C::Completion(_) => {}
     }
-}
-
-/// `KEY=VALUE`.
-pub fn parse_property(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(format!("'{s}' is not in the format of KEY=VALUE")),
-    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -445,14 +499,5 @@ mod tests {
     #[test]
     fn definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn parsers() {
-        assert_eq!(parse_bool("Yes"), Ok(true));
-        assert_eq!(parse_bool("off"), Ok(false));
-        assert!(parse_bool("maybe").is_err());
-        assert_eq!(parse_property("a=b=c"), Ok(("a".into(), "b=c".into())));
-        assert!(parse_property("novalue").is_err());
     }
 }

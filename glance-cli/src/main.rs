@@ -5,6 +5,7 @@
 // python-glanceclient's (bare URLs, `env[OS_…]`), not rustdoc markup.
 #![allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
 
+mod args;
 mod auth;
 mod cli;
 mod commands;
@@ -44,7 +45,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         verbose: cli.verbose,
         endpoint_given: cli.os_image_url.is_some(),
     };
-    commands::run(&ctx, cli.command).await
+    cli::run(&ctx, cli.command).await
 }
 
 /// A server error as one line: `HTTP 404 Not Found: <message> (Request-ID: req-…)`;

@@ -1,10 +1,18 @@
 //! Printing results: python-glanceclient's tables, or JSON.
 
+use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table};
 use glance_client::Image;
 use serde_json::Value;
 
-use crate::cli::Format;
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables as python-glanceclient prints them.
+    Table,
+    /// JSON for scripts.
+    Json,
+}
 
 /// python-glanceclient's PrettyTable look: `+---+` borders, `-` under the header.
 const PRETTYTABLE: &str = "||--+-++|    ++++++";

@@ -92,17 +92,14 @@ pub mod info;
 mod macros;
 pub mod members;
 pub mod metadefs;
-mod request_ids;
-pub mod retry;
+mod paginate;
 pub mod schemas;
 pub mod tasks;
 mod transport;
 pub mod verify;
 pub mod versions;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_READ_TIMEOUT, UPLOAD_TOKEN_MARGIN, UPLOAD_TOKEN_RATE,
-};
+pub use client::{Client, ClientBuilder, DEFAULT_READ_TIMEOUT};
 pub use config::CloudConfig;
 pub use error::{
     Error, ImportFailure, ParseEnumError, ResponseSummary, Result, Transfer, TransportError, report,
@@ -114,11 +111,12 @@ pub use images::{
 };
 pub use info::{ImportInfo, Info, QuotaUsage, Store, StoreId};
 pub use members::{Member, MemberStatus, Members};
-pub use request_ids::{RequestIdsFuture, WithRequestIds};
-pub use retry::RetryConfig;
+pub use paginate::{ImageStream, ListStream, NamespaceStream, TaskStream};
 pub use schemas::{Schema, SchemaProperty, Schemas};
 pub use tasks::{CreateTask, ListTasks, Task, TaskStatus, Tasks};
-pub use transport::paginate::{ImageStream, ListStream, NamespaceStream, TaskStream};
+pub use transport::request_ids::{RequestIdsFuture, WithRequestIds};
+pub use transport::retry::{self, RetryConfig};
+pub use transport::{UPLOAD_TOKEN_MARGIN, UPLOAD_TOKEN_RATE};
 pub use verify::{Verification, VerifyOptions};
 pub use versions::{ApiVersion, VersionStatus};
 

@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::images::SortDir;
+use crate::paginate::{self, paginate};
 use crate::transport::RequestSpec;
-use crate::transport::paginate::{self, paginate};
 
 /// Keys the server sets; removed before a model is sent back.
 const READ_ONLY: &[&str] = &["schema", "self", "created_at", "updated_at"];

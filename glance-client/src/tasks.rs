@@ -9,8 +9,8 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::images::{Images, SortDir};
 use crate::macros::string_enum;
+use crate::paginate::{self, paginate};
 use crate::transport::RequestSpec;
-use crate::transport::paginate::{self, paginate};
 use crate::versions::Needs;
 
 string_enum! {

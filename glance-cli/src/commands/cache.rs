@@ -63,7 +63,7 @@ fn iso(t: f64) -> String {
 pub async fn list(ctx: &Ctx<'_>) -> Result<()> {
     require_endpoint(ctx)?;
     let contents = ctx.client.cache().list().await?;
-    if ctx.format == crate::cli::Format::Json {
+    if ctx.format == crate::output::Format::Json {
         crate::output::print_json(&to_value(&contents));
         return Ok(());
     }

@@ -11,7 +11,7 @@ use glance_client::{ContainerFormat, CreateImage, DiskFormat, ImagePatch, ListIm
 use serde_json::Value;
 
 use super::Ctx;
-use crate::cli::{parse_bool, parse_property};
+use crate::args::{parse_bool, parse_property};
 use crate::output::{print_image, print_images, print_list_keyed, to_value};
 
 /// The image schema's writable fields, as options (python-glanceclient

@@ -11,7 +11,7 @@ use glance_client::images::ImportRequest;
 
 use super::Ctx;
 use super::images::ImageFields;
-use crate::cli::parse_bool;
+use crate::args::parse_bool;
 use crate::output::print_image;
 
 /// `image-stage`.

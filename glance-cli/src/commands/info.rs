@@ -50,7 +50,7 @@ pub async fn stores_info(ctx: &Ctx<'_>, args: StoresInfo) -> Result<()> {
         Err(e) if e.is_not_found() => bail!("Multi Backend support is not enabled"),
         Err(e) => return Err(e.into()),
     };
-    let stores: Vec<Value> = if ctx.format == crate::cli::Format::Table {
+    let stores: Vec<Value> = if ctx.format == crate::output::Format::Table {
         stores.iter().map(as_glance_sends).collect()
     } else {
         stores.iter().map(to_value).collect()
@@ -134,7 +134,7 @@ pub async fn usage(ctx: &Ctx<'_>) -> Result<()> {
         .map(|(quota, u)| json!({"quota": quota, "limit": u.limit, "usage": u.usage}))
         .collect();
     // glanceclient's print_dict_list shows zeros (it does not blank them).
-    if ctx.format == crate::cli::Format::Table {
+    if ctx.format == crate::output::Format::Table {
         let rows: Vec<Value> = rows
             .into_iter()
             .map(|r| {

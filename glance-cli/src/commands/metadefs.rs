@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, json_object};
-use crate::cli::parse_bool;
+use crate::args::parse_bool;
 use crate::output::{print_dict, print_list, print_list_keyed, to_value};
 
 const BAD_SCHEMA: &str = "Schema is not a valid JSON object.";
@@ -350,7 +350,7 @@ pub struct TagName {
 /// and tags reduced to their names.
 fn show_namespace(ctx: &Ctx<'_>, ns: &Namespace, width: usize) {
     let mut value = to_value(ns);
-    if ctx.format == crate::cli::Format::Table {
+    if ctx.format == crate::output::Format::Table {
         if let Value::Object(map) = &mut value {
             if !ns.properties.is_empty() {
                 map.insert(
@@ -607,7 +607,7 @@ pub async fn property_list(ctx: &Ctx<'_>, args: Ns) -> Result<()> {
 /// An object as glanceclient shows it: its properties reduced to names.
 fn show_object(ctx: &Ctx<'_>, obj: &MetadefObject, width: usize) {
     let mut value = to_value(obj);
-    if ctx.format == crate::cli::Format::Table {
+    if ctx.format == crate::output::Format::Table {
         if let Value::Object(map) = &mut value {
             if !obj.properties.is_empty() {
                 map.insert(

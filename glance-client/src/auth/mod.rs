@@ -46,7 +46,7 @@ use std::str::FromStr;
 
 pub use catalog::{Catalog, CatalogEndpoint, CatalogService};
 pub use keystone::TokenInfo;
-pub(crate) use session::{CurrentToken, KeystoneSession};
+pub(crate) use session::KeystoneSession;
 
 use crate::error::Error;
 

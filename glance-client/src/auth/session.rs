@@ -3,8 +3,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use time::OffsetDateTime;
@@ -14,9 +17,10 @@ use url::Url;
 use super::catalog::Catalog;
 use super::keystone::{self, TokenInfo};
 use super::{AuthOptions, Credentials, Interface, Scope};
-use crate::error::{Error, Result, extract_message};
-use crate::retry::{self, RetryConfig};
-use crate::transport;
+use crate::error::{Error, Result};
+use crate::transport::{
+    Call, Credential, Payload, Received, RequestSpec, Service, TokenSource, Transport,
+};
 
 /// A token in use, with what came with it.
 pub(crate) struct CurrentToken {
@@ -43,10 +47,9 @@ impl fmt::Debug for CurrentToken {
 
 /// Issues, caches and replaces Keystone tokens for one client.
 pub(crate) struct KeystoneSession {
-    http: reqwest::Client,
-    /// Sent with each request (the builder's headers, when the caller
-    /// gave the HTTP client; empty otherwise, the client sends them).
-    pub default_headers: reqwest::header::HeaderMap,
+    /// The client's own: Keystone's requests go through the same send loop
+    /// (retries, timeouts, error reader) as Glance's.
+    transport: Arc<Transport>,
     auth_url: Url,
     credentials: Credentials,
     scope: Option<Scope>,
@@ -56,8 +59,6 @@ pub(crate) struct KeystoneSession {
     pub region: Option<String>,
     /// The service type looked up in the catalog.
     pub service_type: String,
-    timeout: Option<Duration>,
-    retry: RetryConfig,
     v3: OnceCell<Url>,
     current: Mutex<Option<Arc<CurrentToken>>>,
 }
@@ -76,13 +77,8 @@ impl fmt::Debug for KeystoneSession {
 
 impl KeystoneSession {
     /// A session for `options` (which hold an auth URL and credentials),
-    /// talking through `http`.
-    pub fn new(
-        http: reqwest::Client,
-        options: AuthOptions,
-        timeout: Option<Duration>,
-        retry: RetryConfig,
-    ) -> Result<Self> {
+    /// sending through `transport`.
+    pub fn new(transport: Arc<Transport>, options: AuthOptions) -> Result<Self> {
         let raw = options.auth_url.ok_or_else(|| {
             Error::Config("Keystone credentials given without an auth URL".into())
         })?;
@@ -105,16 +101,13 @@ impl KeystoneSession {
             )));
         }
         Ok(KeystoneSession {
-            http,
-            default_headers: reqwest::header::HeaderMap::new(),
+            transport,
             auth_url,
             credentials,
             scope: options.scope,
             interface: options.interface,
             region: options.region,
             service_type: options.service_type.unwrap_or_else(|| "image".into()),
-            timeout,
-            retry,
             v3: OnceCell::new(),
             current: Mutex::new(None),
         })
@@ -164,9 +157,9 @@ impl KeystoneSession {
     /// Forget `used` after the service refused it (401), unless another
     /// request has replaced it already. The next [`KeystoneSession::token`]
     /// authenticates again.
-    pub async fn invalidate(&self, used: &CurrentToken) {
+    pub async fn invalidate(&self, used: &HeaderValue) {
         let mut current = self.current.lock().await;
-        if current.as_ref().is_some_and(|t| t.header == used.header) {
+        if current.as_ref().is_some_and(|t| t.header == *used) {
             *current = None;
         }
     }
@@ -180,12 +173,18 @@ impl KeystoneSession {
                 if keystone::is_v3_url(&self.auth_url) {
                     return Ok(self.auth_url.clone());
                 }
-                let resp = self
-                    .send(Method::GET, &self.auth_url, None)
-                    .await
-                    .map_err(Error::transport)?;
-                let status = resp.status();
-                let body = resp.bytes().await.map_err(Error::transport)?;
+                // Keystone's root answers 300 with its versions; any
+                // other refusal means "append /v3" below.
+                const VERSIONS: &[StatusCode] = &[StatusCode::MULTIPLE_CHOICES];
+                let answer = self.send(Method::GET, &self.auth_url, None, VERSIONS).await;
+                let (status, body) = match answer {
+                    Ok(resp) => {
+                        let status = resp.status();
+                        (status, resp.bytes().await.map_err(Error::transport)?)
+                    }
+                    Err(Error::Http { status, .. }) => (status, Bytes::new()),
+                    Err(e) => return Err(e),
+                };
                 let found = (status.is_success() || status == StatusCode::MULTIPLE_CHOICES)
                     .then(|| keystone::v3_from_discovery(&body, &self.auth_url))
                     .flatten();
@@ -207,62 +206,37 @@ impl KeystoneSession {
             .await
     }
 
-    /// One request to Keystone, retried as [`RetryConfig`] says on
-    /// connection errors, 5xx and 429 (`POST /v3/auth/tokens` changes
-    /// nothing that a second attempt could harm).
+    /// One request to Keystone through the client's send loop, retried
+    /// as [`RetryConfig`](crate::RetryConfig) says on connection errors,
+    /// 5xx and 429 (`POST /v3/auth/tokens` changes nothing that a second
+    /// attempt could harm). An answer outside 2xx and `also_ok` is
+    /// [`Error::Http`], its message read by the one error reader. The
+    /// body is left unread.
     async fn send(
         &self,
         method: Method,
         url: &Url,
         body: Option<&[u8]>,
-    ) -> std::result::Result<reqwest::Response, reqwest::Error> {
-        let started = Instant::now();
-        let mut attempt = 0;
-        let mut timeouts = 0u32;
-        loop {
-            attempt += 1;
-            let mut defaults = self.default_headers.clone();
-            defaults.remove(ACCEPT);
-            defaults.remove(CONTENT_TYPE);
-            let mut req = self
-                .http
-                .request(method.clone(), url.clone())
-                .headers(defaults)
-                .header(ACCEPT, "application/json");
-            if let Some(body) = body {
-                req = req
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.to_vec());
-            }
-            if let Some(t) = self.timeout {
-                req = req.timeout(t);
-            }
-            tracing::debug!(method = %method, %url, attempt, "identity request");
-            let (retry_after, result) = match req.send().await {
-                Ok(resp) if retry::retryable_status(resp.status()) => (
-                    retry::retry_after(resp.headers(), SystemTime::now()),
-                    Ok(resp),
-                ),
-                Ok(resp) => return Ok(resp),
-                // A Keystone that accepted the request and never answered
-                // gets one more try, not one per retry.
-                Err(e) if e.is_timeout() && timeouts > 0 => return Err(e),
-                Err(e) if retry::retryable_transport(&e) => {
-                    if e.is_timeout() {
-                        timeouts += 1;
-                    }
-                    (None, Err(e))
-                }
-                Err(e) => return Err(e),
-            };
-            let delay = self
-                .retry
-                .delay(attempt, started.elapsed(), retry_after, fastrand::f64());
-            let Some(delay) = delay else {
-                return result;
-            };
-            tracing::debug!(method = %method, %url, attempt, delay_ms = delay.as_millis() as u64, "retrying the identity request");
-            tokio::time::sleep(delay).await;
+        also_ok: &'static [StatusCode],
+    ) -> Result<reqwest::Response> {
+        let mut spec = RequestSpec::new(method, Vec::<String>::new());
+        spec.headers
+            .insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(body) = body {
+            spec.headers
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            spec.payload = Payload::Bytes(Bytes::copy_from_slice(body));
+        }
+        spec.safe_to_repeat = true;
+        spec.also_ok = also_ok;
+        let call = Call {
+            service: Service::Identity,
+            credential: Credential::None,
+            buffer: false,
+        };
+        match self.transport.execute(spec, url.clone(), call).await? {
+            Received::Streaming(resp) => Ok(resp),
+            Received::Buffered(..) => Err(Error::Config("internal: body was buffered".into())),
         }
     }
 
@@ -272,30 +246,28 @@ impl KeystoneSession {
         let url = keystone::tokens_url(v3)?;
         let body = keystone::auth_request(&self.credentials, self.scope.as_ref()).to_string();
         tracing::debug!(%url, method = self.credentials.method(), "authenticating with Keystone");
-        let resp = self
-            .send(Method::POST, &url, Some(body.as_bytes()))
+        let resp = match self
+            .send(Method::POST, &url, Some(body.as_bytes()), &[])
             .await
-            .map_err(Error::transport)?;
-        let status = resp.status();
-        if !status.is_success() {
-            let request_id = transport::request_id(resp.headers());
-            let ctype = resp
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let text = transport::capped_text(resp).await;
-            let mut message = extract_message(status, ctype.as_deref(), &text);
-            if message.is_empty() {
-                message = status.canonical_reason().unwrap_or("error").to_owned();
-            }
-            tracing::debug!(%url, status = status.as_u16(), request_id = request_id.as_deref(), "Keystone refused: {message}");
-            return Err(Error::Auth {
+        {
+            Ok(resp) => resp,
+            Err(Error::Http {
                 status,
                 message,
                 request_id,
-            });
-        }
+            }) => {
+                tracing::debug!(
+                    %url, status = status.as_u16(), request_id = request_id.as_deref(),
+                    "Keystone refused: {message}"
+                );
+                return Err(Error::Auth {
+                    status,
+                    message,
+                    request_id,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let mut header = resp
             .headers()
             .get("x-subject-token")
@@ -323,5 +295,120 @@ impl KeystoneSession {
             fresh_until: received + issued.lifetime.saturating_sub(margin),
             expires: received + issued.lifetime,
         })
+    }
+}
+
+impl TokenSource for KeystoneSession {
+    fn token(&self, lasting: Option<Duration>) -> BoxFuture<'_, Result<HeaderValue>> {
+        async move {
+            let token = match lasting {
+                Some(needed) => self.token_lasting(needed).await?,
+                None => self.token().await?,
+            };
+            Ok(token.header.clone())
+        }
+        .boxed()
+    }
+
+    fn invalidate<'a>(&'a self, used: &'a HeaderValue) -> BoxFuture<'a, ()> {
+        KeystoneSession::invalidate(self, used).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RetryConfig;
+    use reqwest::header::HeaderMap;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn session(auth_url: String, retry: RetryConfig) -> KeystoneSession {
+        let transport = Transport::new(
+            reqwest::Client::new(),
+            HeaderMap::new(),
+            None,
+            Duration::from_secs(10),
+            retry,
+        );
+        let options = AuthOptions {
+            auth_url: Some(auth_url),
+            credentials: Some(Credentials::Token("a-token".into())),
+            ..AuthOptions::default()
+        };
+        KeystoneSession::new(Arc::new(transport), options).expect("session")
+    }
+
+    /// Keystone's token `POST` goes through the client's send loop: a 503
+    /// is retried as a Glance `GET` would be (the request is marked safe
+    /// to repeat), and the last answer's message and request id come from
+    /// the one error reader.
+    #[tokio::test]
+    async fn a_keystone_503_is_retried_by_the_shared_loop() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v3/auth/tokens"))
+            .respond_with(
+                ResponseTemplate::new(503)
+                    .insert_header("x-openstack-request-id", "req-keystone")
+                    .set_body_raw(
+                        r#"{"error": {"message": "Keystone is resting", "code": 503}}"#,
+                        "application/json",
+                    ),
+            )
+            .expect(3)
+            .mount(&server)
+            .await;
+        let retry = RetryConfig::default()
+            .with_max_retries(2)
+            .with_initial_backoff(Duration::from_millis(1));
+        let err = session(format!("{}/v3", server.uri()), retry)
+            .token()
+            .await
+            .expect_err("Keystone keeps refusing");
+        match err {
+            Error::Auth {
+                status,
+                message,
+                request_id,
+            } => {
+                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+                assert_eq!(message, "Keystone is resting");
+                assert_eq!(request_id.as_deref(), Some("req-keystone"));
+            }
+            other => panic!("not an auth error: {other:?}"),
+        }
+    }
+
+    /// A root that refuses the version document means "append /v3"; a 401
+    /// from the token endpoint is not retried and is an [`Error::Auth`].
+    #[tokio::test]
+    async fn discovery_falls_back_and_a_401_is_final() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/"))
+            .respond_with(ResponseTemplate::new(404))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v3/auth/tokens"))
+            .respond_with(ResponseTemplate::new(401).set_body_raw(
+                "401 Unauthorized\n\nThe request you have made requires authentication.",
+                "text/plain",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = session(server.uri(), RetryConfig::default())
+            .token()
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, Error::Auth { status, message, .. }
+                if *status == StatusCode::UNAUTHORIZED
+                    && message == "The request you have made requires authentication."),
+            "{err:?}"
+        );
     }
 }

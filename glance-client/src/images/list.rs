@@ -7,8 +7,8 @@ use super::update::check_tag;
 use super::{ContainerFormat, DiskFormat, Image, ImageStatus, Images, Visibility};
 use crate::error::{Error, Result};
 use crate::members::MemberStatus;
+use crate::paginate::{self, paginate};
 use crate::transport::RequestSpec;
-use crate::transport::paginate::{self, paginate};
 
 /// The sort keys Glance accepts.
 pub const SORT_KEYS: &[&str] = &[

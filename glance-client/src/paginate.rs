@@ -11,9 +11,9 @@ use url::Url;
 
 use reqwest::header::HeaderValue;
 
-use super::{REQUEST_ID_HEADER, RequestSpec};
 use crate::client::Client;
 use crate::error::Result;
+use crate::transport::{REQUEST_ID_HEADER, RequestSpec};
 
 /// A page of a listing: its items and the link to the next page.
 pub(crate) trait Page: DeserializeOwned + Send + 'static {
