@@ -1,7 +1,7 @@
 //! Download validation against a server that lies about its bytes.
 
 use futures::StreamExt;
-use glance_client::{Client, DownloadOptions, Error, Verification};
+use glance_client::{DownloadOptions, Error, Verification};
 use sha2::{Digest, Sha512};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

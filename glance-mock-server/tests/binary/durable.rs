@@ -36,7 +36,7 @@ fn spawn(dir: &Path) -> (Killed, String) {
 }
 
 /// A password token of `user`, scoped to `project`.
-async fn token(api: &Api, user: &str, password: &str, project: &str) -> String {
+async fn login(api: &Api, user: &str, password: &str, project: &str) -> String {
     let body = json!({"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": user, "domain": {"id": "default"}, "password": password}}},
@@ -152,7 +152,7 @@ async fn fill(api: &Api) -> Filled {
     )
     .await;
     // A user made through the shim's admin API, and tokens.
-    let admin = token(&api, "admin", "admin-secret", "admin").await;
+    let admin = login(&api, "admin", "admin-secret", "admin").await;
     let (status, user) = {
         let resp = api
             .http
@@ -189,7 +189,7 @@ async fn fill(api: &Api) -> Filled {
         .expect("sent")
         .status();
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let token = token(&api, "durable", "pw", "demo").await;
+    let token = login(&api, "durable", "pw", "demo").await;
     Filled {
         uploaded,
         dump: api.dump("reference").await,
@@ -367,7 +367,7 @@ async fn killed_at(moment: Moment) {
         token_valid(&api, &filled.token).await,
         "a token issued before"
     );
-    token(&api, "durable", "pw", "demo").await;
+    login(&api, "durable", "pw", "demo").await;
 
     // The interrupted ones: as Glance leaves them, or (killed after the
     // last byte) possibly finished, never partial.
@@ -512,9 +512,9 @@ async fn two_nodes_on_one_folder_serve_one_state() {
     assert_eq!(a.show(&id).await["name"], "renamed");
     let bytes = data(20, 300_000);
     a.put_data(&id, "file", bytes.clone()).await;
-    let (status, body) = b.download(&id).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(sha512(&body), sha512(&bytes));
+    let got = b.download(&id).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(sha512(&got.body), sha512(&bytes));
     assert_eq!(
         b.status(b.owner(Method::DELETE, &format!("/v2/images/{id}")))
             .await,
@@ -550,12 +550,12 @@ async fn two_nodes_on_one_folder_serve_one_state() {
 
     // A token issued by one node works on the other; a user made on one
     // logs in on the other.
-    let token = token(&a, "demo", "demo-secret", "demo").await;
+    let token = login(&a, "demo", "demo-secret", "demo").await;
     assert!(token_valid(&b, &token).await);
-    let admin = token(&b, "admin", "admin-secret", "admin").await;
+    let admin = login(&b, "admin", "admin-secret", "admin").await;
     let status = b
         .http
-        .post(format!("{}/identity/v3/users", b.url))
+        .post(format!("{}/identity/v3/users", b.base))
         .header("X-Auth-Token", &admin)
         .json(
             &json!({"user": {"name": "node-user", "password": "pw", "domain_id": "default",
@@ -568,7 +568,7 @@ async fn two_nodes_on_one_folder_serve_one_state() {
     assert_eq!(status, StatusCode::CREATED);
     let resp = a
         .http
-        .post(format!("{}/identity/v3/auth/tokens", a.url))
+        .post(format!("{}/identity/v3/auth/tokens", a.base))
         .json(
             &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": "node-user", "domain": {"id": "default"}, "password": "pw"}}}}}),
@@ -580,7 +580,7 @@ async fn two_nodes_on_one_folder_serve_one_state() {
 
     // A reset through one empties the state both serve.
     let status = a
-        .status(a.http.post(format!("{}/_mock/reset", a.url)))
+        .status(a.http.post(format!("{}/_mock/reset", a.base)))
         .await;
     assert!(status.is_success(), "{status}");
     let list = b

@@ -267,7 +267,7 @@ async fn deactivated_images_are_for_admins_only() {
     assert_eq!(admin.bytes().await.expect("body").to_vec(), data(10));
 
     let reactivate = api
-        .member(
+        .owner(
             reqwest::Method::POST,
             &format!("/v2/images/{id}/actions/reactivate"),
         )

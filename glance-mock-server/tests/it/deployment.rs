@@ -12,7 +12,7 @@ use crate::harness::http::Api;
 #[tokio::test]
 async fn the_hashing_algorithm_names_os_hash_value() {
     let api = Api::from_toml("hashing_algorithm = \"sha256\"").await;
-    let id = api.image_with(b"abc").await;
+    let id = api.image_with(b"abc".to_vec()).await;
     let img = api.show(&id).await;
     assert_eq!(img["os_hash_algo"], "sha256");
     assert_eq!(
@@ -39,7 +39,7 @@ async fn the_versions_document_lists_the_cache_versions_only_with_a_cache() {
             .collect()
     };
     let plain = Api::with(Config::default()).await;
-    let (_, body) = plain.json(plain.member(Method::GET, "/versions")).await;
+    let (_, body) = plain.json(plain.owner(Method::GET, "/versions")).await;
     let listed = ids(body);
     assert!(listed.contains(&"v2.17 CURRENT".to_owned()));
     assert!(
@@ -51,7 +51,7 @@ async fn the_versions_document_lists_the_cache_versions_only_with_a_cache() {
     assert_eq!(status, StatusCode::MULTIPLE_CHOICES);
 
     let cached = Api::from_toml("[cache]\nenabled = true").await;
-    let (_, body) = cached.json(cached.member(Method::GET, "/versions")).await;
+    let (_, body) = cached.json(cached.owner(Method::GET, "/versions")).await;
     let listed = ids(body);
     assert_eq!(
         listed[..5],
@@ -82,8 +82,8 @@ async fn without_a_cache_the_api_is_not_supported() {
 #[tokio::test]
 async fn downloads_and_queueing_fill_the_cache() {
     let api = Api::from_toml("[cache]\nenabled = true").await;
-    let a = api.image_with(b"hello cache").await;
-    let b = api.image_with(b"hello cache").await;
+    let a = api.image_with(b"hello cache".to_vec()).await;
+    let b = api.image_with(b"hello cache".to_vec()).await;
     let queued = api.create_format("raw").await;
 
     // Only active images can be queued; unknown ones are not found.
@@ -121,7 +121,7 @@ async fn downloads_and_queueing_fill_the_cache() {
     // request passes the cache by.
     for _ in 0..2 {
         let bytes = api
-            .member(Method::GET, &format!("/v2/images/{a}/file"))
+            .owner(Method::GET, &format!("/v2/images/{a}/file"))
             .send()
             .await
             .expect("download")
@@ -131,7 +131,7 @@ async fn downloads_and_queueing_fill_the_cache() {
         assert_eq!(&bytes[..], b"hello cache");
     }
     let resp = api
-        .member(Method::GET, &format!("/v2/images/{a}/file"))
+        .owner(Method::GET, &format!("/v2/images/{a}/file"))
         .header("Range", "bytes=0-1")
         .send()
         .await
@@ -218,13 +218,11 @@ async fn downloads_and_queueing_fill_the_cache() {
 #[tokio::test]
 async fn usage_is_reported_only_with_unified_limits() {
     let plain = Api::with(Config::default()).await;
-    let (_, body) = plain
-        .json(plain.member(Method::GET, "/v2/info/usage"))
-        .await;
+    let (_, body) = plain.json(plain.owner(Method::GET, "/v2/info/usage")).await;
     assert_eq!(body, json!({"usage": {}}));
 
     let api = Api::from_toml("[limits]\nimage_count_total = 10\nimage_size_total = 1").await;
-    api.image_with(b"abc").await;
+    api.image_with(b"abc".to_vec()).await;
     api.create_format("raw").await;
     let (status, body) = api.json(api.owner(Method::GET, "/v2/info/usage")).await;
     assert_eq!(status, StatusCode::OK);
@@ -242,8 +240,8 @@ async fn usage_is_reported_only_with_unified_limits() {
 #[tokio::test]
 async fn location_switches_show_locations_and_direct_url() {
     let plain = Api::with(Config::default()).await;
-    let id = plain.active(b"hello loc").await;
-    let img = plain.image(&id).await;
+    let id = plain.image_with(b"hello loc".to_vec()).await;
+    let img = plain.show(&id).await;
     assert!(img.get("locations").is_none() && img.get("direct_url").is_none());
 
     let api = Api::from_toml("show_multiple_locations = true\nshow_image_direct_url = true").await;
@@ -255,7 +253,7 @@ async fn location_switches_show_locations_and_direct_url() {
         .await;
     assert_eq!(queued["locations"], json!([]));
     assert!(queued.get("direct_url").is_none());
-    let id = api.image_with(b"hello loc").await;
+    let id = api.image_with(b"hello loc".to_vec()).await;
     let img = api.show(&id).await;
     let url = format!("file:///var/lib/glance-mock/fast/{id}");
     assert_eq!(

@@ -14,7 +14,7 @@ use sha2::Sha512;
 
 use crate::harness::http::{Api, data};
 
-async fn stage(api: &Api, id: &str, data: Vec<u8>) -> StatusCode {
+async fn stage_data(api: &Api, id: &str, data: Vec<u8>) -> StatusCode {
     api.owner(Method::PUT, &format!("/v2/images/{id}/stage"))
         .header("Content-Type", "application/octet-stream")
         .body(data)
@@ -24,7 +24,7 @@ async fn stage(api: &Api, id: &str, data: Vec<u8>) -> StatusCode {
         .status()
 }
 
-async fn import(api: &Api, who: RequestBuilder, body: Value) -> (StatusCode, String) {
+async fn import_as(who: RequestBuilder, body: Value) -> (StatusCode, String) {
     let resp = who.json(&body).send().await.expect("sent");
     let status = resp.status();
     (status, resp.text().await.unwrap_or_default())
@@ -92,7 +92,7 @@ async fn stage_then_glance_direct_makes_the_image_active() {
     let id = api.create_format("raw").await;
     let bytes = data(100_000);
     assert_eq!(
-        stage(&api, &id, bytes.clone()).await,
+        stage_data(&api, &id, bytes.clone()).await,
         StatusCode::NO_CONTENT
     );
     let staged = api.show(&id).await;
@@ -101,11 +101,13 @@ async fn stage_then_glance_direct_makes_the_image_active() {
     assert!(staged["checksum"].is_null() && staged["virtual_size"].is_null());
     // Staged data is in no configured store yet.
     assert!(!api.server().state().store.holds("fast", &id).await);
-    assert_eq!(stage(&api, &id, bytes.clone()).await, StatusCode::CONFLICT);
+    assert_eq!(
+        stage_data(&api, &id, bytes.clone()).await,
+        StatusCode::CONFLICT
+    );
 
     let path = format!("/v2/images/{id}/import");
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -141,8 +143,7 @@ async fn stage_then_glance_direct_makes_the_image_active() {
     let created = task["created_at"].as_str().expect("created_at");
     assert!(!created.ends_with('Z') && created.len() >= 19, "{created}");
 
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -156,13 +157,12 @@ async fn web_download_fetches_a_file_the_mock_serves() {
     let api = Api::with(Config::default()).await;
     let bytes = data(3000);
     let uri = api
-        .server
+        .server()
         .put_file("image.raw", bytes.clone())
         .expect("a valid name");
     let id = api.create_format("raw").await;
     let path = format!("/v2/images/{id}/import");
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "web-download", "uri": uri},
                    "stores": ["cheap", "fast"]}),
@@ -182,8 +182,7 @@ async fn web_download_fetches_a_file_the_mock_serves() {
 
     // URIs the import filter refuses never become tasks.
     let other = api.create_format("raw").await;
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &format!("/v2/images/{other}/import")),
         json!({"method": {"name": "web-download", "uri": "file:///etc/passwd"}}),
     )
@@ -230,8 +229,7 @@ async fn an_import_during_a_stage_fails_the_stage_and_queues_the_image_again() {
             .send();
         let stage = tokio::spawn(stage);
         wait_for(&api, &id, "status", &["uploading"]).await;
-        let (status, body) = import(
-            &api,
+        let (status, body) = import_as(
             api.owner(Method::POST, &format!("/v2/images/{id}/import")),
             json!({"method": {"name": "glance-direct"}}),
         )
@@ -274,9 +272,11 @@ async fn an_import_during_a_stage_fails_the_stage_and_queues_the_image_again() {
             assert_eq!(tasks(&api, &id).await[0]["status"], "failure");
         }
         // The image is usable again: stage, import, active.
-        assert_eq!(stage(&api, &id, data(5000)).await, StatusCode::NO_CONTENT);
-        let (status, body) = import(
-            &api,
+        assert_eq!(
+            stage_data(&api, &id, data(5000)).await,
+            StatusCode::NO_CONTENT
+        );
+        let (status, body) = import_as(
             api.owner(Method::POST, &format!("/v2/images/{id}/import")),
             json!({"method": {"name": "glance-direct"}}),
         )
@@ -295,7 +295,7 @@ async fn loopback_sources_are_refused_but_the_mocks_own_files() {
     let api = Api::with(Config::default()).await;
     let bytes = data(700);
     let other = file_server(bytes.clone()).await;
-    api.server
+    api.server()
         .put_file("disk.raw", bytes.clone())
         .expect("a valid name");
     let base = api.server().url();
@@ -314,8 +314,7 @@ async fn loopback_sources_are_refused_but_the_mocks_own_files() {
     ];
     for uri in refused {
         let id = api.create_format("raw").await;
-        let (status, body) = import(
-            &api,
+        let (status, body) = import_as(
             api.owner(Method::POST, &format!("/v2/images/{id}/import")),
             json!({"method": {"name": "web-download", "uri": uri}}),
         )
@@ -341,8 +340,7 @@ async fn loopback_sources_are_refused_but_the_mocks_own_files() {
         format!("{base}/_mock/files/./disk.raw"),
     ] {
         let id = api.create_format("raw").await;
-        let (status, body) = import(
-            &api,
+        let (status, body) = import_as(
             api.owner(Method::POST, &format!("/v2/images/{id}/import")),
             json!({"method": {"name": "web-download", "uri": uri}}),
         )
@@ -357,8 +355,7 @@ async fn loopback_sources_are_refused_but_the_mocks_own_files() {
     config.tasks.import_filtering.allow_loopback = true;
     let api = Api::with(config).await;
     let id = api.create_format("raw").await;
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &format!("/v2/images/{id}/import")),
         json!({"method": {"name": "web-download", "uri": format!("http://{other}/image.raw")}}),
     )
@@ -433,8 +430,7 @@ async fn failed_imports_are_recorded_on_the_image_and_the_task() {
 
     // A download that fails puts the image back to queued.
     let id = api.create_format("raw").await;
-    let (status, _) = import(
-        &api,
+    let (status, _) = import_as(
         api.owner(Method::POST, &format!("/v2/images/{id}/import")),
         json!({"method": {"name": "web-download", "uri": missing},
                    "all_stores": true}),
@@ -453,12 +449,11 @@ async fn failed_imports_are_recorded_on_the_image_and_the_task() {
     // Staged data that is not the disk format: Glance leaves the image importing.
     let id = api.create_format("qcow2").await;
     assert_eq!(
-        stage(&api, &id, b"not a qcow2 image".to_vec()).await,
+        stage_data(&api, &id, b"not a qcow2 image".to_vec()).await,
         StatusCode::NO_CONTENT
     );
     let path = format!("/v2/images/{id}/import");
-    let (status, _) = import(
-        &api,
+    let (status, _) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -468,8 +463,7 @@ async fn failed_imports_are_recorded_on_the_image_and_the_task() {
     assert_eq!(img["status"], "importing");
     assert!(img["checksum"].is_null());
     assert!(!api.server().state().store.holds("fast", &id).await);
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -484,12 +478,11 @@ async fn copy_image_adds_a_store_and_stores_can_be_dropped_again() {
     let id = api.create_format("raw").await;
     let bytes = data(5000);
     assert_eq!(
-        stage(&api, &id, bytes.clone()).await,
+        stage_data(&api, &id, bytes.clone()).await,
         StatusCode::NO_CONTENT
     );
     let path = format!("/v2/images/{id}/import");
-    import(
-        &api,
+    import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -498,17 +491,17 @@ async fn copy_image_adds_a_store_and_stores_can_be_dropped_again() {
 
     // copy_image is the admin's.
     let copy = json!({"method": {"name": "copy-image"}, "stores": ["cheap"]});
-    let (status, body) = import(&api, api.owner(Method::POST, &path), copy.clone()).await;
+    let (status, body) = import_as(api.owner(Method::POST, &path), copy.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("You are not authorized to complete copy_image action."));
-    let (status, _) = import(&api, api.admin(Method::POST, &path), copy.clone()).await;
+    let (status, _) = import_as(api.admin(Method::POST, &path), copy.clone()).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let img = wait_for(&api, &id, "stores", &["fast,cheap"]).await;
     assert_eq!(img["status"], "active");
     assert_eq!(img["os_hash_value"], sha512_hex(&bytes));
     assert!(img.get("os_glance_import_task").is_none());
     assert!(api.server().state().store.holds("cheap", &id).await);
-    let (status, body) = import(&api, api.admin(Method::POST, &path), copy).await;
+    let (status, body) = import_as(api.admin(Method::POST, &path), copy).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("Image is already present at store 'cheap'"));
     // The copy's task belongs to the admin's project: the owner does not see it.
@@ -534,9 +527,11 @@ async fn manual_progression_moves_imports_one_step_at_a_time() {
     config.tasks.progression = TaskProgression::Manual;
     let api = Api::with(config).await;
     let id = api.create_format("raw").await;
-    assert_eq!(stage(&api, &id, data(10)).await, StatusCode::NO_CONTENT);
-    import(
-        &api,
+    assert_eq!(
+        stage_data(&api, &id, data(10)).await,
+        StatusCode::NO_CONTENT
+    );
+    import_as(
         api.owner(Method::POST, &format!("/v2/images/{id}/import")),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -592,9 +587,11 @@ async fn an_import_delay_shows_the_image_importing() {
     config.tasks.import_delay_ms = 300;
     let api = Api::with(config).await;
     let id = api.create_format("raw").await;
-    assert_eq!(stage(&api, &id, data(10)).await, StatusCode::NO_CONTENT);
-    import(
-        &api,
+    assert_eq!(
+        stage_data(&api, &id, data(10)).await,
+        StatusCode::NO_CONTENT
+    );
+    import_as(
         api.owner(Method::POST, &format!("/v2/images/{id}/import")),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -602,8 +599,7 @@ async fn an_import_delay_shows_the_image_importing() {
     let img = wait_for(&api, &id, "status", &["importing"]).await;
     assert_eq!(img["status"], "importing");
     // Another import meanwhile finds the image busy.
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &format!("/v2/images/{id}/import")),
         json!({"method": {"name": "glance-direct"}}),
     )
@@ -650,16 +646,14 @@ async fn glance_download_copies_a_remote_glances_image() {
     let api = Api::with(config).await;
     let id = api.create_format("raw").await;
     let path = format!("/v2/images/{id}/import");
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-download", "glance_region": "RegionTwo"}}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("'glance_image_id' needs to be set for glance-download import method"));
-    let (status, body) = import(
-        &api,
+    let (status, body) = import_as(
         api.owner(Method::POST, &path),
         json!({"method": {"name": "glance-download", "glance_region": "RegionTwo",
                               "glance_image_id": remote_id}}),
@@ -683,7 +677,7 @@ async fn legacy_import_tasks_create_an_image_without_owner() {
     let api = Api::with(Config::default()).await;
     let bytes = data(2000);
     let uri = api
-        .server
+        .server()
         .put_file("image.raw", bytes.clone())
         .expect("a valid name");
     let create = |input: Value| {

@@ -212,8 +212,10 @@ async fn storage_quota_is_413_and_stores_nothing() {
         )
         .await;
     assert_eq!(d.body, vec![1u8; 100_000]);
-    let other = app.create(inproc::BOB, raw_image()).await;
-    let a = app.upload(inproc::BOB, &other, vec![3u8; 100_000]).await;
+    let other = app.create(crate::harness::inproc::BOB, raw_image()).await;
+    let a = app
+        .upload(crate::harness::inproc::BOB, &other, vec![3u8; 100_000])
+        .await;
     assert_eq!(a.status, StatusCode::NO_CONTENT);
 }
 

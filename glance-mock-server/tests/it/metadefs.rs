@@ -360,7 +360,8 @@ async fn a_refused_create_keeps_what_glance_keeps_and_nothing_else() {
     let types = api
         .call(ADMIN, Method::GET, "/v2/metadefs/resource_types", None)
         .await;
-    let names: Vec<&str> = types.json()["resource_types"]
+    let types = types.json();
+    let names: Vec<&str> = types["resource_types"]
         .as_array()
         .expect("types")
         .iter()
