@@ -132,7 +132,7 @@ async fn fill(api: &Api) -> Filled {
                     )
                     .await;
                 assert_eq!(status, StatusCode::ACCEPTED);
-                wait_for_status(&api, &id, "active").await;
+                wait_for_status(api, &id, "active").await;
                 uploaded.push((id, sha512(&bytes)));
             }
             _ => {}
@@ -152,7 +152,7 @@ async fn fill(api: &Api) -> Filled {
     )
     .await;
     // A user made through the shim's admin API, and tokens.
-    let admin = login(&api, "admin", "admin-secret", "admin").await;
+    let admin = login(api, "admin", "admin-secret", "admin").await;
     let (status, user) = {
         let resp = api
             .http
@@ -189,7 +189,7 @@ async fn fill(api: &Api) -> Filled {
         .expect("sent")
         .status();
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let token = login(&api, "durable", "pw", "demo").await;
+    let token = login(api, "durable", "pw", "demo").await;
     Filled {
         uploaded,
         dump: api.dump("reference").await,
@@ -258,7 +258,7 @@ async fn start_transfer(
         }
     }
     if moment != Moment::AfterLastByte {
-        wait_for_status(&api, id, busy).await;
+        wait_for_status(api, id, busy).await;
         // Let the server read what was sent.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
