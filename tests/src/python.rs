@@ -70,16 +70,21 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 
 /// Run python-glanceclient's `bin` against the image API at `url` with
 /// `token` and no other `OS_*` settings from the environment.
+///
+/// Its stdin is closed: glanceclient takes any stdin that is not a
+/// terminal, `/dev/null` included, as image data (an empty upload), where
+/// the `glance` binary does not.
 pub async fn run_glanceclient(
     bin: &Path,
     url: &str,
     token: &str,
     args: &[&str],
 ) -> std::process::Output {
-    let mut cmd = tokio::process::Command::new(bin);
-    cmd.args(["--os-image-url", url, "--os-auth-token", token])
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.args(["-c", r#"exec "$0" "$@" <&-"#])
+        .arg(bin)
+        .args(["--os-image-url", url, "--os-auth-token", token])
         .args(args)
-        .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
         cmd.env_remove(k);

@@ -93,7 +93,7 @@ pub const GOLDEN_STATE: &[&[&str]] = &[
 /// The text goldens: each file and the command whose table it holds.
 pub const TEXT_GOLDENS: &[(&str, &[&str])] = &[
     ("image-show.txt", &["image-show", GOLDEN_ID]),
-    ("image-list-verbose.txt", &["image-list", "--verbose"]),
+    ("image-list-verbose.txt", &["--verbose", "image-list"]),
     ("member-list.txt", &["member-list", "--image-id", GOLDEN_ID]),
     (
         "md-namespace-show.txt",
