@@ -1,9 +1,13 @@
-//! Finding `../shared` (the team's reference material beside the checkout).
+//! Skipping a test that cannot run here, visibly, and `../shared` (the
+//! team's reference material beside the checkout).
 //!
-//! Tests that need it skip with a printed reason where it is missing (a
-//! fresh clone elsewhere); with `GLANCE_REQUIRE_SHARED=1`, as `.ci/run`
-//! sets, a missing `../shared` is a failure instead.
+//! A test that needs something this machine lacks (`../shared`, python3
+//! and PyPI, a real server) calls [`skip`]: `SKIP <test>: <why>` goes to
+//! the real stderr, not libtest's capture, so it shows in the output of a
+//! passing run. With `GLANCE_REQUIRE_SHARED=1`, as `.ci/run` sets, a skip
+//! is a failure instead: CI has all of it.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 /// `../shared` next to the workspace, if it exists.
@@ -20,19 +24,30 @@ pub fn required() -> bool {
     std::env::var("GLANCE_REQUIRE_SHARED").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// `../shared`, or `None` after printing why the calling test skips.
+/// Say that `test` skips and why; the caller then returns.
+///
+/// Written to the process's stderr directly (libtest captures only the
+/// `print!` family), so the line is in the output whether the test passes
+/// or fails.
+///
+/// # Panics
+/// When [`required`]: a skip is then a failure.
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        !required(),
+        "{test} cannot run ({why}) but GLANCE_REQUIRE_SHARED is set"
+    );
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
+}
+
+/// `../shared`, or `None` after [`skip`] said why the calling test skips.
 ///
 /// # Panics
 /// When `../shared` is missing and [`required`] says it must be there.
 pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
-    match shared_dir() {
-        Some(dir) => Some(dir),
-        None if required() => {
-            panic!("{test}: ../shared is missing but GLANCE_REQUIRE_SHARED is set")
-        }
-        None => {
-            eprintln!("SKIP {test}: ../shared is not beside this checkout");
-            None
-        }
+    let dir = shared_dir();
+    if dir.is_none() {
+        skip(test, "../shared is not beside this checkout");
     }
+    dir
 }

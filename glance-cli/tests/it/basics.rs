@@ -1,31 +1,8 @@
 //! The `glance` binary against the in-process glance-mock-server.
 
-use std::process::Output;
-
-use glance_e2e_tests::bin::glance_bin;
 use glance_mock_server::MockServer;
-use serde_json::Value;
 
-async fn glance(server: &MockServer, args: &[&str]) -> Output {
-    tokio::process::Command::new(glance_bin())
-        .args(args)
-        .env("OS_IMAGE_URL", server.url())
-        .env("OS_AUTH_TOKEN", "cli-test")
-        .env_remove("OS_CLOUD")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .expect("glance runs")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "glance failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
+use crate::harness::{glance, glance_with, json};
 
 #[tokio::test]
 async fn create_upload_download_delete_through_the_cli() {
@@ -35,7 +12,7 @@ async fn create_upload_download_delete_through_the_cli() {
     let payload: Vec<u8> = (0..2_500_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&src, &payload).expect("written");
 
-    let created = stdout_json(
+    let created = json(
         &glance(
             &server,
             &[
@@ -74,7 +51,7 @@ async fn create_upload_download_delete_through_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let shown = stdout_json(&glance(&server, &["-f", "json", "image-show", &id]).await);
+    let shown = json(&glance(&server, &["-f", "json", "image-show", &id]).await);
     assert_eq!(shown["status"], "active");
     assert_eq!(shown["size"], payload.len() as u64);
 
@@ -121,7 +98,7 @@ async fn image_create_with_file_uploads_and_download_of_empty_image_fails() {
     let dir = tempfile::tempdir().expect("temp dir");
     let src = dir.path().join("in.raw");
     std::fs::write(&src, b"tiny image").expect("written");
-    let created = stdout_json(
+    let created = json(
         &glance(
             &server,
             &[
@@ -141,7 +118,7 @@ async fn image_create_with_file_uploads_and_download_of_empty_image_fails() {
     assert_eq!(created["status"], "active");
     assert_eq!(created["size"], 10);
 
-    let empty = stdout_json(&glance(&server, &["-f", "json", "image-create", "--name", "e"]).await);
+    let empty = json(&glance(&server, &["-f", "json", "image-create", "--name", "e"]).await);
     let id = empty["id"].as_str().expect("id");
     let dst = dir.path().join("never.raw");
     let out = glance(
@@ -163,12 +140,7 @@ async fn image_create_with_file_uploads_and_download_of_empty_image_fails() {
 async fn missing_credentials_are_a_clear_error() {
     // Neither an image URL with a token nor Keystone credentials:
     // glanceclient asks for a username first.
-    let mut cmd = tokio::process::Command::new(glance_bin());
-    cmd.arg("image-list");
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
-        cmd.env_remove(k);
-    }
-    let out = cmd.output().await.expect("glance runs");
+    let out = glance_with(&[], &["image-list"]).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(

@@ -4,86 +4,23 @@
 //! delivers the verified bytes or a typed error, never a corrupt file, and
 //! leaves nothing at the path on error; `glance image-download --parallel`.
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use glance_client::images::DownloadOptions;
-use glance_client::{Client, Error, Image, RetryConfig};
-use glance_e2e_tests::bin::glance_bin;
-use glance_e2e_tests::fixture::{data, raw};
+use glance_client::{Client, Error};
+use glance_e2e_tests::fixture::{
+    client_with, data, entries, file_gets, file_rule, image_from, image_with, pass_first, raw,
+};
 use glance_mock_server::MockServer;
-use glance_mock_server::control::{DataMode, FaultAction, FaultRule};
+use glance_mock_server::control::{DataMode, FaultAction};
 use sha2::{Digest, Sha512};
 
 /// 5 ranges of 8 MiB, the last one 5 bytes.
 const SIZE: usize = (32 << 20) + 5;
 
-fn client_with(server: &MockServer, read_timeout: Duration) -> Client {
-    Client::builder()
-        .endpoint(server.url())
-        .token("e2e")
-        .retry(
-            RetryConfig::default()
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(5)),
-        )
-        .read_timeout(read_timeout)
-        .build()
-        .expect("client builds")
-}
-
-async fn image_with(client: &Client, payload: &[u8]) -> Image {
-    image_with_id(client, None, payload).await
-}
-
-async fn image_with_id(client: &Client, id: Option<&str>, payload: &[u8]) -> Image {
-    let images = client.images();
-    let mut create = raw("parallel");
-    if let Some(id) = id {
-        create = create.id(id);
-    }
-    let image = images.create(&create).await.expect("created");
-    images
-        .upload(&image.id, payload.to_vec())
-        .await
-        .expect("uploaded");
-    images.get(&image.id).await.expect("shown")
-}
-
-fn file_rule(action: FaultAction) -> FaultRule {
-    FaultRule::new(action)
-        .method("GET")
-        .path("/v2/images/*/file")
-}
-
-/// Let the first `n` data requests through untouched, so that the next
-/// rule acts on a later range, not on the first.
-fn pass_first(server: &MockServer, n: u64) {
-    server
-        .add_fault(file_rule(FaultAction::Delay { ms: 0 }).count(n))
-        .expect("valid rule");
-}
-
 fn four() -> DownloadOptions {
     DownloadOptions::default().connections(4)
-}
-
-/// The data requests the journal saw for image `id`.
-fn file_gets(server: &MockServer, id: &str) -> usize {
-    server
-        .requests()
-        .into_iter()
-        .filter(|e| e.method == "GET" && e.path == format!("/v2/images/{id}/file"))
-        .count()
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("listed")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect()
 }
 
 async fn collect(client: &Client, id: &str, options: &DownloadOptions) -> Result<Vec<u8>, Error> {
@@ -100,7 +37,7 @@ async fn four_connections_beat_one_under_a_per_response_cap_with_the_same_bytes(
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
     let payload = data(SIZE, 1);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "parallel", &payload).await;
     server
         .add_fault(file_rule(FaultAction::Throttle {
             bytes_per_second: 16 << 20,
@@ -147,7 +84,7 @@ async fn a_small_image_or_a_single_connection_is_one_request() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
     let payload = data(1 << 20, 2);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "parallel", &payload).await;
     server.clear_requests();
     assert_eq!(
         collect(&client, &image.id, &four()).await.expect("whole"),
@@ -171,7 +108,7 @@ async fn ranges_cut_mid_way_are_resumed_on_their_own_and_verified() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
     let payload = data(SIZE, 3);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "parallel", &payload).await;
     pass_first(&server, 1);
     // The next two range requests are cut after 1 MB.
     server
@@ -198,7 +135,7 @@ async fn ranges_cut_mid_way_are_resumed_on_their_own_and_verified() {
 async fn a_range_cut_more_often_than_allowed_is_a_typed_error_and_no_file() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
-    let image = image_with(&client, &data(SIZE, 4)).await;
+    let image = image_with(&client, "parallel", &data(SIZE, 4)).await;
     pass_first(&server, 2);
     server
         .add_fault(file_rule(FaultAction::DropAfter { bytes: 1000 }))
@@ -218,7 +155,7 @@ async fn a_range_cut_more_often_than_allowed_is_a_typed_error_and_no_file() {
 async fn a_byte_flipped_in_one_range_is_a_checksum_mismatch_and_no_file() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
-    let image = image_with(&client, &data(SIZE, 5)).await;
+    let image = image_with(&client, "parallel", &data(SIZE, 5)).await;
     // The third range (bytes 16 MiB..24 MiB), at its 12345th byte.
     pass_first(&server, 2);
     server
@@ -241,7 +178,7 @@ async fn a_range_that_stalls_once_is_resumed_and_one_that_always_stalls_ends_sta
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_millis(500));
     let payload = data(SIZE, 6);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "parallel", &payload).await;
     pass_first(&server, 1);
     server
         .add_fault(file_rule(FaultAction::Stall { bytes: 100_000 }).count(1))
@@ -288,12 +225,17 @@ async fn an_image_replaced_mid_way_is_refused_never_spliced() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
     let payload = data(SIZE, 7);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "parallel", &payload).await;
     // The same id on another mock, holding other bytes of the same size:
     // its state replaces this mock's while the download runs.
     let other = MockServer::start().await.expect("mock starts");
     let other_client = client_with(&other, Duration::from_secs(30));
-    let replaced = image_with_id(&other_client, Some(&image.id), &data(SIZE, 8)).await;
+    let replaced = image_from(
+        &other_client,
+        &raw("parallel").id(&image.id),
+        &data(SIZE, 8),
+    )
+    .await;
     assert_ne!(replaced.checksum, image.checksum);
     let replacement = other.dump_state(DataMode::Inline).await.expect("dumped");
     server
@@ -336,11 +278,11 @@ async fn an_image_replaced_mid_way_is_refused_never_spliced() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("image.raw");
     let third = data(SIZE, 9);
-    let fresh = image_with(&client, &payload).await;
+    let fresh = image_with(&client, "parallel", &payload).await;
     let replacement = {
         let donor = MockServer::start().await.expect("mock starts");
         let donor_client = client_with(&donor, Duration::from_secs(30));
-        image_with_id(&donor_client, Some(&fresh.id), &third).await;
+        image_from(&donor_client, &raw("parallel").id(&fresh.id), &third).await;
         donor.dump_state(DataMode::Inline).await.expect("dumped")
     };
     let swap = async {
@@ -371,7 +313,7 @@ async fn an_image_replaced_mid_way_is_refused_never_spliced() {
 async fn a_later_range_failing_ends_the_download_at_once() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(30));
-    let image = image_with(&client, &data(SIZE, 11)).await;
+    let image = image_with(&client, "parallel", &data(SIZE, 11)).await;
     // The probe and the next two ranges crawl (8 MiB at 2 MiB/s: 4 s);
     // the fourth request is refused (403, not retried).
     server
@@ -402,71 +344,4 @@ async fn a_later_range_failing_ends_the_download_at_once() {
     // Not after the ranges before it, which would take 4 s.
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
-}
-
-#[tokio::test]
-async fn cli_image_download_parallel_saves_the_verified_image() {
-    let server = MockServer::start().await.expect("mock starts");
-    let client = client_with(&server, Duration::from_secs(30));
-    let payload = data(SIZE, 10);
-    let image = image_with(&client, &payload).await;
-    server
-        .add_fault(file_rule(FaultAction::Throttle {
-            bytes_per_second: 64 << 20,
-        }))
-        .expect("valid rule");
-    server.clear_requests();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("image.raw");
-    let glance = |args: Vec<String>| {
-        tokio::process::Command::new(glance_bin())
-            .args(args)
-            .env("OS_IMAGE_URL", server.url())
-            .env("OS_AUTH_TOKEN", "cli-test")
-            .env_remove("OS_CLOUD")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-    };
-    let path = out.to_str().expect("utf-8").to_owned();
-    let args = |n: &str| {
-        [
-            "image-download",
-            &image.id,
-            "--parallel",
-            n,
-            "--file",
-            &path,
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    };
-    let result = glance(args("4")).await.expect("runs");
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    assert!(Sha512::digest(std::fs::read(&out).expect("saved")) == Sha512::digest(&payload));
-    assert_eq!(file_gets(&server, &image.id), 5);
-
-    // A flipped byte in a later range: exit 1, nothing at the path.
-    std::fs::remove_file(&out).expect("removed");
-    server.clear_faults();
-    pass_first(&server, 3);
-    server
-        .add_fault(file_rule(FaultAction::FlipByte { offset: 7 }).count(1))
-        .expect("valid rule");
-    let result = glance(args("4")).await.expect("runs");
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(!result.status.success());
-    assert!(stderr.contains("digest"), "{stderr}");
-    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
-
-    // Out of range: refused by the argument parser.
-    let result = glance(args("0")).await.expect("runs");
-    assert!(!result.status.success());
-    let result = glance(args("17")).await.expect("runs");
-    assert!(!result.status.success());
 }

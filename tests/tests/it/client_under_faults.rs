@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! GLANCE_FAULT_RUNS=1000 GLANCE_DROP_RUNS=20 \
-//!   cargo test -p glance-e2e-tests --test client_under_faults -- --nocapture
+//!   cargo test -p glance-e2e-tests --test it client_under_faults:: -- --nocapture
 //! ```
 
 use glance_e2e_tests::fixture::data;

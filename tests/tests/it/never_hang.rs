@@ -8,53 +8,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use glance_client::images::DownloadOptions;
-use glance_client::{
-    Client, ContainerFormat, CreateImage, DiskFormat, Error, Image, RetryConfig, Transfer,
-    Verification,
-};
-use glance_e2e_tests::fixture::{data, raw};
+use glance_client::{Client, CreateImage, Error, Transfer, Verification};
+use glance_e2e_tests::fixture::{client_with, data, file_rule, image_with, quick_retries, raw};
 use glance_mock_server::config::HashAlgorithm;
 use glance_mock_server::control::{FaultAction, FaultRule};
 use glance_mock_server::{Config, MockServer};
-
-fn quick_retries() -> RetryConfig {
-    RetryConfig::default()
-        .with_initial_backoff(Duration::from_millis(1))
-        .with_max_backoff(Duration::from_millis(5))
-}
-
-fn client_with(server: &MockServer, read_timeout: Duration) -> Client {
-    Client::builder()
-        .endpoint(server.url())
-        .token("e2e")
-        .retry(quick_retries())
-        .read_timeout(read_timeout)
-        .build()
-        .expect("client builds")
-}
-
-async fn image_with(client: &Client, payload: &[u8]) -> Image {
-    let images = client.images();
-    let image = images
-        .create(
-            &CreateImage::new("never-hang")
-                .disk_format(DiskFormat::Raw)
-                .container_format(ContainerFormat::Bare),
-        )
-        .await
-        .expect("created");
-    images
-        .upload(&image.id, payload.to_vec())
-        .await
-        .expect("uploaded");
-    images.get(&image.id).await.expect("shown")
-}
-
-fn file_rule(action: FaultAction) -> FaultRule {
-    FaultRule::new(action)
-        .method("GET")
-        .path("/v2/images/*/file")
-}
 
 /// The journal's `METHOD path` lines under `/v2/images/{id}`, with the
 /// `Range` asked for left out (the journal has no headers).
@@ -72,7 +30,7 @@ async fn a_download_that_stalls_once_is_resumed_and_verified() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_millis(400));
     let payload = data(1000, 3);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "never-hang", &payload).await;
     server
         .add_fault(file_rule(FaultAction::Stall { bytes: 100 }).count(1))
         .expect("valid rule");
@@ -99,7 +57,7 @@ async fn a_download_that_stalls_on_every_attempt_ends_in_a_stall_error() {
     let idle = Duration::from_millis(300);
     let client = client_with(&server, idle);
     let payload = data(1000, 4);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "never-hang", &payload).await;
     server
         .add_fault(file_rule(FaultAction::Stall { bytes: 100 }))
         .expect("valid rule");
@@ -272,7 +230,7 @@ async fn an_endless_body_is_stopped_at_the_image_size() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(10));
     let payload = data(1000, 6);
-    let image = image_with(&client, &payload).await;
+    let image = image_with(&client, "never-hang", &payload).await;
     assert_eq!(image.size, Some(1000));
     server
         .add_fault(file_rule(FaultAction::Endless))
@@ -381,7 +339,7 @@ async fn every_hash_glance_can_write_round_trips_and_catches_a_flipped_byte() {
             .await
             .expect("mock starts");
         let client = client_with(&server, Duration::from_secs(10));
-        let image = image_with(&client, &payload).await;
+        let image = image_with(&client, "never-hang", &payload).await;
         assert_eq!(image.os_hash_algo.as_deref(), Some(algo.name()));
         let download = client
             .images()
@@ -558,7 +516,7 @@ async fn a_token_close_to_expiry_is_renewed_before_an_upload_starts() {
 async fn a_directory_target_is_refused_before_anything_is_fetched() {
     let server = MockServer::start().await.expect("mock starts");
     let client = client_with(&server, Duration::from_secs(10));
-    let image = image_with(&client, &data(1000, 10)).await;
+    let image = image_with(&client, "never-hang", &data(1000, 10)).await;
     server.clear_requests();
     let dir = tempfile::tempdir().expect("temp dir");
     let err = client

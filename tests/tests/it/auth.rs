@@ -1,6 +1,7 @@
-//! Keystone v3 authentication end to end: the client and the `glance`
-//! binary against the in-process mock's identity shim, in strict mode
-//! (only tokens the shim issued get through on `/v2`).
+//! Keystone v3 authentication end to end: the client against the
+//! in-process mock's identity shim, in strict mode (only tokens the shim
+//! issued get through on `/v2`). The `glance` binary's logins are tested
+//! in glance-cli's `auth` module.
 //!
 //! Three tests are ignored: the same against the reference Keystone and
 //! its token-checked Glance (`shared/real-keystone/start 5609 9609`),
@@ -11,10 +12,9 @@
 //! ```text
 //! KEYSTONE_REF_TOKEN_CACHE_TIME=-1 ../shared/real-keystone/start 5609 9609   # (.ci/run does this)
 //! KEYSTONE_TEST_CLOUDS_YAML=/tmp/keystone-ref-5609/clouds.yaml \
-//!   cargo test -p glance-e2e-tests --test auth -- --ignored
+//!   cargo test -p glance-e2e-tests --test it auth:: -- --ignored
 //! ```
 
-use std::process::Output;
 use std::time::Duration;
 
 use futures::TryStreamExt;
@@ -23,21 +23,9 @@ use glance_client::{
     Client, ClientBuilder, CloudConfig, ContainerFormat, CreateImage, DiskFormat, Error, Image,
     ListImages,
 };
-use glance_e2e_tests::bin::glance_bin;
-use glance_mock_server::{Config, IdentityConfig, MockServer};
+use glance_e2e_tests::fixture::strict_server;
+use glance_mock_server::{IdentityConfig, MockServer};
 use serde_json::Value;
-
-async fn strict_server(identity: IdentityConfig) -> MockServer {
-    MockServer::builder()
-        .config(Config {
-            require_auth: true,
-            identity,
-            ..Config::default()
-        })
-        .start()
-        .await
-        .expect("mock starts")
-}
 
 fn as_user(server: &MockServer, user: &str) -> ClientBuilder {
     Client::builder()
@@ -282,137 +270,6 @@ async fn an_application_credential_token_is_not_rescoped() {
         "ref-appcred-secret",
     )
     .await;
-}
-
-/// Run `glance` with only the given `OS_*` variables.
-async fn glance(vars: &[(&str, String)], args: &[&str]) -> Output {
-    let mut cmd = tokio::process::Command::new(glance_bin());
-    cmd.args(args).stdin(std::process::Stdio::null());
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("OS_")) {
-        cmd.env_remove(k);
-    }
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.output().await.expect("glance runs")
-}
-
-fn json_out(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "glance failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
-
-#[tokio::test]
-async fn the_cli_authenticates_from_os_variables() {
-    let server = strict_server(IdentityConfig::default()).await;
-    let demo = |password: &str| {
-        vec![
-            ("OS_AUTH_URL", server.identity_url()),
-            ("OS_USERNAME", "demo".to_owned()),
-            ("OS_PASSWORD", password.to_owned()),
-            ("OS_PROJECT_NAME", "demo".to_owned()),
-            ("OS_USER_DOMAIN_NAME", "Default".to_owned()),
-            ("OS_PROJECT_DOMAIN_NAME", "Default".to_owned()),
-            ("OS_REGION_NAME", "RegionOne".to_owned()),
-            ("OS_INTERFACE", "public".to_owned()),
-        ]
-    };
-    let created = json_out(
-        &glance(
-            &demo("demo-secret"),
-            &["-f", "json", "image-create", "--name", "via-cli"],
-        )
-        .await,
-    );
-    assert_eq!(created["owner"], "demo");
-    let listed = json_out(&glance(&demo("demo-secret"), &["-f", "json", "image-list"]).await);
-    assert_eq!(listed[0]["name"], "via-cli", "{listed}");
-
-    // The application credential, by variables too.
-    let appcred = [
-        ("OS_AUTH_URL", server.identity_url()),
-        ("OS_AUTH_TYPE", "v3applicationcredential".to_owned()),
-        ("OS_APPLICATION_CREDENTIAL_ID", "ref-appcred-id".to_owned()),
-        (
-            "OS_APPLICATION_CREDENTIAL_SECRET",
-            "ref-appcred-secret".to_owned(),
-        ),
-    ];
-    let listed = json_out(&glance(&appcred, &["-f", "json", "image-list"]).await);
-    assert_eq!(listed[0]["name"], "via-cli", "{listed}");
-
-    // Wrong password: Keystone's message, one line, exit 1.
-    let out = glance(&demo("wrong"), &["image-list"]).await;
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("The request you have made requires authentication. (HTTP 401)"),
-        "{err}"
-    );
-    assert!(!err.contains("wrong"), "no secret echoed: {err}");
-
-    // A token the strict mock does not know, in glanceclient's token mode.
-    let out = glance(
-        &[
-            ("OS_IMAGE_URL", server.url()),
-            ("OS_AUTH_TOKEN", "not-issued".to_owned()),
-            // Any of glanceclient's boolean spellings.
-            ("OS_INSECURE", "True".to_owned()),
-        ],
-        &["image-list"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "Invalid OpenStack Identity credentials."
-    );
-}
-
-#[tokio::test]
-async fn the_cli_reads_a_cloud_of_clouds_yaml() {
-    let server = strict_server(IdentityConfig::default()).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let clouds = dir.path().join("clouds.yaml");
-    std::fs::write(
-        &clouds,
-        format!(
-            "clouds:\n  mock-alt:\n    auth_type: password\n    auth:\n      auth_url: {}\n      username: alt\n      password: wrong-here\n      project_name: alt\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n",
-            server.identity_url()
-        ),
-    )
-    .expect("written");
-    std::fs::write(
-        dir.path().join("secure.yaml"),
-        "clouds:\n  mock-alt:\n    auth:\n      password: alt-secret\n",
-    )
-    .expect("written");
-    let vars = [
-        ("OS_CLIENT_CONFIG_FILE", clouds.display().to_string()),
-        (
-            "OS_CLIENT_SECURE_FILE",
-            dir.path().join("secure.yaml").display().to_string(),
-        ),
-        ("OS_CLOUD", "mock-alt".to_owned()),
-    ];
-    let created = json_out(
-        &glance(
-            &vars,
-            &["-f", "json", "image-create", "--name", "from-cloud"],
-        )
-        .await,
-    );
-    assert_eq!(created["owner"], "alt");
-    // An option given explicitly overrides the cloud's value.
-    let out = glance(&vars, &["--os-region-name", "RegionTwo", "image-list"]).await;
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("region RegionTwo"), "{err}");
 }
 
 /// The reference Keystone's clouds.yaml, if asked for.

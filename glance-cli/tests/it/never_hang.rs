@@ -5,62 +5,13 @@
 //! to stdout says how much was written.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use glance_e2e_tests::bin::glance_bin;
-use glance_e2e_tests::fixture::{data, raw};
+use glance_e2e_tests::fixture::{data, entries, file_rule};
 use glance_mock_server::MockServer;
 use glance_mock_server::control::{FaultAction, FaultRule};
 
-fn glance_cmd(server: &MockServer, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(glance_bin());
-    cmd.args(args)
-        .env("OS_IMAGE_URL", server.url())
-        .env("OS_AUTH_TOKEN", "cli-test")
-        .env_remove("OS_CLOUD")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-async fn glance(server: &MockServer, args: &[&str]) -> Output {
-    glance_cmd(server, args)
-        .output()
-        .await
-        .expect("glance runs")
-}
-
-/// An active image holding `payload`, made through the library.
-async fn image_of(server: &MockServer, payload: &[u8]) -> String {
-    let client = glance_client::Client::builder()
-        .endpoint(server.url())
-        .token("cli-test")
-        .build()
-        .expect("client");
-    let image = client.images().create(&raw("cli")).await.expect("created");
-    client
-        .images()
-        .upload(&image.id, payload.to_vec())
-        .await
-        .expect("uploaded");
-    image.id
-}
-
-fn file_rule(action: FaultAction) -> FaultRule {
-    FaultRule::new(action)
-        .method("GET")
-        .path("/v2/images/*/file")
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("listed")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect()
-}
+use crate::harness::{glance, glance_cmd, image_of};
 
 #[tokio::test]
 async fn a_download_stalling_on_every_attempt_exits_within_60_s_saying_it_stalled() {

@@ -4,7 +4,7 @@
 //! bytes as success); then reset, seeding and the request journal as a
 //! test harness sees them.
 
-use glance_e2e_tests::fixture::{data, raw, setup};
+use glance_e2e_tests::fixture::{data, image_with, raw, setup};
 use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
@@ -12,17 +12,6 @@ use glance_client::auth::{Domain, Project, User};
 use glance_client::{Client, Error, Image, ListImages, RetryConfig};
 use glance_mock_server::MockServer;
 use glance_mock_server::control::{DataMode, FaultAction, FaultRule};
-
-/// An active image holding `payload`.
-async fn image_with(client: &Client, name: &str, payload: &[u8]) -> Image {
-    let images = client.images();
-    let image = images.create(&raw(name)).await.expect("created");
-    images
-        .upload(&image.id, payload.to_vec())
-        .await
-        .expect("uploaded");
-    images.get(&image.id).await.expect("shown")
-}
 
 fn respond(status: u16, headers: &[(&str, &str)]) -> FaultAction {
     FaultAction::Respond {

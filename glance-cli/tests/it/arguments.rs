@@ -2,13 +2,14 @@
 
 use std::process::Command;
 
-fn glance() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_glance"))
-}
+use crate::harness::glance_bin;
 
 #[test]
 fn help_lists_the_image_commands() {
-    let out = glance().arg("--help").output().expect("runs");
+    let out = Command::new(glance_bin())
+        .arg("--help")
+        .output()
+        .expect("runs");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for cmd in [
@@ -25,7 +26,7 @@ fn help_lists_the_image_commands() {
 
 #[test]
 fn bad_boolean_is_refused_before_any_request() {
-    let out = glance()
+    let out = Command::new(glance_bin())
         .args(["image-create", "--protected", "maybe"])
         .env("OS_IMAGE_URL", "http://127.0.0.1:9")
         .env("OS_AUTH_TOKEN", "t")
@@ -37,7 +38,7 @@ fn bad_boolean_is_refused_before_any_request() {
 
 #[test]
 fn size_at_creation_is_refused_like_glanceclient() {
-    let out = glance()
+    let out = Command::new(glance_bin())
         .args(["image-create", "--size", "5"])
         .env("OS_IMAGE_URL", "http://127.0.0.1:9")
         .env("OS_AUTH_TOKEN", "t")
