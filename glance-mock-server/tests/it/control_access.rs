@@ -8,6 +8,8 @@ use glance_mock_server::{Config, MockServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::harness::http::token_call;
+
 async fn start(config: Config) -> MockServer {
     MockServer::builder()
         .config(config)
@@ -51,30 +53,6 @@ async fn login(http: &reqwest::Client, server: &MockServer, user: &str) -> Strin
     try_login(http, server, user).await.expect("logged in")
 }
 
-/// `method path` with `token` (if any), JSON accepted: status and body.
-async fn call(
-    http: &reqwest::Client,
-    server: &MockServer,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let mut req = http
-        .request(method, format!("{}{path}", server.url()))
-        .header("Accept", "application/json");
-    if let Some(token) = token {
-        req = req.header("X-Auth-Token", token);
-    }
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    let resp = req.send().await.expect("sent");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 /// A Glance-shaped error body (`{"message", "code", "title"}`) for `status`.
 /// `POST /_mock/faults` with `rule`, without a token.
 async fn add_rule(
@@ -82,9 +60,9 @@ async fn add_rule(
     server: &MockServer,
     rule: &Value,
 ) -> (StatusCode, Value) {
-    call(
+    token_call(
         http,
-        server,
+        &server.url(),
         Method::POST,
         "/_mock/faults",
         None,
@@ -113,9 +91,9 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
     let member = login(&http, &server, "demo").await;
     let get = Method::GET;
 
-    let (status, body) = call(
+    let (status, body) = token_call(
         &http,
-        &server,
+        &server.url(),
         get.clone(),
         "/_mock/state?data=inline",
         None,
@@ -124,9 +102,9 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "no token: {body}");
     assert_glance_error(&body, status);
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
         get.clone(),
         "/_mock/state",
         Some("not-issued"),
@@ -139,9 +117,9 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
         "a token the shim never issued"
     );
 
-    let (status, body) = call(
+    let (status, body) = token_call(
         &http,
-        &server,
+        &server.url(),
         get.clone(),
         "/_mock/state",
         Some(&member),
@@ -158,9 +136,9 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
         "{body}"
     );
 
-    let (status, body) = call(
+    let (status, body) = token_call(
         &http,
-        &server,
+        &server.url(),
         get.clone(),
         "/_mock/state",
         Some(&admin),
@@ -181,19 +159,27 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
         (Method::POST, "/_mock/tasks/finish", None),
         (Method::GET, "/_mock/elsewhere", None),
     ] {
-        let (status, _) = call(&http, &server, method.clone(), path, None, body).await;
+        let (status, _) = token_call(&http, &server.url(), method.clone(), path, None, body).await;
         assert_eq!(
             status,
             StatusCode::UNAUTHORIZED,
             "{method} {path} without token"
         );
-        let (status, _) = call(&http, &server, method.clone(), path, Some(&member), body).await;
+        let (status, _) = token_call(
+            &http,
+            &server.url(),
+            method.clone(),
+            path,
+            Some(&member),
+            body,
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as a member");
     }
     assert!(server.faults().is_empty(), "no rule got in");
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
         Method::POST,
         "/_mock/faults",
         Some(&admin),
@@ -211,7 +197,15 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
         .await
         .expect("DELETE token");
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let (status, _) = call(&http, &server, get, "/_mock/state", Some(&admin), None).await;
+    let (status, _) = token_call(
+        &http,
+        &server.url(),
+        get,
+        "/_mock/state",
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked token");
 }
 
@@ -219,12 +213,20 @@ async fn with_require_auth_the_control_plane_wants_an_admin_token() {
 async fn health_stays_open_with_require_auth() {
     let server = start(strict()).await;
     let http = reqwest::Client::new();
-    let (status, body) = call(&http, &server, Method::GET, "/_mock/health", None, None).await;
+    let (status, body) = token_call(
+        &http,
+        &server.url(),
+        Method::GET,
+        "/_mock/health",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ok");
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
         Method::GET,
         "/_mock/health",
         Some("junk"),
@@ -259,11 +261,19 @@ async fn served_files_are_readable_by_anyone_but_written_by_admins() {
     assert_eq!(resp.text().await.expect("body"), "bytes");
     let resp = http.head(&url).send().await.expect("sent");
     assert_eq!(resp.status(), StatusCode::OK);
-    let (status, _) = call(&http, &server, Method::GET, "/_mock/files", None, None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the list is not a file");
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
+        Method::GET,
+        "/_mock/files",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the list is not a file");
+    let (status, _) = token_call(
+        &http,
+        &server.url(),
         Method::DELETE,
         "/_mock/files/f.img",
         Some(&member),
@@ -271,9 +281,9 @@ async fn served_files_are_readable_by_anyone_but_written_by_admins() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
         Method::DELETE,
         "/_mock/files/f.img",
         Some(&admin),
@@ -289,9 +299,25 @@ async fn without_require_auth_the_control_plane_is_open() {
     let http = reqwest::Client::new();
     let member = login(&http, &server, "demo").await;
     for token in [None, Some("anything"), Some(member.as_str())] {
-        let (status, body) = call(&http, &server, Method::GET, "/_mock/state", token, None).await;
+        let (status, body) = token_call(
+            &http,
+            &server.url(),
+            Method::GET,
+            "/_mock/state",
+            token,
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{token:?}: {body}");
-        let (status, _) = call(&http, &server, Method::POST, "/_mock/reset", token, None).await;
+        let (status, _) = token_call(
+            &http,
+            &server.url(),
+            Method::POST,
+            "/_mock/reset",
+            token,
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{token:?}");
     }
 }
@@ -306,10 +332,17 @@ async fn a_control_plane_switched_off_has_no_routes_and_no_faults() {
     let http = reqwest::Client::new();
     // `/_mock` paths answer as any unknown path: Glance's version
     // negotiation (300 and the versions document), never the control plane.
-    let (unknown_status, unknown_body) =
-        call(&http, &server, Method::GET, "/no-such-path", None, None).await;
+    let (unknown_status, unknown_body) = token_call(
+        &http,
+        &server.url(),
+        Method::GET,
+        "/no-such-path",
+        None,
+        None,
+    )
+    .await;
     for path in ["/_mock/state", "/_mock/health", "/_mock/requests"] {
-        let (status, body) = call(&http, &server, Method::GET, path, None, None).await;
+        let (status, body) = token_call(&http, &server.url(), Method::GET, path, None, None).await;
         assert_eq!(status, StatusCode::MULTIPLE_CHOICES, "{path}: {body}");
         assert_eq!((status, &body), (unknown_status, &unknown_body), "{path}");
         assert!(
@@ -317,7 +350,15 @@ async fn a_control_plane_switched_off_has_no_routes_and_no_faults() {
             "{body}"
         );
     }
-    let (status, _) = call(&http, &server, Method::POST, "/_mock/reset", None, None).await;
+    let (status, _) = token_call(
+        &http,
+        &server.url(),
+        Method::POST,
+        "/_mock/reset",
+        None,
+        None,
+    )
+    .await;
     assert_ne!(status, StatusCode::NO_CONTENT);
 
     // A rule installed through the library acts on nothing, and nothing is journaled.
@@ -328,7 +369,15 @@ async fn a_control_plane_switched_off_has_no_routes_and_no_faults() {
             body: None,
         }))
         .expect("a valid rule");
-    let (status, body) = call(&http, &server, Method::GET, "/v2/images", Some("t"), None).await;
+    let (status, body) = token_call(
+        &http,
+        &server.url(),
+        Method::GET,
+        "/v2/images",
+        Some("t"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(server.faults()[0].fired, 0);
     assert!(server.requests().is_empty());
@@ -381,9 +430,9 @@ async fn a_catch_all_rule_skips_identity_without_the_opt_in() {
     let http = reqwest::Client::new();
 
     let server = start(Config::default()).await;
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
         Method::POST,
         "/_mock/faults",
         None,
@@ -392,11 +441,19 @@ async fn a_catch_all_rule_skips_identity_without_the_opt_in() {
     .await;
     assert_eq!(status, StatusCode::CREATED);
     let token = login(&http, &server, "demo").await;
-    let (status, _) = call(&http, &server, Method::GET, "/identity/v3", None, None).await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
+        Method::GET,
+        "/identity/v3",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = token_call(
+        &http,
+        &server.url(),
         Method::GET,
         "/v2/images",
         Some(&token),
@@ -422,9 +479,9 @@ async fn a_catch_all_rule_skips_identity_without_the_opt_in() {
         ..Config::default()
     })
     .await;
-    let (status, _) = call(
+    let (status, _) = token_call(
         &http,
-        &server,
+        &server.url(),
         Method::POST,
         "/_mock/faults",
         None,
@@ -455,6 +512,14 @@ async fn statuses_that_cannot_be_sent_are_refused() {
         );
     }
     assert!(server.faults().is_empty());
-    let (status, _) = call(&http, &server, Method::GET, "/v2/images", Some("t"), None).await;
+    let (status, _) = token_call(
+        &http,
+        &server.url(),
+        Method::GET,
+        "/v2/images",
+        Some("t"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 }

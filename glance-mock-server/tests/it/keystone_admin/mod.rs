@@ -9,6 +9,8 @@ use glance_mock_server::{Config, MockServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::harness::http::token_call;
+
 mod grants;
 
 struct Shim {
@@ -37,7 +39,7 @@ impl Shim {
         format!("{}/v3{path}", self.server.identity_url())
     }
 
-    /// A call to the shim: status and JSON body (`Null` when empty).
+    /// A call to the shim's `/v3{path}`: status and JSON body (`Null` when empty).
     async fn call(
         &self,
         method: Method,
@@ -45,17 +47,8 @@ impl Shim {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.v3(path));
-        if let Some(t) = token {
-            req = req.header("X-Auth-Token", t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let text = resp.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let base = format!("{}/v3", self.server.identity_url());
+        token_call(&self.http, &base, method, path, token, body.as_ref()).await
     }
 
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
