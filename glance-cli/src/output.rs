@@ -149,6 +149,42 @@ pub fn print_list_keyed(rows: &[Value], columns: &[(&str, &str)], format: Format
     emit(&t.to_string());
 }
 
+/// A table as PrettyTable prints it with its default alignment (every
+/// header and cell centred, as python-glanceclient's `cache-list`).
+pub fn print_centred(header: &[&str], rows: &[Vec<String>]) {
+    emit(&centred(header, rows).to_string());
+}
+
+fn centred(header: &[&str], rows: &[Vec<String>]) -> Table {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let header: Vec<String> = header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| centre(h, *w))
+        .collect();
+    let mut t = Table::new();
+    t.load_preset(PRETTYTABLE)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    for row in rows {
+        t.add_row(row.iter().zip(&widths).map(|(c, w)| centre(c, *w)));
+    }
+    t
+}
+
+/// Python's `str.center` (as `wcwidth.center`): with an odd margin, the
+/// extra space goes left when `width` is odd, right when it is even.
+fn centre(text: &str, width: usize) -> String {
+    let margin = width.saturating_sub(text.chars().count());
+    let left = margin / 2 + (margin & width & 1);
+    format!("{}{text}{}", " ".repeat(left), " ".repeat(margin - left))
+}
+
 /// Write `text` and a newline to stdout. A closed pipe (`glance … | head`)
 /// is not an error worth a panic: the rest of the output is dropped.
 pub fn emit(text: &str) {
@@ -263,7 +299,7 @@ pub fn human_size(size: Option<u64>) -> String {
 }
 
 /// glanceclient's `print_image`: the image without `self`, `file`,
-/// `schema` and `access`, `virtual_size` "Not available" when unset, and
+/// `schema` and `access` (and without `stores` when it has none), `virtual_size` "Not available" when unset, and
 /// the size human-readable on demand. With `-f json`, the whole image.
 pub fn print_image(image: &Image, format: Format, human_readable: bool, max_width: usize) {
     let mut value = to_value(image);
@@ -276,6 +312,11 @@ pub fn print_image(image: &Image, format: Format, human_readable: bool, max_widt
     };
     for hidden in ["self", "file", "schema", "access"] {
         map.remove(hidden);
+    }
+    // Glance sends `stores` only for an image with data in some store;
+    // the model writes "none" as null, which glanceclient never sees.
+    if map.get("stores").is_some_and(Value::is_null) {
+        map.remove("stores");
     }
     if map.get("virtual_size").is_none_or(Value::is_null) {
         map.insert("virtual_size".into(), Value::String("Not available".into()));
@@ -333,6 +374,20 @@ mod tests {
         );
         assert_eq!(list_cell(Some(&serde_json::json!(0))), "");
         assert_eq!(list_cell(None), "");
+    }
+
+    #[test]
+    fn centring_is_pythons() {
+        assert_eq!(centre("ab", 5), "  ab ");
+        assert_eq!(centre("ab", 6), "  ab  ");
+        assert_eq!(centre("abc", 6), " abc  ");
+        assert_eq!(centre("a", 4), " a  ");
+        assert_eq!(centre("abcd", 2), "abcd");
+        let t = centred(&["Size", "Hits"], &[vec!["12345".into(), "0".into()]]);
+        assert_eq!(
+            t.to_string(),
+            "+-------+------+\n|  Size | Hits |\n+-------+------+\n| 12345 |  0   |\n+-------+------+"
+        );
     }
 
     #[test]

@@ -4,10 +4,9 @@
 use anyhow::{Result, bail};
 use clap::Args;
 use glance_client::cache::CacheTarget;
-use serde_json::{Value, json};
 
 use super::Ctx;
-use crate::output::{print_list_keyed, to_value};
+use crate::output::{print_centred, to_value};
 
 /// `cache-queue`, `cache-delete`.
 #[derive(Debug, Args)]
@@ -67,7 +66,9 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<()> {
         crate::output::print_json(&to_value(&contents));
         return Ok(());
     }
-    let mut rows: Vec<Value> = contents
+    // PrettyTable's defaults, as glanceclient's `print_cached_images`:
+    // every column centred.
+    let mut rows: Vec<Vec<String>> = contents
         .cached_images
         .iter()
         .map(|c| {
@@ -76,30 +77,30 @@ pub async fn list(ctx: &Ctx<'_>) -> Result<()> {
             } else {
                 iso(c.last_accessed)
             };
-            json!({
-                "id": c.image_id,
-                "state": "cached",
-                "accessed": accessed,
-                "modified": iso(c.last_modified),
-                "size": c.size.to_string(),
-                "hits": c.hits.to_string(),
-            })
+            vec![
+                c.image_id.to_string(),
+                "cached".to_owned(),
+                accessed,
+                iso(c.last_modified),
+                c.size.to_string(),
+                c.hits.to_string(),
+            ]
         })
         .collect();
     rows.extend(contents.queued_images.iter().map(|id| {
-        json!({"id": id, "state": "queued", "accessed": "N/A", "modified": "N/A", "size": "N/A", "hits": "N/A"})
+        let na = || "N/A".to_owned();
+        vec![id.to_string(), "queued".to_owned(), na(), na(), na(), na()]
     }));
-    print_list_keyed(
-        &rows,
+    print_centred(
         &[
-            ("ID", "id"),
-            ("State", "state"),
-            ("Last Accessed (UTC)", "accessed"),
-            ("Last Modified (UTC)", "modified"),
-            ("Size", "size"),
-            ("Hits", "hits"),
+            "ID",
+            "State",
+            "Last Accessed (UTC)",
+            "Last Modified (UTC)",
+            "Size",
+            "Hits",
         ],
-        ctx.format,
+        &rows,
     );
     Ok(())
 }

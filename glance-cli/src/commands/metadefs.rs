@@ -439,7 +439,10 @@ pub async fn namespace_update(ctx: &Ctx<'_>, args: NamespaceUpdate) -> Result<()
     }
     args.fields.apply(&mut ns);
     let updated = md.update_namespace(&args.id, &ns).await?;
-    show_namespace(ctx, &updated, 80);
+    // glanceclient shows the namespace as read back after the update: the
+    // answer to the PUT lacks its properties, objects and tags.
+    let shown = md.namespace(&updated.namespace).await?;
+    show_namespace(ctx, &shown, 80);
     Ok(())
 }
 
@@ -529,16 +532,63 @@ pub async fn namespace_resource_type_list(ctx: &Ctx<'_>, args: Ns) -> Result<()>
     Ok(())
 }
 
+/// The top-level properties of the `metadefs/property` schema, whose
+/// defaults glanceclient's warlock model fills in (Glance's `uniqueItems:
+/// false`), for what is sent and what is shown alike.
+async fn property_schema(ctx: &Ctx<'_>) -> Result<Map<String, Value>> {
+    let schema = ctx.client.schemas().get("metadefs/property").await?;
+    Ok(match schema.raw().get("properties") {
+        Some(Value::Object(props)) => props.clone(),
+        _ => Map::new(),
+    })
+}
+
+/// `prop` as glanceclient's model of it: the schema's defaults filled in.
+fn with_defaults(prop: MetadefProperty, schema: &Map<String, Value>) -> Result<MetadefProperty> {
+    let mut value = to_value(&prop);
+    if let Value::Object(map) = &mut value {
+        set_defaults(map, schema);
+    }
+    Ok(serde_json::from_value(value)?)
+}
+
+/// warlock's `_setdefaults`: a typed property's `default` where the model
+/// lacks it; nested object properties likewise.
+fn set_defaults(model: &mut Map<String, Value>, props: &Map<String, Value>) {
+    for (name, prop) in props {
+        let Some(kind) = prop.get("type") else {
+            continue;
+        };
+        if kind == "object" {
+            if let Some(Value::Object(inner)) = prop.get("properties") {
+                if let Some(Value::Object(sub)) = model.get_mut(name) {
+                    set_defaults(sub, inner);
+                } else if !model.contains_key(name) {
+                    let mut sub = Map::new();
+                    set_defaults(&mut sub, inner);
+                    if !sub.is_empty() {
+                        model.insert(name.clone(), Value::Object(sub));
+                    }
+                }
+            }
+        } else if let Some(default) = prop.get("default") {
+            model.entry(name.clone()).or_insert_with(|| default.clone());
+        }
+    }
+}
+
 /// `md-property-create`.
 pub async fn property_create(ctx: &Ctx<'_>, args: PropertyCreate) -> Result<()> {
     let schema = json_object(&args.schema, BAD_SCHEMA)?;
     let base = MetadefProperty::new(args.name, args.property_type, args.title);
-    let prop = merged(&base, schema)?;
+    let defaults = property_schema(ctx).await?;
+    let prop = with_defaults(merged(&base, schema)?, &defaults)?;
     let created = ctx
         .client
         .metadefs()
         .create_property(&args.namespace, &prop)
         .await?;
+    let created = with_defaults(created, &defaults)?;
     print_dict(&to_value(&created), ctx.format, 80);
     Ok(())
 }
@@ -546,7 +596,11 @@ pub async fn property_create(ctx: &Ctx<'_>, args: PropertyCreate) -> Result<()> 
 /// `md-property-update`: read, change, write back.
 pub async fn property_update(ctx: &Ctx<'_>, args: PropertyUpdate) -> Result<()> {
     let md = ctx.client.metadefs();
-    let mut prop = md.property(&args.namespace, &args.property).await?;
+    let defaults = property_schema(ctx).await?;
+    let mut prop = with_defaults(
+        md.property(&args.namespace, &args.property).await?,
+        &defaults,
+    )?;
     if let Some(n) = args.name.filter(|n| !n.is_empty()) {
         prop.name = n;
     }
@@ -559,6 +613,7 @@ pub async fn property_update(ctx: &Ctx<'_>, args: PropertyUpdate) -> Result<()> 
     let updated = md
         .update_property(&args.namespace, &args.property, &prop)
         .await?;
+    let updated = with_defaults(updated, &defaults)?;
     print_dict(&to_value(&updated), ctx.format, 80);
     Ok(())
 }
@@ -570,6 +625,7 @@ pub async fn property_show(ctx: &Ctx<'_>, args: PropertyShow) -> Result<()> {
         .metadefs()
         .property(&args.namespace, &args.property)
         .await?;
+    let prop = with_defaults(prop, &property_schema(ctx).await?)?;
     print_dict(
         &to_value(&prop),
         ctx.format,
@@ -605,7 +661,9 @@ pub async fn property_list(ctx: &Ctx<'_>, args: Ns) -> Result<()> {
 }
 
 /// An object as glanceclient shows it: its properties reduced to names.
-fn show_object(ctx: &Ctx<'_>, obj: &MetadefObject, width: usize) {
+/// `read` says whether it was read with a GET, whose answer always holds
+/// `required` (the answer to a POST holds it only when given).
+fn show_object(ctx: &Ctx<'_>, obj: &MetadefObject, width: usize, read: bool) {
     let mut value = to_value(obj);
     if ctx.format == crate::output::Format::Table {
         if let Value::Object(map) = &mut value {
@@ -616,7 +674,9 @@ fn show_object(ctx: &Ctx<'_>, obj: &MetadefObject, width: usize) {
                 );
             }
             // As Glance sends it and glanceclient's model keeps it.
-            map.entry("required").or_insert_with(|| json!([]));
+            if read {
+                map.entry("required").or_insert_with(|| json!([]));
+            }
             map.remove("self");
         }
     }
@@ -632,7 +692,7 @@ pub async fn object_create(ctx: &Ctx<'_>, args: ObjectCreate) -> Result<()> {
         .metadefs()
         .create_object(&args.namespace, &obj)
         .await?;
-    show_object(ctx, &created, 80);
+    show_object(ctx, &created, 80, false);
     Ok(())
 }
 
@@ -649,7 +709,7 @@ pub async fn object_update(ctx: &Ctx<'_>, args: ObjectUpdate) -> Result<()> {
     let updated = md
         .update_object(&args.namespace, &args.object, &obj)
         .await?;
-    show_object(ctx, &updated, 80);
+    show_object(ctx, &updated, 80, true);
     Ok(())
 }
 
@@ -660,7 +720,7 @@ pub async fn object_show(ctx: &Ctx<'_>, args: ObjectShow) -> Result<()> {
         .metadefs()
         .object(&args.namespace, &args.object)
         .await?;
-    show_object(ctx, &obj, usize::from(args.max_column_width));
+    show_object(ctx, &obj, usize::from(args.max_column_width), true);
     Ok(())
 }
 
