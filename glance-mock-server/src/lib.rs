@@ -32,6 +32,7 @@ pub mod db;
 pub mod domain;
 pub mod keystone;
 pub mod queue;
+pub mod registry;
 mod server;
 pub mod state;
 pub mod store;

@@ -217,6 +217,10 @@ impl From<Fault> for ApiError {
             Fault::ConflictDetail(m) => return ApiError::with_detail(StatusCode::CONFLICT, m),
             Fault::Gone(m) => (StatusCode::GONE, m),
             Fault::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            Fault::Unavailable(m) => {
+                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m)
+                    .header(header::RETRY_AFTER, "1");
+            }
             Fault::Internal(m) => {
                 let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m);
                 e.instead = Instead::boxed(StatusCode::BAD_REQUEST);

@@ -92,7 +92,7 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = query.unwrap_or_default();
-    let generation = images::generation(&state);
+    let generation = images::generation(&state)?;
     if let Some(page) = views.cached_page(generation, &who, &query) {
         return Ok(json_response(page));
     }

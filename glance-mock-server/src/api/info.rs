@@ -75,6 +75,9 @@ async fn stores_detail(
 
 /// The caller's project's usage against the unified limits; without them
 /// (`use_keystone_limits` off) Glance reports no usage at all.
-async fn usage(State(state): State<SharedState>, Caller(who): Caller) -> Json<Value> {
-    Json(json!({ "usage": app::info::usage(&state, &who) }))
+async fn usage(
+    State(state): State<SharedState>,
+    Caller(who): Caller,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "usage": app::info::usage(&state, &who)? })))
 }

@@ -134,7 +134,7 @@ pub async fn upload(
     data: DataStream,
     size: Option<i64>,
 ) -> Result<(), UploadError> {
-    let current = records::find_image(state, id);
+    let current = records::find_image(state, id)?;
     let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, Rule::UploadImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
@@ -143,7 +143,11 @@ pub async fn upload(
 
     let remaining = upload::remaining_quota(
         state.config.user_storage_quota,
-        &state.repo.images.image_scan(false),
+        &state
+            .repo
+            .images
+            .image_scan(false)
+            .map_err(records::unhandled)?,
         saving.owner.as_deref(),
         id,
     );
@@ -167,7 +171,11 @@ pub async fn upload(
     // announces none).
     let remaining = upload::remaining_quota(
         state.config.user_storage_quota,
-        &state.repo.images.image_scan(false),
+        &state
+            .repo
+            .images
+            .image_scan(false)
+            .map_err(records::unhandled)?,
         saving.owner.as_deref(),
         id,
     );
@@ -238,7 +246,7 @@ pub fn download(
     id: &str,
     prefer: &[String],
 ) -> Result<Download, Fault> {
-    let image = records::find_image(state, id);
+    let image = records::find_image(state, id)?;
     let img = policy::lookup(who, image.as_deref(), id)?;
     if img.status == ImageStatus::Deactivated && !who.is_admin() {
         return Err(Fault::Forbidden(

@@ -29,8 +29,8 @@ pub fn create(state: &AppState, who: &Identity, doc: &Value) -> Result<Arc<Image
 
 /// The number a listing is read at: read it before [`list`], so that a
 /// page rendered from the listing can be kept for this generation only.
-pub fn generation(state: &AppState) -> u64 {
-    state.repo.images.generation()
+pub fn generation(state: &AppState) -> Result<u64, Fault> {
+    state.repo.images.generation().map_err(records::unhandled)
 }
 
 /// One page of a listing, owning its images: a [`Page`](crate::domain::list::Page) once borrowed.
@@ -85,7 +85,7 @@ pub fn list(
 /// `ImagesController.show`: the image if `who` may see it and `get_image`
 /// allows it (404 otherwise).
 pub fn show(state: &AppState, who: &Identity, id: &str) -> Result<Arc<Image>, Fault> {
-    let record = records::find_image(state, id);
+    let record = records::find_image(state, id)?;
     policy::visible(who, record.as_deref(), id)?;
     // `visible` refuses a missing record.
     record.ok_or_else(|| Fault::NotFound(format!("No image found with ID {id}")))
@@ -186,7 +186,7 @@ fn act(
     rule: Rule,
     switch: Switch,
 ) -> Result<(), Fault> {
-    let current = records::find_image(state, id);
+    let current = records::find_image(state, id)?;
     let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, rule, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));
@@ -222,7 +222,7 @@ pub async fn delete_from_store(
         )));
     }
     let not_found = || Fault::NotFound(format!("Failed to find image {id}"));
-    let current = records::find_image(state, id);
+    let current = records::find_image(state, id)?;
     policy::lookup(who, current.as_deref(), id).map_err(|_| not_found())?;
     save_image(state, id, not_found, |img| {
         import::delete_from_store(who, img, store)?;

@@ -45,7 +45,7 @@ pub async fn import_image(
     mut req: ImportRequest,
     headers: ImportHeaders,
 ) -> Result<Option<String>, Fault> {
-    let img = records::find_image(state, id);
+    let img = records::find_image(state, id)?;
     let img = policy::lookup(who, img.as_deref(), id)?;
     import::check_image(img, req.method)?;
     req.check_glance_download()?;

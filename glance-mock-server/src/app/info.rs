@@ -13,13 +13,18 @@ use crate::state::AppState;
 /// unified limits, as the `usage` document; without them
 /// (`use_keystone_limits` off), or without a project, Glance reports no
 /// usage at all (`{}`).
-pub fn usage(state: &AppState, who: &Identity) -> Value {
-    match (&state.config.limits, who.project_id.as_deref()) {
+pub fn usage(state: &AppState, who: &Identity) -> Result<Value, Fault> {
+    Ok(match (&state.config.limits, who.project_id.as_deref()) {
         (Some(limits), Some(project)) => {
-            ProjectUsage::of(&state.repo.images.image_scan(false), project).document(limits)
+            let images = state
+                .repo
+                .images
+                .image_scan(false)
+                .map_err(super::records::unhandled)?;
+            ProjectUsage::of(&images, project).document(limits)
         }
         _ => json!({}),
-    }
+    })
 }
 
 /// `InfoController.get_stores_detail`: policy `stores_info_detail` (admin

@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// `image_repo.get`: the image if the caller can see it.
 fn image(state: &AppState, who: &Identity, id: &str) -> Result<Image, Fault> {
-    let img = super::records::find_image(state, id);
+    let img = super::records::find_image(state, id)?;
     Ok(policy::lookup(who, img.as_deref(), id)?.clone())
 }
 

@@ -35,14 +35,14 @@ fn refused(e: RepoError, id: &str) -> Fault {
 /// `ImageMembersController.index`: the memberships of image `id` the
 /// caller may see.
 pub fn list(state: &AppState, who: &Identity, id: &str) -> Result<Vec<Member>, Fault> {
-    let image = records::find_image(state, id);
+    let image = records::find_image(state, id)?;
     members::list(who, image.as_deref(), id)
 }
 
 /// `ImageMembersController.show`: the caller's view of `member_id`'s
 /// membership of image `id`.
 pub fn show(state: &AppState, who: &Identity, id: &str, member_id: &str) -> Result<Member, Fault> {
-    let image = records::find_image(state, id);
+    let image = records::find_image(state, id)?;
     members::show(who, image.as_deref(), id, member_id)
 }
 

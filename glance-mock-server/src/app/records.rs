@@ -12,7 +12,8 @@ use crate::state::AppState;
 
 /// The answer to a repository failure: `missing()` when the image (or
 /// task) is not there, Glance's 409 for a record that kept changing under
-/// the caller, its unhandled-error 500 for the rest.
+/// the caller, a 503 when the registry
+/// cannot be reached, its unhandled-error 500 for the rest.
 pub fn fault(e: RepoError, missing: impl FnOnce() -> Fault) -> Fault {
     match e {
         RepoError::NotFound {
@@ -23,12 +24,19 @@ pub fn fault(e: RepoError, missing: impl FnOnce() -> Fault) -> Fault {
             "The {row} {id} was changed by another request; try again."
         )),
         RepoError::BadQuery(msg) => Fault::BadRequest(msg),
+        RepoError::Unavailable(_) => Fault::unavailable(),
         RepoError::NotFound { .. }
         | RepoError::Duplicate { .. }
         | RepoError::Forbidden { .. }
         | RepoError::WrongState { .. }
         | RepoError::Backend(_) => Fault::internal(),
     }
+}
+
+/// A repository failure no use case answers itself: the 503 of an
+/// unreachable registry, else Glance's unhandled-error 500.
+pub fn unhandled(e: RepoError) -> Fault {
+    fault(e, Fault::internal)
 }
 
 /// The live image `id`, or `missing()`.
@@ -44,9 +52,14 @@ pub fn image(
         .map_err(|e| fault(e, missing))
 }
 
-/// The live image `id`, if there is one.
-pub fn find_image(state: &AppState, id: &str) -> Option<Arc<Image>> {
-    state.repo.images.image_get(id, false).ok()
+/// The live image `id`, if there is one; an error only when the
+/// repository could not say ([`unhandled`]).
+pub fn find_image(state: &AppState, id: &str) -> Result<Option<Arc<Image>>, Fault> {
+    match state.repo.images.image_get(id, false) {
+        Ok(img) => Ok(Some(img)),
+        Err(RepoError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(unhandled(e)),
+    }
 }
 
 /// Glance's `ImageRepo.get`, a change, then `ImageRepo.save`: read the

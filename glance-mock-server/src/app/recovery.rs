@@ -47,7 +47,11 @@ pub async fn recover(state: &AppState) -> Result<Recovered, StoreError> {
         state.node.share().map_err(StoreError::Io)?;
         return Ok(done);
     }
-    let records = state.repo.images.image_scan(false);
+    let records = state
+        .repo
+        .images
+        .image_scan(false)
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
     let lists = |image: &str, store: &str| {
         records
             .iter()

@@ -113,7 +113,7 @@ pub async fn stage(
     data: DataStream,
     size: Option<i64>,
 ) -> Result<(), StageError> {
-    let current = records::find_image(state, id);
+    let current = records::find_image(state, id)?;
     let current = policy::lookup(who, current.as_deref(), id)?;
     policy::enforce(who, Rule::ModifyImage, current)?;
     let not_found = || Fault::NotFound(format!("No image found with ID {id}"));

@@ -23,18 +23,17 @@ use crate::state::AppState;
 /// views of the image's tasks the caller sees, oldest first.
 pub fn image_tasks(state: &AppState, who: &Identity, id: &str) -> Result<Vec<Value>, Fault> {
     let hidden = || Fault::NotFound(NOT_FOUND_DEFAULT.into());
-    let img = records::find_image(state, id);
+    let img = records::find_image(state, id)?;
     let img = policy::lookup(who, img.as_deref(), id).map_err(|_| hidden())?;
     policy::enforce(who, Rule::GetImage, img).map_err(|_| hidden())?;
     let now = now_micros();
-    state
-        .repo
-        .tasks
-        .task_delete_expired(who.project_id.as_deref(), now);
-    let of_image: Vec<_> = state
-        .repo
-        .tasks
+    let tasks = &state.repo.tasks;
+    tasks
+        .task_delete_expired(who.project_id.as_deref(), now)
+        .map_err(records::unhandled)?;
+    let of_image: Vec<_> = tasks
         .task_scan()
+        .map_err(records::unhandled)?
         .into_iter()
         .filter(|t| t.image_id.as_deref() == Some(id))
         .collect();
@@ -52,7 +51,8 @@ pub fn list(
     state
         .repo
         .tasks
-        .task_delete_expired(who.project_id.as_deref(), now_micros());
+        .task_delete_expired(who.project_id.as_deref(), now_micros())
+        .map_err(records::unhandled)?;
     state
         .repo
         .tasks

@@ -4,7 +4,8 @@
 use crate::domain::ImageStatus;
 
 /// The kind of row a [`RepoError`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Row {
     /// An image record.
     Image,
@@ -18,6 +19,8 @@ pub enum Row {
     Tag,
     /// A task record.
     Task,
+    /// The metadata definition tables.
+    Metadefs,
 }
 
 impl Row {
@@ -29,6 +32,7 @@ impl Row {
             Row::Member => "member",
             Row::Tag => "tag",
             Row::Task => "task",
+            Row::Metadefs => "metadata definitions",
         }
     }
 }
@@ -40,7 +44,8 @@ impl std::fmt::Display for Row {
 }
 
 /// A repository call that changed nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum RepoError {
     /// No such row (for images: none, or deleted and not asked for).
     #[error("no {row} {key} found")]
@@ -96,6 +101,10 @@ pub enum RepoError {
     /// The backend could not be read or written (a database error).
     #[error("the repository failed: {0}")]
     Backend(String),
+    /// The backend cannot be reached now (the registry node is down or
+    /// not answering): nothing was read or written; try again later.
+    #[error("the registry is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl RepoError {

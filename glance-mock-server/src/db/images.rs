@@ -96,7 +96,7 @@ pub trait ImageRepository: Debug + Send + Sync {
 
     /// Every record, in no particular order; deleted ones only with
     /// `with_deleted` (what the control plane dumps).
-    fn image_scan(&self, with_deleted: bool) -> Vec<Arc<Image>>;
+    fn image_scan(&self, with_deleted: bool) -> Result<Vec<Arc<Image>>, RepoError>;
 
     /// The one write: replace the live record `new.id` with `new`, if it
     /// is still at `new.revision` ([`RepoError::Changed`] otherwise,
@@ -106,10 +106,10 @@ pub trait ImageRepository: Debug + Send + Sync {
 
     /// A number that moves whenever any record may have changed: what was
     /// read at one generation (a rendered list page) holds until it moves.
-    fn generation(&self) -> u64;
+    fn generation(&self) -> Result<u64, RepoError>;
 
     /// Forget everything, deleted rows included.
-    fn reset(&self);
+    fn reset(&self) -> Result<(), RepoError>;
 
     /// `image_update(image_id, values, purge_props, from_state)`: write
     /// `update.values` to the live record `id`, atomically, if
@@ -193,7 +193,7 @@ pub trait ImageRepository: Debug + Send + Sync {
                 Some(img)
             }
         };
-        let all = self.image_scan(false);
+        let all = self.image_scan(false)?;
         Ok(query.run_after(who, &all, marker.as_deref()).into())
     }
 
@@ -360,12 +360,16 @@ pub trait ImageRepository: Debug + Send + Sync {
         image_id: Option<&str>,
         member: Option<&str>,
         status: Option<&str>,
-    ) -> Vec<(String, Member)> {
+    ) -> Result<Vec<(String, Member)>, RepoError> {
         let images = match image_id {
-            Some(id) => self.image_get(id, false).into_iter().collect(),
-            None => self.image_scan(false),
+            Some(id) => match self.image_get(id, false) {
+                Ok(img) => vec![img],
+                Err(e @ RepoError::Unavailable(_)) => return Err(e),
+                Err(_) => Vec::new(),
+            },
+            None => self.image_scan(false)?,
         };
-        images
+        Ok(images
             .iter()
             .flat_map(|img| {
                 img.live_members()
@@ -373,7 +377,7 @@ pub trait ImageRepository: Debug + Send + Sync {
                     .filter(|m| status.is_none_or(|s| m.status == s))
                     .map(|m| (img.id.clone(), m.clone()))
             })
-            .collect()
+            .collect())
     }
 
     /// `image_member_count(image_id)`: how many live memberships image

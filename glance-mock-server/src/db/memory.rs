@@ -42,6 +42,12 @@ impl MemoryDb {
     pub fn restore(&self, image: Image) {
         self.write().insert(image.id.clone(), Arc::new(image));
     }
+
+    /// Forget every record ([`ImageRepository::reset`], which cannot
+    /// fail in memory).
+    pub fn clear(&self) {
+        self.write().clear();
+    }
 }
 
 fn is_live(img: &Image) -> bool {
@@ -68,12 +74,13 @@ impl ImageRepository for MemoryDb {
             .ok_or_else(|| RepoError::not_found(Row::Image, id))
     }
 
-    fn image_scan(&self, with_deleted: bool) -> Vec<Arc<Image>> {
-        self.read()
+    fn image_scan(&self, with_deleted: bool) -> Result<Vec<Arc<Image>>, RepoError> {
+        Ok(self
+            .read()
             .values()
             .filter(|i| with_deleted || is_live(i))
             .cloned()
-            .collect()
+            .collect())
     }
 
     fn image_write(&self, mut new: Image) -> Result<Arc<Image>, RepoError> {
@@ -94,12 +101,13 @@ impl ImageRepository for MemoryDb {
         Ok(slot.clone())
     }
 
-    fn generation(&self) -> u64 {
-        self.generation.load(AtomicOrdering::SeqCst)
+    fn generation(&self) -> Result<u64, RepoError> {
+        Ok(self.generation.load(AtomicOrdering::SeqCst))
     }
 
-    fn reset(&self) {
-        self.write().clear();
+    fn reset(&self) -> Result<(), RepoError> {
+        self.clear();
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@
 use std::fmt::Debug;
 use std::sync::{Arc, RwLock};
 
+use super::RepoError;
 use crate::domain::Fault;
 use crate::domain::metadefs::Tables;
 
@@ -23,14 +24,14 @@ pub type TablesChange<'a> = &'a mut dyn FnMut(&mut Tables) -> Result<(), Fault>;
 /// Storage of the metadata definition tables.
 pub trait MetadefRepository: Debug + Send + Sync {
     /// The tables as they are now; later changes do not show in it.
-    fn snapshot(&self) -> Arc<Tables>;
+    fn snapshot(&self) -> Result<Arc<Tables>, RepoError>;
 
     /// Run `change` on the tables as one transaction: no other change
     /// interleaves with it, and if it fails, nothing it did stays.
     fn transaction(&self, change: TablesChange<'_>) -> Result<(), Fault>;
 
     /// Forget everything.
-    fn reset(&self);
+    fn reset(&self) -> Result<(), RepoError>;
 }
 
 /// The in-memory tables, copied on write so readers never wait for long.
@@ -40,11 +41,12 @@ pub struct MemoryMetadefs {
 }
 
 impl MetadefRepository for MemoryMetadefs {
-    fn snapshot(&self) -> Arc<Tables> {
-        self.tables
+    fn snapshot(&self) -> Result<Arc<Tables>, RepoError> {
+        Ok(self
+            .tables
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone())
     }
 
     fn transaction(&self, change: TablesChange<'_>) -> Result<(), Fault> {
@@ -57,8 +59,9 @@ impl MetadefRepository for MemoryMetadefs {
         Ok(())
     }
 
-    fn reset(&self) {
+    fn reset(&self) -> Result<(), RepoError> {
         *self.tables.write().unwrap_or_else(|p| p.into_inner()) = Arc::default();
+        Ok(())
     }
 }
 

@@ -25,6 +25,7 @@ pub mod error;
 pub mod images;
 pub mod memory;
 pub mod metadefs;
+pub mod registry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod tasks;

@@ -24,7 +24,7 @@ pub trait TaskRepository: std::fmt::Debug + Send + Sync {
     fn task_get(&self, id: &str, force_show_deleted: bool) -> Result<Arc<Task>, RepoError>;
 
     /// Every task, soft-deleted ones included, oldest first.
-    fn task_scan(&self) -> Vec<Arc<Task>>;
+    fn task_scan(&self) -> Result<Vec<Arc<Task>>, RepoError>;
 
     /// `task_update(task_id, values)`: replace task `values.id` (soft-
     /// deleted ones too: a flow still finishes its task) with `values`, if
@@ -34,7 +34,7 @@ pub trait TaskRepository: std::fmt::Debug + Send + Sync {
     fn task_update(&self, values: Task) -> Result<Arc<Task>, RepoError>;
 
     /// Forget everything.
-    fn reset(&self);
+    fn reset(&self) -> Result<(), RepoError>;
 
     /// `task_delete(task_id)`: soft-delete task `id` at `at`.
     fn task_delete(&self, id: &str, at: OffsetDateTime) -> Result<Arc<Task>, RepoError> {
@@ -53,13 +53,20 @@ pub trait TaskRepository: std::fmt::Debug + Send + Sync {
 
     /// `_task_soft_delete`, which `task_get_all` runs first: soft-delete
     /// the expired tasks of `owner` at `now`.
-    fn task_delete_expired(&self, owner: Option<&str>, now: OffsetDateTime) {
-        for task in self.task_scan() {
+    fn task_delete_expired(
+        &self,
+        owner: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), RepoError> {
+        for task in self.task_scan()? {
             if !task.deleted && task.owner.as_deref() == owner && task.expired(now) {
                 // Someone else deleting it first is the same outcome.
-                let _ = self.task_delete(&task.id, now);
+                if let Err(e @ RepoError::Unavailable(_)) = self.task_delete(&task.id, now) {
+                    return Err(e);
+                }
             }
         }
+        Ok(())
     }
 
     /// `task_get_all(filters, marker, limit, sort_key, sort_dir)`: the page
@@ -73,7 +80,7 @@ pub trait TaskRepository: std::fmt::Debug + Send + Sync {
         query: &TaskQuery,
     ) -> Result<(Vec<Arc<Task>>, Option<String>), RepoError> {
         query
-            .run(who, &self.task_scan())
+            .run(who, &self.task_scan()?)
             .map_err(|f| RepoError::BadQuery(f.to_string()))
     }
 }
@@ -105,6 +112,12 @@ impl MemoryTaskDb {
             None => tasks.push(Arc::new(task)),
         }
     }
+
+    /// Forget every task ([`TaskRepository::reset`], which cannot fail
+    /// in memory).
+    pub fn clear(&self) {
+        self.write().clear();
+    }
 }
 
 impl TaskRepository for MemoryTaskDb {
@@ -127,8 +140,8 @@ impl TaskRepository for MemoryTaskDb {
             .ok_or_else(|| RepoError::not_found(Row::Task, id))
     }
 
-    fn task_scan(&self) -> Vec<Arc<Task>> {
-        self.read().clone()
+    fn task_scan(&self) -> Result<Vec<Arc<Task>>, RepoError> {
+        Ok(self.read().clone())
     }
 
     fn task_update(&self, mut new: Task) -> Result<Arc<Task>, RepoError> {
@@ -149,8 +162,9 @@ impl TaskRepository for MemoryTaskDb {
         Ok(slot.clone())
     }
 
-    fn reset(&self) {
-        self.write().clear();
+    fn reset(&self) -> Result<(), RepoError> {
+        self.clear();
+        Ok(())
     }
 }
 

@@ -70,9 +70,17 @@ pub enum Fault {
     /// 500, where Glance itself fails on an input it does not check.
     #[error("{0}")]
     Internal(String),
+    /// 503: a service this node needs (the registry) cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Fault {
+    /// The 503 of a node whose registry cannot be reached.
+    pub fn unavailable() -> Fault {
+        Fault::Unavailable("The image registry could not be reached; try again later.".into())
+    }
+
     /// Glance's unhandled-error 500, with webob's default text.
     pub fn internal() -> Fault {
         Fault::Internal(

@@ -18,7 +18,7 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// Accept connections on `listener` and serve `app` on each until `stop`
 /// fires (or its sender goes); then accept no more, let every connection
 /// finish the request in flight, and return once all have closed.
-pub(super) async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: ConnectionConfig,

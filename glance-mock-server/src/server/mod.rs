@@ -1,7 +1,7 @@
 //! Running the API on a socket: the library handle and its builder, the
 //! accept loop, each connection's timeouts, and request bodies left unread.
 
-mod accept;
+pub(crate) mod accept;
 mod connection;
 mod unread;
 

@@ -146,7 +146,7 @@ impl App {
         let dump = glance_mock_server::app::control::dump(&self.state, DataMode::Inline)
             .await
             .expect("dump");
-        let metadefs = Tables::clone(&self.state.repo.metadefs.snapshot());
+        let metadefs = Tables::clone(&self.state.repo.metadefs.snapshot().expect("metadefs"));
         Snapshot {
             images,
             members,

@@ -75,15 +75,16 @@ fn storage_failed(e: impl std::fmt::Display) -> ApiError {
     ApiError::with_detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
-async fn health(State(state): State<SharedState>) -> Json<serde_json::Value> {
-    let health = control::health(&state);
-    Json(json!({
+async fn health(State(state): State<SharedState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let health =
+        control::health(&state).map_err(|e| ApiError::from(crate::app::records::unhandled(e)))?;
+    Ok(Json(json!({
         "status": "ok",
         "images": health.images,
         "tasks_waiting": health.tasks_waiting,
         "faults": health.faults,
         "requests": health.requests,
-    }))
+    })))
 }
 
 async fn reset(State(state): State<SharedState>) -> Result<StatusCode, ApiError> {

@@ -48,7 +48,11 @@ struct Listed {
 async fn list(
     state: &AppState,
 ) -> Result<(Vec<Arc<Image>>, Vec<Arc<Task>>, Vec<Listed>), StoreError> {
-    let mut images: Vec<Arc<Image>> = state.repo.images.image_scan(true);
+    let mut images: Vec<Arc<Image>> = state
+        .repo
+        .images
+        .image_scan(true)
+        .map_err(super::records_failed)?;
     images.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     let by_id: BTreeMap<&str, &Image> = images.iter().map(|i| (i.id.as_str(), &**i)).collect();
     let mut blobs = Vec::new();
@@ -72,7 +76,12 @@ async fn list(
             });
         }
     }
-    Ok((images, state.repo.tasks.task_scan(), blobs))
+    let tasks = state
+        .repo
+        .tasks
+        .task_scan()
+        .map_err(super::records_failed)?;
+    Ok((images, tasks, blobs))
 }
 
 /// The state of `state` now, as a value. Inline, every blob's base64 is

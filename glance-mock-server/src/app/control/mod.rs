@@ -34,13 +34,13 @@ pub struct Health {
 }
 
 /// The counts [`Health`] reports.
-pub fn health(state: &AppState) -> Health {
-    Health {
-        images: state.repo.images.image_scan(false).len(),
+pub fn health(state: &AppState) -> Result<Health, crate::db::RepoError> {
+    Ok(Health {
+        images: state.repo.images.image_scan(false)?.len(),
         tasks_waiting: state.queue.waiting(),
         faults: state.control.faults.list().len(),
         requests: state.control.journal.len(),
-    }
+    })
 }
 
 /// Install a fault rule (checked first).
@@ -92,6 +92,12 @@ pub(super) fn stores(state: &AppState) -> Vec<(String, Arc<dyn ImageStore>)> {
 }
 
 /// Delete the image's bytes from `store`; bytes already gone are fine.
+/// A control call that could not read or write the records fails as
+/// storage does (a 500 naming the cause).
+pub(super) fn records_failed(e: crate::db::RepoError) -> StoreError {
+    StoreError::Io(std::io::Error::other(e))
+}
+
 pub(super) async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), StoreError> {
     match store.delete(id).await {
         Err(e) if !e.is_not_found() => Err(e),
@@ -108,9 +114,9 @@ pub(super) async fn remove(store: &dyn ImageStore, id: &str) -> Result<(), Store
 /// store did not write.
 pub async fn reset(state: &AppState) -> Result<(), StoreError> {
     state.keystone.restore(None);
-    state.repo.images.reset();
-    state.repo.tasks.reset();
-    state.repo.metadefs.reset();
+    state.repo.images.reset().map_err(records_failed)?;
+    state.repo.tasks.reset().map_err(records_failed)?;
+    state.repo.metadefs.reset().map_err(records_failed)?;
     state.queue.clear();
     for (_, store) in stores(state) {
         for id in store.image_ids().await? {

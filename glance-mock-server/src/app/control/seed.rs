@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use super::{remove, stores};
+use super::{records_failed, remove, stores};
 use crate::config::HashAlgorithm;
 use crate::control::{Seed, SeedError, StateDump};
 use crate::domain::Image;
@@ -142,8 +142,8 @@ pub async fn load_checked(state: &AppState, seed: CheckedSeed) -> Result<(), See
         identities,
     } = seed;
     state.keystone.restore(identities);
-    state.repo.images.reset();
-    state.repo.tasks.reset();
+    state.repo.images.reset().map_err(records_failed)?;
+    state.repo.tasks.reset().map_err(records_failed)?;
     state.queue.clear();
     for (store_id, store) in stores(state) {
         let kept: BTreeSet<String> = blobs
@@ -172,11 +172,15 @@ pub async fn load_checked(state: &AppState, seed: CheckedSeed) -> Result<(), See
     }
     for image in images {
         // Ids were checked unique and the table is empty.
-        let _ = state.repo.images.image_create(image);
+        state
+            .repo
+            .images
+            .image_create(image)
+            .map_err(records_failed)?;
     }
     for task in tasks {
         // Ids were checked unique too.
-        let _ = state.repo.tasks.task_create(task);
+        state.repo.tasks.task_create(task).map_err(records_failed)?;
     }
     Ok(())
 }

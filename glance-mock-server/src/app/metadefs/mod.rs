@@ -21,8 +21,12 @@ use crate::domain::{Fault, Identity, time};
 use crate::state::AppState;
 
 /// The tables as they are now, for a use case that only reads.
-fn read(state: &AppState) -> Arc<Tables> {
-    state.repo.metadefs.snapshot()
+fn read(state: &AppState) -> Result<Arc<Tables>, Fault> {
+    state
+        .repo
+        .metadefs
+        .snapshot()
+        .map_err(crate::app::records::unhandled)
 }
 
 /// Run `change` on the tables as one transaction: if it fails, nothing
@@ -58,7 +62,7 @@ fn write_steps<T>(
 
 /// `ResourceTypeController.index`: every resource type.
 pub fn list_resource_types(state: &AppState, who: &Identity) -> Result<Value, Fault> {
-    resource_types::list(&read(state), who)
+    resource_types::list(&*read(state)?, who)
 }
 
 /// `ResourceTypeController.show`: `namespace`'s resource type
@@ -68,7 +72,7 @@ pub fn list_associations(
     who: &Identity,
     namespace: &str,
 ) -> Result<Value, Fault> {
-    resource_types::associations(&read(state), who, namespace)
+    resource_types::associations(&*read(state)?, who, namespace)
 }
 
 /// `ResourceTypeController.create`: associate `namespace` with a resource

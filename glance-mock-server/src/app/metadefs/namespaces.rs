@@ -10,7 +10,7 @@ use crate::state::AppState;
 /// `NamespaceController.index`: the namespaces the caller sees, one page
 /// of them as `q` asks.
 pub fn list(state: &AppState, who: &Identity, q: &ListQuery) -> Result<Value, Fault> {
-    namespaces::list(&read(state), who, q)
+    namespaces::list(&*read(state)?, who, q)
 }
 
 /// `NamespaceController.create`: a new namespace (with the objects,
@@ -29,7 +29,7 @@ pub fn create(
 /// `NamespaceController.show`: namespace `name` with what it holds, as
 /// `raw_query` (`resource_type`, `visibility`) asks.
 pub fn show(state: &AppState, who: &Identity, name: &str, raw_query: &str) -> Result<Value, Fault> {
-    namespaces::show(&read(state), who, name, raw_query)
+    namespaces::show(&*read(state)?, who, name, raw_query)
 }
 
 /// `NamespaceController.update`: replace namespace `name`'s attributes.

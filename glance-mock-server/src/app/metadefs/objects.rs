@@ -15,7 +15,7 @@ pub fn list(
     namespace: &str,
     raw_query: &str,
 ) -> Result<Value, Fault> {
-    objects::list(&read(state), who, namespace, raw_query)
+    objects::list(&*read(state)?, who, namespace, raw_query)
 }
 
 /// `MetadefObjectsController.create`: a new object in `namespace`.
@@ -32,7 +32,7 @@ pub fn create(
 
 /// `MetadefObjectsController.show`: object `name` of `namespace`.
 pub fn show(state: &AppState, who: &Identity, namespace: &str, name: &str) -> Result<Value, Fault> {
-    objects::show(&read(state), who, namespace, name)
+    objects::show(&*read(state)?, who, namespace, name)
 }
 
 /// `MetadefObjectsController.update`: replace object `name` of

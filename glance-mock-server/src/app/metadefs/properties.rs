@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 /// `NamespacePropertiesController.index`: `namespace`'s properties.
 pub fn list(state: &AppState, who: &Identity, namespace: &str) -> Result<Value, Fault> {
-    properties::list(&read(state), who, namespace)
+    properties::list(&*read(state)?, who, namespace)
 }
 
 /// `NamespacePropertiesController.create`: a new property in `namespace`.
@@ -32,7 +32,7 @@ pub fn show(
     name: &str,
     raw_query: &str,
 ) -> Result<Value, Fault> {
-    properties::show(&read(state), who, namespace, name, raw_query)
+    properties::show(&*read(state)?, who, namespace, name, raw_query)
 }
 
 /// `NamespacePropertiesController.update`: replace property `name` of

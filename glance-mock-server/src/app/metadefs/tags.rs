@@ -14,7 +14,7 @@ pub fn list(
     namespace: &str,
     raw_query: &str,
 ) -> Result<Value, Fault> {
-    tags::list(&read(state), who, namespace, raw_query)
+    tags::list(&*read(state)?, who, namespace, raw_query)
 }
 
 /// `TagsController.create_tags`: replace `namespace`'s tags with `list`
@@ -33,7 +33,7 @@ pub fn create_many(
 
 /// `TagsController.show`: tag `name` of `namespace`.
 pub fn show(state: &AppState, who: &Identity, namespace: &str, name: &str) -> Result<Value, Fault> {
-    tags::show(&read(state), who, namespace, name)
+    tags::show(&*read(state)?, who, namespace, name)
 }
 
 /// `TagsController.create`: a new tag `name` in `namespace`.

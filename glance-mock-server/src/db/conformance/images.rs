@@ -89,7 +89,7 @@ fn create_and_get(repo: &dyn ImageRepository) -> Checked {
         ),
         "{missing:?}"
     );
-    ensure!(repo.image_scan(false).len() == 1, "scanned");
+    ensure!(repo.image_scan(false)?.len() == 1, "scanned");
     Ok(())
 }
 
@@ -108,8 +108,11 @@ fn deleted_ids_stay_taken(repo: &dyn ImageRepository) -> Checked {
             && deleted.updated_at == at,
         "{deleted:?}"
     );
-    ensure!(repo.image_scan(false).is_empty(), "not scanned live");
-    ensure!(repo.image_scan(true).len() == 1, "scanned with the deleted");
+    ensure!(repo.image_scan(false)?.is_empty(), "not scanned live");
+    ensure!(
+        repo.image_scan(true)?.len() == 1,
+        "scanned with the deleted"
+    );
     let again = repo.image_create(image("a", "q"));
     ensure!(
         matches!(
@@ -456,25 +459,25 @@ fn member_find_and_count(repo: &dyn ImageRepository) -> Checked {
     repo.image_member_delete("a", "r").map_err(text)?;
     ensure!(repo.image_member_count("a").map_err(text)? == 1, "count");
     let mut of_q: Vec<String> = repo
-        .image_member_find(None, Some("q"), None)
+        .image_member_find(None, Some("q"), None)?
         .into_iter()
         .map(|(image, _)| image)
         .collect();
     of_q.sort();
     ensure!(of_q == ["a", "b"], "q's {of_q:?}");
-    let accepted = repo.image_member_find(None, None, Some("accepted"));
+    let accepted = repo.image_member_find(None, None, Some("accepted"))?;
     ensure!(
         accepted.len() == 1 && accepted[0].0 == "b",
         "accepted {accepted:?}"
     );
     ensure!(
-        repo.image_member_find(Some("a"), Some("r"), None)
+        repo.image_member_find(Some("a"), Some("r"), None)?
             .is_empty(),
         "deleted rows are not found"
     );
     repo.image_destroy("b", now(), None).map_err(text)?;
     ensure!(
-        repo.image_member_find(None, Some("q"), None).len() == 1,
+        repo.image_member_find(None, Some("q"), None)?.len() == 1,
         "nor those of deleted images"
     );
     Ok(())
@@ -612,8 +615,8 @@ fn concurrent_writers(repo: &dyn ImageRepository) -> Checked {
 fn reset_forgets(repo: &dyn ImageRepository) -> Checked {
     repo.image_create(image("a", "p")).map_err(text)?;
     repo.image_destroy("a", now(), None).map_err(text)?;
-    repo.reset();
-    ensure!(repo.image_scan(true).is_empty(), "not empty after reset");
+    repo.reset()?;
+    ensure!(repo.image_scan(true)?.is_empty(), "not empty after reset");
     ensure!(repo.image_create(image("a", "p")).is_ok(), "the id is free");
     Ok(())
 }
@@ -637,16 +640,16 @@ mod tests {
         fn image_get(&self, id: &str, force: bool) -> Result<Arc<Image>, RepoError> {
             self.0.image_get(id, force)
         }
-        fn image_scan(&self, with_deleted: bool) -> Vec<Arc<Image>> {
+        fn image_scan(&self, with_deleted: bool) -> Result<Vec<Arc<Image>>, RepoError> {
             self.0.image_scan(with_deleted)
         }
         fn image_write(&self, new: Image) -> Result<Arc<Image>, RepoError> {
             self.0.image_write(new)
         }
-        fn generation(&self) -> u64 {
+        fn generation(&self) -> Result<u64, RepoError> {
             self.0.generation()
         }
-        fn reset(&self) {
+        fn reset(&self) -> Result<(), RepoError> {
             self.0.reset()
         }
         fn image_update(&self, id: &str, update: ImageUpdate<'_>) -> Result<Arc<Image>, RepoError> {

@@ -26,12 +26,12 @@ pub(crate) fn run(make: &dyn Fn() -> Box<dyn MetadefRepository>) {
 }
 
 fn starts_empty(repo: &dyn MetadefRepository) -> Result<(), String> {
-    ensure!(*repo.snapshot() == Tables::default(), "not empty");
+    ensure!(*repo.snapshot()? == Tables::default(), "not empty");
     Ok(())
 }
 
 fn snapshots_are_stable(repo: &dyn MetadefRepository) -> Result<(), String> {
-    let before = repo.snapshot();
+    let before = repo.snapshot()?;
     repo.transaction(&mut |t| {
         t.next_id();
         Ok(())
@@ -39,7 +39,7 @@ fn snapshots_are_stable(repo: &dyn MetadefRepository) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     ensure!(*before == Tables::default(), "the snapshot changed");
     ensure!(
-        *repo.snapshot() != Tables::default(),
+        *repo.snapshot()? != Tables::default(),
         "the change is missing"
     );
     Ok(())
@@ -64,7 +64,7 @@ fn failures_leave_nothing(repo: &dyn MetadefRepository) -> Result<(), String> {
         Ok(())
     })
     .map_err(|e| e.to_string())?;
-    let before = repo.snapshot();
+    let before = repo.snapshot()?;
     let refused = repo.transaction(&mut |t| {
         // Half of a change, then the refusal.
         t.next_id();
@@ -75,7 +75,7 @@ fn failures_leave_nothing(repo: &dyn MetadefRepository) -> Result<(), String> {
         refused == Err(Fault::Conflict("no".into())),
         "the refusal is passed on: {refused:?}"
     );
-    ensure!(*repo.snapshot() == *before, "the failed half stayed");
+    ensure!(*repo.snapshot()? == *before, "the failed half stayed");
     Ok(())
 }
 
@@ -85,9 +85,9 @@ fn reset_forgets(repo: &dyn MetadefRepository) -> Result<(), String> {
         Ok(())
     })
     .map_err(|e| e.to_string())?;
-    repo.reset();
+    repo.reset()?;
     ensure!(
-        *repo.snapshot() == Tables::default(),
+        *repo.snapshot()? == Tables::default(),
         "not empty after reset"
     );
     Ok(())

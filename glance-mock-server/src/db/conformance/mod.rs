@@ -35,3 +35,10 @@ pub(crate) fn assert_passes<R: ?Sized>(make: &dyn Fn() -> Box<R>, rules: &[Rule<
     let broken = broken(make, rules);
     assert!(broken.is_empty(), "rules broken:\n{}", broken.join("\n"));
 }
+
+/// A repository error fails a rule with its message (so a rule may use `?`).
+impl From<crate::db::RepoError> for String {
+    fn from(e: crate::db::RepoError) -> Self {
+        e.to_string()
+    }
+}

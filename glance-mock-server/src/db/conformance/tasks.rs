@@ -122,7 +122,7 @@ fn delete_is_soft(repo: &dyn TaskRepository) -> Result<(), String> {
     );
     ensure!(repo.task_get("a", false).is_err(), "hidden");
     ensure!(repo.task_get("a", true).is_ok(), "kept");
-    ensure!(repo.task_scan().len() == 1, "scanned with the deleted");
+    ensure!(repo.task_scan()?.len() == 1, "scanned with the deleted");
     ensure!(
         repo.task_delete("a", at).is_err(),
         "a deleted task is not deleted again"
@@ -141,7 +141,7 @@ fn expired_tasks_of_the_owner(repo: &dyn TaskRepository) -> Result<(), String> {
     }
     repo.task_create(task("fresh", "p"))
         .map_err(|e| e.to_string())?;
-    repo.task_delete_expired(Some("p"), now_micros());
+    repo.task_delete_expired(Some("p"), now_micros())?;
     ensure!(repo.task_get("mine", false).is_err(), "expired, deleted");
     ensure!(repo.task_get("theirs", false).is_ok(), "another owner's");
     ensure!(repo.task_get("fresh", false).is_ok(), "not expired");
@@ -191,8 +191,8 @@ fn get_all_pages(repo: &dyn TaskRepository) -> Result<(), String> {
 fn reset_forgets(repo: &dyn TaskRepository) -> Result<(), String> {
     repo.task_create(task("a", "p"))
         .map_err(|e| e.to_string())?;
-    repo.reset();
-    ensure!(repo.task_scan().is_empty(), "not empty after reset");
+    repo.reset()?;
+    ensure!(repo.task_scan()?.is_empty(), "not empty after reset");
     ensure!(repo.task_create(task("a", "p")).is_ok(), "the id is free");
     Ok(())
 }

@@ -55,7 +55,7 @@ impl SqliteImages {
         }
         let resets = counter(conn, "reset")?;
         if resets != seen.resets {
-            self.mem.reset();
+            self.mem.clear();
             seen.seq = -1;
             seen.resets = resets;
         }
@@ -135,7 +135,7 @@ impl ImageRepository for SqliteImages {
         self.fresh().image_get(id, force_show_deleted)
     }
 
-    fn image_scan(&self, with_deleted: bool) -> Vec<Arc<Image>> {
+    fn image_scan(&self, with_deleted: bool) -> Result<Vec<Arc<Image>>, RepoError> {
         self.fresh().image_scan(with_deleted)
     }
 
@@ -162,12 +162,12 @@ impl ImageRepository for SqliteImages {
         )
     }
 
-    fn generation(&self) -> u64 {
+    fn generation(&self) -> Result<u64, RepoError> {
         self.fresh().generation()
     }
 
-    fn reset(&self) {
-        let done = self.db.write(
+    fn reset(&self) -> Result<(), RepoError> {
+        self.db.write(
             |conn| {
                 conn.execute("DELETE FROM images", []).map_err(backend)?;
                 count_reset(conn)?;
@@ -176,11 +176,8 @@ impl ImageRepository for SqliteImages {
                 seen.seq = -1;
                 Ok(())
             },
-            |()| self.mem.reset(),
-        );
-        if let Err(e) = done {
-            tracing::error!("resetting the image table: {e}");
-        }
+            |()| self.mem.clear(),
+        )
     }
 }
 

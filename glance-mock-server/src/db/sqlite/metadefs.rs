@@ -90,13 +90,14 @@ impl SqliteMetadefs {
 }
 
 impl MetadefRepository for SqliteMetadefs {
-    fn snapshot(&self) -> Arc<Tables> {
+    fn snapshot(&self) -> Result<Arc<Tables>, RepoError> {
         let mut conn = self.db.lock();
         if let Err(e) = self.catch_up(&mut conn, false) {
+            // Serve what is known; the next call tries again.
             tracing::error!("reading other processes' metadefs: {}", e.repo());
         }
         drop(conn);
-        self.current()
+        Ok(self.current())
     }
 
     fn transaction(&self, change: TablesChange<'_>) -> Result<(), Fault> {
@@ -130,10 +131,8 @@ impl MetadefRepository for SqliteMetadefs {
         result
     }
 
-    fn reset(&self) {
-        if let Err(e) = self.commit(Tables::default()) {
-            tracing::error!("resetting metadefs: {e}");
-        }
+    fn reset(&self) -> Result<(), RepoError> {
+        self.commit(Tables::default())
     }
 }
 
@@ -171,10 +170,10 @@ mod tests {
                 Ok(())
             })
             .expect("committed");
-            repo.snapshot()
+            repo.snapshot().expect("snapshot")
         };
         let repo = SqliteMetadefs::load(Database::open(&path).expect("reopens")).expect("loads");
-        assert_eq!(repo.snapshot(), written);
-        assert_eq!(repo.snapshot().namespaces.len(), 1);
+        assert_eq!(repo.snapshot().expect("snapshot"), written);
+        assert_eq!(repo.snapshot().expect("snapshot").namespaces.len(), 1);
     }
 }

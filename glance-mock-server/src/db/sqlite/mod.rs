@@ -594,8 +594,8 @@ mod tests {
             Some("a")
         );
         // A reset through one empties two.
-        one.images.reset();
-        assert!(two.images.image_scan(true).is_empty());
+        one.images.reset().expect("reset");
+        assert!(two.images.image_scan(true).expect("scan").is_empty());
         two.tasks
             .task_create(crate::db::conformance::tasks::task("t", "p1"))
             .expect("task by two");

@@ -53,7 +53,7 @@ impl SqliteTasks {
         }
         let resets = counter(conn, "reset")?;
         if resets != seen.resets {
-            self.mem.reset();
+            self.mem.clear();
             seen.seq = -1;
             seen.resets = resets;
         }
@@ -119,7 +119,7 @@ impl TaskRepository for SqliteTasks {
         self.fresh().task_get(id, force_show_deleted)
     }
 
-    fn task_scan(&self) -> Vec<Arc<Task>> {
+    fn task_scan(&self) -> Result<Vec<Arc<Task>>, RepoError> {
         self.fresh().task_scan()
     }
 
@@ -144,8 +144,8 @@ impl TaskRepository for SqliteTasks {
         )
     }
 
-    fn reset(&self) {
-        let done = self.db.write(
+    fn reset(&self) -> Result<(), RepoError> {
+        self.db.write(
             |conn| {
                 conn.execute("DELETE FROM tasks", []).map_err(backend)?;
                 count_reset(conn)?;
@@ -154,11 +154,8 @@ impl TaskRepository for SqliteTasks {
                 seen.seq = -1;
                 Ok(())
             },
-            |()| self.mem.reset(),
-        );
-        if let Err(e) = done {
-            tracing::error!("resetting the task table: {e}");
-        }
+            |()| self.mem.clear(),
+        )
     }
 }
 
@@ -192,7 +189,12 @@ mod tests {
                 .collect()
         };
         let repo = SqliteTasks::load(Database::open(&path).expect("reopens")).expect("loads");
-        let read: Vec<Task> = repo.task_scan().iter().map(|t| Task::clone(t)).collect();
+        let read: Vec<Task> = repo
+            .task_scan()
+            .expect("scan")
+            .iter()
+            .map(|t| Task::clone(t))
+            .collect();
         assert_eq!(read, written);
     }
 }
