@@ -16,8 +16,16 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// An in-memory OpenStack Image service (Glance) API v2 server.
 #[derive(Debug, Parser)]
-#[command(name = "glance-mock-server", version, about)]
+#[command(
+    name = "glance-mock-server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
+    /// Run another kind of node (without one: an API node).
+    #[command(subcommand)]
+    node: Option<Node>,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:9292")]
     bind: SocketAddr,
@@ -35,9 +43,30 @@ struct Args {
     /// Restarting on the same DIR brings everything back, no --seed needed.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// Hold no database: ask the registry node at URL (http://HOST:PORT,
+    /// started with `glance-mock-server registry`) for every record. Image
+    /// bytes stay in this node's stores; with --data-dir DIR they are in
+    /// DIR/<store>/, which API nodes sharing one registry should share.
+    #[arg(long, value_name = "URL")]
+    registry: Option<String>,
     /// Start with the state in FILE, a dump from GET /_mock/state.
     #[arg(long, value_name = "FILE")]
     seed: Option<std::path::PathBuf>,
+}
+
+/// The other kinds of node.
+#[derive(Debug, clap::Subcommand)]
+enum Node {
+    /// A registry node: it holds the records and serves them to API nodes
+    /// started with --registry (Glance's registry RPC, POST /rpc).
+    Registry {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:9191")]
+        bind: SocketAddr,
+        /// Keep the records in DIR/glance-mock.sqlite (default: in memory).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -49,6 +78,9 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Node::Registry { bind, data_dir }) = args.node {
+        return registry(bind, data_dir.as_deref()).await;
+    }
     let mut config = match args.deployment.config() {
         Ok(config) => config,
         Err(e) => {
@@ -61,6 +93,12 @@ async fn main() -> ExitCode {
         if let Err(e) = config.use_data_dir(dir) {
             eprintln!("glance-mock-server: --data-dir: {e}");
             return ExitCode::FAILURE;
+        }
+    }
+    if let Some(url) = &args.registry {
+        if let Err(e) = config.use_registry(url) {
+            eprintln!("glance-mock-server: --registry {e}");
+            return ExitCode::from(2);
         }
     }
     let mut builder = MockServer::builder().bind(args.bind).config(config);
@@ -82,6 +120,35 @@ async fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("glance-mock-server: cannot start on {}: {e}", args.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("listening on {}", server.url());
+    shutdown_signal().await;
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Run a registry node until a signal stops it.
+async fn registry(bind: SocketAddr, data_dir: Option<&std::path::Path>) -> ExitCode {
+    use glance_mock_server::registry::{Registry, RegistryServer};
+    let registry = match data_dir {
+        None => Registry::memory(),
+        Some(dir) => {
+            let path = dir.join(glance_mock_server::config::DATABASE_FILE);
+            match std::fs::create_dir_all(dir).and_then(|()| Registry::open(&path)) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("glance-mock-server registry: --data-dir: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    let server = match RegistryServer::start(registry, bind).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("glance-mock-server registry: cannot start on {bind}: {e}");
             return ExitCode::FAILURE;
         }
     };

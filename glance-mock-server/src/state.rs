@@ -97,11 +97,20 @@ impl AppState {
         AppState::with(config, Repositories::memory(), keystone)
     }
 
-    /// State for `config`: the records in [`Config::database`] when it
+    /// State for `config`: the records at [`Config::registry`] when it
+    /// names one (nothing is read yet), else in [`Config::database`] when it
     /// names one (opened, created or migrated; what it holds is loaded,
     /// the Keystone shim's identities and tokens too), else empty ones in
     /// memory. Fails on a database that cannot be used, saying why.
     pub fn open(config: Config) -> std::io::Result<Self> {
+        if let Some(url) = &config.registry {
+            let (repo, journal) = crate::db::registry::connect(url);
+            // What the other nodes wrote so far (nothing, logged, while the
+            // registry is down: the journal catches up on later reads).
+            let saved = crate::keystone::IdentityJournal::changes(&*journal);
+            let keystone = Keystone::durable(config.identity.clone(), journal, saved);
+            return Ok(AppState::with(config, repo, keystone));
+        }
         let Some(path) = config.database.clone() else {
             return Ok(AppState::new(config));
         };

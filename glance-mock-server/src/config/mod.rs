@@ -142,6 +142,13 @@ pub struct Config {
     /// DIR` sets it to `DIR/glance-mock.sqlite`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<PathBuf>,
+    /// The registry node holding the records (`--registry URL`; Glance's
+    /// `data_api = glance.db.registry.api`): `None`, the default, keeps
+    /// them here ([`Config::database`]); a base URL makes this an API node
+    /// that holds no database and asks the registry for every record (see
+    /// [`crate::db::registry`]). Set with [`Config::use_registry`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 impl Default for Config {
@@ -174,6 +181,7 @@ impl Default for Config {
             glance_server_errors: false,
             connections: ConnectionConfig::default(),
             database: None,
+            registry: None,
         }
     }
 }
@@ -201,6 +209,22 @@ impl Config {
         }
         self.tasks.staging_dir = Some(dir.join("os_glance_staging_store"));
         self.database = Some(dir.join(DATABASE_FILE));
+        Ok(())
+    }
+
+    /// Ask the registry node at `url` (`http://HOST:PORT`) for every
+    /// record and keep no database here (whatever [`Config::use_data_dir`]
+    /// set: the stores' folders stay). Fails, changing nothing, on a URL
+    /// that is not plain `http` with a host.
+    pub fn use_registry(&mut self, url: &str) -> Result<(), String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
+        if parsed.scheme() != "http" || parsed.host().is_none() {
+            return Err(format!(
+                "{url:?}: the registry is reached over plain http (http://HOST:PORT)"
+            ));
+        }
+        self.registry = Some(url.trim_end_matches('/').to_owned());
+        self.database = None;
         Ok(())
     }
 }

@@ -172,6 +172,50 @@ async fn runner_detects_a_changed_expected_field() {
     assert!(!compare(&reference, &other_title, false).passed());
 }
 
+/// An API node that holds no database, its records at a registry node of
+/// its own (`--registry`): the same scenarios pass through it, strictly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_behind_a_registry_passes_conformance() {
+    use glance_mock_server::config::Config;
+    use glance_mock_server::registry::{Registry, RegistryServer};
+    let runs = PASSING.iter().map(|name| async move {
+        let registry = RegistryServer::start(Registry::memory(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("registry starts");
+        let mut config = Config::default();
+        config
+            .use_registry(&registry.url())
+            .expect("a registry URL");
+        let node = MockServer::builder()
+            .config(config)
+            .start()
+            .await
+            .expect("API node starts");
+        let outcome = check_in(&conformance::data_dir(), &node.url(), name, true).await;
+        // The records are at the registry, not in the node.
+        let (at_registry, _) = glance_mock_server::db::registry::connect(&registry.url());
+        let held = at_registry
+            .images
+            .image_scan(true)
+            .expect("registry read")
+            .len();
+        (name, outcome, held)
+    });
+    let results = futures::future::join_all(runs).await;
+    let held: usize = results.iter().map(|(_, _, held)| held).sum();
+    assert!(held > 0, "no scenario left an image record at its registry");
+    let failures: Vec<String> = results
+        .into_iter()
+        .filter(|(_, o, _)| !o.passed())
+        .map(|(name, o, _)| o.report(name))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "scenarios fail through an API node with a registry:\n{}",
+        failures.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_passes_conformance() {
     let names =
