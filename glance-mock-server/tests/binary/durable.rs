@@ -27,7 +27,7 @@ use crate::harness::http::{Api, Who};
 use crate::harness::process::{Killed, binary, spawn_binary};
 
 /// Who the tests act as: an admin of project `p1`.
-const P1_ADMIN: Who = Who::new("admin,member,reader", "p1");
+pub(crate) const P1_ADMIN: Who = Who::new("admin,member,reader", "p1");
 
 /// The binary on a free port with `--data-dir dir`; its URL once it
 /// listens. Killed when the first value is dropped (a failing test too).
@@ -36,7 +36,7 @@ fn spawn(dir: &Path) -> (Killed, String) {
 }
 
 /// A password token of `user`, scoped to `project`.
-async fn login(api: &Api, user: &str, password: &str, project: &str) -> String {
+pub(crate) async fn login(api: &Api, user: &str, password: &str, project: &str) -> String {
     let body = json!({"auth": {
         "identity": {"methods": ["password"], "password": {"user": {
             "name": user, "domain": {"id": "default"}, "password": password}}},
@@ -55,7 +55,7 @@ async fn login(api: &Api, user: &str, password: &str, project: &str) -> String {
         .to_owned()
 }
 
-async fn token_valid(api: &Api, token: &str) -> bool {
+pub(crate) async fn token_valid(api: &Api, token: &str) -> bool {
     api.http
         .get(format!("{}/identity/v3/auth/tokens", api.base))
         .header("X-Auth-Token", token)
@@ -77,12 +77,12 @@ async fn wait_for_status(api: &Api, id: &str, want: &str) {
     panic!("image {id} never became {want}");
 }
 
-fn data(seed: u64, len: usize) -> Vec<u8> {
+pub(crate) fn data(seed: u64, len: usize) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(seed);
     (0..len).map(|_| rng.u8(..)).collect()
 }
 
-fn sha512(data: &[u8]) -> String {
+pub(crate) fn sha512(data: &[u8]) -> String {
     hex::encode(Sha512::digest(data))
 }
 
@@ -475,116 +475,4 @@ fn a_database_from_a_newer_mock_is_refused_with_a_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("newer glance-mock-server"), "{err}");
     assert!(err.contains("glance-mock.sqlite"), "{err}");
-}
-
-/// Two processes on one `--data-dir` serve one state (issue 20).
-#[tokio::test]
-async fn two_nodes_on_one_folder_serve_one_state() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().join("data");
-    let (_a, url_a) = spawn(&data_dir);
-    let (_b, url_b) = spawn(&data_dir);
-    let (a, b) = (
-        Api::remote(url_a).acting_as(P1_ADMIN),
-        Api::remote(url_b).acting_as(P1_ADMIN),
-    );
-
-    // Created through one, read, listed, changed, downloaded and deleted
-    // through the other.
-    let id = a
-        .create(json!({"name": "shared", "disk_format": "raw", "container_format": "bare"}))
-        .await;
-    assert_eq!(b.show(&id).await["name"], "shared");
-    let list = b
-        .expect_json(b.owner(Method::GET, "/v2/images"), StatusCode::OK)
-        .await;
-    assert_eq!(list["images"][0]["id"], id.as_str());
-    b.expect_json(
-        b.owner(Method::PATCH, &format!("/v2/images/{id}"))
-            .header(
-                "Content-Type",
-                "application/openstack-images-v2.1-json-patch",
-            )
-            .body(r#"[{"op": "replace", "path": "/name", "value": "renamed"}]"#),
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(a.show(&id).await["name"], "renamed");
-    let bytes = data(20, 300_000);
-    a.put_data(&id, "file", bytes.clone()).await;
-    let got = b.download(&id).await;
-    assert_eq!(got.status, StatusCode::OK);
-    assert_eq!(sha512(&got.body), sha512(&bytes));
-    assert_eq!(
-        b.status(b.owner(Method::DELETE, &format!("/v2/images/{id}")))
-            .await,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        a.status(a.owner(Method::GET, &format!("/v2/images/{id}")))
-            .await,
-        StatusCode::NOT_FOUND
-    );
-
-    // Concurrent uploads to one image through both: one winner.
-    let id = a
-        .create(json!({"name": "race", "disk_format": "raw", "container_format": "bare"}))
-        .await;
-    let mut uploads = Vec::new();
-    for i in 0..6u64 {
-        let api = if i % 2 == 0 { &a } else { &b };
-        let rb = api
-            .owner(Method::PUT, &format!("/v2/images/{id}/file"))
-            .header("Content-Type", "application/octet-stream")
-            .body(data(100 + i, 2 << 20));
-        uploads.push(async move { rb.send().await.expect("sent").status() });
-    }
-    let mut statuses: Vec<u16> = futures::future::join_all(uploads)
-        .await
-        .iter()
-        .map(|s| s.as_u16())
-        .collect();
-    statuses.sort();
-    assert_eq!(statuses, [204, 409, 409, 409, 409, 409]);
-    assert_eq!(b.show(&id).await["status"], "active");
-
-    // A token issued by one node works on the other; a user made on one
-    // logs in on the other.
-    let token = login(&a, "demo", "demo-secret", "demo").await;
-    assert!(token_valid(&b, &token).await);
-    let admin = login(&b, "admin", "admin-secret", "admin").await;
-    let status = b
-        .http
-        .post(format!("{}/identity/v3/users", b.base))
-        .header("X-Auth-Token", &admin)
-        .json(
-            &json!({"user": {"name": "node-user", "password": "pw", "domain_id": "default",
-            "default_project_id": "demo"}}),
-        )
-        .send()
-        .await
-        .expect("sent")
-        .status();
-    assert_eq!(status, StatusCode::CREATED);
-    let resp = a
-        .http
-        .post(format!("{}/identity/v3/auth/tokens", a.base))
-        .json(
-            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "node-user", "domain": {"id": "default"}, "password": "pw"}}}}}),
-        )
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(resp.status(), StatusCode::CREATED);
-
-    // A reset through one empties the state both serve.
-    let status = a
-        .status(a.http.post(format!("{}/_mock/reset", a.base)))
-        .await;
-    assert!(status.is_success(), "{status}");
-    let list = b
-        .expect_json(b.owner(Method::GET, "/v2/images"), StatusCode::OK)
-        .await;
-    assert_eq!(list["images"], json!([]));
 }

@@ -9,3 +9,4 @@ mod connections;
 mod control;
 mod dump_memory;
 mod durable;
+mod nodes;

@@ -36,9 +36,19 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    let bind = ["--bind", "127.0.0.1:0"].map(std::ffi::OsString::from);
+    let args = args.into_iter().map(|a| a.as_ref().to_owned());
+    spawn_listening(bind.into_iter().chain(args))
+}
+
+/// The binary with exactly `args`; its URL once it says it listens.
+pub fn spawn_listening<I, S>(args: I) -> (Killed, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     let mut child = spawn(
         binary()
-            .args(["--bind", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit()),
