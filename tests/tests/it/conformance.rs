@@ -179,7 +179,7 @@ async fn mock_behind_a_registry_passes_conformance() {
     use glance_mock_server::config::Config;
     use glance_mock_server::registry::{Registry, RegistryServer};
     let runs = PASSING.iter().map(|name| async move {
-        let registry = RegistryServer::start(Registry::memory(), "127.0.0.1:0".parse().unwrap())
+        let registry = RegistryServer::start(Registry::memory(), ([127, 0, 0, 1], 0).into())
             .await
             .expect("registry starts");
         let mut config = Config::default();
