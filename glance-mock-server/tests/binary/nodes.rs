@@ -106,6 +106,22 @@ async fn api_nodes_outlive_each_other_and_wait_out_the_registry() {
     assert_eq!(sha512(&b.download(&id).await.body), sha512(&bytes));
 }
 
+#[test]
+fn a_registry_url_that_is_not_plain_http_is_refused_with_a_line() {
+    for url in ["https://127.0.0.1:9191", "127.0.0.1:9191", "http://"] {
+        let out = crate::harness::process::binary()
+            .args(["--bind", "127.0.0.1:0", "--registry", url])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("glance-mock-server: --registry") && err.lines().count() == 1,
+            "{url}: {err}"
+        );
+    }
+}
+
 /// What one of `url_a` and `url_b` does, the other sees.
 async fn one_state_through_two_nodes(url_a: &str, url_b: &str) {
     let (a, b) = (
