@@ -1,6 +1,6 @@
 //! What goes over the registry's wire: the commands ([`Command`]), the
 //! records they carry ([`Stored`]) and how a failure travels
-//! ([`Reply`]). Both ends use these types, so they cannot drift apart.
+//! ([`reply`], [`WireError`]). Both ends use these types, so they cannot drift apart.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
