@@ -90,11 +90,16 @@ async fn rpc(State(registry): State<Arc<Registry>>, body: Bytes) -> Response {
             Err(e) => return bad_request(format!("Bad call of command {name:?}: {e}")),
         }
     }
-    // The repositories block (SQLite), so they run off the async workers.
-    match tokio::task::spawn_blocking(move || registry.execute(commands)).await {
-        Ok(results) => axum::Json(results).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
+    tracing::debug!(
+        "rpc: {:?}",
+        commands.iter().map(Command::name).collect::<Vec<_>>()
+    );
+    // The repositories may block (SQLite): the worker's other tasks move on
+    // first, without the hop to another thread that spawn_blocking costs.
+    axum::Json(crate::db::registry::client::blocking(|| {
+        registry.execute(commands)
+    }))
+    .into_response()
 }
 
 /// A running registry node. Dropping it stops it.

@@ -33,6 +33,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// on the same host; this bounds one that does not answer).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How many idle connections to the registry are kept for reuse.
+const IDLE_CONNECTIONS: usize = 256;
+
 /// The connection to one registry node.
 #[derive(Debug)]
 pub struct Rpc {
@@ -48,6 +51,10 @@ impl Rpc {
             .http_status_as_error(false)
             .timeout_global(Some(CALL_TIMEOUT))
             .timeout_connect(Some(CONNECT_TIMEOUT))
+            // One kept connection per request in flight: a node serving
+            // many connections would otherwise connect anew for most calls.
+            .max_idle_connections(IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS)
             .build()
             .new_agent();
         Rpc {
@@ -106,9 +113,10 @@ impl Rpc {
     }
 }
 
-/// Run `f`, which blocks on the network, without starving the runtime:
-/// on a multi-threaded runtime the worker's other tasks move on first.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+/// Run `f`, which blocks (on the network, on a database), without
+/// starving the runtime: on a multi-threaded runtime the worker's other
+/// tasks move on first; elsewhere it simply runs.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),

@@ -171,6 +171,33 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The command's name, as it travels.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::ImageCreate { .. } => "image_create",
+            Command::ImageGet { .. } => "image_get",
+            Command::ImageScan { .. } => "image_scan",
+            Command::ImageWrite { .. } => "image_write",
+            Command::ImageUpdate { .. } => "image_update",
+            Command::ImageDestroy { .. } => "image_destroy",
+            Command::ImageGeneration {} => "image_generation",
+            Command::ImageReset {} => "image_reset",
+            Command::TaskCreate { .. } => "task_create",
+            Command::TaskGet { .. } => "task_get",
+            Command::TaskScan {} => "task_scan",
+            Command::TaskUpdate { .. } => "task_update",
+            Command::TaskReset {} => "task_reset",
+            Command::MetadefSnapshot {} => "metadef_snapshot",
+            Command::MetadefReplace { .. } => "metadef_replace",
+            Command::MetadefReset {} => "metadef_reset",
+            Command::DirectoryChanged { .. } => "directory_changed",
+            Command::TokenSaved { .. } => "token_saved",
+            Command::IdentityChanges { .. } => "identity_changes",
+        }
+    }
+}
+
 /// The answer to [`Command::IdentityChanges`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IdentityChanges {
@@ -263,6 +290,11 @@ mod tests {
         )
         .expect("reads");
         assert!(matches!(back, Command::ImageGeneration {}));
+        // The names the log shows are the ones on the wire.
+        assert_eq!(
+            serde_json::to_value(&c).expect("serialises")["command"],
+            c.name()
+        );
     }
 
     #[test]
