@@ -168,17 +168,19 @@ pub async fn upload(
     .map_err(store_failure)?;
 
     // Glance re-checks the quota with the real size (a chunked upload
-    // announces none).
-    let remaining = upload::remaining_quota(
-        state.config.user_storage_quota,
-        &state
-            .repo
-            .images
-            .image_scan(false)
-            .map_err(records::unhandled)?,
-        saving.owner.as_deref(),
-        id,
-    );
+    // announces none). From here on, a failure removes the stored data.
+    let remaining = match state.repo.images.image_scan(false) {
+        Ok(images) => upload::remaining_quota(
+            state.config.user_storage_quota,
+            &images,
+            saving.owner.as_deref(),
+            id,
+        ),
+        Err(e) => {
+            state.store.delete(store_id, id).await;
+            return Err(records::unhandled(e).into());
+        }
+    };
     // Saved from `saving` only (Glance's `from_state='saving'`); a
     // refused finish is saved too (it puts the image back). An image
     // deleted (or moved on) meanwhile is Glance's 410.

@@ -209,7 +209,7 @@ enum Moment {
 }
 
 /// A request whose body the test feeds; the sender stays open until dropped.
-fn slow_body() -> (mpsc::Sender<Bytes>, reqwest::Body) {
+pub(crate) fn slow_body() -> (mpsc::Sender<Bytes>, reqwest::Body) {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
@@ -288,7 +288,7 @@ async fn wait_for_last_byte(store: &Path, id: &str, len: usize) {
 }
 
 /// Every file under `dir`, as paths relative to it.
-fn files(dir: &Path) -> Vec<String> {
+pub(crate) fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {

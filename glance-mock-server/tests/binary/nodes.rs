@@ -13,7 +13,7 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::durable::{P1_ADMIN, data, login, sha512, token_valid};
+use crate::durable::{P1_ADMIN, data, files, login, sha512, slow_body, token_valid};
 use crate::harness::http::Api;
 use crate::harness::process::{Killed, spawn_binary, spawn_listening};
 
@@ -104,6 +104,41 @@ async fn api_nodes_outlive_each_other_and_wait_out_the_registry() {
     let (_registry, _) = registry(address, &db);
     assert_eq!(b.show(&id).await["name"], "kept");
     assert_eq!(sha512(&b.download(&id).await.body), sha512(&bytes));
+}
+
+#[tokio::test]
+async fn the_registry_lost_mid_upload_leaves_no_bytes_behind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (db, stores) = (dir.path().join("registry"), dir.path().join("stores"));
+    let (registry_node, registry_url) = registry("127.0.0.1:0", &db);
+    let (_node, url) = api_node(&registry_url, &stores);
+    let api = Api::remote(url).acting_as(P1_ADMIN);
+    let id = api
+        .create(json!({"name": "cut", "disk_format": "raw", "container_format": "bare"}))
+        .await;
+    let (feed, body) = slow_body();
+    let put = api
+        .owner(Method::PUT, &format!("/v2/images/{id}/file"))
+        .header("Content-Type", "application/octet-stream")
+        .body(body);
+    let put = tokio::spawn(async move { put.send().await.expect("sent").status() });
+    let bytes = data(3, 2 << 20);
+    feed.send(bytes[..1 << 20].to_vec().into())
+        .await
+        .expect("fed");
+    // The first half is in the store's temporary file, the record saving.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(registry_node);
+    feed.send(bytes[1 << 20..].to_vec().into())
+        .await
+        .expect("fed");
+    drop(feed);
+    assert_eq!(put.await.expect("joined"), StatusCode::SERVICE_UNAVAILABLE);
+    let left: Vec<String> = files(&stores)
+        .into_iter()
+        .filter(|f| f.contains(&id))
+        .collect();
+    assert!(left.is_empty(), "bytes of the failed upload stay: {left:?}");
 }
 
 #[test]
