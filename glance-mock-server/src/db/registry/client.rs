@@ -25,8 +25,9 @@ use crate::domain::tasks::Task;
 use crate::domain::{Fault, Image};
 use crate::keystone::{Directory, IdentityJournal, SavedIdentities, Token};
 
-/// How long a registry call may take, connecting included, before the
-/// registry counts as unavailable.
+/// How long each phase of a registry call (sending the request, waiting
+/// for the answer, reading it) may take before the registry counts as
+/// unavailable.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long connecting may take (a registry that is down refuses at once
@@ -49,8 +50,14 @@ impl Rpc {
     pub fn new(base: &str) -> Self {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(CALL_TIMEOUT))
+            // Each phase bounded on its own, not the call as a whole: with
+            // a global timeout ureq resolves the address on a new thread
+            // for every call, even an IP address.
             .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_send_request(Some(CALL_TIMEOUT))
+            .timeout_send_body(Some(CALL_TIMEOUT))
+            .timeout_recv_response(Some(CALL_TIMEOUT))
+            .timeout_recv_body(Some(CALL_TIMEOUT))
             // One kept connection per request in flight: a node serving
             // many connections would otherwise connect anew for most calls.
             .max_idle_connections(IDLE_CONNECTIONS)
