@@ -67,7 +67,7 @@ pub fn identify(headers: &HeaderMap) -> Option<Identity> {
 }
 
 /// [`identify`], shared: a bare token's default admin is the one value
-/// [`DEFAULT_ADMIN`], not a new one.
+/// built once per process, not a new one.
 pub fn resolve(headers: &HeaderMap) -> Option<Arc<Identity>> {
     let confirmed = headers
         .get(IDENTITY_STATUS)
