@@ -2,6 +2,8 @@
 //! Glance's `ContextMiddleware` around the API: no identity → 401, and every
 //! answer that got past it carries `x-openstack-request-id`.
 
+use std::sync::{Arc, LazyLock};
+
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -16,8 +18,24 @@ use crate::domain::Identity;
 /// authoritative (project from `X-Project-Id`/`X-Tenant-Id`/`X-Tenant`, user
 /// from `X-User-Id`/`X-User`, roles from `X-Roles`/`X-Role`). Otherwise any
 /// `X-Auth-Token` acts as the default admin identity.
+///
+/// Shared, not owned: the identity is worked out once per request and the
+/// default admin's is one value for the whole process.
+///
+/// Among a request's extensions, a `Caller` is what [`resolve`] made of
+/// the request's headers as they are now: the first layer that reads them
+/// (the fault layer, [`crate::api::control::intercept`], else [`context`])
+/// puts it there and the later ones reuse it. A layer that changes the
+/// identity headers must not leave one behind; the keystone guard changes
+/// them only for a token the shim issued, for which none is put there
+/// before it.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Identity);
+pub struct Caller(pub Arc<Identity>);
+
+/// The identity a bare token acts as, built once per process (building
+/// and dropping it took six allocations per request).
+static DEFAULT_ADMIN: LazyLock<Arc<Identity>> =
+    LazyLock::new(|| Arc::new(Identity::default_admin()));
 
 fn first(headers: &HeaderMap, names: &[HeaderName]) -> Option<String> {
     names.iter().find_map(|n| {
@@ -45,6 +63,12 @@ const SERVICE_CATALOG: HeaderName = h("x-service-catalog");
 
 /// Work out the identity from request headers.
 pub fn identify(headers: &HeaderMap) -> Option<Identity> {
+    resolve(headers).map(Arc::unwrap_or_clone)
+}
+
+/// [`identify`], shared: a bare token's default admin is the one value
+/// built once per process, not a new one.
+pub fn resolve(headers: &HeaderMap) -> Option<Arc<Identity>> {
     let confirmed = headers
         .get(IDENTITY_STATUS)
         .is_some_and(|v| v.as_bytes() == b"Confirmed");
@@ -57,11 +81,11 @@ pub fn identify(headers: &HeaderMap) -> Option<Identity> {
                     .collect()
             })
             .unwrap_or_default();
-        return Some(Identity {
+        return Some(Arc::new(Identity {
             project_id: first(headers, &PROJECT),
             user_id: first(headers, &USER),
             roles,
-        });
+        }));
     }
     let token = TOKEN.iter().any(|n| {
         headers
@@ -69,7 +93,7 @@ pub fn identify(headers: &HeaderMap) -> Option<Identity> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|s| !s.trim().is_empty())
     });
-    token.then(Identity::default_admin)
+    token.then(|| DEFAULT_ADMIN.clone())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -80,7 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         if let Some(Caller(who)) = parts.extensions.get::<Caller>() {
             return Ok(Caller(who.clone()));
         }
-        identify(&parts.headers)
+        resolve(&parts.headers)
             .map(Caller)
             .ok_or_else(ApiError::unauthorized)
     }
@@ -111,7 +135,14 @@ fn request_id(headers: &HeaderMap) -> Option<HeaderValue> {
             };
             HeaderValue::from_bytes(&id).ok()
         }
-        _ => HeaderValue::from_str(&format!("req-{}", fresh_uuid())).ok(),
+        _ => {
+            // Written in place: through `format!` it was most of a fresh
+            // id's cost (callgrind, bench/profile show).
+            let mut id = [0u8; 4 + uuid::fmt::Hyphenated::LENGTH];
+            id[..4].copy_from_slice(b"req-");
+            fresh_uuid().hyphenated().encode_lower(&mut id[4..]);
+            HeaderValue::from_bytes(&id).ok()
+        }
     }
 }
 
@@ -131,9 +162,12 @@ pub async fn context<F: std::future::Future<Output = Response>>(
     next: impl FnOnce(Request) -> F,
 ) -> Response {
     let headers = req.headers();
-    let Some(who) = identify(headers) else {
+    // The fault layer's reading of these same headers, when it made one.
+    let known = req.extensions().get::<Caller>().is_some();
+    let who = if known { None } else { resolve(headers) };
+    if !known && who.is_none() {
         return ApiError::unauthorized().into_response();
-    };
+    }
     let confirmed = headers
         .get(IDENTITY_STATUS)
         .is_some_and(|v| v.as_bytes() == b"Confirmed");
@@ -152,7 +186,9 @@ pub async fn context<F: std::future::Future<Output = Response>>(
         req.extensions_mut().insert(RequestId(rid.to_owned()));
     }
     // For the [`Caller`] extractor: the headers do not change past here.
-    req.extensions_mut().insert(Caller(who));
+    if let Some(who) = who {
+        req.extensions_mut().insert(Caller(who));
+    }
     let mut resp = next(req).await;
     if let Some(id) = id {
         resp.headers_mut().insert(REQUEST_ID, id);
@@ -192,6 +228,53 @@ mod tests {
             identify(&headers(&[("x-auth-token", "t")])),
             Some(Identity::default_admin())
         );
+    }
+
+    #[test]
+    fn a_bare_token_shares_one_default_admin() {
+        let bare = headers(&[("x-auth-token", "t")]);
+        let (a, b) = (
+            resolve(&bare).expect("admin"),
+            resolve(&bare).expect("admin"),
+        );
+        assert!(Arc::ptr_eq(&a, &b), "built again");
+        assert_eq!(*a, Identity::default_admin());
+    }
+
+    /// What [`context`] hands the handlers, given a request whose
+    /// extensions may already hold a `Caller`.
+    async fn caller_past_context(req: Request) -> Option<Arc<Identity>> {
+        let seen = std::sync::Mutex::new(None);
+        let resp = context(req, |req: Request| {
+            *seen.lock().expect("lock") = req.extensions().get::<Caller>().map(|c| c.0.clone());
+            async { Response::default() }
+        })
+        .await;
+        assert!(resp.headers().contains_key(REQUEST_ID));
+        seen.into_inner().expect("lock")
+    }
+
+    #[tokio::test]
+    async fn context_reuses_the_callers_identity_an_outer_layer_found() {
+        let request = || {
+            Request::builder()
+                .header("x-auth-token", "t")
+                .body(axum::body::Body::empty())
+                .expect("request")
+        };
+        // Worked out here when no layer did.
+        let fresh = caller_past_context(request()).await.expect("identified");
+        assert_eq!(*fresh, Identity::default_admin());
+        // Taken as it is, not worked out again, when one did.
+        let found = Arc::new(Identity {
+            project_id: Some("found".into()),
+            user_id: None,
+            roles: vec![],
+        });
+        let mut req = request();
+        req.extensions_mut().insert(Caller(found.clone()));
+        let seen = caller_past_context(req).await.expect("identified");
+        assert!(Arc::ptr_eq(&seen, &found));
     }
 
     #[test]

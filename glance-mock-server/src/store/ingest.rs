@@ -3,15 +3,19 @@
 //! default), and handing the bytes to the
 //! store's sink.
 //!
-//! The two hashes run concurrently: md5 and the sink's writes on a
-//! dedicated blocking thread fed through a bounded channel, the multihash inline
-//! on the task reading the stream. Ingest is bounded by the slower hash,
-//! not by their sum, and the async runtime never waits on the disk.
+//! The two hashes run concurrently, each on a blocking thread of its own
+//! fed through a bounded channel: md5 with the sink's writes, the
+//! multihash alone. The task reading the stream only reads and checks
+//! sizes. Ingest is bounded by the slower hash, not by their sum, and the
+//! async runtime never waits on the disk.
 //!
-//! Each hash costs about 1.3 s per 512 MiB here (one 2-core machine); a
-//! 512 MiB `curl -T` upload to the release binary took 2.7-3.0 s with the
-//! two hashes in sequence and 1.7-2.4 s with this split, curl sharing the
-//! same two cores.
+//! The reading task is not free: taking the bytes from the socket into
+//! fresh pages for the store costs it about 1 CPU-s per GiB here, nearly
+//! all system time (socket reads, and a page fault per 4 KiB the store
+//! keeps), close to a hash's 1.3-1.4. With the multihash inline on it (as
+//! before issue 23) it was the longer of the two sides, 2.1 CPU-s per GiB
+//! against md5's 1.4 (per-thread CPU times of a 1 GiB `curl -T` to the
+//! release binary).
 
 use std::io;
 
@@ -59,8 +63,15 @@ pub(crate) async fn ingest<S: ChunkSink>(
         }
         Ok::<_, io::Error>((md5.finish()?, sink))
     });
+    let (hash_tx, mut hash_rx) = mpsc::channel::<Bytes>(QUEUE_DEPTH);
+    let hashed = tokio::task::spawn_blocking(move || {
+        let mut multihash = Hasher::new(hashing);
+        while let Some(chunk) = hash_rx.blocking_recv() {
+            multihash.update(&chunk);
+        }
+        multihash.finish()
+    });
 
-    let mut multihash = Hasher::new(hashing);
     let mut received: u64 = 0;
     let read = async {
         while let Some(chunk) = data.next().await {
@@ -77,8 +88,8 @@ pub(crate) async fn ingest<S: ChunkSink>(
             if received > size_cap {
                 return Err(StoreError::TooLarge);
             }
-            multihash.update(&chunk);
-            if tx.send(chunk).await.is_err() {
+            // Shared, not copied: both threads see the same bytes.
+            if hash_tx.send(chunk.clone()).await.is_err() || tx.send(chunk).await.is_err() {
                 // The worker stopped on a write error; it is reported below.
                 break;
             }
@@ -86,8 +97,11 @@ pub(crate) async fn ingest<S: ChunkSink>(
         Ok(())
     };
     let read = read.await;
-    drop(tx);
+    drop((tx, hash_tx));
     let written = worker
+        .await
+        .map_err(|e| StoreError::Io(io::Error::other(e)));
+    let hashed = hashed
         .await
         .map_err(|e| StoreError::Io(io::Error::other(e)));
     read?;
@@ -98,7 +112,7 @@ pub(crate) async fn ingest<S: ChunkSink>(
             got: received,
         });
     }
-    let os_hash_value = multihash.finish().map_err(StoreError::Io)?;
+    let os_hash_value = hashed?.map_err(StoreError::Io)?;
     Ok((
         Stored {
             size: received,

@@ -659,3 +659,90 @@ async fn waiting_tasks_advance_one_step_at_a_time() {
         .await;
     assert_eq!(image["status"], "active");
 }
+
+/// The identity a fault rule matches on and the journal records is the one
+/// policy acts on, however the request says who it is: keystone-middleware
+/// headers, a bare token (the default admin) or a token the shim issued
+/// (which replaces the headers it came with).
+#[tokio::test]
+async fn faults_the_journal_and_policy_see_the_same_caller() {
+    let api = Api::start().await;
+    let id = api
+        .create(json!({"name": "private", "visibility": "private"}))
+        .await;
+    let path = format!("/v2/images/{id}");
+    let http = &api.http;
+    let login = json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": "demo", "domain": {"name": "Default"}, "password": "demo-secret"}}},
+        "scope": {"project": {"name": "demo", "domain": {"name": "Default"}}}}});
+    let resp = http
+        .post(format!("{}/v3/auth/tokens", api.server().identity_url()))
+        .json(&login)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let demo_token = resp.headers()["x-subject-token"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    api.control(Method::DELETE, "/requests")
+        .send()
+        .await
+        .expect("sent");
+
+    for project in ["p", "admin", "demo"] {
+        api.add_fault(json!({
+            "match": {"path": path, "project_id": project, "count": 1},
+            "action": {"type": "respond", "status": 418}
+        }))
+        .await;
+    }
+    let get = |token: &str, confirmed: bool| {
+        if confirmed {
+            api.owner(Method::GET, &path)
+        } else {
+            api.anon(Method::GET, &path)
+                .header("Accept", "application/json")
+                .header("X-Auth-Token", token)
+        }
+    };
+    // Each caller: first its own rule answers, then policy does: the owner
+    // and the admin see the private image, demo (a token of the shim, sent
+    // with headers claiming the owner's project) does not.
+    let mut statuses = vec![];
+    for (token, confirmed) in [("t", true), ("bare", false), (demo_token.as_str(), false)] {
+        for _ in 0..2 {
+            statuses.push(api.status(get(token, confirmed)).await.as_u16());
+        }
+    }
+    let resp = api
+        .anon(Method::GET, &path)
+        .header("X-Auth-Token", &demo_token)
+        .header("X-Identity-Status", "Confirmed")
+        .header("X-Project-Id", "p")
+        .header("X-Roles", "member")
+        .send()
+        .await
+        .expect("sent");
+    statuses.push(resp.status().as_u16());
+    assert_eq!(statuses, [418, 200, 418, 200, 418, 404, 404]);
+    let journal = api.journal().await;
+    let projects: Vec<&str> = journal
+        .iter()
+        .map(|e| e["project_id"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        projects,
+        ["p", "p", "admin", "admin", "demo", "demo", "demo"]
+    );
+    let users: Vec<&str> = journal
+        .iter()
+        .map(|e| e["user_id"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        users,
+        ["p-user", "p-user", "admin", "admin", "demo", "demo", "demo"]
+    );
+}

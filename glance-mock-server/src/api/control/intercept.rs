@@ -20,7 +20,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
 use crate::api::error::{ApiError, Format};
-use crate::api::identity::identify;
+use crate::api::identity::{Caller, resolve};
 use crate::api::keystone::guard::request_token;
 use crate::control::journal::JournalEntry;
 use crate::control::{Control, FaultAction};
@@ -42,11 +42,22 @@ pub struct InterceptState {
 /// the API sees it: a token the shim issued acts as its user and project;
 /// otherwise the identity headers, unless authentication is required.
 pub fn identity_of(state: &IdentityState, headers: &HeaderMap) -> Option<Identity> {
+    resolve_for_faults(state, headers)
+        .0
+        .map(Arc::unwrap_or_clone)
+}
+
+/// [`identity_of`], shared, and whether it is what the identity headers
+/// say (`true`), which the API's identity context then reuses (see
+/// [`Caller`]). The keystone guard changes those headers only for a token
+/// the shim issued (`Lookup::Valid`), never in the cases that read them
+/// here.
+fn resolve_for_faults(state: &IdentityState, headers: &HeaderMap) -> (Option<Arc<Identity>>, bool) {
     match request_token(headers).map(|t| state.keystone.lookup(t)) {
-        Some(Lookup::Valid(token)) => Some(token.data.identity()),
-        Some(Lookup::Invalid(_)) => None,
-        _ if state.require_auth => None,
-        _ => identify(headers),
+        Some(Lookup::Valid(token)) => (Some(Arc::new(token.data.identity())), false),
+        Some(Lookup::Invalid(_)) => (None, false),
+        _ if state.require_auth => (None, false),
+        _ => (resolve(headers), true),
     }
 }
 
@@ -252,13 +263,20 @@ where
 
 /// Middleware: fire a matching fault rule, pass the request on (unless
 /// the rule answers it), and journal it.
-pub async fn intercept(State(state): State<InterceptState>, req: Request, next: Next) -> Response {
+pub async fn intercept(
+    State(state): State<InterceptState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
-    let who = identity_of(&state.identity, req.headers());
-    let fired = state.control.faults.fire(&method, &path, who.as_ref());
+    let (who, from_headers) = resolve_for_faults(&state.identity, req.headers());
+    if let Some(who) = who.as_ref().filter(|_| from_headers) {
+        req.extensions_mut().insert(Caller(who.clone()));
+    }
+    let fired = state.control.faults.fire(&method, &path, who.as_deref());
     let resp = match fired.as_ref().map(|f| &f.action) {
         Some(FaultAction::Respond {
             status,
@@ -283,7 +301,7 @@ pub async fn intercept(State(state): State<InterceptState>, req: Request, next: 
         path,
         query,
         project_id: who.as_ref().and_then(|w| w.project_id.clone()),
-        user_id: who.and_then(|w| w.user_id),
+        user_id: who.as_ref().and_then(|w| w.user_id.clone()),
         status: resp.status().as_u16(),
         // Microsecond precision is all a journal reader can use.
         duration_ms: started.elapsed().as_micros() as f64 / 1000.0,
