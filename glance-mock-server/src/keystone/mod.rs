@@ -184,6 +184,12 @@ pub trait IdentityJournal: std::fmt::Debug + Send + Sync {
     fn changes(&self) -> SavedIdentities {
         SavedIdentities::default()
     }
+    /// Whether the last [`IdentityJournal::changes`] could ask the journal
+    /// (a registry node may be down): if not, a token this process has not
+    /// seen may still be valid. By default (a local journal) always.
+    fn reachable(&self) -> bool {
+        true
+    }
 }
 
 /// What an [`IdentityJournal`] read back: the identities (`None`: none
@@ -322,6 +328,13 @@ impl Keystone {
     /// `POST /v3/auth/tokens`: authenticate and issue a token.
     pub fn issue(&self, body: &Value) -> Result<Token, KeystoneError> {
         self.issue_at(body, tokens::now())
+    }
+
+    /// Whether other processes' tokens could not be read at the last look
+    /// (the registry holding them is down): an unknown token is then not
+    /// known to be invalid.
+    pub fn journal_unreachable(&self) -> bool {
+        self.journal.as_ref().is_some_and(|j| !j.reachable())
     }
 
     /// Look a token string up now.

@@ -141,6 +141,45 @@ async fn the_registry_lost_mid_upload_leaves_no_bytes_behind() {
     assert!(left.is_empty(), "bytes of the failed upload stay: {left:?}");
 }
 
+#[tokio::test]
+async fn a_token_from_another_node_waits_out_the_registry_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (db, stores) = (dir.path().join("registry"), dir.path().join("stores"));
+    let (registry_node, registry_url) = registry("127.0.0.1:0", &db);
+    let node = |url: &str| {
+        spawn_binary([
+            OsStr::new("--require-auth"),
+            OsStr::new("--registry"),
+            OsStr::new(url),
+            OsStr::new("--data-dir"),
+            stores.as_os_str(),
+        ])
+    };
+    let (_a, url_a) = node(&registry_url);
+    let (_b, url_b) = node(&registry_url);
+    let (a, b) = (Api::remote(url_a), Api::remote(url_b));
+    let token = login(&a, "admin", "admin-secret", "admin").await;
+    let list = |api: &Api, token: &str| {
+        api.http
+            .get(format!("{}/v2/images", api.base))
+            .header("X-Auth-Token", token)
+    };
+    // Node b never saw the token, and cannot ask: 503, not 401.
+    drop(registry_node);
+    assert_eq!(
+        b.status(list(&b, &token)).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let address = registry_url.trim_start_matches("http://");
+    let (_registry, _) = registry(address, &db);
+    assert_eq!(b.status(list(&b, &token)).await, StatusCode::OK);
+    // A token no node issued is refused as before.
+    assert_eq!(
+        b.status(list(&b, "no-such-token")).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 #[test]
 fn a_registry_url_that_is_not_plain_http_is_refused_with_a_line() {
     for url in ["https://127.0.0.1:9191", "127.0.0.1:9191", "http://"] {

@@ -121,6 +121,11 @@ pub async fn guard<F: std::future::Future<Output = Response>>(
     match lookup {
         Some(Lookup::Valid(token)) => set_identity_headers(req.headers_mut(), &token.data),
         Some(Lookup::Invalid(_)) => return unauthorized(req.headers()),
+        // A token issued through another node cannot be checked while the
+        // registry holding the tokens is down: not a 401, a 503.
+        Some(Lookup::Unknown) if state.require_auth && state.keystone.journal_unreachable() => {
+            return ApiError::from(crate::domain::Fault::unavailable()).into_response();
+        }
         Some(Lookup::Unknown) | None if state.require_auth => {
             return unauthorized(req.headers());
         }

@@ -8,7 +8,7 @@
 //! for it, not the node.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -143,6 +143,7 @@ pub fn connect(base: &str) -> (Repositories, Arc<RegistryJournal>) {
     let journal = Arc::new(RegistryJournal {
         rpc,
         seen: AtomicU64::new(0),
+        reached: AtomicBool::new(true),
     });
     (repos, journal)
 }
@@ -317,6 +318,8 @@ pub struct RegistryJournal {
     rpc: Arc<Rpc>,
     /// The last journal change this node has.
     seen: AtomicU64,
+    /// Whether the last look at the journal reached the registry.
+    reached: AtomicBool,
 }
 
 impl RegistryJournal {
@@ -354,6 +357,7 @@ impl IdentityJournal for RegistryJournal {
             .call_as::<IdentityChanges>(&Command::IdentityChanges { since })
         {
             Ok(changes) => {
+                self.reached.store(true, Ordering::Release);
                 self.seen.fetch_max(changes.last, Ordering::AcqRel);
                 SavedIdentities {
                     directory: changes.directory,
@@ -361,9 +365,14 @@ impl IdentityJournal for RegistryJournal {
                 }
             }
             Err(e) => {
+                self.reached.store(false, Ordering::Release);
                 tracing::warn!("reading identities from the registry: {e}");
                 SavedIdentities::default()
             }
         }
+    }
+
+    fn reachable(&self) -> bool {
+        self.reached.load(Ordering::Acquire)
     }
 }
