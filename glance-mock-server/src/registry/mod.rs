@@ -112,6 +112,12 @@ pub struct RegistryServer {
 
 impl RegistryServer {
     /// Serve `registry` on `bind` on the current tokio runtime.
+    ///
+    /// An API node's calls to it block the thread they run on (see
+    /// [`crate::db::registry::client`]): in one process, serve the registry
+    /// on a multi-threaded runtime, or on another runtime than the API
+    /// nodes when theirs is a current-thread one, or each call waits for
+    /// its timeout.
     pub async fn start(registry: Registry, bind: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
