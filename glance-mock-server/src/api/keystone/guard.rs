@@ -119,7 +119,14 @@ pub async fn guard<F: std::future::Future<Output = Response>>(
     }
     let lookup = request_token(req.headers()).map(|t| state.keystone.lookup(t));
     match lookup {
-        Some(Lookup::Valid(token)) => set_identity_headers(req.headers_mut(), &token.data),
+        Some(Lookup::Valid(token)) => {
+            set_identity_headers(req.headers_mut(), &token.data);
+            // An outer layer's reading of the headers no longer holds (it
+            // may have looked the token up before another node's issue of
+            // it reached this one).
+            req.extensions_mut()
+                .remove::<crate::api::identity::Caller>();
+        }
         Some(Lookup::Invalid(_)) => return unauthorized(req.headers()),
         // A token issued through another node cannot be checked while the
         // registry holding the tokens is down: not a 401, a 503.
@@ -195,6 +202,52 @@ mod tests {
                 roles: vec![],
             })
         );
+    }
+
+    #[tokio::test]
+    async fn a_shim_token_drops_what_an_outer_layer_read_of_the_headers() {
+        let keystone = std::sync::Arc::new(crate::keystone::Keystone::default());
+        let t = now();
+        let token = keystone.tokens.issue(TokenData {
+            methods: vec!["password".into()],
+            user: TokenUser {
+                user: named("demo"),
+                domain: named("default"),
+            },
+            project: None,
+            system: false,
+            roles: vec![],
+            audit_ids: vec![],
+            issued_at: t,
+            expires_at: t + time::Duration::hours(1),
+            application_credential: None,
+        });
+        let state = IdentityState {
+            keystone,
+            require_auth: false,
+        };
+        let mut req = Request::builder()
+            .uri("/v2/images")
+            .header("x-auth-token", token.id.as_str())
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        // What the fault layer read before the token was known here.
+        let stale = crate::api::identity::Caller(std::sync::Arc::new(Identity::default_admin()));
+        req.extensions_mut().insert(stale);
+        let seen = std::sync::Mutex::new(None);
+        guard(&state, req, |req: Request| {
+            *seen.lock().expect("lock") = Some((
+                req.extensions()
+                    .get::<crate::api::identity::Caller>()
+                    .is_some(),
+                identify(req.headers()),
+            ));
+            async { Response::default() }
+        })
+        .await;
+        let (stale_left, who) = seen.into_inner().expect("lock").expect("passed on");
+        assert!(!stale_left, "the outer layer's identity stayed");
+        assert_eq!(who.and_then(|w| w.user_id), Some("demo".into()));
     }
 
     #[test]
