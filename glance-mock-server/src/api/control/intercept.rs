@@ -21,7 +21,7 @@ use futures::StreamExt;
 
 use crate::api::error::{ApiError, Format};
 use crate::api::identity::{Caller, resolve};
-use crate::api::keystone::guard::request_token;
+use crate::api::keystone::guard::{TokenLookup, request_token};
 use crate::control::journal::JournalEntry;
 use crate::control::{Control, FaultAction};
 use crate::domain::Identity;
@@ -42,7 +42,8 @@ pub struct InterceptState {
 /// the API sees it: a token the shim issued acts as its user and project;
 /// otherwise the identity headers, unless authentication is required.
 pub fn identity_of(state: &IdentityState, headers: &HeaderMap) -> Option<Identity> {
-    resolve_for_faults(state, headers)
+    let lookup = request_token(headers).map(|t| state.keystone.lookup(t));
+    resolve_for_faults(state, headers, lookup.as_ref())
         .0
         .map(Arc::unwrap_or_clone)
 }
@@ -51,9 +52,14 @@ pub fn identity_of(state: &IdentityState, headers: &HeaderMap) -> Option<Identit
 /// say (`true`), which the API's identity context then reuses (see
 /// [`Caller`]). The keystone guard changes those headers only for a token
 /// the shim issued (`Lookup::Valid`), never in the cases that read them
-/// here.
-fn resolve_for_faults(state: &IdentityState, headers: &HeaderMap) -> (Option<Arc<Identity>>, bool) {
-    match request_token(headers).map(|t| state.keystone.lookup(t)) {
+/// here. `lookup` is the shim's answer for the request's token, if it has
+/// one.
+fn resolve_for_faults(
+    state: &IdentityState,
+    headers: &HeaderMap,
+    lookup: Option<&Lookup>,
+) -> (Option<Arc<Identity>>, bool) {
+    match lookup {
         Some(Lookup::Valid(token)) => (Some(Arc::new(token.data.identity())), false),
         Some(Lookup::Invalid(_)) => (None, false),
         _ if state.require_auth => (None, false),
@@ -272,9 +278,15 @@ pub async fn intercept(
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
-    let (who, from_headers) = resolve_for_faults(&state.identity, req.headers());
+    let lookup = request_token(req.headers()).map(|t| state.identity.keystone.lookup(t));
+    let (who, from_headers) = resolve_for_faults(&state.identity, req.headers(), lookup.as_ref());
     if let Some(who) = who.as_ref().filter(|_| from_headers) {
         req.extensions_mut().insert(Caller(who.clone()));
+    }
+    // The keystone guard takes this answer rather than asking again (with
+    // a registry, each lookup is a call to it).
+    if let Some(lookup) = lookup {
+        req.extensions_mut().insert(TokenLookup(lookup));
     }
     let fired = state.control.faults.fire(&method, &path, who.as_deref());
     let resp = match fired.as_ref().map(|f| &f.action) {

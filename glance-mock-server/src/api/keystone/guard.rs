@@ -107,6 +107,12 @@ pub fn strip_identity_headers(headers: &mut HeaderMap) {
     }
 }
 
+/// The shim's answer for the request's token, found by an outer layer (the
+/// fault layer, [`crate::api::control::intercept`]): the guard uses it
+/// instead of looking the token up a second time.
+#[derive(Debug, Clone)]
+pub struct TokenLookup(pub Lookup);
+
 /// Middleware for the whole API; acts on `/v2` only.
 pub async fn guard<F: std::future::Future<Output = Response>>(
     state: &IdentityState,
@@ -117,7 +123,10 @@ pub async fn guard<F: std::future::Future<Output = Response>>(
     if path != "/v2" && !path.starts_with("/v2/") {
         return next(req).await;
     }
-    let lookup = request_token(req.headers()).map(|t| state.keystone.lookup(t));
+    let lookup = match req.extensions_mut().remove::<TokenLookup>() {
+        Some(TokenLookup(found)) => Some(found),
+        None => request_token(req.headers()).map(|t| state.keystone.lookup(t)),
+    };
     match lookup {
         Some(Lookup::Valid(token)) => {
             set_identity_headers(req.headers_mut(), &token.data);
