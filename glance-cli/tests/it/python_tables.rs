@@ -236,10 +236,14 @@ async fn first_task(url: &str) -> String {
     tasks[0]["id"].as_str().expect("a task").to_owned()
 }
 
-/// A mock with the image cache on (for `cache-list`).
+/// A mock with the image cache on (for `cache-list`), whose tasks move
+/// only at `{finish-tasks}`: in the background an import raced the
+/// command that shows its image (python-glanceclient, slower to start,
+/// saw it `active` where ours saw it `importing`).
 async fn mock() -> MockServer {
     let mut config = Config::default();
     config.cache.enabled = true;
+    config.tasks.progression = glance_mock_server::config::TaskProgression::Manual;
     MockServer::builder()
         .config(config)
         .start()
