@@ -42,4 +42,4 @@ pub use config::{
     Config, ConnectionConfig, ImportFiltering, StoreConfig, TaskConfig, TaskProgression,
 };
 pub use keystone::IdentityConfig;
-pub use server::{MockServer, MockServerBuilder, router};
+pub use server::{MockServer, MockServerBuilder, router, service};

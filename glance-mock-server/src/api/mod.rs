@@ -20,6 +20,7 @@ pub mod metadefs;
 pub mod render;
 pub mod routes;
 pub mod schemas;
+pub mod service;
 pub mod stage;
 pub mod stores;
 pub mod tags;
@@ -30,14 +31,13 @@ pub mod wsgi;
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{FromRef, Request};
 use axum::http::{Method, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower::Layer;
 
 use crate::state::{IdentityState, SharedState};
 use error::ApiError;
+pub use service::MockService;
 
 /// What the HTTP layer's handlers receive: the application's state, the
 /// substate the identity steps use, and the renderings kept between
@@ -127,27 +127,16 @@ impl Routers {
     }
 }
 
-/// The whole API as one router.
-///
-/// Requests pass, in this order, what Glance's pipeline does around its
-/// handlers: CORS preflights, version negotiation (which rewrites paths, so
-/// it wraps the routing), error rendering by `Accept`, the identity context
-/// (401, request ids), and the route table's rules; then the resources.
-pub fn router(app: SharedState) -> Router {
+/// The whole API as one service (see [`MockService`]).
+pub fn service(app: SharedState) -> MockService {
     let state = ApiState::new(app);
     let routers = Routers::get();
-    let resources = routers.resources.clone().with_state(state.clone());
-    // The pipeline wraps the resources' router itself, not a router of
-    // its own around it: one router less to pass per request.
-    let glance = middleware::from_fn_with_state(state.clone(), pipeline).layer(resources);
-    // The Keystone shim answers as Keystone, outside Glance's pipeline.
-    let app = routers
-        .keystone
-        .clone()
-        .fallback_service(glance)
-        .with_state(state.clone());
-    // The control plane (`/_mock`) sits beside both, its faults and journal around them.
-    control::router(state, app)
+    MockService::new(
+        control::ControlPlane::new(&state),
+        routers.keystone.clone().with_state(state.clone()),
+        routers.resources.clone().with_state(state.clone()),
+        state,
+    )
 }
 
 /// A route of Glance's table the mock does not serve.
@@ -155,7 +144,7 @@ async fn not_found() -> ApiError {
     ApiError::not_found_default()
 }
 
-/// Middleware: what Glance's pipeline does around its handlers, outermost
+/// What Glance's pipeline does around its handlers, outermost
 /// first: a path that does not decode, CORS preflights, version negotiation
 /// (which rewrites paths, so it wraps the routing), error rendering by
 /// `Accept`, softening Glance's crashes, the Keystone shim's tokens, the
@@ -163,11 +152,16 @@ async fn not_found() -> ApiError {
 /// on the way out, webob's default content type on answers without a body
 /// ([`wsgi::default_content_type`]).
 ///
-/// One layer calling each step in turn, not a layer per step: each
+/// One function calling each step in turn, not a layer per step: each
 /// `from_fn` layer cloned and boxed the services inside it for every
 /// request, most of the mock's own cost of a `GET /v2/images/{id}`
-/// (BENCHMARKS.md, section 3).
-async fn pipeline(State(api): State<ApiState>, req: Request, next: Next) -> Response {
+/// (BENCHMARKS.md, section 3). [`MockService`] calls it with the
+/// resources' router as `next`.
+pub(crate) async fn pipeline<F: std::future::Future<Output = Response>>(
+    api: &ApiState,
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response {
     let state = &api.app;
     let mut resp = wsgi::undecodable_path(state, req, |req| {
         preflight(req, |req| {
@@ -175,7 +169,7 @@ async fn pipeline(State(api): State<ApiState>, req: Request, next: Next) -> Resp
                 error::render(req, |req| {
                     error::soften_crashes(state, req, |req| {
                         keystone::guard(&api.identity, req, |req| {
-                            identity::context(req, |req| routes::screen(req, |req| next.run(req)))
+                            identity::context(req, |req| routes::screen(req, next))
                         })
                     })
                 })

@@ -18,9 +18,9 @@ const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// Accept connections on `listener` and serve `app` on each until `stop`
 /// fires (or its sender goes); then accept no more, let every connection
 /// finish the request in flight, and return once all have closed.
-pub(crate) async fn serve(
+pub(crate) async fn serve<A: super::unread::App>(
     listener: TcpListener,
-    app: axum::Router,
+    app: A,
     limits: ConnectionConfig,
     mut stop: oneshot::Receiver<()>,
 ) {

@@ -36,9 +36,9 @@ const LINGER_MAX: Duration = Duration::from_secs(30);
 /// Serve `tcp` until the client or the watchdog ends it, or, once
 /// `stopping` turns true (or its sender goes), until the request in
 /// flight is answered.
-pub(super) async fn serve(
+pub(super) async fn serve<A: super::unread::App>(
     tcp: TcpStream,
-    app: axum::Router,
+    app: A,
     limits: ConnectionConfig,
     mut stopping: watch::Receiver<bool>,
 ) {

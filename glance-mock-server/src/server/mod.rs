@@ -23,11 +23,17 @@ use crate::{api, app, worker};
 
 /// The whole mock for `state` as one router: the worker attached to run
 /// its background tasks, and the HTTP layer (Glance's API, the Keystone
-/// shim, the control plane). What [`MockServer`] serves; for embedding
-/// the mock in a router of one's own.
+/// shim, the control plane). For embedding the mock in a router of one's
+/// own; [`MockServer`] serves [`service`] itself.
 pub fn router(state: SharedState) -> axum::Router {
+    service(state).into_router()
+}
+
+/// What [`router`] holds, as the tower service [`MockServer`] serves: one
+/// router pass less per request.
+pub fn service(state: SharedState) -> api::MockService {
     worker::attach(&state);
-    api::router(state)
+    api::service(state)
 }
 
 /// Builder for a [`MockServer`].
@@ -129,7 +135,7 @@ impl MockServerBuilder {
             }
             None => {}
         }
-        let app = router(state.clone());
+        let app = service(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(accept::serve(listener, app, limits, stopped));
         Ok(MockServer {

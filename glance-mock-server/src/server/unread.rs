@@ -33,22 +33,46 @@ const DRAIN_MAX: u64 = 64 * 1024;
 /// How long draining waits for a rest without a header read timeout.
 const DRAIN_WAIT: Duration = Duration::from_secs(30);
 
+/// What a connection serves: an application answering every request
+/// (the mock's [`crate::api::MockService`], or the registry's router).
+pub(crate) trait App:
+    tower::Service<
+        Request<axum::body::Body>,
+        Response = Response,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: tower::Service<
+            Request<axum::body::Body>,
+            Response = Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// The application as a connection's hyper service: counts requests in
 /// flight for the connection's watchdog and settles unread bodies.
 #[derive(Clone)]
-pub(super) struct Answering {
-    app: axum::Router,
+pub(super) struct Answering<A> {
+    app: A,
     activity: Arc<Activity>,
     /// How long draining waits for the rest: as long as a head may take.
     drain_wait: Duration,
 }
 
-impl Answering {
-    pub(super) fn new(
-        app: axum::Router,
-        activity: Arc<Activity>,
-        limits: &ConnectionConfig,
-    ) -> Self {
+impl<A: App> Answering<A> {
+    pub(super) fn new(app: A, activity: Arc<Activity>, limits: &ConnectionConfig) -> Self {
         Answering {
             app,
             activity,
@@ -57,7 +81,7 @@ impl Answering {
     }
 }
 
-impl tower::Service<Request<Incoming>> for Answering {
+impl<A: App> tower::Service<Request<Incoming>> for Answering<A> {
     type Response = Response;
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Response, Infallible>>;
@@ -71,7 +95,7 @@ impl tower::Service<Request<Incoming>> for Answering {
         let in_flight = InFlight(self.activity.clone());
         let http1 = req.version() <= Version::HTTP_11;
         if !http1 || req.body().is_end_stream() {
-            let answer = tower::Service::call(&mut self.app, req);
+            let answer = self.app.call(req.map(axum::body::Body::new));
             return Box::pin(async move {
                 let answer = answer.await;
                 drop(in_flight);
@@ -79,11 +103,13 @@ impl tower::Service<Request<Incoming>> for Answering {
             });
         }
         let rest = Arc::new(Rest::default());
-        let req = req.map(|body| Tracked {
-            body: Some(body),
-            rest: rest.clone(),
+        let req = req.map(|body| {
+            axum::body::Body::new(Tracked {
+                body: Some(body),
+                rest: rest.clone(),
+            })
         });
-        let answer = tower::Service::call(&mut self.app, req);
+        let answer = self.app.call(req);
         let drain_wait = self.drain_wait;
         Box::pin(async move {
             let mut answer = answer.await?;

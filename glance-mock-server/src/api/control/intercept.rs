@@ -12,9 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -267,12 +266,12 @@ where
     )
 }
 
-/// Middleware: fire a matching fault rule, pass the request on (unless
-/// the rule answers it), and journal it.
-pub async fn intercept(
-    State(state): State<InterceptState>,
+/// Fire a matching fault rule, pass the request on to `next` (unless the
+/// rule answers it), and journal it.
+pub async fn intercept<F: std::future::Future<Output = Response>>(
+    state: &InterceptState,
     mut req: Request,
-    next: Next,
+    next: impl FnOnce(Request) -> F,
 ) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
@@ -295,17 +294,25 @@ pub async fn intercept(
             headers,
             body,
         }) => respond(req.headers(), *status, headers, body.as_deref()),
-        Some(FaultAction::Delay { ms }) => {
-            tokio::time::sleep(Duration::from_millis(*ms)).await;
-            next.run(req).await
+        action => {
+            let req = match action {
+                Some(FaultAction::Delay { ms }) => {
+                    tokio::time::sleep(Duration::from_millis(*ms)).await;
+                    req
+                }
+                Some(FaultAction::StallUpload { bytes }) => {
+                    let (parts, body) = req.into_parts();
+                    let body = Body::from_stream(stalled(body.into_data_stream(), *bytes));
+                    Request::from_parts(parts, body)
+                }
+                _ => req,
+            };
+            let resp = next(req).await;
+            match action {
+                Some(action) => alter_body(action, resp),
+                None => resp,
+            }
         }
-        Some(FaultAction::StallUpload { bytes }) => {
-            let (parts, body) = req.into_parts();
-            let body = Body::from_stream(stalled(body.into_data_stream(), *bytes));
-            next.run(Request::from_parts(parts, body)).await
-        }
-        Some(action) => alter_body(action, next.run(req).await),
-        None => next.run(req).await,
     };
     state.control.journal.record(JournalEntry {
         seq: 0,

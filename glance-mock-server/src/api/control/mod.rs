@@ -27,8 +27,6 @@ use crate::control::{Control, DataMode, FaultRule, Seed, SeedError};
 use crate::state::SharedState;
 use std::sync::{Arc, OnceLock};
 
-use tower::Layer;
-
 /// The control plane's routes, built once per process (see
 /// [`crate::api::router`]); [`router`] gives them a server's state and puts
 /// them behind [`auth::authorize`], errors rendered as Glance renders them.
@@ -229,33 +227,49 @@ async fn advance_one(
     Ok(Json(task.full_view()))
 }
 
-/// `app` behind the fault and journal layer, with `/_mock` beside it; `app`
-/// alone when [`crate::Config::control_plane`] is off.
-pub fn router(state: ApiState, app: axum::Router) -> axum::Router {
-    if !state.app.config.control_plane {
-        return app;
-    }
-    let parts = intercept::InterceptState {
-        control: state.app.control.clone(),
-        identity: state.identity.clone(),
-    };
-    let app = middleware::from_fn_with_state(parts, intercept::intercept).layer(app);
-    // The control routes' own layers, set before `app` becomes the fallback
-    // so they do not wrap it: innermost the authorization, inside the error
-    // rendering so that refusals get Glance-shaped bodies by `Accept`;
-    // outermost the body limit, as seeds carry image data inline: more than
-    // axum's 2 MiB default (`load` reads its body itself, against the same
-    // limit). One router for both, `/_mock` beside the intercept layer
-    // rather than inside it.
-    let identity = state.identity.clone();
-    routes()
-        .clone()
-        .with_state(state)
-        .layer(
+/// The control plane's part of the mock's service ([`crate::api::MockService`]):
+/// the `/_mock` routes, ready to serve, and what the fault and journal
+/// layer around everything else uses. There is none when
+/// [`crate::Config::control_plane`] is off.
+#[derive(Debug, Clone)]
+pub struct ControlPlane {
+    /// `/_mock` and below, with their own layers: innermost the
+    /// authorization, inside the error rendering so that refusals get
+    /// Glance-shaped bodies by `Accept`; outermost the body limit, as seeds
+    /// carry image data inline, more than axum's 2 MiB default (`load`
+    /// reads its body itself, against the same limit).
+    pub routes: Router,
+    /// What [`intercept::intercept`] uses for every other request.
+    pub intercept: intercept::InterceptState,
+}
+
+impl ControlPlane {
+    /// The control plane over `state`, if its configuration has one.
+    pub fn new(state: &ApiState) -> Option<ControlPlane> {
+        if !state.app.config.control_plane {
+            return None;
+        }
+        let intercept = intercept::InterceptState {
+            control: state.app.control.clone(),
+            identity: state.identity.clone(),
+        };
+        let routes = routes().clone().with_state(state.clone()).layer(
             tower::ServiceBuilder::new()
                 .layer(axum::extract::DefaultBodyLimit::max(SEED_LIMIT))
                 .layer(middleware::from_fn(render_errors))
-                .layer(middleware::from_fn_with_state(identity, auth::authorize)),
-        )
-        .fallback_service(app)
+                .layer(middleware::from_fn_with_state(
+                    state.identity.clone(),
+                    auth::authorize,
+                )),
+        );
+        Some(ControlPlane { routes, intercept })
+    }
+
+    /// Whether [`ControlPlane::routes`] answer `path`: `/_mock`, and any
+    /// path below `/_mock/` but that folder itself, which (as a route of
+    /// no one) goes through Glance's pipeline like any other.
+    pub fn serves(path: &str) -> bool {
+        path.strip_prefix("/_mock")
+            .is_some_and(|rest| rest.is_empty() || rest.len() > 1 && rest.starts_with('/'))
+    }
 }
