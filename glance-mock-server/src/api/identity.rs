@@ -171,7 +171,7 @@ pub async fn context<F: std::future::Future<Output = Response>>(
     let confirmed = headers
         .get(IDENTITY_STATUS)
         .is_some_and(|v| v.as_bytes() == b"Confirmed");
-    if let Some(catalog) = headers.get(SERVICE_CATALOG).filter(|_| confirmed) {
+    if let Some(catalog) = confirmed.then(|| headers.get(SERVICE_CATALOG)).flatten() {
         if serde_json::from_slice::<serde_json::Value>(catalog.as_bytes()).is_err() {
             return ApiError::glance_crash(
                 StatusCode::BAD_REQUEST,
