@@ -2,8 +2,9 @@
 //! refused before the handlers run (the route's `body_reject`, in
 //! [`super::routes`]).
 
-use axum::Router;
-use axum::extract::{Path, State};
+use super::resources::Routes;
+use super::wsgi::Param;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 
@@ -13,8 +14,8 @@ use crate::app::images;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v2/images/{id}/actions/deactivate", post(deactivate))
         .route("/v2/images/{id}/actions/reactivate", post(reactivate))
 }
@@ -22,7 +23,7 @@ pub fn router() -> Router<super::ApiState> {
 async fn deactivate(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
 ) -> Result<StatusCode, ApiError> {
     images::deactivate(&state, &who, &id)?;
     Ok(StatusCode::NO_CONTENT)
@@ -31,7 +32,7 @@ async fn deactivate(
 async fn reactivate(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
 ) -> Result<StatusCode, ApiError> {
     images::reactivate(&state, &who, &id)?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,8 +2,8 @@
 //! [`crate::app::cache`] (rules in [`crate::domain::cache`], records in
 //! [`crate::db::ImageCache`]).
 
+use super::resources::Routes;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +18,8 @@ use crate::app;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v2/cache", get(list).delete(clear))
         .route("/v2/cache/{image_id}", put(queue).delete(remove))
         .route("/v2/cache/nodes/{image_id}", get(nodes))

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use super::resources::Routes;
+use super::wsgi::Param;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -22,8 +23,8 @@ use crate::domain::patch::{Dialect, MEDIA_TYPES, Patch};
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v2/images", get(list).post(create))
         .route("/v2/images/{id}", get(show).patch(update).delete(delete))
 }
@@ -116,7 +117,7 @@ async fn show(
     State(state): State<SharedState>,
     State(views): State<Arc<Views>>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
 ) -> Result<Response, ApiError> {
     let record = images::show(&state, &who, &id)?;
     Ok(json_response(views.image(
@@ -157,7 +158,7 @@ fn patch_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
 async fn update(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
     headers: HeaderMap,
     wsgi::Body(body): wsgi::Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -184,7 +185,7 @@ async fn update(
 async fn delete(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
 ) -> Result<StatusCode, ApiError> {
     images::delete(&state, &who, &id).await?;
     Ok(StatusCode::NO_CONTENT)

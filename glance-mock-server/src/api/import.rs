@@ -3,9 +3,10 @@
 //! [`crate::app::import::import_image`]); the import itself runs
 //! afterwards as a task (see [`crate::worker`]).
 
+use super::resources::Routes;
+use super::wsgi::Param;
 use axum::Extension;
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
@@ -18,8 +19,8 @@ use crate::domain::import::ImportRequest;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new().route("/v2/images/{id}/import", post(import_image))
+pub fn router() -> Routes {
+    Routes::new().route("/v2/images/{id}/import", post(import_image))
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -31,7 +32,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 async fn import_image(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
     request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
     wsgi::Body(body): wsgi::Body,

@@ -2,7 +2,7 @@
 //! and `/v2/info/usage`. What takes more than the deployment's settings is
 //! in [`crate::app::info`].
 
-use axum::Router;
+use super::resources::Routes;
 use axum::extract::State;
 use axum::response::Json;
 use axum::routing::get;
@@ -14,8 +14,8 @@ use crate::app;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v2/info/import", get(import))
         .route("/v2/info/stores", get(stores))
         .route("/v2/info/stores/detail", get(stores_detail))

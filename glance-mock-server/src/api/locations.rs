@@ -2,7 +2,7 @@
 //! The use cases are in [`crate::app::locations`], the rules in
 //! [`crate::domain::locations`].
 
-use axum::Router;
+use super::resources::Routes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
@@ -17,8 +17,8 @@ use crate::domain::metadefs::wsme;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new().route("/v2/images/{id}/locations", get(list).post(add))
+pub fn router() -> Routes {
+    Routes::new().route("/v2/images/{id}/locations", get(list).post(add))
 }
 
 async fn list(

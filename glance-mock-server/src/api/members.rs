@@ -2,7 +2,7 @@
 //! sharing an image with other projects. The use cases are in
 //! [`crate::app::members`].
 
-use axum::Router;
+use super::resources::Routes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method};
 use axum::response::Json;
@@ -17,8 +17,8 @@ use crate::domain::members;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route(
             "/v2/images/{id}/members",
             get(list)

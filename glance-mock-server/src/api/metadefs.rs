@@ -5,7 +5,7 @@
 //! with `body_reject`) are applied before these handlers by
 //! [`super::routes`].
 
-use axum::Router;
+use super::resources::Routes;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -31,8 +31,8 @@ use crate::state::SharedState;
 const NS: &str = "/v2/metadefs/namespaces/{namespace}";
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v2/metadefs/resource_types", get(list_resource_types))
         .route(
             "/v2/metadefs/namespaces",

@@ -18,6 +18,7 @@ pub mod locations;
 pub mod members;
 pub mod metadefs;
 pub mod render;
+pub mod resources;
 pub mod routes;
 pub mod schemas;
 pub mod service;
@@ -36,7 +37,6 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::state::{IdentityState, SharedState};
-use error::ApiError;
 pub use service::MockService;
 
 /// What the HTTP layer's handlers receive: the application's state, the
@@ -95,8 +95,8 @@ impl FromRef<ApiState> for Arc<crate::control::Control> {
 /// with it) and wraps them in its middleware (BENCHMARKS.md, "A mock per
 /// test"). They hold no state, so nothing passes from one server to another.
 struct Routers {
-    /// Glance's resources, and the 404 of a route the mock does not serve.
-    resources: Router<ApiState>,
+    /// Glance's resources.
+    resources: resources::Routes,
     /// The Keystone shim, `/identity` and below.
     keystone: Router<ApiState>,
 }
@@ -106,7 +106,7 @@ static ROUTERS: OnceLock<Routers> = OnceLock::new();
 impl Routers {
     fn get() -> &'static Routers {
         ROUTERS.get_or_init(|| Routers {
-            resources: Router::new()
+            resources: resources::Routes::new()
                 .merge(images::router())
                 .merge(data::router())
                 .merge(actions::router())
@@ -120,8 +120,7 @@ impl Routers {
                 .merge(locations::router())
                 .merge(stage::router())
                 .merge(import::router())
-                .merge(stores::router())
-                .fallback(not_found),
+                .merge(stores::router()),
             keystone: keystone::router(),
         })
     }
@@ -134,14 +133,9 @@ pub fn service(app: SharedState) -> MockService {
     MockService::new(
         control::ControlPlane::new(&state),
         routers.keystone.clone().with_state(state.clone()),
-        routers.resources.clone().with_state(state.clone()),
+        resources::Resources::new(&routers.resources, &state),
         state,
     )
-}
-
-/// A route of Glance's table the mock does not serve.
-async fn not_found() -> ApiError {
-    ApiError::not_found_default()
 }
 
 /// What Glance's pipeline does around its handlers, outermost

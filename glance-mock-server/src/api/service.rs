@@ -5,7 +5,7 @@
 //! - `/_mock` and below: the control plane's routes.
 //! - Everything else passes the fault rules and the journal
 //!   ([`intercept`]), then goes to the Keystone shim (`/identity` and
-//!   below) or through Glance's pipeline ([`super::pipeline`]) to the
+//!   below) or through Glance's pipeline (`api::pipeline`) to the
 //!   resources' router.
 //!
 //! These were nested axum routers, each the fallback of the one around
@@ -32,8 +32,9 @@ use tower::ServiceExt;
 use super::ApiState;
 use super::control::ControlPlane;
 use super::control::intercept::intercept;
+use super::resources::Resources;
 
-/// The whole API, built once per server by [`super::service`]; cloning
+/// The whole API, built once per server by [`super::service()`]; cloning
 /// it is one reference count.
 #[derive(Debug, Clone)]
 pub struct MockService(Arc<Parts>);
@@ -45,8 +46,8 @@ struct Parts {
     control: Option<ControlPlane>,
     /// The Keystone shim.
     keystone: Router,
-    /// Glance's resources, behind [`super::pipeline`].
-    resources: Router,
+    /// Glance's resources, behind `api::pipeline`.
+    resources: Resources,
     state: ApiState,
 }
 
@@ -54,7 +55,7 @@ impl MockService {
     pub(super) fn new(
         control: Option<ControlPlane>,
         keystone: Router,
-        resources: Router,
+        resources: Resources,
         state: ApiState,
     ) -> MockService {
         MockService(Arc::new(Parts {
@@ -104,7 +105,7 @@ impl Parts {
         if is_keystone(req.uri().path()) {
             route(&self.keystone, req).await
         } else {
-            super::pipeline(&self.state, req, |req| route(&self.resources, req)).await
+            super::pipeline(&self.state, req, |req| self.resources.answer(req)).await
         }
     }
 }

@@ -3,9 +3,10 @@
 //! `uploading`, in the order Glance's deserializer and controller check
 //! (the controller's part is [`crate::app::staging::stage`]).
 
-use axum::Router;
+use super::resources::Routes;
+use super::wsgi::Param;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::put;
 
@@ -17,8 +18,8 @@ use crate::domain::Fault;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new().route("/v2/images/{id}/stage", put(stage))
+pub fn router() -> Routes {
+    Routes::new().route("/v2/images/{id}/stage", put(stage))
 }
 
 impl From<StageError> for ApiError {
@@ -39,7 +40,7 @@ impl From<StageError> for ApiError {
 async fn stage(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {

@@ -1,8 +1,9 @@
 //! `DELETE /v2/stores/{store_id}/{image_id}`: remove an image's data from
 //! one of the stores holding it.
 
-use axum::Router;
-use axum::extract::{Path, State};
+use super::resources::Routes;
+use super::wsgi::Param;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::delete;
 
@@ -12,8 +13,8 @@ use crate::app::images;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new().route("/v2/stores/{store}/{id}", delete(delete_from_store))
+pub fn router() -> Routes {
+    Routes::new().route("/v2/stores/{store}/{id}", delete(delete_from_store))
 }
 
 /// `DELETE /v2/stores/{store}/{id}`: webob's 404 where no stores are
@@ -22,7 +23,7 @@ pub fn router() -> Router<super::ApiState> {
 async fn delete_from_store(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path((store, id)): Path<(String, String)>,
+    Param([store, id]): Param<2>,
 ) -> Result<StatusCode, ApiError> {
     if state.config.stores.is_empty() {
         return Err(ApiError::not_found_default());

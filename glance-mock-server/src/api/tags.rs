@@ -1,7 +1,7 @@
 //! `/v2/images/{id}/tags/{tag}`: add (`PUT`) and remove (`DELETE`) one tag.
 //! The use cases are in [`crate::app::tags`].
 
-use axum::Router;
+use super::resources::Routes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::put;
@@ -14,8 +14,8 @@ use crate::domain::tags;
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new().route(
+pub fn router() -> Routes {
+    Routes::new().route(
         "/v2/images/{id}/tags/{tag}",
         put(add)
             .delete(remove)

@@ -2,9 +2,10 @@
 //! tasks API: `GET /v2/tasks`, `POST /v2/tasks`, `GET /v2/tasks/{id}`,
 //! and `DELETE /v2/tasks/{id}`, which Glance refuses.
 
+use super::resources::Routes;
+use super::wsgi::Param;
 use axum::Extension;
-use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -21,8 +22,8 @@ use crate::domain::tasks::{self, TaskQuery};
 use crate::state::SharedState;
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/v2/images/{id}/tasks", get(image_tasks))
         .route("/v2/tasks", get(list).post(create))
         .route("/v2/tasks/{id}", get(show).delete(delete))
@@ -32,7 +33,7 @@ pub fn router() -> Router<super::ApiState> {
 async fn image_tasks(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
 ) -> Result<Json<Value>, ApiError> {
     let of_image = app::tasks::image_tasks(&state, &who, &id)?;
     Ok(Json(json!({ "tasks": of_image })))
@@ -99,14 +100,14 @@ async fn create(
 async fn show(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
 ) -> Result<Json<Value>, ApiError> {
     let task = app::tasks::show(&state, &who, &id)?;
     Ok(Json(task.full_view()))
 }
 
 /// Tasks cannot be deleted: 405, with the message alone as the body.
-async fn delete(Caller(who): Caller, Path(_id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(Caller(who): Caller, Param([_id]): Param<1>) -> Result<StatusCode, ApiError> {
     tasks::check_access(&who)?;
     Err(
         ApiError::explanation_only(StatusCode::METHOD_NOT_ALLOWED, tasks::DELETE_REFUSED)

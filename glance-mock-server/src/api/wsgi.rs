@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::identity::Caller;
+use super::resources::RouteTemplate;
 
 /// Path parameters as Glance receives them: the WSGI server percent-decodes
 /// the path to bytes and hands it over as Latin-1 text (PEP 3333), so a
@@ -39,11 +40,49 @@ impl<S: Send + Sync> FromRequestParts<S> for WsgiParams {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let template = parts
             .extensions
-            .get::<MatchedPath>()
+            .get::<RouteTemplate>()
             .ok_or_else(ApiError::not_found_default)?;
-        let params = match_params(template.as_str(), parts.uri.path())
-            .ok_or_else(ApiError::not_found_default)?;
+        let params =
+            match_params(&template.0, parts.uri.path()).ok_or_else(ApiError::not_found_default)?;
         Ok(WsgiParams(params))
+    }
+}
+
+/// The route's `N` path parameters in order, percent-decoded as UTF-8 (a
+/// `%2F` is a `/` in the value), as axum's `Path` reads them. A path that
+/// is not UTF-8 once decoded was answered before routing
+/// ([`undecodable_path`]).
+#[derive(Debug, Clone)]
+pub struct Param<const N: usize>(pub [String; N]);
+
+impl<S: Send + Sync, const N: usize> FromRequestParts<S> for Param<N> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let template = parts
+            .extensions
+            .get::<RouteTemplate>()
+            .ok_or_else(ApiError::not_found_default)?;
+        let mut values = Vec::with_capacity(N);
+        // Split as bytes: `str::split` was most of this extractor's cost.
+        let names = template.0.as_bytes().split(|&b| b == b'/');
+        for (name, raw) in names.zip(parts.uri.path().as_bytes().split(|&b| b == b'/')) {
+            if name.first() == Some(&b'{') && name.last() == Some(&b'}') {
+                let decoded = if raw.contains(&b'%') {
+                    percent_decode_bytes(raw)
+                } else {
+                    raw.to_vec()
+                };
+                let value = String::from_utf8(decoded).map_err(|_| {
+                    ApiError::bad_request(
+                        "The request path is not valid UTF-8 once percent-decoded.",
+                    )
+                })?;
+                values.push(value);
+            }
+        }
+        let values = <[String; N]>::try_from(values).map_err(|_| ApiError::not_found_default())?;
+        Ok(Param(values))
     }
 }
 
@@ -72,7 +111,11 @@ fn match_params(template: &str, path: &str) -> Option<Vec<(String, String)>> {
 /// `unquote_to_bytes`: percent escapes become bytes (a `%` not followed
 /// by two hex digits stays as it is).
 fn percent_decode(raw: &str) -> Vec<u8> {
-    let bytes = raw.as_bytes();
+    percent_decode_bytes(raw.as_bytes())
+}
+
+/// [`percent_decode`] of bytes.
+fn percent_decode_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {

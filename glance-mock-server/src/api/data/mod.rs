@@ -7,9 +7,10 @@ use range::RangeError;
 
 use std::io;
 
-use axum::Router;
+use crate::api::resources::Routes;
+use crate::api::wsgi::Param;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,8 +26,8 @@ use crate::state::SharedState;
 use crate::store::{DataStream, StoreError};
 
 /// Routes of this resource.
-pub fn router() -> Router<super::ApiState> {
-    Router::new().route("/v2/images/{id}/file", get(download).put(upload))
+pub fn router() -> Routes {
+    Routes::new().route("/v2/images/{id}/file", get(download).put(upload))
 }
 
 /// Glance reads request bodies in pieces of this size; every limit it
@@ -179,7 +180,7 @@ fn store_failure(e: StoreError) -> ApiError {
 async fn upload(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
@@ -213,7 +214,7 @@ fn preferred_stores(query: Option<&str>) -> Vec<String> {
 async fn download(
     State(state): State<SharedState>,
     Caller(who): Caller,
-    Path(id): Path<String>,
+    Param([id]): Param<1>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {

@@ -3,7 +3,7 @@
 //! it into `schemas/*.json`; no custom image properties are configured, so
 //! the image schema is the stock one).
 
-use axum::Router;
+use crate::api::resources::Routes;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -52,10 +52,10 @@ pub fn document(name: &str) -> Option<&'static str> {
 
 /// Routes of this resource: one `GET` per document. Other methods, and
 /// bodies, are answered before routing (see [`super::routes`]).
-pub fn router() -> Router<super::ApiState> {
+pub fn router() -> Routes {
     DOCUMENTS
         .iter()
-        .fold(Router::new(), |router, &(name, doc)| {
+        .fold(Routes::new(), |router, &(name, doc)| {
             router.route(
                 &format!("/v2/schemas/{name}"),
                 get(move || async move {
