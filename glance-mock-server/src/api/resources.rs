@@ -16,12 +16,12 @@
 //! `GET /v2/images/{id}` (BENCHMARKS.md, section 3). Glance's own route
 //! rules still run first ([`super::routes::screen`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use tower::ServiceExt;
+use tower::Service;
 
 use super::ApiState;
 use super::error::ApiError;
@@ -71,7 +71,10 @@ struct Entry {
     /// `Some(literal)`, or `None` for a `{name}`.
     segments: Vec<Option<Box<[u8]>>>,
     template: RouteTemplate,
-    methods: MethodRouter,
+    /// Held under a lock rather than cloned for each request: calling it
+    /// takes `&mut`, only to pick the method's handler and start it, and a
+    /// clone copied every method's handler (a thirtieth of a record GET).
+    methods: Mutex<MethodRouter>,
 }
 
 impl Entry {
@@ -145,7 +148,7 @@ impl Resources {
             list[at].1.push(Entry {
                 segments,
                 template: RouteTemplate(pattern.as_str().into()),
-                methods: methods.clone().with_state(state.clone()),
+                methods: Mutex::new(methods.clone().with_state(state.clone())),
             });
         }
         for (_, list) in by_length.iter_mut().flatten() {
@@ -181,12 +184,13 @@ impl Resources {
             return ApiError::not_found_default().into_response();
         };
         req.extensions_mut().insert(entry.template.clone());
-        entry
-            .methods
-            .clone()
-            .oneshot(req)
-            .await
-            .unwrap_or_else(|never| match never {})
+        let answer = {
+            // Nothing panics while it is held; were it poisoned, the
+            // router inside is still whole.
+            let mut methods = entry.methods.lock().unwrap_or_else(PoisonError::into_inner);
+            methods.call(req)
+        };
+        answer.await.unwrap_or_else(|never| match never {})
     }
 }
 
