@@ -28,8 +28,9 @@ use crate::state::SharedState;
 use std::sync::{Arc, OnceLock};
 
 /// The control plane's routes, built once per process (see
-/// [`crate::api::router`]); [`router`] gives them a server's state and puts
-/// them behind [`auth::authorize`], errors rendered as Glance renders them.
+/// [`crate::api::service()`]); [`ControlPlane::new`] gives them a server's
+/// state and puts them behind [`auth::authorize`], errors rendered as
+/// Glance renders them.
 fn routes() -> &'static Router<ApiState> {
     static ROUTES: OnceLock<Router<ApiState>> = OnceLock::new();
     ROUTES.get_or_init(|| {
