@@ -21,6 +21,7 @@ pub mod render;
 pub mod resources;
 pub mod routes;
 pub mod schemas;
+pub mod segments;
 pub mod service;
 pub mod stage;
 pub mod stores;

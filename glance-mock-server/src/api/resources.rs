@@ -25,9 +25,7 @@ use tower::Service;
 
 use super::ApiState;
 use super::error::ApiError;
-
-/// More path segments than any route has.
-const MAX_SEGMENTS: usize = 10;
+use super::segments::{Pattern, Table};
 
 /// Routes being listed: path patterns (`/v2/images/{id}`: a `{name}`
 /// segment matches any one non-empty segment) and what answers each.
@@ -68,8 +66,6 @@ pub struct RouteTemplate(pub Arc<str>);
 
 /// One route with a server's state.
 struct Entry {
-    /// `Some(literal)`, or `None` for a `{name}`.
-    segments: Vec<Option<Box<[u8]>>>,
     template: RouteTemplate,
     /// Held under a lock rather than cloned for each request: calling it
     /// takes `&mut`, only to pick the method's handler and start it, and a
@@ -77,41 +73,18 @@ struct Entry {
     methods: Mutex<MethodRouter>,
 }
 
-impl Entry {
-    fn matches(&self, path: &[&[u8]]) -> bool {
-        self.segments
-            .iter()
-            .zip(path)
-            .all(|(want, got)| match want {
-                Some(literal) => **literal == **got,
-                None => !got.is_empty(),
-            })
-    }
-}
-
-/// The resources' routes with a server's state, filed by number of path
-/// segments and then by their resource, the segment after `/v2` (a
-/// literal in every route: a test checks), each list in the order axum's
-/// router (matchit) prefers them: at the first segment where two differ, a
-/// literal before a parameter.
-pub struct Resources {
-    by_length: [Vec<Resource>; MAX_SEGMENTS + 1],
-}
-
-/// A resource's routes of one length: its name, then the routes.
-type Resource = (Box<[u8]>, Vec<Entry>);
+/// The resources' routes with a server's state, filed by their resource,
+/// the segment after `/v2` (a literal in every route: a test checks), and
+/// in the order axum's router (matchit) prefers them: at the first
+/// segment where two differ, a literal before a parameter.
+pub struct Resources(Table<Entry>);
 
 /// Which segment names the resource: `""`, `v2`, then this one.
 const RESOURCE: usize = 2;
 
 impl std::fmt::Debug for Resources {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let templates = self
-            .by_length
-            .iter()
-            .flatten()
-            .flat_map(|(_, entries)| entries)
-            .map(|e| &*e.template.0);
+        let templates = self.0.iter().map(|(_, e)| &*e.template.0);
         f.debug_list().entries(templates).finish()
     }
 }
@@ -119,63 +92,23 @@ impl std::fmt::Debug for Resources {
 impl Resources {
     /// `routes` given `state`.
     pub fn new(routes: &Routes, state: &ApiState) -> Resources {
-        let mut by_length: [Vec<Resource>; MAX_SEGMENTS + 1] = Default::default();
+        let mut table = Table::new(RESOURCE);
         for (pattern, methods) in &routes.0 {
-            let segments: Vec<Option<Box<[u8]>>> = pattern
-                .split('/')
-                .map(|s| {
-                    let param = s.starts_with('{') && s.ends_with('}');
-                    (!param).then(|| s.as_bytes().into())
-                })
-                .collect();
-            let Some(list) = by_length.get_mut(segments.len()) else {
-                // A longer pattern than any path it could match is split
-                // into: it answers nothing (a test keeps this from happening).
-                continue;
-            };
-            let resource: Box<[u8]> = segments
-                .get(RESOURCE)
-                .cloned()
-                .flatten()
-                .unwrap_or_default();
-            let at = match list.iter().position(|(r, _)| *r == resource) {
-                Some(at) => at,
-                None => {
-                    list.push((resource, Vec::new()));
-                    list.len() - 1
-                }
-            };
-            list[at].1.push(Entry {
-                segments,
+            let entry = Entry {
                 template: RouteTemplate(pattern.as_str().into()),
                 methods: Mutex::new(methods.clone().with_state(state.clone())),
-            });
+            };
+            // A route the table cannot file answers nothing (a test keeps
+            // this from happening).
+            table.push(Pattern::parse(pattern), entry);
         }
-        for (_, list) in by_length.iter_mut().flatten() {
-            // Stable: routes of the same shape keep their order.
-            list.sort_by(|a, b| {
-                let shape = |e: &Entry| e.segments.iter().map(Option::is_none).collect::<Vec<_>>();
-                shape(a).cmp(&shape(b))
-            });
-        }
-        Resources { by_length }
+        // Stable: routes of the same shape keep their order.
+        table.sort_by(|a, b| a.shape().cmp(&b.shape()));
+        Resources(table)
     }
 
     fn find(&self, path: &str) -> Option<&Entry> {
-        let mut parts: [&[u8]; MAX_SEGMENTS] = [b""; MAX_SEGMENTS];
-        let mut n = 0;
-        for segment in path.as_bytes().split(|&b| b == b'/') {
-            *parts.get_mut(n)? = segment;
-            n += 1;
-        }
-        let parts = &parts[..n];
-        let resource = parts.get(RESOURCE)?;
-        let (_, entries) = self
-            .by_length
-            .get(n)?
-            .iter()
-            .find(|(r, _)| **r == **resource)?;
-        entries.iter().find(|e| e.matches(parts))
+        self.0.matching(path).next()
     }
 
     /// The answer of the route `req` matches; Glance's 404 when none does.
@@ -197,6 +130,7 @@ impl Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::segments::MAX_SEGMENTS;
     use axum::routing::get;
 
     fn table() -> Resources {

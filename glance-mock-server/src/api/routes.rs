@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::segments::{Pattern, Table};
 use super::versions::base_url;
 
 /// What a route does with a request body.
@@ -266,61 +267,21 @@ impl Route {
     }
 }
 
-/// A route's pattern split once into segments: `Some(literal)` or `None`
-/// for a `{name}` (one non-empty segment).
-struct Compiled {
-    segments: Vec<Option<&'static [u8]>>,
-    route: &'static Route,
-}
-
-impl Compiled {
-    fn matches(&self, path: &[&[u8]]) -> bool {
-        self.segments.len() == path.len()
-            && self
-                .segments
-                .iter()
-                .zip(path)
-                .all(|(want, got)| want.map_or(!got.is_empty(), |w| w == *got))
-    }
-}
-
-/// More path segments than any route has.
-const MAX_SEGMENTS: usize = 8;
-
-/// Routes of one length whose first segment is this literal.
-type Group = (&'static [u8], Vec<Compiled>);
-
 /// The routes in the order `routes.Mapper` tries them: longer static
 /// prefixes first, connection order otherwise; patterns split once here
 /// (splitting them for each request was an eighth of a
-/// GET /v2/images/{id}, bench/profile show), and filed by their number of
-/// segments and then by their first one, the only routes a path can match
-/// (trying all of them was half of [`dispatch`]'s cost, and trying all of
-/// a length still most of it). Every route's first segment is a literal
-/// (`images`, `schemas`, ...; a test checks), so filing by it keeps each
-/// path's candidates in the order above.
-static MATCH_ORDER: LazyLock<[Vec<Group>; MAX_SEGMENTS + 1]> = LazyLock::new(|| {
+/// GET /v2/images/{id}, bench/profile show), filed by their length and
+/// first segment. Every route's first segment is a literal (`images`,
+/// `schemas`, ...; a test checks), so filing by it keeps each path's
+/// candidates in the order above.
+static MATCH_ORDER: LazyLock<Table<&'static Route>> = LazyLock::new(|| {
     let mut routes: Vec<&Route> = ROUTES.iter().collect();
     routes.sort_by_key(|r| std::cmp::Reverse(r.static_prefix().len()));
-    let mut by_length: [Vec<Group>; MAX_SEGMENTS + 1] = Default::default();
+    let mut table = Table::new(1);
     for route in routes {
-        let segments: Vec<Option<&'static [u8]>> = route
-            .pattern
-            .split('/')
-            .map(|w| (!(w.starts_with('{') && w.ends_with('}'))).then_some(w.as_bytes()))
-            .collect();
-        let first = segments.get(1).copied().flatten().unwrap_or_default();
-        let groups = &mut by_length[segments.len()];
-        let at = match groups.iter().position(|(f, _)| *f == first) {
-            Some(at) => at,
-            None => {
-                groups.push((first, Vec::new()));
-                groups.len() - 1
-            }
-        };
-        groups[at].1.push(Compiled { segments, route });
+        table.push(Pattern::parse(route.pattern), route);
     }
-    by_length
+    table
 });
 
 /// What Glance's router does with a request.
@@ -342,27 +303,7 @@ pub enum Dispatch {
 
 /// Route `method path` (path under `/v2`, e.g. `/images/x`).
 pub fn dispatch(method: &Method, path: &str) -> Dispatch {
-    let mut parts: [&[u8]; MAX_SEGMENTS] = [b""; MAX_SEGMENTS];
-    let mut n = 0;
-    // Split as bytes: `str::split` was a third of this function's cost.
-    for segment in path.as_bytes().split(|&b| b == b'/') {
-        if n == MAX_SEGMENTS {
-            return Dispatch::NoRoute;
-        }
-        parts[n] = segment;
-        n += 1;
-    }
-    let parts = &parts[..n];
-    let first = parts.get(1).copied().unwrap_or_default();
-    let candidates = MATCH_ORDER[n]
-        .iter()
-        .find(|(f, _)| *f == first)
-        .map_or(&[][..], |(_, routes)| routes);
-    for route in candidates
-        .iter()
-        .filter(|c| c.matches(parts))
-        .map(|c| c.route)
-    {
+    for route in MATCH_ORDER.matching(path) {
         if let Some((_, body)) = route.methods.iter().find(|(m, _)| *m == method.as_str()) {
             return Dispatch::Action {
                 body: *body,

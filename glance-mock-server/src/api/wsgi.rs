@@ -38,14 +38,20 @@ impl<S: Send + Sync> FromRequestParts<S> for WsgiParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let template = parts
-            .extensions
-            .get::<RouteTemplate>()
-            .ok_or_else(ApiError::not_found_default)?;
+        let template = route_template(parts)?;
         let params =
             match_params(&template.0, parts.uri.path()).ok_or_else(ApiError::not_found_default)?;
         Ok(WsgiParams(params))
     }
+}
+
+/// The template of the route the request matched (a 404 for a handler
+/// reached otherwise, which no route of the mock's table is).
+fn route_template(parts: &Parts) -> Result<&RouteTemplate, ApiError> {
+    parts
+        .extensions
+        .get::<RouteTemplate>()
+        .ok_or_else(ApiError::not_found_default)
 }
 
 /// The route's `N` path parameters in order, percent-decoded as UTF-8 (a
@@ -59,10 +65,7 @@ impl<S: Send + Sync, const N: usize> FromRequestParts<S> for Param<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let template = parts
-            .extensions
-            .get::<RouteTemplate>()
-            .ok_or_else(ApiError::not_found_default)?;
+        let template = route_template(parts)?;
         let mut values = Vec::with_capacity(N);
         // Split as bytes: `str::split` was most of this extractor's cost.
         let names = template.0.as_bytes().split(|&b| b == b'/');
